@@ -1,0 +1,49 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * RS256 key material lives in one directory:
+ *   <kid>.key.pem  private key (0600), only needed by token issuers;
+ *   <kid>.pub.pem  public key, needed by every verifier;
+ *   current-kid    the kid new tokens are signed with.
+ * Rotation: add a new pair, point current-kid at it, and remove the old public key once the
+ * tokens signed with it have expired. Verifiers accept every public key present.
+ */
+export interface SigningKey {
+  kid: string;
+  privateKeyPem: string;
+}
+
+const CURRENT = 'current-kid';
+
+export function ensureSigningKey(dir: string): SigningKey {
+  mkdirSync(dir, { recursive: true });
+  if (existsSync(join(dir, CURRENT))) return loadSigningKey(dir);
+  const kid = `k-${new Date().toISOString().slice(0, 10)}-${randomBytes(4).toString('hex')}`;
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  writeFileSync(join(dir, `${kid}.key.pem`), privateKeyPem, { mode: 0o600 });
+  writeFileSync(join(dir, `${kid}.pub.pem`), publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  writeFileSync(join(dir, CURRENT), `${kid}\n`);
+  chmodSync(join(dir, `${kid}.key.pem`), 0o600);
+  return { kid, privateKeyPem };
+}
+
+export function loadSigningKey(dir: string): SigningKey {
+  const currentPath = join(dir, CURRENT);
+  if (!existsSync(currentPath)) throw new Error(`No signing key: ${currentPath} is missing (run npm start once to generate keys)`);
+  const kid = readFileSync(currentPath, 'utf8').trim();
+  return { kid, privateKeyPem: readFileSync(join(dir, `${kid}.key.pem`), 'utf8') };
+}
+
+export function loadPublicKeys(dir: string): Map<string, string> {
+  if (!existsSync(dir)) throw new Error(`JWT_KEYS_DIR ${dir} does not exist`);
+  const keys = new Map<string, string>();
+  for (const file of readdirSync(dir)) {
+    const match = /^(.+)\.pub\.pem$/.exec(file);
+    if (match?.[1]) keys.set(match[1], readFileSync(join(dir, file), 'utf8'));
+  }
+  if (keys.size === 0) throw new Error(`JWT_KEYS_DIR ${dir} holds no *.pub.pem public key`);
+  return keys;
+}

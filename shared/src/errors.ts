@@ -1,0 +1,40 @@
+import { GraphQLError } from 'graphql';
+
+/**
+ * Stable error codes, surfaced in `extensions.code`. Callers branch on these, never on messages;
+ * messages are for humans and never name another party's data.
+ */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  CONFLICT: 'CONFLICT',
+  IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
+  INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export class CoalitionError extends GraphQLError {
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message, { extensions: { code, ...(details ?? {}) } });
+  }
+}
+
+export const unauthenticated = (message = 'A valid bearer token is required.') =>
+  new CoalitionError(ErrorCode.UNAUTHENTICATED, message);
+
+export const forbidden = (message = 'You are not allowed to do this.') =>
+  new CoalitionError(ErrorCode.FORBIDDEN, message);
+
+export const badInput = (message: string, field?: string) =>
+  new CoalitionError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : undefined);
+
+export const notFound = (what: string) => new CoalitionError(ErrorCode.NOT_FOUND, `${what} was not found.`);
+
+/** Programmer errors: fail loudly, never reach a caller as a business outcome. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`Assertion failed: ${message}`);
+}

@@ -1,0 +1,115 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { inTransaction } from '../db/transaction';
+import { limits } from '../limits';
+import type { Logger } from '../logger';
+import type { Fact, FeedPage } from './outbox';
+import { FEED_START } from './position';
+
+/** Where a consumer reads facts from: the producer's HTTP feed in production, its database in unit tests. */
+export interface FeedSource {
+  read(after: string, limit: number): Promise<FeedPage>;
+}
+
+export interface FeedConsumerOptions {
+  /** Names the cursor row; one per consumed feed. */
+  name: string;
+  source: FeedSource;
+  dataSource: DataSource;
+  /** Applies one fact; runs in the same transaction that moves the cursor past it. */
+  apply: (manager: EntityManager, fact: Fact) => Promise<void>;
+  logger: Logger;
+  pollIntervalMs?: number;
+  batchSize?: number;
+}
+
+/**
+ * Pulls facts and applies them exactly once: each page is applied in one transaction together
+ * with the cursor update, and the cursor row is locked and re-checked so two instances of a
+ * consumer (or a restarted one racing its predecessor) never apply the same page twice.
+ */
+export class FeedConsumer {
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private lastError: string | undefined;
+
+  constructor(private readonly options: FeedConsumerOptions) {}
+
+  async position(): Promise<string> {
+    const rows: { position: string }[] = await this.options.dataSource.query(
+      'SELECT position FROM feed_cursor WHERE consumer = $1',
+      [this.options.name],
+    );
+    return rows[0]?.position ?? FEED_START;
+  }
+
+  /** Fetches and applies one page; returns how many facts took effect. */
+  async runOnce(): Promise<number> {
+    const after = await this.position();
+    const page = await this.options.source.read(after, this.options.batchSize ?? limits.feedPageSizeMax);
+    if (page.facts.length === 0) return 0;
+    return inTransaction(this.options.dataSource, 'READ COMMITTED', async (manager) => {
+      await manager.query(
+        `INSERT INTO feed_cursor (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING`,
+        [this.options.name, FEED_START],
+      );
+      const locked: { position: string }[] = await manager.query(
+        'SELECT position FROM feed_cursor WHERE consumer = $1 FOR UPDATE',
+        [this.options.name],
+      );
+      // Someone else applied this page meanwhile: drop it, the next round starts from their cursor.
+      if (locked[0]?.position !== after) return 0;
+      for (const fact of page.facts) await this.options.apply(manager, fact);
+      await manager.query('UPDATE feed_cursor SET position = $2, updated_at = now() WHERE consumer = $1', [
+        this.options.name,
+        page.next,
+      ]);
+      return page.facts.length;
+    });
+  }
+
+  /** Runs until stopped: drains while there is work, then polls. */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    this.wake?.();
+    await this.loop;
+  }
+
+  /** Healthy when the last round succeeded; used by readiness. */
+  get healthy(): boolean {
+    return this.lastError === undefined;
+  }
+
+  private async run(): Promise<void> {
+    const idleMs = this.options.pollIntervalMs ?? limits.feedPollIntervalMs;
+    while (this.running) {
+      let applied = 0;
+      try {
+        applied = await this.runOnce();
+        if (this.lastError) this.options.logger.info({ consumer: this.options.name }, 'feed consumer recovered');
+        this.lastError = undefined;
+      } catch (error) {
+        const message = (error as Error).message;
+        if (message !== this.lastError) this.options.logger.warn({ consumer: this.options.name, err: error }, 'feed consumer round failed');
+        this.lastError = message;
+      }
+      if (applied === 0 && this.running) await this.sleep(this.lastError ? idleMs * 4 : idleMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}

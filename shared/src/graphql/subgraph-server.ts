@@ -1,0 +1,63 @@
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { expressMiddleware } from '@as-integrations/express5';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { Express, Request } from 'express';
+import type { Server } from 'node:http';
+import { parse } from 'graphql';
+import { authenticate, type BaseContext } from './context';
+import { formatError } from './format-error';
+import type { Logger } from '../logger';
+
+export interface SubgraphServerOptions<C extends BaseContext> {
+  typeDefs: string;
+  resolvers: GraphQLResolverMap<C>;
+  publicKeys: ReadonlyMap<string, string>;
+  production: boolean;
+  logger: Logger;
+  /** Adds the subgraph's per-request state (DataLoaders) to the authenticated base context. */
+  extendContext: (base: BaseContext) => C;
+  httpServer?: Server;
+}
+
+/** Logs every error a resolver throws that is not a coded business error: those are bugs. */
+const logUnexpectedErrors: ApolloServerPlugin<BaseContext> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) {
+          if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {
+            contextValue.log?.error({ err: error.originalError ?? error, path: error.path }, 'resolver failed');
+          }
+        }
+      },
+    };
+  },
+};
+
+/** An Apollo subgraph mounted at /graphql on the service's express app; every request must carry a valid token. */
+export async function mountSubgraph<C extends BaseContext>(app: Express, options: SubgraphServerOptions<C>): Promise<ApolloServer<C>> {
+  const schema = buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+  const server = new ApolloServer<C>({
+    schema,
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: !options.production,
+    formatError: (formatted) => formatError(formatted, options.production),
+    plugins: [
+      logUnexpectedErrors as ApolloServerPlugin<C>,
+      ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
+    ],
+  });
+  await server.start();
+  app.use(
+    '/graphql',
+    expressMiddleware(server, {
+      context: async ({ req }: { req: Request }) => {
+        const viewer = authenticate(req, options.publicKeys);
+        return options.extendContext({ viewer, requestId: req.requestId, log: req.log.child({ role: viewer.role }) });
+      },
+    }),
+  );
+  return server;
+}

@@ -1,0 +1,86 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { limits } from '../limits';
+
+/** Message a service sends its parent, over IPC, once it listens. */
+export interface ReadyMessage {
+  type: 'ready';
+  service: string;
+  port: number;
+}
+
+/** Child side: tell a supervising parent (npm start, tests) that we listen, and on which port. */
+export function announceReady(service: string, port: number): void {
+  const message: ReadyMessage = { type: 'ready', service, port };
+  process.send?.(message);
+}
+
+export interface ServiceProcess {
+  name: string;
+  port: number;
+  url: string;
+  child: ChildProcess;
+  /** SIGTERM, then SIGKILL after the grace period; resolves when the process has exited. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+export interface SpawnOptions {
+  name: string;
+  entry: string;
+  env: Record<string, string>;
+  /** 'inherit' shows the service's logs; 'ignore' keeps a test run quiet; a function receives them. */
+  output?: 'inherit' | 'ignore' | ((line: string) => void);
+  readyTimeoutMs?: number;
+}
+
+/** Starts a TypeScript service in its own Node process (through tsx) and waits for it to listen. */
+export async function spawnService(options: SpawnOptions): Promise<ServiceProcess> {
+  const output = options.output ?? 'inherit';
+  const stdio = output === 'inherit' ? 'inherit' : output === 'ignore' ? 'ignore' : 'pipe';
+  const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
+    env: { ...process.env, ...options.env },
+    stdio: [ 'ignore', stdio, stdio, 'ipc' ],
+  });
+  if (typeof output === 'function') {
+    for (const stream of [child.stdout, child.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(output));
+    }
+  }
+  const port = await waitForReady(child, options.name, options.readyTimeoutMs ?? limits.serviceReadyTimeoutMs);
+  child.disconnect?.();
+  return {
+    name: options.name,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    child,
+    stop: (signal = 'SIGTERM') => stopProcess(child, signal),
+  };
+}
+
+function waitForReady(child: ChildProcess, name: string, timeoutMs: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${name} did not become ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    child.on('message', (message: ReadyMessage) => {
+      if (message?.type !== 'ready') return;
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited before it was ready (code ${code}, signal ${signal})`));
+    });
+  });
+}
+
+export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, 'exit');
+  child.kill(signal);
+  const timer = setTimeout(() => child.kill('SIGKILL'), limits.shutdownGraceMs);
+  await exited;
+  clearTimeout(timer);
+}
