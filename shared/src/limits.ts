@@ -7,6 +7,7 @@ export const limits = {
   queryAliasesMax: 30,
   queryTokensMax: 2000,
   requestBodyBytesMax: 1_000_000,
+  tokenRequestBytesMax: 16_384,
   subgraphTimeoutMs: 5_000,
   subgraphKeepAliveMs: 30_000,
   subgraphConnectionsMax: 64,

@@ -36,11 +36,16 @@ export class FeedConsumer {
   constructor(private readonly options: FeedConsumerOptions) {}
 
   async position(): Promise<string> {
-    const rows: { position: string }[] = await this.options.dataSource.query(
-      'SELECT position FROM feed_cursor WHERE consumer = $1',
+    return (await this.status()).position;
+  }
+
+  /** Where the consumer stands: for readiness, operators' status queries and tests. */
+  async status(): Promise<{ consumer: string; position: string; factsApplied: number }> {
+    const rows: { position: string; facts_applied: string }[] = await this.options.dataSource.query(
+      'SELECT position, facts_applied FROM feed_cursor WHERE consumer = $1',
       [this.options.name],
     );
-    return rows[0]?.position ?? FEED_START;
+    return { consumer: this.options.name, position: rows[0]?.position ?? FEED_START, factsApplied: Number(rows[0]?.facts_applied ?? 0) };
   }
 
   /** Fetches and applies one page; returns how many facts took effect. */
@@ -60,10 +65,10 @@ export class FeedConsumer {
       // Someone else applied this page meanwhile: drop it, the next round starts from their cursor.
       if (locked[0]?.position !== after) return 0;
       for (const fact of page.facts) await this.options.apply(manager, fact);
-      await manager.query('UPDATE feed_cursor SET position = $2, updated_at = now() WHERE consumer = $1', [
-        this.options.name,
-        page.next,
-      ]);
+      await manager.query(
+        'UPDATE feed_cursor SET position = $2, facts_applied = facts_applied + $3, updated_at = now() WHERE consumer = $1',
+        [this.options.name, page.next, page.facts.length],
+      );
       return page.facts.length;
     });
   }

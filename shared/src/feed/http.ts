@@ -25,9 +25,10 @@ export function mountFeed(app: Express, path: string, dataSource: DataSource, pu
       res.status(403).json({ error: { code: 'FORBIDDEN', message: 'Feeds are for services and operators.' } });
       return;
     }
-    const after = typeof req.query.after === 'string' ? req.query.after : FEED_START;
+    // A repeated ?after= arrives as an array: refuse it rather than serve from the start.
+    const after = req.query.after ?? FEED_START;
     const limit = Number(req.query.limit ?? limits.feedPageSizeMax);
-    if (!parsePosition(after) || !Number.isInteger(limit) || limit < 1) {
+    if (typeof after !== 'string' || !parsePosition(after) || !Number.isInteger(limit) || limit < 1) {
       res.status(400).json({ error: { code: 'BAD_USER_INPUT', message: 'after must be a feed position like 0.0 and limit a positive integer.' } });
       return;
     }

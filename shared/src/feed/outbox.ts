@@ -43,6 +43,7 @@ export async function createCursorTable(queryRunner: QueryRunner): Promise<void>
     CREATE TABLE feed_cursor (
       consumer text PRIMARY KEY,
       position text NOT NULL,
+      facts_applied bigint NOT NULL DEFAULT 0,
       updated_at timestamptz NOT NULL DEFAULT now()
     )`);
 }

@@ -6,12 +6,13 @@ describe('feed positions', () => {
     ['0.0', { txId: 0n, seq: 0n }],
     ['741.12', { txId: 741n, seq: 12n }],
     ['18446744073709551615.9', { txId: 18446744073709551615n, seq: 9n }],
+    ['1.9223372036854775807', { txId: 1n, seq: 9223372036854775807n }],
   ])('parses %s', (text, expected) => {
     expect(parsePosition(text)).toEqual(expected);
     expect(formatPosition(expected)).toBe(text);
   });
 
-  it.each(['', '1', '1.', '.1', '-1.2', '1.2.3', 'a.b', '1 .2', '123456789012345678901.1'])('rejects %j', (text) => {
+  it.each(['', '1', '1.', '.1', '-1.2', '1.2.3', 'a.b', '1 .2', '123456789012345678901.1', '18446744073709551616.1', '1.9223372036854775808'])('rejects %j', (text) => {
     expect(parsePosition(text)).toBeUndefined();
   });
 

@@ -11,10 +11,16 @@ export interface FeedPosition {
 
 export const FEED_START = '0.0';
 
+// The columns behind a position: tx_id is xid8 (unsigned 64-bit), seq a bigserial (signed 64-bit).
+// Anything larger is no position at all, and must be refused here rather than fail inside Postgres.
+const TX_ID_MAX = 2n ** 64n - 1n;
+const SEQ_MAX = 2n ** 63n - 1n;
+
 export function parsePosition(text: string): FeedPosition | undefined {
   const match = /^(\d{1,20})\.(\d{1,20})$/.exec(text);
   if (!match?.[1] || !match[2]) return undefined;
-  return { txId: BigInt(match[1]), seq: BigInt(match[2]) };
+  const position = { txId: BigInt(match[1]), seq: BigInt(match[2]) };
+  return position.txId <= TX_ID_MAX && position.seq <= SEQ_MAX ? position : undefined;
 }
 
 export function formatPosition(position: FeedPosition): string {

@@ -12,17 +12,18 @@ const KNOWN_CODES = new Set<string>([
 ]);
 
 /**
- * Errors a caller can act on keep their code and message; anything else (a bug, a driver error)
- * becomes a bare INTERNAL_SERVER_ERROR so no SQL, URL or stack reaches a client. Stack traces are
- * kept only outside production.
+ * Errors a caller can act on keep their code and message, without a stack. Anything else (a bug,
+ * a driver error) becomes a bare INTERNAL_SERVER_ERROR in production so no SQL, URL or stack
+ * reaches a client; outside production it keeps its message and stack for the developer.
  */
 export function formatError(formatted: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
   const code = String(formatted.extensions?.code ?? ErrorCode.INTERNAL_SERVER_ERROR);
   if (KNOWN_CODES.has(code) && code !== ErrorCode.INTERNAL_SERVER_ERROR) {
-    if (!production) return formatted;
+    // A business outcome is not a bug: its stack says nothing to the caller.
     const { stacktrace: _stacktrace, ...extensions } = formatted.extensions ?? {};
     return { ...formatted, extensions };
   }
+  if (!production) return formatted;
   return {
     message: 'Internal server error.',
     ...(formatted.path ? { path: formatted.path } : {}),

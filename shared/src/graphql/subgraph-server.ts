@@ -1,5 +1,6 @@
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
@@ -46,6 +47,8 @@ export async function mountSubgraph<C extends BaseContext>(app: Express, options
     formatError: (formatted) => formatError(formatted, options.production),
     plugins: [
       logUnexpectedErrors as ApolloServerPlugin<C>,
+      // Inline traces feed Apollo Studio, which this network does not use.
+      ApolloServerPluginInlineTraceDisabled(),
       ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
     ],
   });

@@ -1,0 +1,53 @@
+import { badInput } from '../errors';
+import { limits } from '../limits';
+
+export interface PageArgs {
+  first?: number | null;
+  after?: string | null;
+}
+
+export interface Page {
+  /** Rows to return. */
+  limit: number;
+  /** The keyset value to continue after, decoded from the opaque cursor. */
+  after: string | undefined;
+}
+
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+const encode = (value: string) => Buffer.from(`v1:${value}`, 'utf8').toString('base64url');
+
+function decode(cursor: string): string {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!text.startsWith('v1:')) throw badInput('after is not a cursor this API returned.', 'after');
+  return text.slice(3);
+}
+
+/** Validates first/after: first in 1..pageSizeMax (default pageSizeDefault), after an opaque cursor. */
+export function pageOf(args: PageArgs): Page {
+  const first = args.first ?? limits.pageSizeDefault;
+  if (!Number.isInteger(first) || first < 1 || first > limits.pageSizeMax) {
+    throw badInput(`first must be between 1 and ${limits.pageSizeMax}.`, 'first');
+  }
+  return { limit: first, after: args.after ? decode(args.after) : undefined };
+}
+
+/** Builds a connection from up to limit + 1 rows fetched in keyset order. */
+export function connectionOf<T>(rows: T[], page: Page, keyOf: (row: T) => string): Connection<T> {
+  const visible = rows.slice(0, page.limit);
+  const edges = visible.map((node) => ({ cursor: encode(keyOf(node)), node }));
+  return { edges, pageInfo: { hasNextPage: rows.length > page.limit, endCursor: edges.at(-1)?.cursor ?? null } };
+}
+
+/** The keyset most lists use: a timestamp and an id as tie-breaker, newest first. */
+export const timeIdKey = {
+  of: (time: Date, id: string): string => `${time.toISOString()}|${id}`,
+  parse(after: string): { time: string; id: string } {
+    const [time = '', id = ''] = after.split('|');
+    if (Number.isNaN(Date.parse(time)) || !/^[0-9a-f-]{36}$/i.test(id)) throw badInput('after is not a cursor this API returned.', 'after');
+    return { time, id };
+  },
+};

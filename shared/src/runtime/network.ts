@@ -1,0 +1,74 @@
+import { resolve } from 'node:path';
+import { databaseNames, gatewayDefaultPort, subgraphs, type SubgraphName } from '../topology';
+import { spawnService, type ServiceProcess } from './service-process';
+
+export interface NetworkOptions {
+  /** The database URL of each subgraph. */
+  databaseUrl: (subgraph: SubgraphName) => string;
+  keysDir: string;
+  /** Fixed ports for npm start; 0 everywhere for tests. */
+  ports: 'default' | 'ephemeral';
+  env?: Record<string, string>;
+  output?: 'inherit' | 'ignore' | ((line: string) => void);
+  root?: string;
+}
+
+export interface Network {
+  gateway: ServiceProcess;
+  services: Record<SubgraphName, ServiceProcess>;
+  stop(): Promise<void>;
+}
+
+const entryOf = (root: string, dir: string) => resolve(root, dir, 'src/main.ts');
+
+/**
+ * Starts the whole topology as separate processes, the way `npm start` and the end-to-end tests
+ * do: partner-merchant first (it feeds the member service), then member (it feeds settlement),
+ * then settlement, then the gateway over all three.
+ */
+export async function startNetwork(options: NetworkOptions): Promise<Network> {
+  const root = options.root ?? process.cwd();
+  const portOf = (defaultPort: number) => String(options.ports === 'default' ? defaultPort : 0);
+  const common = { JWT_KEYS_DIR: options.keysDir, APOLLO_TELEMETRY_DISABLED: '1', ...options.env };
+  const started: ServiceProcess[] = [];
+  try {
+    const spawnSubgraph = (name: SubgraphName, extra: Record<string, string> = {}) => {
+      const spec = subgraphs.find((s) => s.name === name)!;
+      return spawnService({
+        name,
+        entry: entryOf(root, spec.dir),
+        output: options.output,
+        env: { ...common, PORT: portOf(spec.defaultPort), DATABASE_URL: options.databaseUrl(name), ...extra },
+      }).then((service) => (started.push(service), service));
+    };
+    const partner = await spawnSubgraph('partner-merchant');
+    const member = await spawnSubgraph('member', { PARTNER_FEED_URL: `${partner.url}/feed` });
+    const settlement = await spawnSubgraph('settlement', { MEMBER_FEED_URL: `${member.url}/feed` });
+    const gateway = await spawnService({
+      name: 'gateway',
+      entry: entryOf(root, 'gateway'),
+      output: options.output,
+      env: {
+        ...common,
+        PORT: portOf(gatewayDefaultPort),
+        MEMBER_URL: `${member.url}/graphql`,
+        PARTNER_MERCHANT_URL: `${partner.url}/graphql`,
+        SETTLEMENT_URL: `${settlement.url}/graphql`,
+      },
+    });
+    started.push(gateway);
+    return {
+      gateway,
+      services: { member, 'partner-merchant': partner, settlement },
+      stop: async () => {
+        // Reverse order: the gateway stops taking requests before the subgraphs go.
+        for (const service of [...started].reverse()) await service.stop();
+      },
+    };
+  } catch (error) {
+    for (const service of started.reverse()) await service.stop();
+    throw error;
+  }
+}
+
+export const defaultDatabaseNames = databaseNames;

@@ -1,0 +1,35 @@
+import { ConfigError } from '../config';
+import { announceReady } from '../runtime/service-process';
+
+interface Stoppable {
+  port: number;
+  stop(): Promise<void>;
+}
+
+/**
+ * Runs a service as a process: a configuration error stops it with a message naming the setting;
+ * SIGINT/SIGTERM stop it cleanly; a supervisor (npm start, tests) hears when it is ready.
+ */
+export async function runMain(service: string, start: () => Promise<Stoppable>): Promise<void> {
+  let running: Stoppable;
+  try {
+    running = await start();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    process.stderr.write(`${service} failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = async () => {
+    if (stopping) return;
+    stopping = true;
+    await running.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  announceReady(service, running.port);
+}

@@ -1,0 +1,103 @@
+import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
+import type { Express } from 'express';
+import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import { loadPublicKeys } from '../auth/keys';
+import { openDatabase } from '../db/data-source';
+import type { FeedConsumer } from '../feed/consumer';
+import { mountFeed } from '../feed/http';
+import type { BaseContext } from '../graphql/context';
+import { mountSubgraph } from '../graphql/subgraph-server';
+import { createServiceApp, listen } from '../http/service-app';
+import { createLogger, type Logger } from '../logger';
+
+export interface SubgraphConfig {
+  NODE_ENV: 'development' | 'test' | 'production';
+  LOG_LEVEL: string;
+  HOST: string;
+  PORT: number;
+  DATABASE_URL: string;
+  JWT_KEYS_DIR: string;
+}
+
+/** What a subgraph plugs into the shared service shell. */
+export interface SubgraphParts<C extends BaseContext> {
+  resolvers: GraphQLResolverMap<C>;
+  extendContext: (base: BaseContext) => C;
+  /** Extra HTTP routes (a token endpoint, say), mounted before GraphQL. */
+  mountRoutes?: (app: Express) => void;
+  /** Feeds this service consumes; started after it listens, stopped before it closes. */
+  consumers?: FeedConsumer[];
+}
+
+export interface SubgraphSpec<C extends BaseContext> {
+  name: string;
+  config: SubgraphConfig;
+  typeDefs: string;
+  entities: MixedList<Function | EntitySchema>;
+  migrations: MixedList<Function>;
+  /** Serves this service's outbox at GET /feed. */
+  producesFeed: boolean;
+  build: (dataSource: DataSource, logger: Logger) => SubgraphParts<C>;
+  onQuery?: (sql: string) => void;
+}
+
+export interface RunningService {
+  name: string;
+  port: number;
+  url: string;
+  dataSource: DataSource;
+  logger: Logger;
+  stop(): Promise<void>;
+}
+
+/**
+ * The shell every subgraph runs in: migrate its own database, serve GraphQL at /graphql (token
+ * required), health at /healthz, readiness at /readyz, its outbox at /feed, then start consuming
+ * the feeds it depends on. Exported so tests start the same thing `npm start` does.
+ */
+export async function startSubgraphService<C extends BaseContext>(spec: SubgraphSpec<C>): Promise<RunningService> {
+  const { config } = spec;
+  const logger = createLogger(spec.name, config.LOG_LEVEL);
+  const publicKeys = loadPublicKeys(config.JWT_KEYS_DIR);
+  const dataSource = await openDatabase({
+    url: config.DATABASE_URL,
+    entities: spec.entities,
+    migrations: spec.migrations,
+    logger,
+    onQuery: spec.onQuery,
+    applicationName: spec.name,
+  });
+  const parts = spec.build(dataSource, logger);
+  const app = createServiceApp(logger, async () => {
+    await dataSource.query('SELECT 1');
+    return true;
+  });
+  if (spec.producesFeed) mountFeed(app, '/feed', dataSource, publicKeys);
+  parts.mountRoutes?.(app);
+  const listening = await listen(app, config.HOST, config.PORT);
+  const apollo = await mountSubgraph(app, {
+    typeDefs: spec.typeDefs,
+    resolvers: parts.resolvers,
+    publicKeys,
+    production: config.NODE_ENV === 'production',
+    logger,
+    extendContext: parts.extendContext,
+    httpServer: listening.server,
+  });
+  for (const consumer of parts.consumers ?? []) consumer.start();
+  const url = `http://${config.HOST}:${listening.port}`;
+  logger.info({ url, graphql: `${url}/graphql` }, 'listening');
+  return {
+    name: spec.name,
+    port: listening.port,
+    url,
+    dataSource,
+    logger,
+    stop: async () => {
+      await Promise.all((parts.consumers ?? []).map((consumer) => consumer.stop()));
+      await apollo.stop();
+      await listening.close();
+      await dataSource.destroy();
+    },
+  };
+}

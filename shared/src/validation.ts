@@ -1,0 +1,39 @@
+import { z } from 'zod';
+import { badInput } from './errors';
+import { limits } from './limits';
+
+const currencies = new Set(Intl.supportedValuesOf('currency'));
+const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
+
+export const text = (field: string, max: number = limits.nameLengthMax) =>
+  z
+    .string()
+    .trim()
+    .min(1, `${field} must not be empty`)
+    .max(max, `${field} must be at most ${max} characters`);
+
+export const currencyCode = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
+  .refine((code) => currencies.has(code), 'is not a known ISO 4217 currency');
+
+export const timeZone = z.string().refine((zone) => timeZones.has(zone) || zone === 'UTC', 'must be an IANA time zone such as Europe/Berlin');
+
+export const uuid = z.string().uuid('must be an id this API returned');
+
+/** Parses input with a zod schema; the first problem becomes a BAD_USER_INPUT error naming the field. */
+export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const field = issue?.path.join('.') ?? '';
+  throw badInput(field ? `${field} ${issue?.message ?? 'is invalid'}.` : `${issue?.message ?? 'Invalid input'}.`, field || undefined);
+}
+
+/** An id argument: anything but a uuid is rejected up front, so it never reaches SQL. */
+export function parseId(value: string, field: string): string {
+  if (!uuid.safeParse(value).success) throw badInput(`${field} is not an id this API returned.`, field);
+  return value;
+}
+
+export const isId = (value: string): boolean => uuid.safeParse(value).success;

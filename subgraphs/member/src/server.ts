@@ -1,0 +1,50 @@
+import { readFileSync } from 'node:fs';
+import { loadSigningKey } from '@coalition/shared/auth/keys';
+import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
+import { FeedConsumer } from '@coalition/shared/feed/consumer';
+import { httpFeedSource } from '@coalition/shared/feed/http';
+import { DateTimeScalar } from '@coalition/shared/graphql/scalars';
+import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
+import { MembersLinksReplica1764064800000 } from '../migrations/1764064800000-members-links-replica';
+import type { MemberConfig } from './config';
+import { createLoaders, type MemberContext } from './context';
+import { Member, MemberPartnerLink } from './modules/members/member.entity';
+import { membersResolvers } from './modules/members/members.resolvers';
+import { MembersService } from './modules/members/members.service';
+import { applyPartnerFact } from './modules/partner-replica/partner-feed';
+import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-replica.entity';
+
+export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
+export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
+export const migrations = [MembersLinksReplica1764064800000];
+export const PARTNER_FEED_CONSUMER = 'partner-feed';
+
+/** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
+export function startMemberService(config: MemberConfig, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningService> {
+  const token = serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), 'member');
+  return startSubgraphService<MemberContext>({
+    name: 'member',
+    config,
+    typeDefs,
+    entities,
+    migrations,
+    producesFeed: true,
+    onQuery: options.onQuery,
+    build: (dataSource, logger) => {
+      const members = new MembersService(dataSource);
+      const partnerFeed = new FeedConsumer({
+        name: PARTNER_FEED_CONSUMER,
+        source: httpFeedSource(config.PARTNER_FEED_URL, token),
+        dataSource,
+        apply: applyPartnerFact,
+        logger,
+      });
+      const m = membersResolvers(members, partnerFeed);
+      return {
+        resolvers: { DateTime: DateTimeScalar, Query: m.Query, Mutation: m.Mutation, Member: m.Member },
+        extendContext: (base) => ({ ...base, loaders: createLoaders(members) }),
+        consumers: [partnerFeed],
+      };
+    },
+  });
+}

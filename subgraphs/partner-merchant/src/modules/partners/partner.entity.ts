@@ -1,0 +1,29 @@
+import { Column, Entity, PrimaryColumn } from 'typeorm';
+
+export const partnerCategories = ['GROCERY', 'FUEL', 'FASHION', 'DINING', 'TRAVEL', 'ELECTRONICS', 'HOME', 'PHARMACY', 'ENTERTAINMENT', 'OTHER'] as const;
+export type PartnerCategory = (typeof partnerCategories)[number];
+export type PartnerStatus = 'ACTIVE' | 'SUSPENDED' | 'LEAVING';
+
+@Entity('partner')
+export class Partner {
+  @PrimaryColumn({ type: 'uuid' })
+  id: string;
+
+  @Column({ type: 'text' })
+  name: string;
+
+  @Column({ type: 'text', name: 'legal_entity' })
+  legalEntity: string;
+
+  @Column({ type: 'text' })
+  category: PartnerCategory;
+
+  @Column({ type: 'char', length: 3, name: 'settlement_currency' })
+  settlementCurrency: string;
+
+  @Column({ type: 'text' })
+  status: PartnerStatus;
+
+  @Column({ type: 'timestamptz', name: 'created_at' })
+  createdAt: Date;
+}

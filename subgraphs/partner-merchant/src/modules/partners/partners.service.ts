@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { In, type DataSource, type EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
+import { appendFacts } from '@coalition/shared/feed/outbox';
+import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
+import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
+import { limits } from '@coalition/shared/limits';
+import { currencyCode, parseInput, text, timeZone } from '@coalition/shared/validation';
+import { Partner, partnerCategories } from './partner.entity';
+import { Store } from './store.entity';
+
+const storeInput = z
+  .object({
+    name: text('name'),
+    kind: z.enum(['PHYSICAL', 'ONLINE']),
+    address: text('address', 500).nullish(),
+    timeZone,
+  })
+  .refine((store) => store.kind === 'ONLINE' || !!store.address, { message: 'is required for a physical store', path: ['address'] });
+
+const onboardInput = z.object({
+  name: text('name'),
+  legalEntity: text('legalEntity'),
+  category: z.enum(partnerCategories),
+  settlementCurrency: currencyCode,
+  stores: z.array(storeInput).max(limits.storesPerPartnerMax, `at most ${limits.storesPerPartnerMax} stores`),
+});
+
+export type OnboardPartnerInput = z.input<typeof onboardInput>;
+export type StoreInput = z.input<typeof storeInput>;
+
+/** Partner facts on the partner feed, consumed by the wallet's replica. */
+export const PartnerFacts = {
+  onboarded: 'partner.onboarded',
+  storeAdded: 'store.added',
+} as const;
+
+const storeFact = (store: Store) => ({
+  storeId: store.id,
+  partnerId: store.partnerId,
+  name: store.name,
+  kind: store.kind,
+  timeZone: store.timeZone,
+});
+
+export class PartnersService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** Creates the partner and its stores and announces them, in one transaction. */
+  async onboard(raw: OnboardPartnerInput): Promise<Partner> {
+    const input = parseInput(onboardInput, raw);
+    assertDistinctStoreNames(input.stores.map((s) => s.name));
+    const now = new Date();
+    const partner = Object.assign(new Partner(), {
+      id: randomUUID(),
+      name: input.name,
+      legalEntity: input.legalEntity,
+      category: input.category,
+      settlementCurrency: input.settlementCurrency,
+      status: 'ACTIVE' as const,
+      createdAt: now,
+    });
+    const stores = input.stores.map((s) => newStore(partner.id, s, now));
+    try {
+      await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
+        await manager.insert(Partner, partner);
+        if (stores.length > 0) await manager.insert(Store, stores);
+        await appendFacts(manager, [
+          {
+            type: PartnerFacts.onboarded,
+            key: partner.id,
+            payload: {
+              partnerId: partner.id,
+              name: partner.name,
+              legalEntity: partner.legalEntity,
+              category: partner.category,
+              settlementCurrency: partner.settlementCurrency,
+              status: partner.status,
+              stores: stores.map(storeFact),
+            },
+          },
+        ]);
+      });
+    } catch (error) {
+      if (isUniqueViolation(error, 'partner_name_unique')) throw new CoalitionError(ErrorCode.CONFLICT, 'A partner with this name already exists.', { field: 'name' });
+      throw error;
+    }
+    return partner;
+  }
+
+  async addStore(partnerId: string, raw: StoreInput): Promise<Store> {
+    const input = parseInput(storeInput, raw);
+    return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
+      // Lock the partner first: its facts then reach the feed in the order they were made.
+      await this.lockPartner(manager, partnerId);
+      const count = await manager.count(Store, { where: { partnerId } });
+      if (count >= limits.storesPerPartnerMax) {
+        throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `A partner has at most ${limits.storesPerPartnerMax} stores.`);
+      }
+      const store = newStore(partnerId, input, new Date());
+      try {
+        await manager.insert(Store, store);
+      } catch (error) {
+        if (isUniqueViolation(error, 'store_name_unique')) throw new CoalitionError(ErrorCode.CONFLICT, 'This partner already has a store with this name.', { field: 'name' });
+        throw error;
+      }
+      await appendFacts(manager, [{ type: PartnerFacts.storeAdded, key: partnerId, payload: storeFact(store) }]);
+      return store;
+    });
+  }
+
+  private async lockPartner(manager: EntityManager, partnerId: string): Promise<void> {
+    const rows: unknown[] = await manager.query('SELECT 1 FROM partner WHERE id = $1 FOR UPDATE', [partnerId]);
+    if (rows.length === 0) throw notFound('Partner');
+  }
+
+  partnersByIds(ids: readonly string[]): Promise<Partner[]> {
+    return this.dataSource.getRepository(Partner).findBy({ id: In([...ids]) });
+  }
+
+  storesByIds(ids: readonly string[]): Promise<Store[]> {
+    return this.dataSource.getRepository(Store).findBy({ id: In([...ids]) });
+  }
+
+  storesOfPartners(partnerIds: readonly string[]): Promise<Store[]> {
+    return this.dataSource.getRepository(Store).find({ where: { partnerId: In([...partnerIds]) }, order: { createdAt: 'ASC', id: 'ASC' } });
+  }
+
+  /** Newest first, keyset-paginated on (created_at, id). */
+  async list(page: Page): Promise<Partner[]> {
+    const query = this.dataSource.getRepository(Partner).createQueryBuilder('p').orderBy('p.created_at', 'DESC').addOrderBy('p.id', 'DESC').limit(page.limit + 1);
+    if (page.after) {
+      const { time, id } = timeIdKey.parse(page.after);
+      query.where('(p.created_at, p.id) < (:time, :id)', { time, id });
+    }
+    return query.getMany();
+  }
+}
+
+export const partnerCursor = (partner: Partner) => timeIdKey.of(partner.createdAt, partner.id);
+
+function newStore(partnerId: string, input: z.infer<typeof storeInput>, now: Date): Store {
+  return Object.assign(new Store(), {
+    id: randomUUID(),
+    partnerId,
+    name: input.name,
+    kind: input.kind,
+    address: input.address ?? null,
+    timeZone: input.timeZone,
+    createdAt: now,
+  });
+}
+
+function assertDistinctStoreNames(names: string[]): void {
+  const seen = new Set<string>();
+  for (const [i, name] of names.entries()) {
+    const key = name.toLowerCase();
+    if (seen.has(key)) throw new CoalitionError(ErrorCode.BAD_USER_INPUT, 'Two stores have the same name.', { field: `stores.${i}.name` });
+    seen.add(key);
+  }
+}
