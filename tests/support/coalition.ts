@@ -9,7 +9,7 @@ export interface OnboardedPartner {
   stores: { id: string; name: string }[];
 }
 
-export async function onboardPartner(url: string, name: string, storeNames: string[] = ['Main Street']): Promise<OnboardedPartner> {
+export async function onboardPartner(url: string, name: string, storeNames: string[] = ['Main Street'], token = operatorToken()): Promise<OnboardedPartner> {
   const response = await gql<{ onboardPartner: OnboardedPartner }>(
     url,
     `mutation Onboard($input: OnboardPartnerInput!) { onboardPartner(input: $input) { id name stores { id name } } }`,
@@ -22,6 +22,7 @@ export async function onboardPartner(url: string, name: string, storeNames: stri
         stores: storeNames.map((storeName) => ({ name: storeName, kind: 'PHYSICAL', address: `1 ${storeName}`, timeZone: 'Europe/Berlin' })),
       },
     },
+    token,
   );
   expect(response.errors).toBeUndefined();
   return response.data!.onboardPartner;

@@ -57,25 +57,32 @@ export function createDataSource(options: DatabaseOptions): DataSource {
   });
 }
 
-/** Creates the database named in the URL when it does not exist yet (first start, tests). */
+/**
+ * Creates the database named in the URL when it does not exist yet (first start, tests). Only
+ * then does it touch the server's `postgres` database, so a service whose login may reach nothing
+ * but its own database starts as usual.
+ */
 export async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = decodeURIComponent(target.pathname.replace(/^\//, ''));
+  const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name "${name}" must match [a-z_][a-z0-9_]*`);
+  const probe = new pg.Client({ connectionString: url });
+  try {
+    await probe.connect();
+    return;
+  } catch (error) {
+    if ((error as { code?: string }).code !== '3D000') throw error; // invalid_catalog_name: it does not exist
+  } finally {
+    await probe.end().catch(() => undefined);
+  }
   const admin = new URL(url);
   admin.pathname = '/postgres';
   const client = new pg.Client({ connectionString: admin.toString() });
   await client.connect();
   try {
-    const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
-    if (found.rowCount === 0) {
-      try {
-        await client.query(`CREATE DATABASE "${name}"`);
-      } catch (error) {
-        // Another process created it between our check and our CREATE: that is fine.
-        if ((error as { code?: string }).code !== '42P04') throw error;
-      }
-    }
+    await client.query(`CREATE DATABASE "${name}"`);
+  } catch (error) {
+    // Another process created it between our probe and our CREATE: that is fine.
+    if ((error as { code?: string }).code !== '42P04') throw error;
   } finally {
     await client.end();
   }

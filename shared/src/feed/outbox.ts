@@ -82,12 +82,15 @@ export async function readFacts(dataSource: DataSource, after: string = FEED_STA
   const position = parsePosition(after);
   if (!position) throw new RangeError(`malformed feed position "${after}"`);
   const pageSize = Math.max(1, Math.min(limit, limits.feedPageSizeMax));
+  // ORDER BY resolves a bare name to an output column first: a bare tx_id would sort by the text
+  // alias ('1000' before '999') and a page could jump over facts when ids gain a digit. Qualified,
+  // it sorts by the xid8 column, matching the WHERE and the (tx_id, seq) index.
   const rows: OutboxRow[] = await dataSource.query(
     `SELECT seq, tx_id::text AS tx_id, type, key, payload, recorded_at
        FROM outbox
       WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint)
         AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
-      ORDER BY tx_id, seq
+      ORDER BY outbox.tx_id, outbox.seq
       LIMIT $3`,
     [position.txId.toString(), position.seq.toString(), pageSize],
   );

@@ -8,6 +8,8 @@ import { limits } from '../limits';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
+const QUIET_PATHS = new Set(['/feed', '/healthz', '/readyz']);
+
 declare module 'express-serve-static-core' {
   interface Request {
     requestId: string;
@@ -31,7 +33,11 @@ export function createServiceApp(logger: Logger, isReady: () => Promise<boolean>
     const startedAt = process.hrtime.bigint();
     res.on('finish', () => {
       const durationMs = Number(process.hrtime.bigint() - startedAt) / 1e6;
-      req.log.info({ method: req.method, path: req.path, status: res.statusCode, durationMs }, 'request');
+      // originalUrl: by 'finish', a router mounted at /graphql may have left req.path as '/'.
+      const path = req.originalUrl.split('?')[0] ?? '';
+      // Feed polls and probes arrive several times a second: keep them out of the info log.
+      const level = QUIET_PATHS.has(path) && res.statusCode < 400 ? 'debug' : 'info';
+      req.log[level]({ method: req.method, path, status: res.statusCode, durationMs }, 'request');
     });
     next();
   });
@@ -55,7 +61,26 @@ export interface Listening {
   close(): Promise<void>;
 }
 
+/**
+ * The last word on a failed route or an unreadable body (bad JSON, too large): logged with the
+ * request id, answered in the shape the caller speaks, never with express's HTML page and stack.
+ */
+function handleRouteError(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) return next(error);
+  const status = (error as { status?: number }).status;
+  const clientError = typeof status === 'number' && status >= 400 && status < 500;
+  if (!clientError) req.log.error({ err: error }, 'request failed');
+  const code = clientError ? 'BAD_REQUEST' : 'INTERNAL_SERVER_ERROR';
+  const message = clientError ? 'The request could not be read.' : 'Internal server error.';
+  res.status(clientError ? status : 500);
+  if (req.path.startsWith('/graphql')) res.json({ errors: [{ message, extensions: { code } }] });
+  else if (req.path === '/oauth/token') res.json({ error: clientError ? 'invalid_request' : 'server_error' });
+  else res.json({ error: { code, message } });
+}
+
+/** Listens once every plain route is mounted (GraphQL, mounted afterwards, answers its own errors). */
 export async function listen(app: Express, host: string, port: number): Promise<Listening> {
+  app.use(handleRouteError);
   const server = app.listen(port, host);
   await once(server, 'listening');
   server.keepAliveTimeout = limits.subgraphKeepAliveMs + 5_000;

@@ -42,6 +42,22 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   return {
     port: options.port,
     url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
-    stop: () => server.stop(),
+    stop: () => stopServer(server, databaseDir),
   };
+}
+
+/**
+ * Ctrl-C in a terminal reaches Postgres too (it shares our process group) and it shuts itself
+ * down; the package's stop() would then wait forever for an exit that already happened. Postgres
+ * removes postmaster.pid when it is down, so that file is the truth we wait on.
+ */
+async function stopServer(server: EmbeddedPostgres, databaseDir: string): Promise<void> {
+  const pidFile = join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  void server.stop().catch(() => undefined);
+  const deadline = Date.now() + 30_000;
+  while (existsSync(pidFile)) {
+    if (Date.now() > deadline) throw new Error(`PostgreSQL in ${databaseDir} did not stop within 30 s`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }

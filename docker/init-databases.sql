@@ -1,0 +1,17 @@
+-- Run once by the postgres image's entrypoint, on an empty data directory (docker-compose.yml).
+-- One database per subgraph, named as in shared/src/topology.ts (databaseNames), each owned by a
+-- login role of its own: a subgraph can create and migrate its tables, and no subgraph can even
+-- connect to another's database (DESIGN.md: no service reads another's tables).
+-- The passwords are the ones in docker-compose.yml's DATABASE_URL settings; change both together.
+
+CREATE ROLE coalition_member LOGIN PASSWORD 'coalition_member';
+CREATE DATABASE coalition_member OWNER coalition_member;
+REVOKE ALL ON DATABASE coalition_member FROM PUBLIC;
+
+CREATE ROLE coalition_partner LOGIN PASSWORD 'coalition_partner';
+CREATE DATABASE coalition_partner OWNER coalition_partner;
+REVOKE ALL ON DATABASE coalition_partner FROM PUBLIC;
+
+CREATE ROLE coalition_settlement LOGIN PASSWORD 'coalition_settlement';
+CREATE DATABASE coalition_settlement OWNER coalition_settlement;
+REVOKE ALL ON DATABASE coalition_settlement FROM PUBLIC;

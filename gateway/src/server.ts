@@ -1,0 +1,159 @@
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloArmor } from '@escape.tech/graphql-armor';
+import type { Express } from 'express';
+import { readFileSync } from 'node:fs';
+import { Agent } from 'undici';
+import { loadPublicKeys } from '@coalition/shared/auth/keys';
+import { ConfigError } from '@coalition/shared/config';
+import { createServiceApp, listen } from '@coalition/shared/http/service-app';
+import { limits } from '@coalition/shared/limits';
+import { createLogger, type Logger } from '@coalition/shared/logger';
+import { subgraphs, type SubgraphName } from '@coalition/shared/topology';
+import type { GatewayConfig } from './config';
+import { gatewayContext, type GatewayContext } from './context';
+import { formatGatewayError } from './format-error';
+import { createSubgraphFetcher, SubgraphDataSource } from './subgraph-data-source';
+import { mountTokenProxy } from './token-proxy';
+
+export interface RunningGateway {
+  port: number;
+  /** Base URL; GraphQL is served at `${url}/graphql`, partner tokens at `${url}/oauth/token`. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * The gateway: serves the committed supergraph (no introspection of subgraphs at run time), verifies
+ * every caller's token, forwards it with the request id to each subgraph over keep-alive connections
+ * with a deadline per call, and degrades per subgraph when one is down.
+ */
+export async function startGateway(config: GatewayConfig): Promise<RunningGateway> {
+  // @apollo/gateway otherwise exports anonymous usage data to Apollo; read when the gateway is built.
+  process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
+  const logger = createLogger('gateway', config.LOG_LEVEL);
+  const publicKeys = readPublicKeys(config.JWT_KEYS_DIR);
+  const supergraphSdl = readSupergraph(config.SUPERGRAPH_PATH);
+  const agent = new Agent({ keepAliveTimeout: limits.subgraphKeepAliveMs, connections: limits.subgraphConnectionsMax });
+  let ready = false;
+  const app = createServiceApp(logger, async () => ready);
+  app.get('/', (_req, res) => {
+    res.json({ service: 'coalition gateway', graphql: '/graphql', token: 'POST /oauth/token' });
+  });
+  mountTokenProxy(app, { partnerMerchantGraphqlUrl: config.PARTNER_MERCHANT_URL, agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+  const listening = await listen(app, config.HOST, config.PORT);
+  const apollo = createApolloServer(config, logger, supergraphSdl, agent);
+  try {
+    await apollo.start();
+  } catch (error) {
+    await listening.close();
+    await agent.close();
+    throw error;
+  }
+  mountGraphql(app, apollo, publicKeys);
+  ready = true;
+  const url = `http://${config.HOST}:${listening.port}`;
+  logger.info({ url, graphql: `${url}/graphql`, production: config.NODE_ENV === 'production' }, 'listening');
+  return {
+    port: listening.port,
+    url,
+    stop: async () => {
+      ready = false;
+      await listening.close();
+      await apollo.stop();
+      await agent.close();
+    },
+  };
+}
+
+function createApolloServer(config: GatewayConfig, logger: Logger, supergraphSdl: string, agent: Agent): ApolloServer<GatewayContext> {
+  const production = config.NODE_ENV === 'production';
+  const fetcher = createSubgraphFetcher(agent, config.SUBGRAPH_TIMEOUT_MS);
+  const gateway = new ApolloGateway({
+    supergraphSdl,
+    logger,
+    buildService: ({ name }) => {
+      const subgraph = subgraphNamed(name);
+      return new SubgraphDataSource(subgraph.name, config[subgraph.urlSetting], fetcher, logger);
+    },
+  });
+  const armor = new ApolloArmor({
+    maxDepth: { n: limits.queryDepthMax, exposeLimits: true },
+    costLimit: { maxCost: limits.queryCostMax, exposeLimits: true },
+    maxAliases: { n: limits.queryAliasesMax, exposeLimits: true },
+    // armor's Apollo token plugin throws from a pipeline hook, which Apollo answers with HTTP 500;
+    // graphql-js has the same limit built into its parser (parseOptions below), answered with 400.
+    maxTokens: { enabled: false },
+  }).protect();
+  return new ApolloServer<GatewayContext>({
+    gateway,
+    logger,
+    introspection: !production,
+    includeStacktraceInErrorResponses: !production,
+    allowBatchedHttpRequests: false,
+    parseOptions: { maxTokens: limits.queryTokensMax },
+    validationRules: armor.validationRules,
+    plugins: [...armor.plugins, logOperations],
+    formatError: (formatted) => formatGatewayError(formatted, production),
+  });
+}
+
+function mountGraphql(app: Express, apollo: ApolloServer<GatewayContext>, publicKeys: ReadonlyMap<string, string>): void {
+  app.use('/graphql', expressMiddleware(apollo, { context: async ({ req }) => gatewayContext(req, publicKeys) }));
+}
+
+/** One line per GraphQL operation: its name, how long it took and the codes of any errors. */
+const logOperations: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    const startedAt = process.hrtime.bigint();
+    return {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) {
+          const code = error.extensions?.code;
+          if (code === undefined || code === 'INTERNAL_SERVER_ERROR' || code === 'DOWNSTREAM_SERVICE_ERROR') {
+            const serviceName = error.extensions?.serviceName;
+            contextValue.log.error({ err: error.originalError ?? error, path: error.path, serviceName }, 'operation failed');
+          }
+        }
+      },
+      async willSendResponse({ contextValue, operationName, operation, response }) {
+        const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
+        contextValue.log.info(
+          {
+            operationName: operationName ?? null,
+            operationType: operation?.operation ?? null,
+            durationMs: Number(process.hrtime.bigint() - startedAt) / 1e6,
+            errorCodes: errors.map((error) => error.extensions?.code ?? null),
+          },
+          'graphql operation',
+        );
+      },
+    };
+  },
+};
+
+function subgraphNamed(name: string): (typeof subgraphs)[number] {
+  const subgraph = subgraphs.find((candidate) => candidate.name === name);
+  if (!subgraph) {
+    const known: readonly SubgraphName[] = subgraphs.map((candidate) => candidate.name);
+    throw new Error(`The supergraph names a subgraph "${name}" the topology does not know (${known.join(', ')}); run npm run compose`);
+  }
+  return subgraph;
+}
+
+function readSupergraph(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError('gateway', [`SUPERGRAPH_PATH=${JSON.stringify(path)}: ${(error as Error).message} (run npm run compose)`]);
+  }
+}
+
+function readPublicKeys(dir: string): Map<string, string> {
+  try {
+    return loadPublicKeys(dir);
+  } catch (error) {
+    throw new ConfigError('gateway', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: ${(error as Error).message}`]);
+  }
+}

@@ -1,0 +1,28 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { composeSupergraph, supergraphPath } from '../gateway/src/compose';
+import { subgraphs } from '../shared/src/topology';
+
+describe('the committed supergraph', () => {
+  const outcome = composeSupergraph();
+
+  it('composes from the current subgraph schemas without errors', () => {
+    expect(outcome.ok ? [] : outcome.errors).toEqual([]);
+  });
+
+  it('is exactly what composing the current subgraph schemas gives (run `npm run compose` after changing a schema)', () => {
+    if (!outcome.ok) throw new Error(`composition failed:\n${outcome.errors.join('\n')}`);
+    const committed = readFileSync(supergraphPath, 'utf8');
+    expect(
+      committed,
+      'gateway/supergraph.graphql is out of date with subgraphs/*/schema.graphql: run `npm run compose` and commit the result',
+    ).toBe(outcome.supergraphSdl);
+  });
+
+  it('knows every subgraph by its topology name and its npm start URL', () => {
+    const committed = readFileSync(supergraphPath, 'utf8');
+    for (const subgraph of subgraphs) {
+      expect(committed).toContain(`@join__graph(name: "${subgraph.name}", url: "http://127.0.0.1:${subgraph.defaultPort}/graphql")`);
+    }
+  });
+});
