@@ -255,3 +255,20 @@ describe('each subgraph checks the token itself', () => {
     expect((await fetch(`${base}/readyz`)).status).toBe(200);
   });
 });
+
+describe('a subgraph that is down', () => {
+  it('nulls only its own fields, with a coded error that names the service and not its address', async () => {
+    await network.services.settlement.stop();
+    const response = await gql<MemberAcross>(network.graphqlUrl, MEMBER_ACROSS_SUBGRAPHS, { id: ann.id });
+    const member = response.data?.member;
+    expect(member?.name).toBe('Ann Example');
+    expect(member?.linkedPartners[0]?.name).toBe('Aldo Markets');
+    expect(member?.linkedPartners[0]?.stores).toHaveLength(2);
+    expect(member?.linkedPartners[0]?.settlementCycles).toBeNull();
+    expect(codesOf(response)).toContain('SERVICE_UNAVAILABLE');
+    expect(response.errors?.[0]?.extensions?.serviceName).toBe('settlement');
+    const text = JSON.stringify(response.errors);
+    expect(text).not.toMatch(/127\.0\.0\.1|localhost|http:|ECONNREFUSED|stacktrace/);
+    expect(text).not.toContain(String(network.services.settlement.port));
+  });
+});
