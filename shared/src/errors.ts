@@ -1,8 +1,9 @@
 import { GraphQLError } from 'graphql';
 
 /**
- * Stable error codes, surfaced in `extensions.code`. Callers branch on these, never on messages;
- * messages are for humans and never name another party's data.
+ * Stable error codes, surfaced in `extensions.code`: the whole catalogue the API exposes, so the
+ * gateway and every subgraph pass exactly these through. Callers branch on codes, never on
+ * messages; messages are for humans and never name another party's data.
  */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
@@ -11,8 +12,14 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   CONFLICT: 'CONFLICT',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
-  INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  // Wallet outcomes (subgraphs/member/src/modules/wallet/wallet.errors.ts).
+  INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
+  DUPLICATE_RECEIPT: 'DUPLICATE_RECEIPT',
+  HOLD_EXPIRED: 'HOLD_EXPIRED',
+  HOLD_NOT_OPEN: 'HOLD_NOT_OPEN',
+  CAPTURE_EXCEEDS_HOLD: 'CAPTURE_EXCEEDS_HOLD',
+  PARTNER_NOT_ACCEPTING: 'PARTNER_NOT_ACCEPTING',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -22,4 +22,18 @@ export const limits = {
   shutdownGraceMs: 10_000,
   nameLengthMax: 200,
   storesPerPartnerMax: 500,
+  // The wallet.
+  pointsPerCurrencyUnitMax: 1_000,
+  returnWindowDaysMax: 365,
+  /** Largest purchase total accepted, in minor units (10 million of a two-decimal currency). */
+  purchaseMinorUnitsMax: 1_000_000_000n,
+  purchaseLinesMax: 500,
+  /** Largest single burn or hold, in points. */
+  burnPointsMax: 10_000_000n,
+  holdTimeoutSecondsDefault: 15 * 60,
+  holdTimeoutSecondsMax: 7 * 24 * 3600,
+  /** Points expire this long after they were earned, unless spent first. */
+  pointsLifetimeDays: 730,
+  idempotencyKeyLengthMax: 200,
+  receiptIdLengthMax: 100,
 } as const;

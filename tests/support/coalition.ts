@@ -9,7 +9,13 @@ export interface OnboardedPartner {
   stores: { id: string; name: string }[];
 }
 
-export async function onboardPartner(url: string, name: string, storeNames: string[] = ['Main Street'], token = operatorToken()): Promise<OnboardedPartner> {
+export async function onboardPartner(
+  url: string,
+  name: string,
+  storeNames: string[] = ['Main Street'],
+  token = operatorToken(),
+  terms: { pointsPerCurrencyUnit?: number; returnWindowDays?: number; settlementCurrency?: string } = {},
+): Promise<OnboardedPartner> {
   const response = await gql<{ onboardPartner: OnboardedPartner }>(
     url,
     `mutation Onboard($input: OnboardPartnerInput!) { onboardPartner(input: $input) { id name stores { id name } } }`,
@@ -18,7 +24,9 @@ export async function onboardPartner(url: string, name: string, storeNames: stri
         name,
         legalEntity: `${name} Ltd`,
         category: 'GROCERY',
-        settlementCurrency: 'EUR',
+        settlementCurrency: terms.settlementCurrency ?? 'EUR',
+        ...(terms.pointsPerCurrencyUnit === undefined ? {} : { pointsPerCurrencyUnit: terms.pointsPerCurrencyUnit }),
+        ...(terms.returnWindowDays === undefined ? {} : { returnWindowDays: terms.returnWindowDays }),
         stores: storeNames.map((storeName) => ({ name: storeName, kind: 'PHYSICAL', address: `1 ${storeName}`, timeZone: 'Europe/Berlin' })),
       },
     },

@@ -26,3 +26,32 @@ function parseDate(value: unknown): Date {
   if (Number.isNaN(date.getTime())) throw badInput('A DateTime must be a real date.');
   return date;
 }
+
+/**
+ * Integers too large for a JSON number travel as decimal strings (STYLE.md §5): `Points` and
+ * `MinorUnits` (money in the currency's smallest unit). Resolvers get and give bigint.
+ */
+function integerScalar(name: string, description: string): GraphQLScalarType<bigint, string> {
+  const parse = (value: unknown): bigint => {
+    if (typeof value === 'string' && /^-?\d{1,30}$/.test(value)) return BigInt(value);
+    if (typeof value === 'number' && Number.isSafeInteger(value)) return BigInt(value);
+    throw badInput(`${name} is an integer written as a string, e.g. "1250".`);
+  };
+  return new GraphQLScalarType<bigint, string>({
+    name,
+    description,
+    serialize(value) {
+      if (typeof value === 'bigint') return value.toString();
+      if ((typeof value === 'string' && /^-?\d+$/.test(value)) || (typeof value === 'number' && Number.isSafeInteger(value))) return String(value);
+      throw new TypeError(`${name} cannot represent ${String(value)}`);
+    },
+    parseValue: parse,
+    parseLiteral(ast) {
+      if (ast.kind === Kind.STRING || ast.kind === Kind.INT) return parse(ast.value);
+      throw badInput(`${name} is an integer written as a string, e.g. "1250".`);
+    },
+  });
+}
+
+export const PointsScalar = integerScalar('Points', 'A number of points: an integer, as a string.');
+export const MinorUnitsScalar = integerScalar('MinorUnits', 'An amount of money in the minor unit of its currency (cents for EUR), as a string.');

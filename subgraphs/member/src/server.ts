@@ -3,9 +3,13 @@ import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { FeedConsumer } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
-import { DateTimeScalar } from '@coalition/shared/graphql/scalars';
+import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { MembersLinksReplica1764064800000 } from '../migrations/1764064800000-members-links-replica';
+import { WalletLedger1764072000000 } from '../migrations/1764072000000-wallet-ledger';
+import { BurnService } from './modules/wallet/burn.service';
+import { EarnService } from './modules/wallet/earn.service';
+import { walletResolvers } from './modules/wallet/wallet.resolvers';
 import type { MemberConfig } from './config';
 import { createLoaders, type MemberContext } from './context';
 import { Member, MemberPartnerLink } from './modules/members/member.entity';
@@ -16,7 +20,7 @@ import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
@@ -40,8 +44,16 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
         logger,
       });
       const m = membersResolvers(members, partnerFeed);
+      const w = walletResolvers(dataSource, new EarnService(dataSource), new BurnService(dataSource));
       return {
-        resolvers: { DateTime: DateTimeScalar, Query: m.Query, Mutation: m.Mutation, Member: m.Member },
+        resolvers: {
+          DateTime: DateTimeScalar,
+          Points: PointsScalar,
+          MinorUnits: MinorUnitsScalar,
+          Query: { ...m.Query, ...w.Query },
+          Mutation: { ...m.Mutation, ...w.Mutation },
+          Member: { ...m.Member, ...w.Member },
+        },
         extendContext: (base) => ({ ...base, loaders: createLoaders(members) }),
         consumers: [partnerFeed],
       };

@@ -3,6 +3,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { badInput, CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { execute } from '@coalition/shared/db/sql';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { parseInput, text } from '@coalition/shared/validation';
@@ -35,6 +36,7 @@ export class MembersService {
       try {
         await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
           await manager.insert(Member, member);
+          await manager.query('INSERT INTO wallet (member_id) VALUES ($1)', [member.id]);
           await appendFacts(manager, [{ type: MemberFacts.enrolled, key: member.id, payload: { memberId: member.id, enrolledAt: member.enrolledAt.toISOString() } }]);
         });
         return member;
@@ -54,11 +56,8 @@ export class MembersService {
       const partner = await manager.findOneBy(PartnerReplica, { id: partnerId });
       if (!partner) throw notFound('Partner');
       if (partner.status !== 'ACTIVE') throw badInput('This partner is not accepting new members.', 'partnerId');
-      const inserted: unknown[] = await manager.query(
-        `INSERT INTO member_partner_link (member_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING member_id`,
-        [memberId, partnerId],
-      );
-      if (inserted.length > 0) {
+      const inserted = await execute(manager, 'INSERT INTO member_partner_link (member_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [memberId, partnerId]);
+      if (inserted.count > 0) {
         await appendFacts(manager, [{ type: MemberFacts.partnerLinked, key: memberId, payload: { memberId, partnerId } }]);
       }
       return member;
@@ -68,11 +67,8 @@ export class MembersService {
   async unlink(memberId: string, partnerId: string): Promise<Member> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       const member = await lockMember(manager, memberId);
-      const deleted: unknown[] = await manager.query(
-        'DELETE FROM member_partner_link WHERE member_id = $1 AND partner_id = $2 RETURNING member_id',
-        [memberId, partnerId],
-      );
-      if (deleted.length > 0) {
+      const deleted = await execute(manager, 'DELETE FROM member_partner_link WHERE member_id = $1 AND partner_id = $2', [memberId, partnerId]);
+      if (deleted.count > 0) {
         await appendFacts(manager, [{ type: MemberFacts.partnerUnlinked, key: memberId, payload: { memberId, partnerId } }]);
       }
       return member;

@@ -8,6 +8,9 @@ const partnerOnboarded = z.object({
   name: z.string(),
   status: z.string(),
   settlementCurrency: z.string().length(3),
+  // Facts from before earn terms existed carry none: the partner service's defaults then applied.
+  pointsPerCurrencyUnit: z.number().int().positive().default(1),
+  returnWindowDays: z.number().int().min(0).default(14),
   stores: z.array(storeFact),
 });
 
@@ -28,10 +31,12 @@ export async function applyPartnerFact(manager: EntityManager, fact: Fact): Prom
     case 'partner.onboarded': {
       const p = partnerOnboarded.parse(fact.payload);
       await manager.query(
-        `INSERT INTO partner_replica (id, name, status, settlement_currency, feed_position) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status,
-           settlement_currency = excluded.settlement_currency, feed_position = excluded.feed_position`,
-        [p.partnerId, p.name, p.status, p.settlementCurrency, fact.position],
+        `INSERT INTO partner_replica (id, name, status, settlement_currency, points_per_currency_unit, return_window_days, feed_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, settlement_currency = excluded.settlement_currency,
+           points_per_currency_unit = excluded.points_per_currency_unit, return_window_days = excluded.return_window_days,
+           feed_position = excluded.feed_position`,
+        [p.partnerId, p.name, p.status, p.settlementCurrency, p.pointsPerCurrencyUnit, p.returnWindowDays, fact.position],
       );
       for (const store of p.stores) await upsertStore(manager, store, fact.position);
       return;

@@ -24,6 +24,14 @@ export class Partner {
   @Column({ type: 'text' })
   status: PartnerStatus;
 
+  /** Points per whole unit of the settlement currency, rounded down. */
+  @Column({ type: 'integer', name: 'points_per_currency_unit' })
+  pointsPerCurrencyUnit: number;
+
+  /** Earned points stay pending this many days, until returns are no longer possible. */
+  @Column({ type: 'integer', name: 'return_window_days' })
+  returnWindowDays: number;
+
   @Column({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
 }

@@ -24,6 +24,8 @@ const onboardInput = z.object({
   legalEntity: text('legalEntity'),
   category: z.enum(partnerCategories),
   settlementCurrency: currencyCode,
+  pointsPerCurrencyUnit: z.number().int().min(1).max(limits.pointsPerCurrencyUnitMax).default(1),
+  returnWindowDays: z.number().int().min(0).max(limits.returnWindowDaysMax).default(14),
   stores: z.array(storeInput).max(limits.storesPerPartnerMax, `at most ${limits.storesPerPartnerMax} stores`),
 });
 
@@ -59,6 +61,8 @@ export class PartnersService {
       category: input.category,
       settlementCurrency: input.settlementCurrency,
       status: 'ACTIVE' as const,
+      pointsPerCurrencyUnit: input.pointsPerCurrencyUnit,
+      returnWindowDays: input.returnWindowDays,
       createdAt: now,
     });
     const stores = input.stores.map((s) => newStore(partner.id, s, now));
@@ -77,6 +81,8 @@ export class PartnersService {
               category: partner.category,
               settlementCurrency: partner.settlementCurrency,
               status: partner.status,
+              pointsPerCurrencyUnit: partner.pointsPerCurrencyUnit,
+              returnWindowDays: partner.returnWindowDays,
               stores: stores.map(storeFact),
             },
           },

@@ -1,0 +1,51 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { assert } from '@coalition/shared/errors';
+
+/** Ledger accounts. Partner and operator accounts are never cached: their totals are derived. */
+export const account = {
+  member: (memberId: string) => `member:${memberId}`,
+  issuance: (partnerId: string) => `partner:${partnerId}:issuance`,
+  redemption: (partnerId: string) => `partner:${partnerId}:redemption`,
+};
+
+export type TransactionKind = 'EARN' | 'BURN' | 'REFUND' | 'EXPIRY' | 'ADJUSTMENT' | 'TRANSFER';
+
+export interface NewTransaction {
+  memberId: string;
+  kind: TransactionKind;
+  /** The points the transaction moves for the member (positive). */
+  points: bigint;
+  partnerId?: string | null;
+  storeId?: string | null;
+  receiptId?: string | null;
+  reversesId?: string | null;
+  details?: Record<string, unknown>;
+  at: Date;
+  postings: { account: string; points: bigint }[];
+}
+
+/**
+ * Writes one balanced transaction (L1): its postings must sum to zero, checked before anything is
+ * written. Zero-point transactions (a purchase too small to earn) carry no postings.
+ */
+export async function writeTransaction(manager: EntityManager, txn: NewTransaction): Promise<string> {
+  const sum = txn.postings.reduce((total, p) => total + p.points, 0n);
+  assert(sum === 0n, `ledger transaction does not balance: postings sum to ${sum}`);
+  assert(txn.postings.every((p) => p.points !== 0n), 'a posting moves a non-zero number of points');
+  const id = randomUUID();
+  await manager.query(
+    `INSERT INTO ledger_transaction (id, member_id, kind, points, partner_id, store_id, receipt_id, reverses_id, details, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
+    [id, txn.memberId, txn.kind, txn.points.toString(), txn.partnerId ?? null, txn.storeId ?? null, txn.receiptId ?? null, txn.reversesId ?? null, JSON.stringify(txn.details ?? {}), txn.at],
+  );
+  if (txn.postings.length > 0) {
+    const values: unknown[] = [];
+    const rows = txn.postings.map((p, i) => {
+      values.push(id, p.account, p.points.toString());
+      return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`;
+    });
+    await manager.query(`INSERT INTO posting (transaction_id, account, points) VALUES ${rows.join(', ')}`, values);
+  }
+  return id;
+}

@@ -1,0 +1,67 @@
+import type { DataSource } from 'typeorm';
+import type { Viewer } from '@coalition/shared/auth/jwt';
+import { forbidden, notFound } from '@coalition/shared/errors';
+import { WalletError, WalletErrorCode } from './wallet.errors';
+
+export interface Till {
+  partnerId: string;
+  storeId: string;
+  partnerStatus: string;
+  currency: string;
+  pointsPerCurrencyUnit: number;
+  returnWindowDays: number;
+}
+
+/**
+ * The store an operation happens at, from the wallet's replica of the partner configuration (no
+ * call to the partner service: earn and burn keep working while it is down). A partner acts only
+ * at its own stores, a terminal only at its own store; another partner's store is "not found".
+ */
+export async function tillFor(dataSource: DataSource, viewer: Viewer, storeId: string): Promise<Till> {
+  if (viewer.role !== 'partner' && viewer.role !== 'terminal') throw forbidden('Only partners and their terminals record points at a store.');
+  if (viewer.role === 'terminal' && viewer.storeId !== storeId) throw forbidden('A terminal acts only at its own store.');
+  const rows: { partner_id: string; status: string; settlement_currency: string; points_per_currency_unit: number; return_window_days: number }[] =
+    await dataSource.query(
+      `SELECT s.partner_id, p.status, p.settlement_currency, p.points_per_currency_unit, p.return_window_days
+         FROM store_replica s JOIN partner_replica p ON p.id = s.partner_id
+        WHERE s.id = $1`,
+      [storeId],
+    );
+  const row = rows[0];
+  if (!row || row.partner_id !== viewer.partnerId) throw notFound('Store');
+  return {
+    partnerId: row.partner_id,
+    storeId,
+    partnerStatus: row.status,
+    currency: row.settlement_currency.trim(),
+    pointsPerCurrencyUnit: row.points_per_currency_unit,
+    returnWindowDays: row.return_window_days,
+  };
+}
+
+export function assertAccepting(till: Till): void {
+  if (till.partnerStatus !== 'ACTIVE') throw new WalletError(WalletErrorCode.PARTNER_NOT_ACCEPTING, 'This partner does not accept points operations now.');
+}
+
+/** The member an operation is for, by id or by the card presented. */
+export async function memberIdOf(dataSource: DataSource, ref: { memberId?: string | null; cardNumber?: string | null }): Promise<string> {
+  const rows: { id: string }[] = ref.memberId
+    ? await dataSource.query('SELECT id FROM member WHERE id = $1', [ref.memberId])
+    : await dataSource.query('SELECT id FROM member WHERE card_number = $1', [ref.cardNumber]);
+  const id = rows[0]?.id;
+  if (!id) throw notFound('Member');
+  return id;
+}
+
+/** A caller's idempotency keys are its own: a partner's (shared by its terminals) or a member's or an operator's. */
+export function idempotencyScope(viewer: Viewer): string {
+  switch (viewer.role) {
+    case 'partner':
+    case 'terminal':
+      return `partner:${viewer.partnerId}`;
+    case 'member':
+      return `member:${viewer.memberId}`;
+    default:
+      return `${viewer.role}:${viewer.sub}`;
+  }
+}

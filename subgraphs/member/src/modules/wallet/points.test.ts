@@ -1,0 +1,89 @@
+import { describe, expect, it } from 'vitest';
+import { balancesAt, minorUnitExponent, pointsForPurchase, takeFromLots, type LotState } from './points';
+
+const at = (iso: string) => new Date(iso);
+const lot = (id: string, remaining: bigint, availableAt: string, expiresAt: string, createdAt = '2026-01-01T00:00:00Z'): LotState => ({
+  id,
+  remaining,
+  availableAt: at(availableAt),
+  expiresAt: at(expiresAt),
+  createdAt: at(createdAt),
+});
+
+describe('points for a purchase', () => {
+  it.each([
+    [1234n, 'EUR', 1, 12n], // 12.34 EUR at 1 point per euro: rounded down
+    [1299n, 'EUR', 1, 12n],
+    [1300n, 'EUR', 1, 13n],
+    [99n, 'EUR', 1, 0n], // under one euro earns nothing
+    [1234n, 'EUR', 3, 37n], // 37.02 rounded down
+    [500n, 'JPY', 1, 500n], // yen has no minor unit
+    [12345n, 'BHD', 1, 12n], // three-decimal dinar
+    [0n, 'EUR', 5, 0n],
+    [100_000_000_000n, 'EUR', 1000, 1_000_000_000_000n], // big totals stay exact
+  ])('%s minor units of %s at %i per unit earn %s', (total, currency, rate, expected) => {
+    expect(pointsForPurchase(total, currency, rate)).toBe(expected);
+  });
+
+  it('refuses a negative total', () => {
+    expect(() => pointsForPurchase(-1n, 'EUR', 1)).toThrow(RangeError);
+  });
+
+  it('knows the minor units of currencies', () => {
+    expect([minorUnitExponent('EUR'), minorUnitExponent('JPY'), minorUnitExponent('KWD')]).toEqual([2, 0, 3]);
+  });
+});
+
+describe('balances', () => {
+  const now = at('2026-06-01T12:00:00Z');
+  it('splits lots into available and pending by ledger time, leaves out expired ones, and counts holds against available', () => {
+    const lots = [
+      lot('matured', 100n, '2026-05-01T00:00:00Z', '2027-05-01T00:00:00Z'),
+      lot('pending', 40n, '2026-06-10T00:00:00Z', '2027-06-10T00:00:00Z'),
+      lot('expired', 7n, '2024-05-01T00:00:00Z', '2026-06-01T12:00:00Z'),
+    ];
+    expect(balancesAt(now, lots, 30n)).toEqual({ available: 70n, pending: 40n, held: 30n });
+  });
+
+  it('treats a lot maturing exactly now as available', () => {
+    expect(balancesAt(now, [lot('a', 5n, '2026-06-01T12:00:00Z', '2027-01-01T00:00:00Z')], 0n).available).toBe(5n);
+  });
+});
+
+describe('taking points from lots', () => {
+  const now = at('2026-06-01T12:00:00Z');
+  const lots = [
+    lot('late', 50n, '2026-01-01T00:00:00Z', '2027-12-01T00:00:00Z'),
+    lot('early', 30n, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
+    lot('pending', 500n, '2026-07-01T00:00:00Z', '2026-12-01T00:00:00Z'),
+    lot('gone', 500n, '2025-01-01T00:00:00Z', '2026-06-01T11:59:59Z'),
+  ];
+
+  it('takes the oldest expiry first and splits a lot when it must', () => {
+    expect(takeFromLots(now, lots, 45n)).toEqual([
+      { lotId: 'early', points: 30n },
+      { lotId: 'late', points: 15n },
+    ]);
+  });
+
+  it('never touches pending or expired lots', () => {
+    expect(takeFromLots(now, lots, 80n)).toEqual([
+      { lotId: 'early', points: 30n },
+      { lotId: 'late', points: 50n },
+    ]);
+    expect(takeFromLots(now, lots, 81n)).toBeUndefined();
+  });
+
+  it('breaks expiry ties by earn time, then id', () => {
+    const tied = [
+      lot('b', 1n, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', '2026-01-02T00:00:00Z'),
+      lot('c', 1n, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', '2026-01-01T00:00:00Z'),
+      lot('a', 1n, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z', '2026-01-02T00:00:00Z'),
+    ];
+    expect(takeFromLots(now, tied, 3n)?.map((t) => t.lotId)).toEqual(['c', 'a', 'b']);
+  });
+
+  it('refuses to take nothing', () => {
+    expect(() => takeFromLots(now, lots, 0n)).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,78 @@
+/**
+ * The wallet's arithmetic, pure: points for a purchase, balances from lots and holds, and which
+ * lots a burn consumes. Points and money are bigint end to end.
+ */
+
+const exponentCache = new Map<string, number>();
+
+/** Digits after the decimal point of a currency's minor unit (EUR 2, JPY 0, BHD 3). */
+export function minorUnitExponent(currency: string): number {
+  let exponent = exponentCache.get(currency);
+  if (exponent === undefined) {
+    exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    exponentCache.set(currency, exponent);
+  }
+  return exponent;
+}
+
+/** Points for a purchase: whole currency units times the partner's rate, rounded down (never up). */
+export function pointsForPurchase(totalMinor: bigint, currency: string, pointsPerCurrencyUnit: number): bigint {
+  if (totalMinor < 0n) throw new RangeError('a purchase total is never negative');
+  return (totalMinor * BigInt(pointsPerCurrencyUnit)) / 10n ** BigInt(minorUnitExponent(currency));
+}
+
+export interface LotState {
+  id: string;
+  remaining: bigint;
+  availableAt: Date;
+  expiresAt: Date;
+  createdAt: Date;
+}
+
+export interface Balances {
+  /** Spendable now: matured, unexpired lots less what open holds reserve. */
+  available: bigint;
+  /** Earned but inside the partner's return window. */
+  pending: bigint;
+  /** Reserved by open holds. */
+  held: bigint;
+}
+
+export function balancesAt(now: Date, lots: readonly LotState[], openHeld: bigint): Balances {
+  let matured = 0n;
+  let pending = 0n;
+  for (const lot of lots) {
+    if (lot.expiresAt <= now) continue;
+    if (lot.availableAt <= now) matured += lot.remaining;
+    else pending += lot.remaining;
+  }
+  return { available: matured - openHeld, pending, held: openHeld };
+}
+
+/** Oldest expiry first, then oldest earned, then id: the order burns, expiry and clawbacks consume lots in. */
+export function consumptionOrder(a: LotState, b: LotState): number {
+  return a.expiresAt.getTime() - b.expiresAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+}
+
+export interface LotTake {
+  lotId: string;
+  points: bigint;
+}
+
+/**
+ * Takes `points` from the spendable lots, oldest expiry first. Returns undefined when they do not
+ * hold enough; never takes from a pending or expired lot.
+ */
+export function takeFromLots(now: Date, lots: readonly LotState[], points: bigint): LotTake[] | undefined {
+  if (points <= 0n) throw new RangeError('a burn takes a positive number of points');
+  const spendable = lots.filter((lot) => lot.remaining > 0n && lot.availableAt <= now && lot.expiresAt > now).sort(consumptionOrder);
+  const takes: LotTake[] = [];
+  let needed = points;
+  for (const lot of spendable) {
+    if (needed === 0n) break;
+    const take = lot.remaining < needed ? lot.remaining : needed;
+    takes.push({ lotId: lot.id, points: take });
+    needed -= take;
+  }
+  return needed === 0n ? takes : undefined;
+}

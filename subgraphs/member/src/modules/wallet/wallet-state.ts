@@ -1,0 +1,95 @@
+import type { EntityManager } from 'typeorm';
+import { notFound } from '@coalition/shared/errors';
+import { balancesAt, type LotState } from './points';
+
+export interface WalletView {
+  memberId: string;
+  available: bigint;
+  pending: bigint;
+  held: bigint;
+  lifetimeEarned: bigint;
+  /** The ledger time the balances were read at. */
+  asOf: Date;
+}
+
+export interface LockedWallet {
+  memberId: string;
+  balance: bigint;
+  lifetimeEarned: bigint;
+  /** Ledger time: the database clock, read once the lock is held, so it only moves forward per member. */
+  now: Date;
+}
+
+/**
+ * Takes the member's wallet lock: the first statement of every wallet write, so one member's
+ * operations are serialised (and their facts reach the feed in that order), while different
+ * members never wait for each other.
+ */
+export async function lockWallet(manager: EntityManager, memberId: string): Promise<LockedWallet> {
+  const rows: { balance: string; lifetime_earned: string; now: Date }[] = await manager.query(
+    'SELECT balance, lifetime_earned, clock_timestamp() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
+    [memberId],
+  );
+  const row = rows[0];
+  if (!row) throw notFound('Member');
+  // Holds past their timeout expire by ledger time before anything else reads them (L6).
+  await manager.query(
+    `UPDATE hold SET status = 'EXPIRED', resolved_at = expires_at WHERE member_id = $1 AND status = 'OPEN' AND expires_at <= $2`,
+    [memberId, row.now],
+  );
+  return { memberId, balance: BigInt(row.balance), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
+}
+
+interface LotRow {
+  id: string;
+  remaining: string;
+  available_at: Date;
+  expires_at: Date;
+  created_at: Date;
+  issuer_partner_id: string;
+}
+
+export interface LiveLot extends LotState {
+  issuerPartnerId: string;
+}
+
+/** The member's lots that still hold points (under the member's lock when used for a write). */
+export async function liveLots(manager: EntityManager, memberId: string): Promise<LiveLot[]> {
+  const rows: LotRow[] = await manager.query(
+    'SELECT id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = $1 AND remaining > 0',
+    [memberId],
+  );
+  return rows.map((r) => ({
+    id: r.id,
+    remaining: BigInt(r.remaining),
+    availableAt: r.available_at,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    issuerPartnerId: r.issuer_partner_id,
+  }));
+}
+
+/** Points reserved by holds that are open and not yet past their timeout at `now` (leaving one out, if asked). */
+export async function openHeldPoints(manager: EntityManager, memberId: string, now: Date, exceptHoldId?: string): Promise<bigint> {
+  const rows: { held: string }[] = await manager.query(
+    `SELECT coalesce(sum(points), 0) AS held FROM hold
+      WHERE member_id = $1 AND status = 'OPEN' AND expires_at > $2 AND id IS DISTINCT FROM $3::uuid`,
+    [memberId, now, exceptHoldId ?? null],
+  );
+  return BigInt(rows[0]?.held ?? 0);
+}
+
+export async function walletView(manager: EntityManager, memberId: string, now: Date, lifetimeEarned: bigint): Promise<WalletView> {
+  const balances = balancesAt(now, await liveLots(manager, memberId), await openHeldPoints(manager, memberId, now));
+  return { memberId, ...balances, lifetimeEarned, asOf: now };
+}
+
+/** Reads a wallet without locking it (queries). */
+export async function readWallet(manager: EntityManager, memberId: string): Promise<WalletView | undefined> {
+  const rows: { lifetime_earned: string; now: Date }[] = await manager.query(
+    'SELECT lifetime_earned, clock_timestamp() AS now FROM wallet WHERE member_id = $1',
+    [memberId],
+  );
+  const row = rows[0];
+  return row ? walletView(manager, memberId, row.now, BigInt(row.lifetime_earned)) : undefined;
+}

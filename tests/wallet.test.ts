@@ -1,0 +1,191 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
+import { codesOf, gql, tokenFor } from './support/graphql';
+import { startTestNetwork, type TestNetwork } from './support/network';
+import { burn, capture, earn, earnInput, hold, voidHold, walletOf } from './support/wallet';
+import { luhnCheckDigit } from '../subgraphs/member/src/modules/members/card-number';
+
+let network: TestNetwork;
+let url: string;
+let shop: OnboardedPartner;
+let other: OnboardedPartner;
+let shopToken: string;
+let otherToken: string;
+
+/** A member who linked the shop, with `points` available (the shop's return window is zero). */
+async function memberWith(points: number): Promise<{ id: string; cardNumber: string }> {
+  const member = await enrolMember(url, `Member ${randomUUID().slice(0, 6)}`);
+  await linkPartner(url, member.id, shop.id);
+  if (points > 0) {
+    const response = await earn(url, shopToken, earnInput({ memberId: member.id, storeId: shop.stores[0]!.id, total: `${points * 100}` }));
+    expect(response.errors).toBeUndefined();
+  }
+  return member;
+}
+
+beforeAll(async () => {
+  network = await startTestNetwork('wallet');
+  url = network.graphqlUrl;
+  shop = await onboardPartner(url, 'Corner Shop', ['High Street', 'Station'], undefined, { returnWindowDays: 0 });
+  other = await onboardPartner(url, 'Other Brand', ['Elsewhere'], undefined, { returnWindowDays: 30, pointsPerCurrencyUnit: 2 });
+  shopToken = tokenFor({ role: 'partner', sub: 'partner:shop', partnerId: shop.id });
+  otherToken = tokenFor({ role: 'partner', sub: 'partner:other', partnerId: other.id });
+  // The wallet learns stores from the partner feed: wait until both partners have reached it.
+  const probe = await enrolMember(url, 'Probe');
+  await linkPartner(url, probe.id, shop.id);
+  await linkPartner(url, probe.id, other.id);
+});
+
+afterAll(async () => {
+  await network?.stop();
+});
+
+describe('earning', () => {
+  it('earns whole currency units at the partner rate, rounded down, available at once with a zero return window', async () => {
+    const member = await memberWith(0);
+    const response = await earn(url, shopToken, earnInput({ cardNumber: member.cardNumber, storeId: shop.stores[0]!.id, total: '12399' }));
+    expect(response.errors).toBeUndefined();
+    expect(response.data?.earnPoints.pointsEarned).toBe('123');
+    expect(response.data?.earnPoints.wallet).toEqual({ available: '123', pending: '0', held: '0', lifetimeEarned: '123' });
+  });
+
+  it('keeps points pending through the return window', async () => {
+    const member = await enrolMember(url, 'Pending Pat');
+    const response = await earn(url, otherToken, earnInput({ memberId: member.id, storeId: other.stores[0]!.id, total: '1050' }));
+    // 10.50 EUR at 2 points per euro: 21 points.
+    expect(response.data?.earnPoints.pointsEarned).toBe('21');
+    expect(response.data?.earnPoints.wallet).toMatchObject({ available: '0', pending: '21' });
+  });
+
+  it('earns a receipt at most once per partner, whatever the idempotency key', async () => {
+    const member = await memberWith(0);
+    const input = earnInput({ memberId: member.id, storeId: shop.stores[0]!.id, total: '500', receiptId: 'R-ONCE' });
+    expect((await earn(url, shopToken, input)).errors).toBeUndefined();
+    const again = await earn(url, shopToken, { ...input, idempotencyKey: randomUUID() });
+    expect(codesOf(again)).toEqual(['DUPLICATE_RECEIPT']);
+    expect((await walletOf(url, shopToken, member.id))?.available).toBe('5');
+  });
+
+  it.each([
+    ['lines that do not add up', { lines: [{ sku: 'a', category: 'c', amount: '100' }] }, 'lines'],
+    ['a zero total', { total: '0', lines: [{ sku: 'a', category: 'c', amount: '0' }] }, 'total'],
+    ['a negative total', { total: '-5', lines: [{ sku: 'a', category: 'c', amount: '-5' }] }, 'total'],
+    ['an absurd total', { total: '100000000000', lines: [{ sku: 'a', category: 'c', amount: '100000000000' }] }, 'total'],
+    ['a currency the partner does not use', { currency: 'USD' }, 'currency'],
+    ['no lines', { lines: [] }, 'lines'],
+    ['a malformed store id', { storeId: 'store-1' }, 'storeId'],
+    ['both member and card', { cardNumber: 'own' }, 'memberId'],
+  ])('refuses %s with BAD_USER_INPUT and writes nothing', async (_, override, field) => {
+    const member = await memberWith(0);
+    const withCard = 'cardNumber' in override ? { cardNumber: member.cardNumber } : override;
+    const response = await earn(url, shopToken, { ...earnInput({ memberId: member.id, storeId: shop.stores[0]!.id, total: '999' }), ...withCard });
+    expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
+    expect(response.errors?.[0]?.extensions?.field).toBe(field);
+    expect(await walletOf(url, shopToken, member.id)).toEqual({ available: '0', pending: '0', held: '0', lifetimeEarned: '0' });
+  });
+
+  it("refuses an unknown card, and another partner's store as not found", async () => {
+    const member = await memberWith(0);
+    const unissued = `700000000000000${luhnCheckDigit('700000000000000')}`;
+    const unknownCard = await earn(url, shopToken, earnInput({ cardNumber: unissued, storeId: shop.stores[0]!.id, total: '100' }));
+    expect(codesOf(unknownCard)).toEqual(['NOT_FOUND']);
+    const foreign = await earn(url, shopToken, earnInput({ memberId: member.id, storeId: other.stores[0]!.id, total: '100' }));
+    expect(codesOf(foreign)).toEqual(['NOT_FOUND']);
+    expect(JSON.stringify(foreign.errors)).not.toContain('Other Brand');
+  });
+
+  it('lets a terminal earn only at its own store', async () => {
+    const member = await memberWith(0);
+    const terminal = tokenFor({ role: 'terminal', sub: 'terminal:t', partnerId: shop.id, storeId: shop.stores[0]!.id });
+    expect((await earn(url, terminal, earnInput({ memberId: member.id, storeId: shop.stores[0]!.id, total: '100' }))).errors).toBeUndefined();
+    const elsewhere = await earn(url, terminal, earnInput({ memberId: member.id, storeId: shop.stores[1]!.id, total: '100' }));
+    expect(codesOf(elsewhere)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('burning', () => {
+  it('holds, then captures part of a hold and releases the rest', async () => {
+    const member = await memberWith(100);
+    const held = await hold(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '60' });
+    expect(held.data?.holdPoints).toMatchObject({ status: 'OPEN', points: '60' });
+    expect(await walletOf(url, shopToken, member.id)).toMatchObject({ available: '40', held: '60' });
+    const captured = await capture(url, shopToken, { idempotencyKey: randomUUID(), holdId: held.data!.holdPoints.id, points: '25' });
+    expect(captured.errors).toBeUndefined();
+    expect(captured.data?.capturePoints).toMatchObject({ pointsBurned: '25', hold: { status: 'CAPTURED' }, wallet: { available: '75', held: '0' } });
+  });
+
+  it('refuses a hold beyond the available balance, and a capture above its hold', async () => {
+    const member = await memberWith(50);
+    const tooMuch = await hold(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '51' });
+    expect(codesOf(tooMuch)).toEqual(['INSUFFICIENT_POINTS']);
+    const held = await hold(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '10' });
+    const above = await capture(url, shopToken, { idempotencyKey: randomUUID(), holdId: held.data!.holdPoints.id, points: '11' });
+    expect(codesOf(above)).toEqual(['CAPTURE_EXCEEDS_HOLD']);
+    expect(await walletOf(url, shopToken, member.id)).toMatchObject({ available: '40', held: '10' });
+  });
+
+  it('voids a hold once; it can then be neither captured nor voided again', async () => {
+    const member = await memberWith(30);
+    const held = await hold(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '30' });
+    const holdId = held.data!.holdPoints.id;
+    expect((await voidHold(url, shopToken, { idempotencyKey: randomUUID(), holdId })).data?.voidHold.status).toBe('VOIDED');
+    expect(codesOf(await capture(url, shopToken, { idempotencyKey: randomUUID(), holdId }))).toEqual(['HOLD_NOT_OPEN']);
+    expect(codesOf(await voidHold(url, shopToken, { idempotencyKey: randomUUID(), holdId }))).toEqual(['HOLD_NOT_OPEN']);
+    expect(await walletOf(url, shopToken, member.id)).toMatchObject({ available: '30', held: '0' });
+  });
+
+  it('expires a hold by ledger time: it stops counting and cannot be captured', async () => {
+    const member = await memberWith(20);
+    const held = await hold(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '20', timeoutSeconds: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 1_200));
+    expect(await walletOf(url, shopToken, member.id)).toMatchObject({ available: '20', held: '0' });
+    expect(codesOf(await capture(url, shopToken, { idempotencyKey: randomUUID(), holdId: held.data!.holdPoints.id }))).toEqual(['HOLD_EXPIRED']);
+  });
+
+  it("keeps one partner's holds from another partner", async () => {
+    const member = await memberWith(20);
+    const held = await hold(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '5' });
+    const stolen = await capture(url, otherToken, { idempotencyKey: randomUUID(), holdId: held.data!.holdPoints.id });
+    expect(codesOf(stolen)).toEqual(['NOT_FOUND']);
+  });
+
+  it('burns in one step for online checkout', async () => {
+    const member = await memberWith(80);
+    const response = await burn(url, shopToken, { idempotencyKey: randomUUID(), cardNumber: member.cardNumber, storeId: shop.stores[1]!.id, points: '80', reference: 'ORDER-1' });
+    expect(response.data?.burnPoints).toMatchObject({ pointsBurned: '80', wallet: { available: '0' } });
+  });
+});
+
+describe('idempotency keys', () => {
+  it('returns the first result for the same key and request, and refuses the same key with another request', async () => {
+    const member = await memberWith(100);
+    const input = { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '10' };
+    const first = await burn(url, shopToken, input);
+    const second = await burn(url, shopToken, input);
+    expect(second.data).toEqual(first.data);
+    const conflict = await burn(url, shopToken, { ...input, points: '11' });
+    expect(codesOf(conflict)).toEqual(['IDEMPOTENCY_CONFLICT']);
+    expect((await walletOf(url, shopToken, member.id))?.available).toBe('90');
+  });
+
+  it('replays a refusal for lack of points even after a top-up; a new key succeeds', async () => {
+    const member = await memberWith(10);
+    const input = { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '15' };
+    expect(codesOf(await burn(url, shopToken, input))).toEqual(['INSUFFICIENT_POINTS']);
+    await earn(url, shopToken, earnInput({ memberId: member.id, storeId: shop.stores[0]!.id, total: '1000' }));
+    expect(codesOf(await burn(url, shopToken, input))).toEqual(['INSUFFICIENT_POINTS']);
+    expect((await burn(url, shopToken, { ...input, idempotencyKey: randomUUID() })).errors).toBeUndefined();
+  });
+});
+
+describe('who sees a wallet', () => {
+  it('shows it to the member, operators and linked partners only', async () => {
+    const member = await memberWith(7);
+    const self = tokenFor({ role: 'member', sub: `member:${member.id}`, memberId: member.id });
+    expect((await walletOf(url, self, member.id))?.available).toBe('7');
+    expect(await walletOf(url, otherToken, member.id)).toBeNull();
+    const viaMember = await gql<{ me: { wallet: { available: string } } }>(url, '{ me { wallet { available } } }', {}, self);
+    expect(viaMember.data?.me.wallet.available).toBe('7');
+  });
+});
