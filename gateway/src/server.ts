@@ -33,7 +33,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   // @apollo/gateway otherwise exports anonymous usage data to Apollo; read when the gateway is built.
   process.env.APOLLO_TELEMETRY_DISABLED ??= '1';
   const logger = createLogger('gateway', config.LOG_LEVEL);
-  const publicKeys = readPublicKeys(config.JWT_KEYS_DIR);
+  const publicKeys = loadPublicKeys(config.JWT_KEYS_DIR);
   const supergraphSdl = readSupergraph(config.SUPERGRAPH_PATH);
   const agent = new Agent({ keepAliveTimeout: limits.subgraphKeepAliveMs, connections: limits.subgraphConnectionsMax });
   let ready = false;
@@ -90,6 +90,7 @@ function createApolloServer(config: GatewayConfig, logger: Logger, supergraphSdl
     gateway,
     logger,
     introspection: !production,
+    hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: !production,
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: limits.queryTokensMax },
@@ -147,13 +148,5 @@ function readSupergraph(path: string): string {
     return readFileSync(path, 'utf8');
   } catch (error) {
     throw new ConfigError('gateway', [`SUPERGRAPH_PATH=${JSON.stringify(path)}: ${(error as Error).message} (run npm run compose)`]);
-  }
-}
-
-function readPublicKeys(dir: string): Map<string, string> {
-  try {
-    return loadPublicKeys(dir);
-  } catch (error) {
-    throw new ConfigError('gateway', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: ${(error as Error).message}`]);
   }
 }

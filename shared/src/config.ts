@@ -10,15 +10,17 @@ export class ConfigError extends Error {
   }
 }
 
-const port = z.coerce.number().int().min(0).max(65535);
+/** A whole number written in decimal digits: no blanks (which coerce to 0), no 1e3, no 0x10. */
+const wholeNumber = (message: string) =>
+  z
+    .string()
+    .regex(/^\d{1,10}$/, message)
+    .transform(Number);
+const port = wholeNumber('must be a port number, 0 to 65535').pipe(z.number().max(65535, 'must be a port number, 0 to 65535'));
 const postgresUrl = z
   .string()
-  .url()
-  .refine((u) => /^postgres(ql)?:\/\//.test(u), 'must be a postgres:// URL');
-const httpUrl = z
-  .string()
-  .url()
-  .refine((u) => /^https?:\/\//.test(u), 'must be an http(s):// URL');
+  .regex(/^postgres(ql)?:\/\/[^/]+\/[a-z_][a-z0-9_]*(\?.*)?$/, 'must be a postgres:// URL naming a database, e.g. postgres://user:password@host:5432/coalition_member');
+const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s):// URL');
 
 export const settings = {
   nodeEnv: z.enum(['development', 'test', 'production']).default('development'),
@@ -28,7 +30,8 @@ export const settings = {
   postgresUrl,
   httpUrl,
   keysDir: z.string().min(1),
-  positiveMs: z.coerce.number().int().positive(),
+  /** A duration in ms, 1 ms to 10 minutes (timers refuse more than 2^31 ms anyway). */
+  positiveMs: wholeNumber('must be a whole number of milliseconds').pipe(z.number().min(1, 'must be at least 1 ms').max(600_000, 'must be at most 600000 ms')),
 };
 
 /** Settings every service has. */
@@ -45,6 +48,9 @@ export const subgraphSettings = {
   DATABASE_URL: settings.postgresUrl,
 };
 
+/** Passwords in URLs never reach a log or a terminal. */
+const redact = (value: string) => value.replace(/(\/\/[^:/@\s]+:)[^@\s]+@/, '$1***@');
+
 export function loadConfig<S extends z.ZodRawShape>(
   service: string,
   shape: S,
@@ -55,7 +61,7 @@ export function loadConfig<S extends z.ZodRawShape>(
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
     const value = env[name];
-    return value === undefined ? `${name} is required (${issue.message})` : `${name}=${JSON.stringify(value)}: ${issue.message}`;
+    return value === undefined ? `${name} is required (${issue.message})` : `${name}=${JSON.stringify(redact(value))}: ${issue.message}`;
   });
   throw new ConfigError(service, problems);
 }

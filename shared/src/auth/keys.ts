@@ -1,6 +1,7 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ConfigError } from '../config';
 
 /**
  * RS256 key material lives in one directory:
@@ -32,18 +33,18 @@ export function ensureSigningKey(dir: string): SigningKey {
 
 export function loadSigningKey(dir: string): SigningKey {
   const currentPath = join(dir, CURRENT);
-  if (!existsSync(currentPath)) throw new Error(`No signing key: ${currentPath} is missing (run npm start once to generate keys)`);
+  if (!existsSync(currentPath)) throw new ConfigError('keys', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: holds no signing key (current-kid is missing; npm start generates one)`]);
   const kid = readFileSync(currentPath, 'utf8').trim();
   return { kid, privateKeyPem: readFileSync(join(dir, `${kid}.key.pem`), 'utf8') };
 }
 
 export function loadPublicKeys(dir: string): Map<string, string> {
-  if (!existsSync(dir)) throw new Error(`JWT_KEYS_DIR ${dir} does not exist`);
+  if (!existsSync(dir)) throw new ConfigError('keys', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: the directory does not exist`]);
   const keys = new Map<string, string>();
   for (const file of readdirSync(dir)) {
     const match = /^(.+)\.pub\.pem$/.exec(file);
     if (match?.[1]) keys.set(match[1], readFileSync(join(dir, file), 'utf8'));
   }
-  if (keys.size === 0) throw new Error(`JWT_KEYS_DIR ${dir} holds no *.pub.pem public key`);
+  if (keys.size === 0) throw new ConfigError('keys', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: holds no <kid>.pub.pem public key`]);
   return keys;
 }

@@ -43,6 +43,8 @@ export async function mountSubgraph<C extends BaseContext>(app: Express, options
   const server = new ApolloServer<C>({
     schema,
     introspection: !options.production,
+    // No "did you mean" field suggestions in production either: they would rebuild the schema.
+    hideSchemaDetailsFromClientErrors: options.production,
     includeStacktraceInErrorResponses: !options.production,
     formatError: (formatted) => formatError(formatted, options.production),
     plugins: [
