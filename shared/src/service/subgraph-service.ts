@@ -3,7 +3,6 @@ import type { Express } from 'express';
 import type { DataSource, EntitySchema, MixedList } from 'typeorm';
 import { loadPublicKeys } from '../auth/keys';
 import { openDatabase } from '../db/data-source';
-import type { FeedConsumer } from '../feed/consumer';
 import { mountFeed } from '../feed/http';
 import type { BaseContext } from '../graphql/context';
 import { mountSubgraph } from '../graphql/subgraph-server';
@@ -25,8 +24,8 @@ export interface SubgraphParts<C extends BaseContext> {
   extendContext: (base: BaseContext) => C;
   /** Extra HTTP routes (a token endpoint, say), mounted before GraphQL. */
   mountRoutes?: (app: Express) => void;
-  /** Feeds this service consumes; started after it listens, stopped before it closes. */
-  consumers?: FeedConsumer[];
+  /** Feeds this service consumes and periodic jobs it runs; started after it listens, stopped before it closes. */
+  background?: { start(): void; stop(): Promise<void> }[];
 }
 
 export interface SubgraphSpec<C extends BaseContext> {
@@ -84,7 +83,7 @@ export async function startSubgraphService<C extends BaseContext>(spec: Subgraph
     extendContext: parts.extendContext,
     httpServer: listening.server,
   });
-  for (const consumer of parts.consumers ?? []) consumer.start();
+  for (const task of parts.background ?? []) task.start();
   const url = `http://${config.HOST}:${listening.port}`;
   logger.info({ url, graphql: `${url}/graphql` }, 'listening');
   return {
@@ -94,7 +93,7 @@ export async function startSubgraphService<C extends BaseContext>(spec: Subgraph
     dataSource,
     logger,
     stop: async () => {
-      await Promise.all((parts.consumers ?? []).map((consumer) => consumer.stop()));
+      await Promise.all((parts.background ?? []).map((task) => task.stop()));
       await apollo.stop();
       await listening.close();
       await dataSource.destroy();

@@ -8,6 +8,8 @@ export const memberConfigShape = {
   PORT: settings.port.default(defaults.defaultPort),
   /** The partner-merchant service's feed, which keeps the wallet's partner replica current. */
   PARTNER_FEED_URL: settings.httpUrl.default('http://127.0.0.1:4002/feed'),
+  /** How often the wallet expires lots past their expiry (also runnable by hand: npm run expire). */
+  EXPIRY_INTERVAL_MS: settings.positiveMs.default(60_000),
 };
 
 export type MemberConfig = ReturnType<typeof loadMemberConfig>;

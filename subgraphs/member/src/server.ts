@@ -4,11 +4,15 @@ import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { FeedConsumer } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
 import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
+import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { MembersLinksReplica1764064800000 } from '../migrations/1764064800000-members-links-replica';
 import { WalletLedger1764072000000 } from '../migrations/1764072000000-wallet-ledger';
+import { WalletRefundsExpiry1764079200000 } from '../migrations/1764079200000-wallet-refunds-expiry';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
+import { ExpiryService } from './modules/wallet/expiry.service';
+import { RefundService } from './modules/wallet/refund.service';
 import { walletResolvers } from './modules/wallet/wallet.resolvers';
 import type { MemberConfig } from './config';
 import { createLoaders, type MemberContext } from './context';
@@ -20,7 +24,7 @@ import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
@@ -44,7 +48,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
         logger,
       });
       const m = membersResolvers(members, partnerFeed);
-      const w = walletResolvers(dataSource, new EarnService(dataSource), new BurnService(dataSource));
+      const w = walletResolvers(dataSource, new EarnService(dataSource), new BurnService(dataSource), new RefundService(dataSource));
       return {
         resolvers: {
           DateTime: DateTimeScalar,
@@ -55,7 +59,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
           Member: { ...m.Member, ...w.Member },
         },
         extendContext: (base) => ({ ...base, loaders: createLoaders(members) }),
-        consumers: [partnerFeed],
+        background: [partnerFeed, new PeriodicJob('expiry', config.EXPIRY_INTERVAL_MS, () => new ExpiryService(dataSource, logger).run(), logger)],
       };
     },
   });

@@ -42,7 +42,7 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
       return {
         resolvers: { DateTime: DateTimeScalar, Query: c.Query, Partner: c.Partner },
         extendContext: (base) => ({ ...base, loaders: createLoaders(cycles) }),
-        consumers: [memberFeed],
+        background: [memberFeed],
       };
     },
   });

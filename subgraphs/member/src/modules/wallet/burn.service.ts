@@ -1,17 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
-import { assert, notFound } from '@coalition/shared/errors';
+import { notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
 import { execute } from '@coalition/shared/db/sql';
-import { inTransaction } from '@coalition/shared/db/transaction';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
-import { runIdempotent, settle, type Wire } from './idempotency';
+import type { Wire } from './idempotency';
+import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
-import { assertAccepting, idempotencyScope, memberIdOf, tillFor } from './point-of-sale';
+import { consumeLots, linksWithIssuers } from './lots';
+import { assertAccepting, memberIdOf, tillFor } from './point-of-sale';
 import { balancesAt, takeFromLots } from './points';
-import { liveLots, lockWallet, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { liveLots, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { insufficientPoints, WalletError, WalletErrorCode } from './wallet.errors';
 import { burnInput, captureInput, holdInput, voidInput } from './wallet.inputs';
 
@@ -71,7 +72,7 @@ export class BurnService {
     const { idempotencyKey, ...input } = parseInput(holdInput, raw);
     const till = await tillFor(this.dataSource, viewer, input.storeId);
     const memberId = await memberIdOf(this.dataSource, input);
-    return this.locked(viewer, memberId, idempotencyKey, 'hold', input, async (manager, wallet) => {
+    return writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'hold', request: input, work: async (manager, wallet) => {
       assertAccepting(till);
       await this.assertAvailable(manager, wallet, input.points);
       const timeoutSeconds = input.timeoutSeconds ?? limits.holdTimeoutSecondsDefault;
@@ -81,29 +82,29 @@ export class BurnService {
         [randomUUID(), memberId, till.partnerId, till.storeId, input.points.toString(), new Date(wallet.now.getTime() + timeoutSeconds * 1000), wallet.now],
       );
       return toHold(rows[0]!);
-    });
+    } });
   }
 
   async capture(viewer: Viewer, raw: unknown): Promise<Wire<BurnResult>> {
     const { idempotencyKey, ...input } = parseInput(captureInput, raw);
     const hold = await this.holdFor(viewer, input.holdId);
-    return this.locked(viewer, hold.memberId, idempotencyKey, 'capture', input, async (manager, wallet) => {
+    return writeWallet(this.dataSource, { viewer, memberId: hold.memberId, idempotencyKey, operation: 'capture', request: input, work: async (manager, wallet) => {
       const open = await this.openHold(manager, hold.id);
       const points = input.points ?? open.points;
       if (points > open.points) throw new WalletError(WalletErrorCode.CAPTURE_EXCEEDS_HOLD, `A capture takes at most the ${open.points} points held.`);
       const burn = await this.burnLots(manager, wallet, points, { partnerId: open.partnerId, storeId: open.storeId, holdId: open.id });
       const captured = await this.resolveHold(manager, open.id, 'CAPTURED', wallet.now, { points, transactionId: burn.transactionId });
-      return { ...burn, hold: captured, wallet: await walletView(manager, wallet.memberId, wallet.now, wallet.lifetimeEarned) };
-    });
+      return { ...burn, hold: captured, wallet: await walletView(manager, wallet.memberId, wallet.now) };
+    } });
   }
 
   async void(viewer: Viewer, raw: unknown): Promise<Wire<Hold>> {
     const { idempotencyKey, ...input } = parseInput(voidInput, raw);
     const hold = await this.holdFor(viewer, input.holdId);
-    return this.locked(viewer, hold.memberId, idempotencyKey, 'void', input, async (manager, wallet) => {
+    return writeWallet(this.dataSource, { viewer, memberId: hold.memberId, idempotencyKey, operation: 'void', request: input, work: async (manager, wallet) => {
       const open = await this.openHold(manager, hold.id);
       return this.resolveHold(manager, open.id, 'VOIDED', wallet.now);
-    });
+    } });
   }
 
   /** One step, for online checkout: check, take and record in one transaction. */
@@ -111,21 +112,13 @@ export class BurnService {
     const { idempotencyKey, ...input } = parseInput(burnInput, raw);
     const till = await tillFor(this.dataSource, viewer, input.storeId);
     const memberId = await memberIdOf(this.dataSource, input);
-    return this.locked(viewer, memberId, idempotencyKey, 'burn', input, async (manager, wallet) => {
+    return writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'burn', request: input, work: async (manager, wallet) => {
       assertAccepting(till);
       const burn = await this.burnLots(manager, wallet, input.points, { partnerId: till.partnerId, storeId: till.storeId, reference: input.reference ?? null });
-      return { ...burn, hold: null, wallet: await walletView(manager, wallet.memberId, wallet.now, wallet.lifetimeEarned) };
-    });
+      return { ...burn, hold: null, wallet: await walletView(manager, wallet.memberId, wallet.now) };
+    } });
   }
 
-  /** The member's lock, then the idempotency record, then the work: the order every wallet write follows. */
-  private async locked<T>(viewer: Viewer, memberId: string, key: string, operation: string, request: unknown, work: (manager: EntityManager, wallet: LockedWallet) => Promise<T>): Promise<Wire<T>> {
-    const outcome = await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
-      const wallet = await lockWallet(manager, memberId);
-      return runIdempotent(manager, { scope: idempotencyScope(viewer), key, operation, request }, () => work(manager, wallet));
-    });
-    return settle(outcome);
-  }
 
   private async assertAvailable(manager: EntityManager, wallet: LockedWallet, points: bigint): Promise<void> {
     const balances = balancesAt(wallet.now, await liveLots(manager, wallet.memberId), await openHeldPoints(manager, wallet.memberId, wallet.now));
@@ -158,8 +151,7 @@ export class BurnService {
     const balances = balancesAt(wallet.now, lots, await openHeldPoints(manager, wallet.memberId, wallet.now, at.holdId));
     const takes = balances.available >= points ? takeFromLots(wallet.now, lots, points) : undefined;
     if (!takes) throw insufficientPoints(balances.available);
-    const issuerOf = new Map(lots.map((lot) => [lot.id, lot.issuerPartnerId]));
-    const links = takes.map((take) => ({ lotId: take.lotId, issuerPartnerId: issuerOf.get(take.lotId)!, points: take.points.toString() }));
+    const links = linksWithIssuers(takes, lots);
     const transactionId = await writeTransaction(manager, {
       memberId: wallet.memberId,
       kind: 'BURN',
@@ -173,11 +165,7 @@ export class BurnService {
         { account: account.redemption(at.partnerId), points },
       ],
     });
-    for (const take of takes) {
-      await manager.query('INSERT INTO lot_link (lot_id, transaction_id, points) VALUES ($1, $2, $3)', [take.lotId, transactionId, take.points.toString()]);
-      const updated = await execute(manager, 'UPDATE lot SET remaining = remaining - $2 WHERE id = $1 AND remaining >= $2', [take.lotId, take.points.toString()]);
-      assert(updated.count === 1, `lot ${take.lotId} held fewer points than the burn took`);
-    }
+    await consumeLots(manager, transactionId, takes);
     await manager.query('UPDATE wallet SET balance = balance - $2, updated_at = $3 WHERE member_id = $1', [wallet.memberId, points.toString(), wallet.now]);
     await appendFacts(manager, [{
       type: 'points.burned',

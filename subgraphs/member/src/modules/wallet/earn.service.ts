@@ -1,16 +1,17 @@
-import { randomUUID } from 'node:crypto';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { badInput } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
-import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
+import { isUniqueViolation } from '@coalition/shared/db/transaction';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
-import { runIdempotent, settle, type Wire } from './idempotency';
+import type { Wire } from './idempotency';
+import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
-import { assertAccepting, idempotencyScope, memberIdOf, tillFor, type Till } from './point-of-sale';
+import { createLot } from './lots';
+import { assertAccepting, memberIdOf, tillFor, type Till } from './point-of-sale';
 import { pointsForPurchase } from './points';
-import { lockWallet, walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 import { earnInput, type EarnInput } from './wallet.inputs';
 
@@ -38,12 +39,7 @@ export class EarnService {
     const memberId = await memberIdOf(this.dataSource, input);
     const { idempotencyKey, ...request } = input;
     try {
-      const outcome = await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
-        const wallet = await lockWallet(manager, memberId);
-        const call = { scope: idempotencyScope(viewer), key: idempotencyKey, operation: 'earn', request };
-        return runIdempotent(manager, call, () => this.record(manager, wallet, till, input));
-      });
-      return settle(outcome);
+      return await writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'earn', request, work: (manager, wallet) => this.record(manager, wallet, till, input) });
     } catch (error) {
       if (isUniqueViolation(error, 'ledger_transaction_receipt')) throw duplicateReceipt();
       throw error;
@@ -62,6 +58,9 @@ export class EarnService {
     const availableAt = new Date(Math.max(now.getTime(), input.occurredAt.getTime() + till.returnWindowDays * DAY_MS));
     const expiresAt = new Date(now.getTime() + limits.pointsLifetimeDays * DAY_MS);
     const purchase = { total: input.total.toString(), currency: input.currency, occurredAt: input.occurredAt.toISOString(), lines: input.lines.map((l) => ({ ...l, amount: l.amount.toString() })) };
+    // A debt from an earlier refund is repaid first; only the rest becomes a lot.
+    const debtRepaid = points < wallet.debt ? points : wallet.debt;
+    const lotPoints = points - debtRepaid;
     const transactionId = await writeTransaction(manager, {
       memberId: wallet.memberId,
       kind: 'EARN',
@@ -69,28 +68,28 @@ export class EarnService {
       partnerId: till.partnerId,
       storeId: till.storeId,
       receiptId: input.receiptId,
-      details: { purchase, pointsPerCurrencyUnit: till.pointsPerCurrencyUnit },
+      details: { purchase, pointsPerCurrencyUnit: till.pointsPerCurrencyUnit, debtRepaid: debtRepaid.toString() },
       at: now,
       postings: points === 0n ? [] : [
         { account: account.issuance(till.partnerId), points: -points },
         { account: account.member(wallet.memberId), points },
       ],
     });
-    const lotId = points === 0n ? null : randomUUID();
-    if (lotId) {
+    const lotId = lotPoints === 0n
+      ? null
+      : await createLot(manager, { memberId: wallet.memberId, transactionId, issuerPartnerId: till.partnerId, points: lotPoints, availableAt, expiresAt, createdAt: now });
+    if (points > 0n) {
       await manager.query(
-        `INSERT INTO lot (id, member_id, earn_transaction_id, issuer_partner_id, funded_by, points, remaining, available_at, expires_at, created_at)
-         VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $7, $8, $9)`,
-        [lotId, wallet.memberId, transactionId, till.partnerId, JSON.stringify([{ partnerId: till.partnerId, points: points.toString() }]), points.toString(), availableAt, expiresAt, now],
+        'UPDATE wallet SET balance = balance + $2, lifetime_earned = lifetime_earned + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1',
+        [wallet.memberId, points.toString(), debtRepaid.toString(), now],
       );
-      await manager.query('UPDATE wallet SET balance = balance + $2, lifetime_earned = lifetime_earned + $2, updated_at = $3 WHERE member_id = $1', [wallet.memberId, points.toString(), now]);
     }
     await appendFacts(manager, [{
       type: 'points.earned',
       key: wallet.memberId,
-      payload: { transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId, points: points.toString(), lotId, issuerPartnerId: till.partnerId, availableAt: lotId ? availableAt.toISOString() : null, expiresAt: lotId ? expiresAt.toISOString() : null, purchase, at: now.toISOString() },
+      payload: { transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId, points: points.toString(), debtRepaid: debtRepaid.toString(), lotId, lotPoints: lotPoints.toString(), issuerPartnerId: till.partnerId, availableAt: lotId ? availableAt.toISOString() : null, expiresAt: lotId ? expiresAt.toISOString() : null, purchase, at: now.toISOString() },
     }]);
-    const view = await walletView(manager, wallet.memberId, now, wallet.lifetimeEarned + points);
+    const view = await walletView(manager, wallet.memberId, now);
     return { transactionId, pointsEarned: points, availableAt: lotId ? availableAt : null, expiresAt: lotId ? expiresAt : null, wallet: view };
   }
 }

@@ -7,6 +7,8 @@ export const account = {
   member: (memberId: string) => `member:${memberId}`,
   issuance: (partnerId: string) => `partner:${partnerId}:issuance`,
   redemption: (partnerId: string) => `partner:${partnerId}:redemption`,
+  /** Points that expired unused; the lot links say whose (settlement splits breakage by contract). */
+  breakage: 'operator:breakage',
 };
 
 export type TransactionKind = 'EARN' | 'BURN' | 'REFUND' | 'EXPIRY' | 'ADJUSTMENT' | 'TRANSFER';

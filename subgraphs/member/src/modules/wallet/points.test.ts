@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { balancesAt, minorUnitExponent, pointsForPurchase, takeFromLots, type LotState } from './points';
+import { balancesAt, clawbackForRefund, minorUnitExponent, pointsForPurchase, takeForClawback, takeFromLots, type LotState } from './points';
 
 const at = (iso: string) => new Date(iso);
 const lot = (id: string, remaining: bigint, availableAt: string, expiresAt: string, createdAt = '2026-01-01T00:00:00Z'): LotState => ({
@@ -85,5 +85,63 @@ describe('taking points from lots', () => {
 
   it('refuses to take nothing', () => {
     expect(() => takeFromLots(now, lots, 0n)).toThrow(RangeError);
+  });
+});
+
+describe('clawback for a purchase refund', () => {
+  it.each([
+    [100n, 10000n, 0n, 10000n, 100n], // full refund: every point
+    [100n, 10000n, 0n, 5000n, 50n], // half
+    [10n, 300n, 0n, 100n, 3n], // a third of 10 points: 3.33 → 3, in the member's favour
+    [10n, 300n, 100n, 100n, 3n], // the second third: floor(6.66) − 3 = 3
+    [10n, 300n, 200n, 100n, 4n], // the last third takes the rest: 10 − 6
+    [0n, 99n, 0n, 99n, 0n],
+  ])('%s points on a %s total, %s refunded before, %s now: claws back %s', (points, total, before, now, expected) => {
+    expect(clawbackForRefund(points, total, before, now)).toBe(expected);
+  });
+
+  it('takes back exactly the points earned over any split of a full refund', () => {
+    for (let seed = 1; seed < 200; seed++) {
+      const total = BigInt(100 + ((seed * 7919) % 10_000));
+      const points = BigInt((seed * 31) % 997);
+      let refunded = 0n;
+      let clawed = 0n;
+      while (refunded < total) {
+        const part = BigInt(1 + ((seed * 104729 + Number(refunded)) % Number(total - refunded)));
+        clawed += clawbackForRefund(points, total, refunded, part);
+        refunded += part;
+      }
+      expect(clawed).toBe(points);
+    }
+  });
+
+  it('refuses more than what is left of the purchase', () => {
+    expect(() => clawbackForRefund(10n, 100n, 60n, 41n)).toThrow(RangeError);
+    expect(() => clawbackForRefund(10n, 100n, 0n, 0n)).toThrow(RangeError);
+  });
+});
+
+describe('lots a clawback takes from', () => {
+  const now = at('2026-06-01T12:00:00Z');
+  const lots = [
+    lot('own', 5n, '2026-06-05T00:00:00Z', '2028-01-01T00:00:00Z'),
+    lot('old-available', 20n, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
+    lot('other-pending', 8n, '2026-06-09T00:00:00Z', '2028-02-01T00:00:00Z'),
+    lot('expired', 50n, '2025-01-01T00:00:00Z', '2026-05-01T00:00:00Z'),
+  ];
+
+  it('takes the purchase’s own lot, then pending points, then available ones', () => {
+    expect(takeForClawback(now, lots, 'own', 20n)).toEqual({
+      takes: [
+        { lotId: 'own', points: 5n },
+        { lotId: 'other-pending', points: 8n },
+        { lotId: 'old-available', points: 7n },
+      ],
+      shortfall: 0n,
+    });
+  });
+
+  it('records what the live lots cannot cover as a shortfall, never touching expired lots', () => {
+    expect(takeForClawback(now, lots, 'own', 40n).shortfall).toBe(7n);
   });
 });

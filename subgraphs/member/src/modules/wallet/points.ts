@@ -76,3 +76,36 @@ export function takeFromLots(now: Date, lots: readonly LotState[], points: bigin
   }
   return needed === 0n ? takes : undefined;
 }
+
+/**
+ * Points a purchase refund claws back, rounded in the member's favour and exact in total: after
+ * refunds of `refundedBefore + refundNow` out of `total`, the clawed-back points are
+ * floor(points × refunded / total), so a full refund, in any number of parts, takes back exactly
+ * the points earned.
+ */
+export function clawbackForRefund(points: bigint, total: bigint, refundedBefore: bigint, refundNow: bigint): bigint {
+  if (total <= 0n || refundNow <= 0n || refundedBefore < 0n || refundedBefore + refundNow > total) throw new RangeError('a refund is positive and at most what is left of the purchase');
+  return (points * (refundedBefore + refundNow)) / total - (points * refundedBefore) / total;
+}
+
+/**
+ * The lots a clawback takes from: the refunded purchase's own lot first, then other pending
+ * points, then available ones oldest expiry first (pending first: points the member cannot spend
+ * yet go before points they could). Expired lots are left to the expiry run. What the lots cannot
+ * cover is the shortfall, recorded as debt.
+ */
+export function takeForClawback(now: Date, lots: readonly LotState[], ownLotId: string | null, points: bigint): { takes: LotTake[]; shortfall: bigint } {
+  const live = lots.filter((lot) => lot.remaining > 0n && lot.expiresAt > now);
+  const own = live.filter((lot) => lot.id === ownLotId);
+  const pending = live.filter((lot) => lot.id !== ownLotId && lot.availableAt > now).sort(consumptionOrder);
+  const available = live.filter((lot) => lot.id !== ownLotId && lot.availableAt <= now).sort(consumptionOrder);
+  const takes: LotTake[] = [];
+  let needed = points;
+  for (const lot of [...own, ...pending, ...available]) {
+    if (needed === 0n) break;
+    const take = lot.remaining < needed ? lot.remaining : needed;
+    takes.push({ lotId: lot.id, points: take });
+    needed -= take;
+  }
+  return { takes, shortfall: needed };
+}

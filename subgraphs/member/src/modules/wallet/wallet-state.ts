@@ -8,6 +8,8 @@ export interface WalletView {
   pending: bigint;
   held: bigint;
   lifetimeEarned: bigint;
+  /** Points a refund clawed back after they were spent, repaid first from later earnings. */
+  debt: bigint;
   /** The ledger time the balances were read at. */
   asOf: Date;
 }
@@ -15,6 +17,7 @@ export interface WalletView {
 export interface LockedWallet {
   memberId: string;
   balance: bigint;
+  debt: bigint;
   lifetimeEarned: bigint;
   /** Ledger time: the database clock, read once the lock is held, so it only moves forward per member. */
   now: Date;
@@ -26,8 +29,8 @@ export interface LockedWallet {
  * members never wait for each other.
  */
 export async function lockWallet(manager: EntityManager, memberId: string): Promise<LockedWallet> {
-  const rows: { balance: string; lifetime_earned: string; now: Date }[] = await manager.query(
-    'SELECT balance, lifetime_earned, clock_timestamp() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
+  const rows: { balance: string; debt: string; lifetime_earned: string; now: Date }[] = await manager.query(
+    'SELECT balance, debt, lifetime_earned, clock_timestamp() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
     [memberId],
   );
   const row = rows[0];
@@ -37,7 +40,7 @@ export async function lockWallet(manager: EntityManager, memberId: string): Prom
     `UPDATE hold SET status = 'EXPIRED', resolved_at = expires_at WHERE member_id = $1 AND status = 'OPEN' AND expires_at <= $2`,
     [memberId, row.now],
   );
-  return { memberId, balance: BigInt(row.balance), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
+  return { memberId, balance: BigInt(row.balance), debt: BigInt(row.debt), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
 }
 
 interface LotRow {
@@ -79,17 +82,17 @@ export async function openHeldPoints(manager: EntityManager, memberId: string, n
   return BigInt(rows[0]?.held ?? 0);
 }
 
-export async function walletView(manager: EntityManager, memberId: string, now: Date, lifetimeEarned: bigint): Promise<WalletView> {
+/** The member's balances at ledger time `now`, as the wallet row and the lots stand. */
+export async function walletView(manager: EntityManager, memberId: string, now: Date): Promise<WalletView> {
+  const rows: { lifetime_earned: string; debt: string }[] = await manager.query('SELECT lifetime_earned, debt FROM wallet WHERE member_id = $1', [memberId]);
+  const row = rows[0];
+  if (!row) throw notFound('Member');
   const balances = balancesAt(now, await liveLots(manager, memberId), await openHeldPoints(manager, memberId, now));
-  return { memberId, ...balances, lifetimeEarned, asOf: now };
+  return { memberId, ...balances, lifetimeEarned: BigInt(row.lifetime_earned), debt: BigInt(row.debt), asOf: now };
 }
 
-/** Reads a wallet without locking it (queries). */
+/** Reads a wallet without locking it (queries); undefined for an unknown member. */
 export async function readWallet(manager: EntityManager, memberId: string): Promise<WalletView | undefined> {
-  const rows: { lifetime_earned: string; now: Date }[] = await manager.query(
-    'SELECT lifetime_earned, clock_timestamp() AS now FROM wallet WHERE member_id = $1',
-    [memberId],
-  );
-  const row = rows[0];
-  return row ? walletView(manager, memberId, row.now, BigInt(row.lifetime_earned)) : undefined;
+  const rows: { now: Date }[] = await manager.query('SELECT clock_timestamp() AS now FROM wallet WHERE member_id = $1', [memberId]);
+  return rows[0] ? walletView(manager, memberId, rows[0].now) : undefined;
 }

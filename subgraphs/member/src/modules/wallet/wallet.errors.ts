@@ -12,6 +12,7 @@ export const WalletErrorCode = {
   HOLD_NOT_OPEN: ErrorCode.HOLD_NOT_OPEN,
   CAPTURE_EXCEEDS_HOLD: ErrorCode.CAPTURE_EXCEEDS_HOLD,
   PARTNER_NOT_ACCEPTING: ErrorCode.PARTNER_NOT_ACCEPTING,
+  REFUND_EXCEEDS_ORIGINAL: ErrorCode.REFUND_EXCEEDS_ORIGINAL,
 } as const;
 export type WalletErrorCode = (typeof WalletErrorCode)[keyof typeof WalletErrorCode];
 

@@ -71,3 +71,18 @@ export const burnInput = z
   })
   .refine(oneMember, oneMemberMessage);
 export type BurnInput = z.infer<typeof burnInput>;
+
+export const refundPurchaseInput = z.object({
+  idempotencyKey,
+  storeId: uuid,
+  receiptId: text('receiptId', limits.receiptIdLengthMax),
+  amount: positive('amount', limits.purchaseMinorUnitsMax).nullish(),
+});
+export type RefundPurchaseInput = z.infer<typeof refundPurchaseInput>;
+
+export const refundBurnInput = z.object({
+  idempotencyKey,
+  transactionId: uuid,
+  points: positive('points', limits.burnPointsMax).nullish(),
+});
+export type RefundBurnInput = z.infer<typeof refundBurnInput>;

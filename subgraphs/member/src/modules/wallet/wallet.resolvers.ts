@@ -5,11 +5,12 @@ import { canSeeProfile } from '../members/member-access';
 import type { Member } from '../members/member.entity';
 import type { BurnService } from './burn.service';
 import type { EarnService } from './earn.service';
+import type { RefundService } from './refund.service';
 import { readWallet } from './wallet-state';
 
 type Input = { input: unknown };
 
-export function walletResolvers(dataSource: DataSource, earn: EarnService, burn: BurnService) {
+export function walletResolvers(dataSource: DataSource, earn: EarnService, burn: BurnService, refund: RefundService) {
   const visibleWallet = async (memberId: string, ctx: MemberContext) => {
     if (!isId(memberId)) return null;
     const member = await ctx.loaders.member.load(memberId);
@@ -26,6 +27,8 @@ export function walletResolvers(dataSource: DataSource, earn: EarnService, burn:
       capturePoints: (_: unknown, args: Input, ctx: MemberContext) => burn.capture(ctx.viewer, args.input),
       voidHold: (_: unknown, args: Input, ctx: MemberContext) => burn.void(ctx.viewer, args.input),
       burnPoints: (_: unknown, args: Input, ctx: MemberContext) => burn.burn(ctx.viewer, args.input),
+      refundPurchase: (_: unknown, args: Input, ctx: MemberContext) => refund.refundPurchase(ctx.viewer, args.input),
+      refundBurn: (_: unknown, args: Input, ctx: MemberContext) => refund.refundBurn(ctx.viewer, args.input),
     },
     Member: {
       wallet: (member: Member, _: unknown, ctx: MemberContext) => visibleWallet(member.id, ctx),

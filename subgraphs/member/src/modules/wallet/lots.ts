@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from 'typeorm';
+import { execute } from '@coalition/shared/db/sql';
+import { assert } from '@coalition/shared/errors';
+import type { LotTake } from './points';
+
+export interface NewLot {
+  memberId: string;
+  /** The transaction that created the lot: an earn, or a refund that gave burned points back. */
+  transactionId: string;
+  issuerPartnerId: string;
+  points: bigint;
+  availableAt: Date;
+  expiresAt: Date;
+  createdAt: Date;
+  restoredFromLotId?: string | null;
+}
+
+export async function createLot(manager: EntityManager, lot: NewLot): Promise<string> {
+  const id = randomUUID();
+  await manager.query(
+    `INSERT INTO lot (id, member_id, earn_transaction_id, issuer_partner_id, funded_by, points, remaining, available_at, expires_at, created_at, restored_from_lot_id)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $7, $8, $9, $10)`,
+    [id, lot.memberId, lot.transactionId, lot.issuerPartnerId, JSON.stringify([{ partnerId: lot.issuerPartnerId, points: lot.points.toString() }]), lot.points.toString(), lot.availableAt, lot.expiresAt, lot.createdAt, lot.restoredFromLotId ?? null],
+  );
+  return id;
+}
+
+/** Records that a transaction consumed points from lots (a burn, a clawback, an expiry): the links settlement reads. */
+export async function consumeLots(manager: EntityManager, transactionId: string, takes: readonly LotTake[]): Promise<void> {
+  for (const take of takes) {
+    await manager.query('INSERT INTO lot_link (lot_id, transaction_id, points) VALUES ($1, $2, $3)', [take.lotId, transactionId, take.points.toString()]);
+    const updated = await execute(manager, 'UPDATE lot SET remaining = remaining - $2 WHERE id = $1 AND remaining >= $2', [take.lotId, take.points.toString()]);
+    assert(updated.count === 1, `lot ${take.lotId} held fewer points than were taken`);
+  }
+}
+
+/** The links as facts carry them: which issuer's points were consumed, lot by lot. */
+export function linksWithIssuers(takes: readonly LotTake[], lots: readonly { id: string; issuerPartnerId: string }[]) {
+  const issuerOf = new Map(lots.map((lot) => [lot.id, lot.issuerPartnerId]));
+  return takes.map((take) => {
+    const issuerPartnerId = issuerOf.get(take.lotId);
+    assert(issuerPartnerId, `lot ${take.lotId} has an issuer`);
+    return { lotId: take.lotId, issuerPartnerId, points: take.points.toString() };
+  });
+}

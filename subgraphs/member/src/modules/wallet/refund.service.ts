@@ -1,0 +1,141 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import type { Viewer } from '@coalition/shared/auth/jwt';
+import { notFound } from '@coalition/shared/errors';
+import { appendFacts } from '@coalition/shared/feed/outbox';
+import { parseInput } from '@coalition/shared/validation';
+import type { Wire } from './idempotency';
+import { writeWallet } from './wallet-write';
+import { account, writeTransaction } from './ledger';
+import { consumeLots, createLot, linksWithIssuers } from './lots';
+import { tillFor } from './point-of-sale';
+import { clawbackForRefund, takeForClawback } from './points';
+import { liveLots, walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { WalletError, WalletErrorCode } from './wallet.errors';
+import { refundBurnInput, refundPurchaseInput } from './wallet.inputs';
+
+export interface RefundResult {
+  transactionId: string;
+  /** Points taken back (a purchase refund) or given back (a burn refund). */
+  points: bigint;
+  /** Of a purchase refund's points, those already spent: recorded as the member's debt. */
+  debtRecorded: bigint;
+  wallet: WalletView;
+}
+
+interface Original {
+  id: string;
+  memberId: string;
+  partnerId: string;
+  points: bigint;
+  details: { purchase?: { total: string; currency: string } };
+}
+
+const exceeds = (what: string) => new WalletError(WalletErrorCode.REFUND_EXCEEDS_ORIGINAL, `The refund is larger than what is left of the ${what}.`);
+
+/** Refunds: a purchase claws back its points (pending first, then debt); a burn gives its points back. */
+export class RefundService {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async refundPurchase(viewer: Viewer, raw: unknown): Promise<Wire<RefundResult>> {
+    const { idempotencyKey, ...input } = parseInput(refundPurchaseInput, raw);
+    const till = await tillFor(this.dataSource, viewer, input.storeId);
+    const earn = await this.original(`kind = 'EARN' AND partner_id = $1 AND receipt_id = $2`, [till.partnerId, input.receiptId], 'Purchase');
+    return writeWallet(this.dataSource, { viewer, memberId: earn.memberId, idempotencyKey, operation: 'refundPurchase', request: input, work: async (manager, wallet) => {
+      const total = BigInt(earn.details.purchase?.total ?? '0');
+      const refundedBefore = await this.sumOfRefunds(manager, earn.id, 'refundedAmount');
+      const amount = input.amount ?? total - refundedBefore;
+      if (amount <= 0n || refundedBefore + amount > total) throw exceeds('purchase');
+      const points = clawbackForRefund(earn.points, total, refundedBefore, amount);
+      const lots = await liveLots(manager, wallet.memberId);
+      const own = await manager.query('SELECT id FROM lot WHERE earn_transaction_id = $1', [earn.id]) as { id: string }[];
+      const { takes, shortfall } = points === 0n ? { takes: [], shortfall: 0n } : takeForClawback(wallet.now, lots, own[0]?.id ?? null, points);
+      const transactionId = await writeTransaction(manager, {
+        memberId: wallet.memberId, kind: 'REFUND', points, partnerId: earn.partnerId, storeId: till.storeId, reversesId: earn.id,
+        details: { refundedAmount: amount.toString(), currency: earn.details.purchase?.currency, debtRecorded: shortfall.toString() },
+        at: wallet.now,
+        postings: points === 0n ? [] : [
+          { account: account.member(wallet.memberId), points: -points },
+          { account: account.issuance(earn.partnerId), points },
+        ],
+      });
+      await consumeLots(manager, transactionId, takes);
+      await manager.query('UPDATE wallet SET balance = balance - $2, debt = debt + $3, updated_at = $4 WHERE member_id = $1', [wallet.memberId, points.toString(), shortfall.toString(), wallet.now]);
+      await appendFacts(manager, [{ type: 'purchase.refunded', key: wallet.memberId, payload: {
+        transactionId, memberId: wallet.memberId, partnerId: earn.partnerId, storeId: till.storeId, reversesId: earn.id, refundedAmount: amount.toString(),
+        points: points.toString(), debtRecorded: shortfall.toString(), links: linksWithIssuers(takes, lots), at: wallet.now.toISOString() } }]);
+      return { transactionId, points, debtRecorded: shortfall, wallet: await walletView(manager, wallet.memberId, wallet.now) };
+    } });
+  }
+
+  /** Gives a burn's points back as new lots keeping each consumed lot's issuer and expiry; an outstanding debt is repaid first. */
+  async refundBurn(viewer: Viewer, raw: unknown): Promise<Wire<RefundResult>> {
+    const { idempotencyKey, ...input } = parseInput(refundBurnInput, raw);
+    if (viewer.role !== 'partner' && viewer.role !== 'terminal') throw notFound('Burn');
+    const burn = await this.original(`kind = 'BURN' AND id = $1 AND partner_id = $2`, [input.transactionId, viewer.partnerId], 'Burn');
+    return writeWallet(this.dataSource, { viewer, memberId: burn.memberId, idempotencyKey, operation: 'refundBurn', request: input, work: async (manager, wallet) => {
+      const restoredBefore = await this.sumOfRefunds(manager, burn.id, 'points');
+      const points = input.points ?? burn.points - restoredBefore;
+      if (points <= 0n || restoredBefore + points > burn.points) throw exceeds('burn');
+      const debtRepaid = points < wallet.debt ? points : wallet.debt;
+      const transactionId = await writeTransaction(manager, {
+        memberId: wallet.memberId, kind: 'REFUND', points, partnerId: burn.partnerId, reversesId: burn.id,
+        details: { debtRepaid: debtRepaid.toString() }, at: wallet.now,
+        postings: [
+          { account: account.member(wallet.memberId), points },
+          { account: account.redemption(burn.partnerId), points: -points },
+        ],
+      });
+      const restored = await this.restoreLots(manager, wallet, burn.id, transactionId, points - debtRepaid);
+      await manager.query('UPDATE wallet SET balance = balance + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1', [wallet.memberId, points.toString(), debtRepaid.toString(), wallet.now]);
+      await appendFacts(manager, [{ type: 'burn.refunded', key: wallet.memberId, payload: {
+        transactionId, memberId: wallet.memberId, partnerId: burn.partnerId, reversesId: burn.id, points: points.toString(), debtRepaid: debtRepaid.toString(), restored, at: wallet.now.toISOString() } }]);
+      return { transactionId, points, debtRecorded: 0n, wallet: await walletView(manager, wallet.memberId, wallet.now) };
+    } });
+  }
+
+  /**
+   * New lots for the points a burn took, longest-lived first, net of what earlier refunds of the
+   * same burn restored. A restored lot whose expiry has passed is expired by the next expiry run
+   * (its issuer's breakage), never silently dropped.
+   */
+  private async restoreLots(manager: EntityManager, wallet: LockedWallet, burnId: string, refundId: string, points: bigint) {
+    const sources: { lot_id: string; issuer_partner_id: string; expires_at: Date; taken: string; restored: string }[] = await manager.query(
+      `SELECT l.lot_id, lot.issuer_partner_id, lot.expires_at, l.points AS taken,
+              coalesce((SELECT sum(r.points) FROM lot r JOIN ledger_transaction t ON t.id = r.earn_transaction_id
+                         WHERE r.restored_from_lot_id = l.lot_id AND t.reverses_id = $1), 0) AS restored
+         FROM lot_link l JOIN lot ON lot.id = l.lot_id
+        WHERE l.transaction_id = $1
+        ORDER BY lot.expires_at DESC, lot.id`,
+      [burnId],
+    );
+    const restored: { lotId: string; fromLotId: string; issuerPartnerId: string; points: string }[] = [];
+    let left = points;
+    for (const source of sources) {
+      const open = BigInt(source.taken) - BigInt(source.restored);
+      const give = open < left ? open : left;
+      if (give <= 0n) continue;
+      const lotId = await createLot(manager, { memberId: wallet.memberId, transactionId: refundId, issuerPartnerId: source.issuer_partner_id, points: give, availableAt: wallet.now, expiresAt: source.expires_at, createdAt: wallet.now, restoredFromLotId: source.lot_id });
+      restored.push({ lotId, fromLotId: source.lot_id, issuerPartnerId: source.issuer_partner_id, points: give.toString() });
+      left -= give;
+    }
+    return restored;
+  }
+
+  private async original(where: string, params: unknown[], what: string): Promise<Original> {
+    const rows: { id: string; member_id: string; partner_id: string; points: string; details: Original['details'] }[] = await this.dataSource.query(
+      `SELECT id, member_id, partner_id, points, details FROM ledger_transaction WHERE ${where}`,
+      params,
+    );
+    const row = rows[0];
+    if (!row) throw notFound(what);
+    return { id: row.id, memberId: row.member_id, partnerId: row.partner_id, points: BigInt(row.points), details: row.details };
+  }
+
+  /** What earlier refunds of a transaction already covered: refunded money, or restored points. */
+  private async sumOfRefunds(manager: EntityManager, originalId: string, field: 'refundedAmount' | 'points'): Promise<bigint> {
+    const column = field === 'points' ? 'points' : `(details->>'refundedAmount')::bigint`;
+    const rows: { sum: string }[] = await manager.query(`SELECT coalesce(sum(${column}), 0) AS sum FROM ledger_transaction WHERE reverses_id = $1 AND kind = 'REFUND'`, [originalId]);
+    return BigInt(rows[0]?.sum ?? 0);
+  }
+
+}
