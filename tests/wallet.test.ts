@@ -189,3 +189,46 @@ describe('who sees a wallet', () => {
     expect(viaMember.data?.me.wallet.available).toBe('7');
   });
 });
+
+describe('history', () => {
+  interface HistoryPage {
+    member: {
+      history: {
+        edges: { node: { kind: string; points: string; partner: { name: string } | null; store: { name: string } | null } }[];
+        pageInfo: { hasNextPage: boolean; endCursor: string | null };
+      } | null;
+    } | null;
+  }
+  const HISTORY = `query H($id: ID!, $first: Int, $after: String, $kinds: [TransactionKind!]) {
+    member(id: $id) { history(first: $first, after: $after, kinds: $kinds) {
+      edges { node { kind points partner { name } store { name } } } pageInfo { hasNextPage endCursor } } } }`;
+
+  it('lists every partner’s transactions, newest first, with partner and store names, page by page', async () => {
+    const member = await memberWith(10);
+    await linkPartner(url, member.id, other.id);
+    await earn(url, otherToken, earnInput({ memberId: member.id, storeId: other.stores[0]!.id, total: '300' }));
+    await burn(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[1]!.id, points: '4' });
+
+    const first = await gql<HistoryPage>(url, HISTORY, { id: member.id, first: 2 });
+    expect(first.errors).toBeUndefined();
+    expect(first.data?.member?.history?.edges.map((e) => e.node)).toEqual([
+      { kind: 'BURN', points: '4', partner: { name: 'Corner Shop' }, store: { name: 'Station' } },
+      { kind: 'EARN', points: '6', partner: { name: 'Other Brand' }, store: { name: 'Elsewhere' } },
+    ]);
+    expect(first.data?.member?.history?.pageInfo.hasNextPage).toBe(true);
+    const second = await gql<HistoryPage>(url, HISTORY, { id: member.id, first: 2, after: first.data?.member?.history?.pageInfo.endCursor });
+    expect(second.data?.member?.history?.edges.map((e) => e.node.kind)).toEqual(['EARN']);
+    expect(second.data?.member?.history?.pageInfo.hasNextPage).toBe(false);
+
+    const burnsOnly = await gql<HistoryPage>(url, HISTORY, { id: member.id, kinds: ['BURN'] });
+    expect(burnsOnly.data?.member?.history?.edges).toHaveLength(1);
+  });
+
+  it('shows a partner only what happened at its own stores', async () => {
+    const member = await memberWith(10);
+    await linkPartner(url, member.id, other.id);
+    await earn(url, otherToken, earnInput({ memberId: member.id, storeId: other.stores[0]!.id, total: '300' }));
+    const asShop = await gql<HistoryPage>(url, HISTORY, { id: member.id }, shopToken);
+    expect(asShop.data?.member?.history?.edges.map((e) => e.node.partner?.name)).toEqual(['Corner Shop']);
+  });
+});

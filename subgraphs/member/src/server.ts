@@ -12,6 +12,7 @@ import { WalletRefundsExpiry1764079200000 } from '../migrations/1764079200000-wa
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
 import { ExpiryService } from './modules/wallet/expiry.service';
+import { HistoryService } from './modules/wallet/history.service';
 import { RefundService } from './modules/wallet/refund.service';
 import { walletResolvers } from './modules/wallet/wallet.resolvers';
 import type { MemberConfig } from './config';
@@ -48,7 +49,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
         logger,
       });
       const m = membersResolvers(members, partnerFeed);
-      const w = walletResolvers(dataSource, new EarnService(dataSource), new BurnService(dataSource), new RefundService(dataSource));
+      const w = walletResolvers(dataSource, new EarnService(dataSource), new BurnService(dataSource), new RefundService(dataSource), new HistoryService(dataSource));
       return {
         resolvers: {
           DateTime: DateTimeScalar,
@@ -57,6 +58,8 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
           Query: { ...m.Query, ...w.Query },
           Mutation: { ...m.Mutation, ...w.Mutation },
           Member: { ...m.Member, ...w.Member },
+          Transaction: w.Transaction,
+          Lot: w.Lot,
         },
         extendContext: (base) => ({ ...base, loaders: createLoaders(members) }),
         background: [partnerFeed, new PeriodicJob('expiry', config.EXPIRY_INTERVAL_MS, () => new ExpiryService(dataSource, logger).run(), logger)],

@@ -1,4 +1,8 @@
-import { asUuid, MEMBER_ACCOUNT, type AuditCheck } from './ledger-audit.checks';
+import { asUuid, laterColumn, MEMBER_ACCOUNT, type AuditCheck } from './ledger-audit.checks';
+
+const debtOf = (wallet: string) => `coalesce(${laterColumn(wallet, 'debt')}::bigint, 0)`;
+/** Points of an EARN that repaid debt instead of becoming a lot (details.debtRepaid, absent before debts existed). */
+const debtRepaidBy = (earn: string) => `(CASE WHEN (${earn}.details ->> 'debtRepaid') ~ '^[0-9]+$' THEN (${earn}.details ->> 'debtRepaid')::bigint ELSE 0 END)`;
 
 /**
  * The audit's checks of holds (L6), lots (L7), issuer attribution (L8) and expiry (L9). Same
@@ -57,17 +61,33 @@ const l7: AuditCheck[] = [
   },
   {
     // Against the ledger, not the cached balance: L2 covers the cache, so a drifted cache is one
-    // violation, not two. There is no debt mechanism yet; when there is, debt joins the lots here.
+    // violation, not two. A refund that claws back points already spent records them as debt
+    // (wallet.debt): the member account then holds the lots less the debt.
     invariant: 'L7',
     name: 'member-lots',
-    description: "each member's lots hold, in remaining points, exactly the sum of the member account's postings",
+    description: "each member's lots, less the member's debt, hold exactly the sum of the member account's postings",
     sql: `WITH member_postings AS (
             SELECT substr(account, 8)::uuid AS member_id, sum(points) AS total FROM posting
              WHERE account ~ ${MEMBER_ACCOUNT} GROUP BY account),
-          member_lots AS (SELECT member_id, sum(remaining) AS remaining FROM lot GROUP BY member_id)
-          SELECT coalesce(p.member_id, l.member_id)::text AS id, 'lots hold ' || coalesce(l.remaining, 0) || ', postings ' || coalesce(p.total, 0) AS detail
-            FROM member_postings p FULL JOIN member_lots l ON l.member_id = p.member_id
-           WHERE coalesce(l.remaining, 0) <> coalesce(p.total, 0)`,
+          member_lots AS (SELECT member_id, sum(remaining) AS remaining FROM lot GROUP BY member_id),
+          debts AS (SELECT w.member_id, ${debtOf('w')} AS debt FROM wallet w)
+          SELECT coalesce(p.member_id, l.member_id, d.member_id)::text AS id,
+                 'lots hold ' || coalesce(l.remaining, 0) || ', debt ' || coalesce(d.debt, 0) || ', postings ' || coalesce(p.total, 0) AS detail
+            FROM member_postings p
+            FULL JOIN member_lots l ON l.member_id = p.member_id
+            FULL JOIN debts d ON d.member_id = coalesce(p.member_id, l.member_id)
+           WHERE coalesce(l.remaining, 0) - coalesce(d.debt, 0) <> coalesce(p.total, 0)`,
+  },
+  {
+    // Debt is repaid first (by later earns and burn refunds), and only arises once a clawback has
+    // emptied every unexpired lot: so a member in debt has no unexpired points left.
+    invariant: 'L7',
+    name: 'debt-without-lots',
+    description: 'a member in debt holds no points in unexpired lots',
+    params: (p) => [p.asOf],
+    sql: `SELECT w.member_id::text AS id, 'debt ' || ${debtOf('w')} || ' beside ' || sum(l.remaining) || ' points in unexpired lots' AS detail
+            FROM wallet w JOIN lot l ON l.member_id = w.member_id AND l.remaining > 0 AND l.expires_at > $1
+           WHERE ${debtOf('w')} > 0 GROUP BY w.member_id, ${debtOf('w')}`,
   },
   {
     invariant: 'L7',
@@ -78,17 +98,21 @@ const l7: AuditCheck[] = [
            WHERE t.kind = 'BURN' AND coalesce(k.linked, 0) <> t.points`,
   },
   {
+    // Burns take spendable lots; clawbacks (purchase refunds) and expiry take only their member's,
+    // a clawback never an expired one (expiry is the expiry run's): L9 checks expiry's side.
     invariant: 'L7',
     name: 'spendable-links',
-    description: "links never take from a lot before it existed; a BURN takes only its member's lots that were available and unexpired at the time",
-    sql: `SELECT t.id::text AS id, 'took from lot ' || l.id || ': ' || CASE
+    description: "links never take from a lot before it existed; burns, clawbacks and expiry take only their member's lots; a BURN only lots available and unexpired at the time, a REFUND only unexpired ones",
+    sql: `SELECT t.id::text AS id, t.kind || ' took from lot ' || l.id || ': ' || CASE
               WHEN l.created_at > t.created_at THEN 'created after the transaction'
               WHEN l.member_id <> t.member_id THEN 'another member''s lot'
-              WHEN l.available_at > t.created_at THEN 'still pending until ' || l.available_at
-              ELSE 'expired at ' || l.expires_at END AS detail
+              WHEN l.expires_at <= t.created_at THEN 'expired at ' || l.expires_at
+              ELSE 'still pending until ' || l.available_at END AS detail
             FROM lot_link k JOIN ledger_transaction t ON t.id = k.transaction_id JOIN lot l ON l.id = k.lot_id
            WHERE l.created_at > t.created_at
-              OR (t.kind = 'BURN' AND (l.member_id <> t.member_id OR l.available_at > t.created_at OR l.expires_at <= t.created_at))`,
+              OR (t.kind IN ('BURN', 'REFUND', 'EXPIRY') AND l.member_id <> t.member_id)
+              OR (t.kind IN ('BURN', 'REFUND') AND l.expires_at <= t.created_at)
+              OR (t.kind = 'BURN' AND l.available_at > t.created_at)`,
   },
   {
     // Oldest expiry first, approximated safely: a lot counts as left behind by burn B only if it
@@ -118,47 +142,73 @@ const l7: AuditCheck[] = [
   },
 ];
 
+const fundedPoints = (lot: string) =>
+  `(SELECT sum(CASE WHEN f ->> 'points' ~ '^[0-9]+$' THEN (f ->> 'points')::bigint END)
+      FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${lot}.funded_by) = 'array' THEN ${lot}.funded_by ELSE '[]' END) f)`;
+
 const l8: AuditCheck[] = [
   {
+    // An earn's points become its lot, less what repaid the member's debt (details.debtRepaid).
     invariant: 'L8',
     name: 'earn-lots',
-    description: "each EARN's lots belong to its member, are issued and funded by its partner, and hold exactly its points",
+    description: "each EARN's lots belong to its member, are issued by its partner, fully funded, and hold its points less the debt it repaid",
     sql: `WITH per_earn AS (
             SELECT l.earn_transaction_id AS id, sum(l.points) AS points,
                    bool_and(l.issuer_partner_id = t.partner_id AND l.member_id = t.member_id) AS owned,
-                   bool_and(jsonb_typeof(l.funded_by) = 'array' AND
-                            (SELECT coalesce(sum((f ->> 'points')::bigint), 0) FROM jsonb_array_elements(CASE WHEN jsonb_typeof(l.funded_by) = 'array' THEN l.funded_by ELSE '[]' END) f) = l.points) AS funded
-              FROM lot l JOIN ledger_transaction t ON t.id = l.earn_transaction_id
+                   bool_and(${fundedPoints('l')} IS NOT DISTINCT FROM l.points) AS funded
+              FROM lot l JOIN ledger_transaction t ON t.id = l.earn_transaction_id AND t.kind = 'EARN'
              GROUP BY l.earn_transaction_id)
-          SELECT t.id::text AS id, 'EARN of ' || t.points || ' at partner ' || coalesce(t.partner_id::text, '?') || ': lots of ' || coalesce(e.points, 0)
+          SELECT t.id::text AS id, 'EARN of ' || t.points || ' (debt repaid ' || ${debtRepaidBy('t')} || ') at partner ' || coalesce(t.partner_id::text, '?')
+                 || ': lots of ' || coalesce(e.points, 0)
                  || CASE WHEN NOT coalesce(e.owned, true) THEN ', a lot of another issuer or member' ELSE '' END
                  || CASE WHEN NOT coalesce(e.funded, true) THEN ', funded_by does not add up' ELSE '' END AS detail
             FROM ledger_transaction t LEFT JOIN per_earn e ON e.id = t.id
-           WHERE t.kind = 'EARN' AND (coalesce(e.points, 0) <> t.points OR NOT coalesce(e.owned, true) OR NOT coalesce(e.funded, true))`,
+           WHERE t.kind = 'EARN' AND (coalesce(e.points, 0) <> t.points - ${debtRepaidBy('t')} OR NOT coalesce(e.owned, true) OR NOT coalesce(e.funded, true))`,
+  },
+  {
+    // A refunded burn gives points back as new lots that keep the consumed lot's issuer and expiry.
+    invariant: 'L8',
+    name: 'restored-lots',
+    description: 'a lot restored by a refund keeps the issuer, member and expiry of the lot it restores, and comes from a REFUND',
+    sql: `SELECT r.id::text AS id, 'restores lot ' || coalesce(s.id::text, '(missing)') || ' by ' || coalesce(t.kind, '(missing)') || ' ' || r.earn_transaction_id AS detail
+            FROM lot r
+            LEFT JOIN lot s ON s.id = ${asUuid(laterColumn('r', 'restored_from_lot_id'))}
+            LEFT JOIN ledger_transaction t ON t.id = r.earn_transaction_id
+           WHERE ${laterColumn('r', 'restored_from_lot_id')} IS NOT NULL
+             AND (s.id IS NULL OR t.kind IS DISTINCT FROM 'REFUND' OR s.issuer_partner_id <> r.issuer_partner_id
+                  OR s.member_id <> r.member_id OR s.expires_at <> r.expires_at)`,
   },
   {
     // Points issued per partner, three ways: the issuance account's postings in earns, the lots of
-    // those earns, and what became of every lot it issued (linked out by kind, or outstanding).
+    // those earns plus the debt they repaid, and what became of every lot it issued (linked out:
+    // burned, expired, clawed back; or outstanding).
     invariant: 'L8',
     name: 'issuer-attribution',
-    description: 'for each issuing partner, points issued (ledger) = points in its lots = linked out of its lots (burned, expired, clawed back) + outstanding',
+    description: 'for each issuing partner, points issued (ledger) = its earn lots + debt repaid by its earns; points in all its lots = linked out of them (burned, expired, clawed back) + outstanding',
     sql: `WITH ledger_issued AS (
             SELECT substring(p.account from '^partner:(.*):issuance$') AS partner_id, -sum(p.points) AS issued
               FROM posting p JOIN ledger_transaction t ON t.id = p.transaction_id
              WHERE t.kind = 'EARN' AND p.account LIKE 'partner:%:issuance' GROUP BY 1),
+          repaid AS (
+            SELECT t.partner_id::text AS partner_id, sum(${debtRepaidBy('t')}) AS repaid FROM ledger_transaction t WHERE t.kind = 'EARN' GROUP BY 1),
           lots AS (
             SELECT l.issuer_partner_id::text AS partner_id, sum(l.points) AS issued, sum(l.remaining) AS outstanding,
                    sum(l.points) FILTER (WHERE t.kind = 'EARN') AS issued_by_earns
               FROM lot l JOIN ledger_transaction t ON t.id = l.earn_transaction_id GROUP BY 1),
           linked AS (
-            SELECT l.issuer_partner_id::text AS partner_id, sum(k.points) AS linked,
-                   string_agg(DISTINCT t.kind, '/') AS kinds
-              FROM lot_link k JOIN lot l ON l.id = k.lot_id JOIN ledger_transaction t ON t.id = k.transaction_id GROUP BY 1)
-          SELECT coalesce(li.partner_id, lo.partner_id) AS id,
-                 'ledger issued ' || coalesce(li.issued, 0) || ', earn lots ' || coalesce(lo.issued_by_earns, 0) || ', all lots ' || coalesce(lo.issued, 0)
-                 || ' = linked ' || coalesce(k.linked, 0) || coalesce(' (' || k.kinds || ')', '') || ' + outstanding ' || coalesce(lo.outstanding, 0) AS detail
-            FROM ledger_issued li FULL JOIN lots lo ON lo.partner_id = li.partner_id LEFT JOIN linked k ON k.partner_id = coalesce(li.partner_id, lo.partner_id)
-           WHERE coalesce(li.issued, 0) <> coalesce(lo.issued_by_earns, 0)
+            SELECT l.issuer_partner_id::text AS partner_id, sum(k.points) AS linked, string_agg(DISTINCT t.kind, '/') AS kinds
+              FROM lot_link k JOIN lot l ON l.id = k.lot_id JOIN ledger_transaction t ON t.id = k.transaction_id GROUP BY 1),
+          partners AS (SELECT partner_id FROM ledger_issued UNION SELECT partner_id FROM lots)
+          SELECT p.partner_id AS id,
+                 'ledger issued ' || coalesce(li.issued, 0) || ', earn lots ' || coalesce(lo.issued_by_earns, 0) || ' + debt repaid ' || coalesce(r.repaid, 0)
+                 || '; all lots ' || coalesce(lo.issued, 0) || ' = linked ' || coalesce(k.linked, 0) || coalesce(' (' || k.kinds || ')', '')
+                 || ' + outstanding ' || coalesce(lo.outstanding, 0) AS detail
+            FROM partners p
+            LEFT JOIN ledger_issued li ON li.partner_id = p.partner_id
+            LEFT JOIN repaid r ON r.partner_id = p.partner_id
+            LEFT JOIN lots lo ON lo.partner_id = p.partner_id
+            LEFT JOIN linked k ON k.partner_id = p.partner_id
+           WHERE coalesce(li.issued, 0) <> coalesce(lo.issued_by_earns, 0) + coalesce(r.repaid, 0)
               OR coalesce(lo.issued, 0) <> coalesce(k.linked, 0) + coalesce(lo.outstanding, 0)`,
   },
 ];
@@ -167,11 +217,12 @@ const l9: AuditCheck[] = [
   {
     invariant: 'L9',
     name: 'expired-lots-emptied',
-    description: 'after the expiry run, no lot past its expiry still holds points',
+    description: 'after the expiry run, no lot that existed and had expired when it ran still holds points',
     skippedBecause: (p) => (p.expiryRunAt ? undefined : 'no expiry run time given (--expiry-run-at)'),
     params: (p) => [p.expiryRunAt],
+    // A lot restored after the run with an expiry already past waits, by design, for the next run.
     sql: `SELECT id::text AS id, remaining || ' points left in a lot that expired at ' || expires_at AS detail
-            FROM lot WHERE remaining > 0 AND expires_at <= $1::timestamptz`,
+            FROM lot WHERE remaining > 0 AND expires_at <= $1::timestamptz AND created_at <= $1::timestamptz`,
   },
   {
     // Holds today with no EXPIRY transactions at all; it keeps the expiry run exact and idempotent

@@ -14,7 +14,7 @@ export type InvariantId = 'L1' | 'L2' | 'L3' | 'L4' | 'L5' | 'L6' | 'L7' | 'L8' 
 export interface AuditParameters {
   /** Database time the audit reads balances at (one value for every check). */
   asOf: Date;
-  /** When the last expiry run finished: lots expired by then must be empty (L9). */
+  /** When the last completed expiry run started (ledger time): lots expired by then must be empty (L9). */
   expiryRunAt: Date | null;
   /** Codes a recorded idempotent failure may carry. */
   outcomeCodes: readonly string[];
@@ -35,6 +35,12 @@ export interface AuditCheck {
 const UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'";
 /** A text that should hold a uuid, as a uuid (null when it does not): joins stay typed and indexed. */
 export const asUuid = (expression: string) => `(CASE WHEN (${expression}) ~ ${UUID_PATTERN} THEN (${expression})::uuid END)`;
+/**
+ * A column a later migration adds (wallet.debt, lot.restored_from_lot_id), read through the row's
+ * JSON so the audit also runs, unchanged, against a database migrated before it existed.
+ */
+export const laterColumn = (row: string, column: string) => `(to_jsonb(${row}) ->> '${column}')`;
+
 /** Member accounts are exactly `member:<uuid>`; a later `member:<uuid>:debt` is another account. */
 export const MEMBER_ACCOUNT = `'^member:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'`;
 
@@ -184,17 +190,18 @@ const l5: AuditCheck[] = [
            WHERE r.request_hash !~ '^[0-9a-f]{64}$'
               OR jsonb_typeof(r.response) IS DISTINCT FROM 'object'
               OR (SELECT count(*) FROM jsonb_object_keys(CASE WHEN jsonb_typeof(r.response) = 'object' THEN r.response ELSE '{}' END)) <> 1
-              OR NOT (jsonb_typeof(r.response -> 'ok') = 'object'
+              OR NOT coalesce(jsonb_typeof(r.response -> 'ok') = 'object'
                       OR (jsonb_typeof(r.response -> 'error') = 'object'
                           AND (r.response -> 'error' ->> 'code') = ANY ($1::text[])
-                          AND jsonb_typeof(r.response -> 'error' -> 'message') = 'string'))`,
+                          AND jsonb_typeof(r.response -> 'error' -> 'message') = 'string'), false)`,
   },
   {
-    // One key, one effect: each earn and burn is the recorded outcome of exactly one key, and a
-    // recorded outcome names an effect that committed with it.
+    // One key, one effect: each earn, burn and refund (the operations callers ask for) is the
+    // recorded outcome of exactly one key, and a recorded outcome names an effect that committed
+    // with it. EXPIRY runs on the wallet's own schedule and has no key.
     invariant: 'L5',
     name: 'keys-and-effects',
-    description: 'each EARN and BURN is the recorded outcome of exactly one idempotency key, and every recorded outcome exists',
+    description: 'each EARN, BURN and REFUND is the recorded outcome of exactly one idempotency key, and every recorded outcome exists',
     sql: `WITH recorded AS (
             SELECT r.scope, r.key, r.operation,
                    ${asUuid("r.response -> 'ok' ->> 'transactionId'")} AS transaction_id,
@@ -203,7 +210,7 @@ const l5: AuditCheck[] = [
               FROM idempotency_record r WHERE jsonb_typeof(r.response -> 'ok') = 'object')
           SELECT t.id::text AS id, t.kind || ' recorded under ' || count(r.key) || ' idempotency keys' AS detail
             FROM ledger_transaction t LEFT JOIN recorded r ON r.transaction_id = t.id
-           WHERE t.kind IN ('EARN', 'BURN') GROUP BY t.id, t.kind HAVING count(r.key) <> 1
+           WHERE t.kind IN ('EARN', 'BURN', 'REFUND') GROUP BY t.id, t.kind HAVING count(r.key) <> 1
           UNION ALL
           SELECT r.scope || ' ' || r.key, r.operation || ' recorded a transaction that does not exist'
             FROM recorded r LEFT JOIN ledger_transaction t ON t.id = r.transaction_id

@@ -28,7 +28,7 @@ export const auditChecks: readonly AuditCheck[] = [...checksL1toL5, ...checksL6t
 const sampleSizeMax = 100;
 
 export interface AuditOptions {
-  /** When the last expiry run finished. Without it L9's "no expired lot holds points" is skipped. */
+  /** When the last completed expiry run started. Without it, L9's "no expired lot holds points" is skipped. */
   expiryRunAt?: Date;
   /** Sample ids kept per violated check (default 10). */
   sampleSize?: number;

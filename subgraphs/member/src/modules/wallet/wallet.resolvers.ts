@@ -1,16 +1,21 @@
 import type { DataSource } from 'typeorm';
-import { isId } from '@coalition/shared/validation';
+import { viewerPartnerId } from '@coalition/shared/auth/authorize';
+import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
+import { isId, parseId } from '@coalition/shared/validation';
 import type { MemberContext } from '../../context';
 import { canSeeProfile } from '../members/member-access';
 import type { Member } from '../members/member.entity';
 import type { BurnService } from './burn.service';
 import type { EarnService } from './earn.service';
+import { historyCursor, type HistoryEntry, type HistoryService, type LotEntry } from './history.service';
 import type { RefundService } from './refund.service';
 import { readWallet } from './wallet-state';
 
 type Input = { input: unknown };
 
-export function walletResolvers(dataSource: DataSource, earn: EarnService, burn: BurnService, refund: RefundService) {
+type HistoryArgs = PageArgs & { partnerId?: string | null; kinds?: string[] | null };
+
+export function walletResolvers(dataSource: DataSource, earn: EarnService, burn: BurnService, refund: RefundService, history: HistoryService) {
   const visibleWallet = async (memberId: string, ctx: MemberContext) => {
     if (!isId(memberId)) return null;
     const member = await ctx.loaders.member.load(memberId);
@@ -32,6 +37,28 @@ export function walletResolvers(dataSource: DataSource, earn: EarnService, burn:
     },
     Member: {
       wallet: (member: Member, _: unknown, ctx: MemberContext) => visibleWallet(member.id, ctx),
+      history: async (member: Member, args: HistoryArgs, ctx: MemberContext) => {
+        if (!(await canSeeProfile(member, ctx))) return null;
+        const page = pageOf(args);
+        // A partner sees its own stores' transactions only, whatever filter it asks for.
+        const own = viewerPartnerId(ctx.viewer);
+        const asked = args.partnerId ? parseId(args.partnerId, 'partnerId') : undefined;
+        if (own && asked && asked !== own) return connectionOf([], page, historyCursor);
+        const rows = await history.history(member.id, { partnerId: own ?? asked, kinds: args.kinds ?? undefined }, page);
+        return connectionOf(rows, page, historyCursor);
+      },
+      lots: async (member: Member, args: PageArgs, ctx: MemberContext) => {
+        if (ctx.viewer.role !== 'operator') return null;
+        const page = pageOf(args);
+        return connectionOf(await history.lots(member.id, page), page, historyCursor);
+      },
+    },
+    Transaction: {
+      partner: (t: HistoryEntry) => (t.partnerId ? { __typename: 'Partner', id: t.partnerId } : null),
+      store: (t: HistoryEntry) => (t.storeId ? { __typename: 'Store', id: t.storeId } : null),
+    },
+    Lot: {
+      issuer: (lot: LotEntry) => ({ __typename: 'Partner', id: lot.issuerPartnerId }),
     },
   };
 }
