@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
-import { codesOf, tokenFor } from './support/graphql';
+import { codesOf, gql, tokenFor } from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { burn, earn, earnInput, refundBurn, refundPurchase, walletOf } from './support/wallet';
 
@@ -145,5 +145,31 @@ describe('expiry', () => {
     expect((await burn(url, shopToken, { idempotencyKey: key(), memberId, storeId: shop.stores[0]!.id, points: '1' })).errors).toBeUndefined();
     await expireLotsOf(memberId, new Date(Date.now()).toISOString());
     expect(codesOf(await burn(url, shopToken, { idempotencyKey: key(), memberId, storeId: shop.stores[0]!.id, points: '1' }))).toEqual(['INSUFFICIENT_POINTS']);
+  });
+});
+
+describe('operator adjustments', () => {
+  const ADJUST = `mutation A($input: AdjustPointsInput!) { adjustPoints(input: $input) { transactionId points direction debtRecorded wallet { available debt } } }`;
+  type Adjusted = { adjustPoints: { points: string; direction: string; debtRecorded: string; wallet: { available: string; debt: string } } };
+
+  it('credits operator-funded points with a reason, and debits them back, recording debt for what was spent', async () => {
+    const memberId = await member();
+    const credit = await gql<Adjusted>(url, ADJUST, { input: { idempotencyKey: key(), memberId, direction: 'CREDIT', points: '50', reason: 'GOODWILL', note: 'Ticket 123: late delivery' } });
+    expect(credit.data?.adjustPoints).toMatchObject({ points: '50', direction: 'CREDIT', wallet: { available: '50', debt: '0' } });
+    await burn(url, shopToken, { idempotencyKey: key(), memberId, storeId: shop.stores[0]!.id, points: '45' });
+    const debit = await gql<Adjusted>(url, ADJUST, { input: { idempotencyKey: key(), memberId, direction: 'DEBIT', points: '50', reason: 'CORRECTION', note: 'Credited twice' } });
+    expect(debit.data?.adjustPoints).toMatchObject({ debtRecorded: '45', wallet: { available: '0', debt: '45' } });
+    const { rows } = await memberDb.query(`SELECT details->>'operator' AS operator, details->>'note' AS note FROM ledger_transaction WHERE member_id = $1 AND kind = 'ADJUSTMENT' ORDER BY created_at`, [memberId]);
+    expect(rows).toEqual([{ operator: 'operator:test', note: 'Ticket 123: late delivery' }, { operator: 'operator:test', note: 'Credited twice' }]);
+    const lot = await memberDb.query('SELECT issuer_partner_id FROM lot WHERE member_id = $1', [memberId]);
+    expect(lot.rows).toEqual([{ issuer_partner_id: null }]);
+  });
+
+  it('is for operators only, and wants a note', async () => {
+    const memberId = await member();
+    const asPartner = await gql(url, ADJUST, { input: { idempotencyKey: key(), memberId, direction: 'CREDIT', points: '5', reason: 'GOODWILL', note: 'x' } }, shopToken);
+    expect(codesOf(asPartner)).toEqual(['FORBIDDEN']);
+    const noNote = await gql(url, ADJUST, { input: { idempotencyKey: key(), memberId, direction: 'CREDIT', points: '5', reason: 'GOODWILL', note: '  ' } });
+    expect(codesOf(noNote)).toEqual(['BAD_USER_INPUT']);
   });
 });

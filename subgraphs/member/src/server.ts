@@ -9,6 +9,8 @@ import { startSubgraphService, type RunningService } from '@coalition/shared/ser
 import { MembersLinksReplica1764064800000 } from '../migrations/1764064800000-members-links-replica';
 import { WalletLedger1764072000000 } from '../migrations/1764072000000-wallet-ledger';
 import { WalletRefundsExpiry1764079200000 } from '../migrations/1764079200000-wallet-refunds-expiry';
+import { OperatorFundedLots1764086400000 } from '../migrations/1764086400000-operator-funded-lots';
+import { AdjustmentService } from './modules/wallet/adjustment.service';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
 import { ExpiryService } from './modules/wallet/expiry.service';
@@ -25,7 +27,7 @@ import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
@@ -49,7 +51,13 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
         logger,
       });
       const m = membersResolvers(members, partnerFeed);
-      const w = walletResolvers(dataSource, new EarnService(dataSource), new BurnService(dataSource), new RefundService(dataSource), new HistoryService(dataSource));
+      const w = walletResolvers(dataSource, {
+        earn: new EarnService(dataSource),
+        burn: new BurnService(dataSource),
+        refund: new RefundService(dataSource),
+        adjustment: new AdjustmentService(dataSource),
+        history: new HistoryService(dataSource),
+      });
       return {
         resolvers: {
           DateTime: DateTimeScalar,

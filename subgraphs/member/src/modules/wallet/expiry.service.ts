@@ -45,7 +45,7 @@ export class ExpiryService {
   private expireMember(memberId: string): Promise<{ lots: number; points: bigint }> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       const wallet = await lockWallet(manager, memberId);
-      const rows: { id: string; remaining: string; issuer_partner_id: string }[] = await manager.query(
+      const rows: { id: string; remaining: string; issuer_partner_id: string | null }[] = await manager.query(
         'SELECT id, remaining, issuer_partner_id FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at <= $2 ORDER BY expires_at, created_at, id',
         [memberId, wallet.now],
       );

@@ -14,7 +14,7 @@ export interface HistoryEntry {
 
 export interface LotEntry {
   id: string;
-  issuerPartnerId: string;
+  issuerPartnerId: string | null;
   points: bigint;
   remaining: bigint;
   availableAt: Date;
@@ -52,7 +52,7 @@ export class HistoryService {
 
   async lots(memberId: string, page: Page): Promise<LotEntry[]> {
     const after = page.after ? timeIdKey.parse(page.after) : undefined;
-    const rows: { id: string; issuer_partner_id: string; points: string; remaining: string; available_at: Date; expires_at: Date; created_at: Date; restored_from_lot_id: string | null }[] =
+    const rows: { id: string; issuer_partner_id: string | null; points: string; remaining: string; available_at: Date; expires_at: Date; created_at: Date; restored_from_lot_id: string | null }[] =
       await this.dataSource.query(
         `SELECT id, issuer_partner_id, points, remaining, available_at, expires_at, created_at, restored_from_lot_id FROM lot
           WHERE member_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))

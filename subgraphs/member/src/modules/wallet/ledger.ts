@@ -9,6 +9,8 @@ export const account = {
   redemption: (partnerId: string) => `partner:${partnerId}:redemption`,
   /** Points that expired unused; the lot links say whose (settlement splits breakage by contract). */
   breakage: 'operator:breakage',
+  /** Points the operator credits (goodwill, corrections) or takes back. */
+  adjustments: 'operator:adjustments',
 };
 
 export type TransactionKind = 'EARN' | 'BURN' | 'REFUND' | 'EXPIRY' | 'ADJUSTMENT' | 'TRANSFER';

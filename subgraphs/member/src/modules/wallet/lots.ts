@@ -8,7 +8,8 @@ export interface NewLot {
   memberId: string;
   /** The transaction that created the lot: an earn, or a refund that gave burned points back. */
   transactionId: string;
-  issuerPartnerId: string;
+  /** Null when the operator funds the points (an adjustment). */
+  issuerPartnerId: string | null;
   points: bigint;
   availableAt: Date;
   expiresAt: Date;
@@ -21,7 +22,7 @@ export async function createLot(manager: EntityManager, lot: NewLot): Promise<st
   await manager.query(
     `INSERT INTO lot (id, member_id, earn_transaction_id, issuer_partner_id, funded_by, points, remaining, available_at, expires_at, created_at, restored_from_lot_id)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $7, $8, $9, $10)`,
-    [id, lot.memberId, lot.transactionId, lot.issuerPartnerId, JSON.stringify([{ partnerId: lot.issuerPartnerId, points: lot.points.toString() }]), lot.points.toString(), lot.availableAt, lot.expiresAt, lot.createdAt, lot.restoredFromLotId ?? null],
+    [id, lot.memberId, lot.transactionId, lot.issuerPartnerId, JSON.stringify([lot.issuerPartnerId ? { partnerId: lot.issuerPartnerId, points: lot.points.toString() } : { operator: true, points: lot.points.toString() }]), lot.points.toString(), lot.availableAt, lot.expiresAt, lot.createdAt, lot.restoredFromLotId ?? null],
   );
   return id;
 }
@@ -35,12 +36,11 @@ export async function consumeLots(manager: EntityManager, transactionId: string,
   }
 }
 
-/** The links as facts carry them: which issuer's points were consumed, lot by lot. */
-export function linksWithIssuers(takes: readonly LotTake[], lots: readonly { id: string; issuerPartnerId: string }[]) {
+/** The links as facts carry them: which issuer's points were consumed, lot by lot (null: the operator's). */
+export function linksWithIssuers(takes: readonly LotTake[], lots: readonly { id: string; issuerPartnerId: string | null }[]) {
   const issuerOf = new Map(lots.map((lot) => [lot.id, lot.issuerPartnerId]));
   return takes.map((take) => {
-    const issuerPartnerId = issuerOf.get(take.lotId);
-    assert(issuerPartnerId, `lot ${take.lotId} has an issuer`);
-    return { lotId: take.lotId, issuerPartnerId, points: take.points.toString() };
+    assert(issuerOf.has(take.lotId), `lot ${take.lotId} is one of the member's lots`);
+    return { lotId: take.lotId, issuerPartnerId: issuerOf.get(take.lotId) ?? null, points: take.points.toString() };
   });
 }

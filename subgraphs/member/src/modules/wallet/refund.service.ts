@@ -99,7 +99,7 @@ export class RefundService {
    * (its issuer's breakage), never silently dropped.
    */
   private async restoreLots(manager: EntityManager, wallet: LockedWallet, burnId: string, refundId: string, points: bigint) {
-    const sources: { lot_id: string; issuer_partner_id: string; expires_at: Date; taken: string; restored: string }[] = await manager.query(
+    const sources: { lot_id: string; issuer_partner_id: string | null; expires_at: Date; taken: string; restored: string }[] = await manager.query(
       `SELECT l.lot_id, lot.issuer_partner_id, lot.expires_at, l.points AS taken,
               coalesce((SELECT sum(r.points) FROM lot r JOIN ledger_transaction t ON t.id = r.earn_transaction_id
                          WHERE r.restored_from_lot_id = l.lot_id AND t.reverses_id = $1), 0) AS restored
@@ -108,7 +108,7 @@ export class RefundService {
         ORDER BY lot.expires_at DESC, lot.id`,
       [burnId],
     );
-    const restored: { lotId: string; fromLotId: string; issuerPartnerId: string; points: string }[] = [];
+    const restored: { lotId: string; fromLotId: string; issuerPartnerId: string | null; points: string }[] = [];
     let left = points;
     for (const source of sources) {
       const open = BigInt(source.taken) - BigInt(source.restored);

@@ -49,11 +49,11 @@ interface LotRow {
   available_at: Date;
   expires_at: Date;
   created_at: Date;
-  issuer_partner_id: string;
+  issuer_partner_id: string | null;
 }
 
 export interface LiveLot extends LotState {
-  issuerPartnerId: string;
+  issuerPartnerId: string | null;
 }
 
 /** The member's lots that still hold points (under the member's lock when used for a write). */

@@ -86,3 +86,13 @@ export const refundBurnInput = z.object({
   points: positive('points', limits.burnPointsMax).nullish(),
 });
 export type RefundBurnInput = z.infer<typeof refundBurnInput>;
+
+export const adjustInput = z.object({
+  idempotencyKey,
+  memberId: uuid,
+  direction: z.enum(['CREDIT', 'DEBIT']),
+  points: positive('points', limits.burnPointsMax),
+  reason: z.enum(['GOODWILL', 'CORRECTION']),
+  note: text('note', 1000),
+});
+export type AdjustInput = z.infer<typeof adjustInput>;

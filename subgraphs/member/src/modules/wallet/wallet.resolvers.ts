@@ -5,6 +5,7 @@ import { isId, parseId } from '@coalition/shared/validation';
 import type { MemberContext } from '../../context';
 import { canSeeProfile } from '../members/member-access';
 import type { Member } from '../members/member.entity';
+import type { AdjustmentService } from './adjustment.service';
 import type { BurnService } from './burn.service';
 import type { EarnService } from './earn.service';
 import { historyCursor, type HistoryEntry, type HistoryService, type LotEntry } from './history.service';
@@ -15,7 +16,15 @@ type Input = { input: unknown };
 
 type HistoryArgs = PageArgs & { partnerId?: string | null; kinds?: string[] | null };
 
-export function walletResolvers(dataSource: DataSource, earn: EarnService, burn: BurnService, refund: RefundService, history: HistoryService) {
+export interface WalletServices {
+  earn: EarnService;
+  burn: BurnService;
+  refund: RefundService;
+  adjustment: AdjustmentService;
+  history: HistoryService;
+}
+
+export function walletResolvers(dataSource: DataSource, { earn, burn, refund, adjustment, history }: WalletServices) {
   const visibleWallet = async (memberId: string, ctx: MemberContext) => {
     if (!isId(memberId)) return null;
     const member = await ctx.loaders.member.load(memberId);
@@ -34,6 +43,7 @@ export function walletResolvers(dataSource: DataSource, earn: EarnService, burn:
       burnPoints: (_: unknown, args: Input, ctx: MemberContext) => burn.burn(ctx.viewer, args.input),
       refundPurchase: (_: unknown, args: Input, ctx: MemberContext) => refund.refundPurchase(ctx.viewer, args.input),
       refundBurn: (_: unknown, args: Input, ctx: MemberContext) => refund.refundBurn(ctx.viewer, args.input),
+      adjustPoints: (_: unknown, args: Input, ctx: MemberContext) => adjustment.adjust(ctx.viewer, args.input),
     },
     Member: {
       wallet: (member: Member, _: unknown, ctx: MemberContext) => visibleWallet(member.id, ctx),
@@ -58,7 +68,7 @@ export function walletResolvers(dataSource: DataSource, earn: EarnService, burn:
       store: (t: HistoryEntry) => (t.storeId ? { __typename: 'Store', id: t.storeId } : null),
     },
     Lot: {
-      issuer: (lot: LotEntry) => ({ __typename: 'Partner', id: lot.issuerPartnerId }),
+      issuer: (lot: LotEntry) => (lot.issuerPartnerId ? { __typename: 'Partner', id: lot.issuerPartnerId } : null),
     },
   };
 }
