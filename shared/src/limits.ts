@@ -36,4 +36,5 @@ export const limits = {
   pointsLifetimeDays: 730,
   idempotencyKeyLengthMax: 200,
   receiptIdLengthMax: 100,
+  householdMembersMax: 10,
 } as const;

@@ -10,11 +10,13 @@ import { MembersLinksReplica1764064800000 } from '../migrations/1764064800000-me
 import { WalletLedger1764072000000 } from '../migrations/1764072000000-wallet-ledger';
 import { WalletRefundsExpiry1764079200000 } from '../migrations/1764079200000-wallet-refunds-expiry';
 import { OperatorFundedLots1764086400000 } from '../migrations/1764086400000-operator-funded-lots';
+import { Households1764093600000 } from '../migrations/1764093600000-households';
 import { AdjustmentService } from './modules/wallet/adjustment.service';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
 import { ExpiryService } from './modules/wallet/expiry.service';
 import { HistoryService } from './modules/wallet/history.service';
+import { HouseholdService } from './modules/wallet/household.service';
 import { RefundService } from './modules/wallet/refund.service';
 import { walletResolvers } from './modules/wallet/wallet.resolvers';
 import type { MemberConfig } from './config';
@@ -27,7 +29,7 @@ import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
@@ -57,6 +59,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
         refund: new RefundService(dataSource),
         adjustment: new AdjustmentService(dataSource),
         history: new HistoryService(dataSource),
+        household: new HouseholdService(dataSource),
       });
       return {
         resolvers: {
@@ -68,6 +71,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
           Member: { ...m.Member, ...w.Member },
           Transaction: w.Transaction,
           Lot: w.Lot,
+          Household: w.Household,
         },
         extendContext: (base) => ({ ...base, loaders: createLoaders(members) }),
         background: [partnerFeed, new PeriodicJob('expiry', config.EXPIRY_INTERVAL_MS, () => new ExpiryService(dataSource, logger).run(), logger)],

@@ -12,7 +12,9 @@ export interface WalletWrite<T> {
   operation: string;
   /** The request as the key's fingerprint sees it (without the key itself). */
   request: unknown;
-  work: (manager: EntityManager, wallet: LockedWallet) => Promise<T>;
+  /** A second member the write changes (a household transfer's receiver), locked in id order with the first. */
+  alsoLock?: string;
+  work: (manager: EntityManager, wallet: LockedWallet, other?: LockedWallet) => Promise<T>;
 }
 
 /**
@@ -21,9 +23,14 @@ export interface WalletWrite<T> {
  */
 export async function writeWallet<T>(dataSource: DataSource, write: WalletWrite<T>): Promise<Wire<T>> {
   const outcome = await inTransaction(dataSource, 'READ COMMITTED', async (manager) => {
-    const wallet = await lockWallet(manager, write.memberId);
+    // Two members are always locked in the same order, so two opposite transfers cannot deadlock.
+    const order = [write.memberId, ...(write.alsoLock ? [write.alsoLock] : [])].sort();
+    const locked = new Map<string, LockedWallet>();
+    for (const memberId of order) locked.set(memberId, await lockWallet(manager, memberId));
+    const wallet = locked.get(write.memberId)!;
+    const other = write.alsoLock ? locked.get(write.alsoLock) : undefined;
     const call = { scope: idempotencyScope(write.viewer), key: write.idempotencyKey, operation: write.operation, request: write.request };
-    return runIdempotent(manager, call, () => write.work(manager, wallet));
+    return runIdempotent(manager, call, () => write.work(manager, wallet, other));
   });
   return settle(outcome);
 }

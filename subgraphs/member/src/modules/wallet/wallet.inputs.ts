@@ -96,3 +96,18 @@ export const adjustInput = z.object({
   note: text('note', 1000),
 });
 export type AdjustInput = z.infer<typeof adjustInput>;
+
+export const transferInput = z
+  .object({
+    idempotencyKey,
+    fromMemberId: uuid,
+    toMemberId: uuid,
+    points: positive('points', limits.burnPointsMax),
+  })
+  .refine((v) => v.fromMemberId !== v.toMemberId, { message: 'must be another member', path: ['toMemberId'] });
+export type TransferInput = z.infer<typeof transferInput>;
+
+export const householdInput = z.object({
+  name: text('name'),
+  memberIds: z.array(uuid).min(2, 'a household has at least 2 members').max(limits.householdMembersMax, `a household has at most ${limits.householdMembersMax} members`),
+});

@@ -8,6 +8,7 @@ import type { Member } from '../members/member.entity';
 import type { AdjustmentService } from './adjustment.service';
 import type { BurnService } from './burn.service';
 import type { EarnService } from './earn.service';
+import type { Household, HouseholdService } from './household.service';
 import { historyCursor, type HistoryEntry, type HistoryService, type LotEntry } from './history.service';
 import type { RefundService } from './refund.service';
 import { readWallet } from './wallet-state';
@@ -22,9 +23,10 @@ export interface WalletServices {
   refund: RefundService;
   adjustment: AdjustmentService;
   history: HistoryService;
+  household: HouseholdService;
 }
 
-export function walletResolvers(dataSource: DataSource, { earn, burn, refund, adjustment, history }: WalletServices) {
+export function walletResolvers(dataSource: DataSource, { earn, burn, refund, adjustment, history, household }: WalletServices) {
   const visibleWallet = async (memberId: string, ctx: MemberContext) => {
     if (!isId(memberId)) return null;
     const member = await ctx.loaders.member.load(memberId);
@@ -44,6 +46,8 @@ export function walletResolvers(dataSource: DataSource, { earn, burn, refund, ad
       refundPurchase: (_: unknown, args: Input, ctx: MemberContext) => refund.refundPurchase(ctx.viewer, args.input),
       refundBurn: (_: unknown, args: Input, ctx: MemberContext) => refund.refundBurn(ctx.viewer, args.input),
       adjustPoints: (_: unknown, args: Input, ctx: MemberContext) => adjustment.adjust(ctx.viewer, args.input),
+      createHousehold: (_: unknown, args: Input, ctx: MemberContext) => household.create(ctx.viewer, args.input),
+      transferPoints: (_: unknown, args: Input, ctx: MemberContext) => household.transfer(ctx.viewer, args.input),
     },
     Member: {
       wallet: (member: Member, _: unknown, ctx: MemberContext) => visibleWallet(member.id, ctx),
@@ -57,11 +61,16 @@ export function walletResolvers(dataSource: DataSource, { earn, burn, refund, ad
         const rows = await history.history(member.id, { partnerId: own ?? asked, kinds: args.kinds ?? undefined }, page);
         return connectionOf(rows, page, historyCursor);
       },
+      household: (member: Member, _: unknown, ctx: MemberContext) =>
+        ctx.viewer.role === 'operator' || (ctx.viewer.role === 'member' && ctx.viewer.memberId === member.id) ? household.householdOf(member.id) : null,
       lots: async (member: Member, args: PageArgs, ctx: MemberContext) => {
         if (ctx.viewer.role !== 'operator') return null;
         const page = pageOf(args);
         return connectionOf(await history.lots(member.id, page), page, historyCursor);
       },
+    },
+    Household: {
+      members: async (h: Household, _: unknown, ctx: MemberContext) => (await ctx.loaders.member.loadMany(h.memberIds)).filter((m): m is Member => m !== undefined && !(m instanceof Error)),
     },
     Transaction: {
       partner: (t: HistoryEntry) => (t.partnerId ? { __typename: 'Partner', id: t.partnerId } : null),

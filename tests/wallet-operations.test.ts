@@ -173,3 +173,44 @@ describe('operator adjustments', () => {
     expect(codesOf(noNote)).toEqual(['BAD_USER_INPUT']);
   });
 });
+
+describe('household transfers', () => {
+  const HOUSEHOLD = `mutation H($input: CreateHouseholdInput!) { createHousehold(input: $input) { id members { id } } }`;
+  const TRANSFER = `mutation T($input: TransferPointsInput!) { transferPoints(input: $input) { points from { available } to { available } } }`;
+  type Transferred = { transferPoints: { points: string; from: { available: string }; to: { available: string } } };
+
+  it('moves points inside a household, keeping their issuer and expiry', async () => {
+    const parent = await member();
+    const child = await member();
+    const stranger = await member();
+    await purchase(parent, shop, shopToken, '3000');
+    const created = await gql<{ createHousehold: { members: { id: string }[] } }>(url, HOUSEHOLD, { input: { name: 'The Examples', memberIds: [parent, child] } });
+    expect(created.data?.createHousehold.members.map((m) => m.id).sort()).toEqual([parent, child].sort());
+
+    const asParent = tokenFor({ role: 'member', sub: `member:${parent}`, memberId: parent });
+    const moved = await gql<Transferred>(url, TRANSFER, { input: { idempotencyKey: key(), fromMemberId: parent, toMemberId: child, points: '12' } }, asParent);
+    expect(moved.data?.transferPoints).toEqual({ points: '12', from: { available: '18' }, to: { available: '12' } });
+    const { rows } = await memberDb.query(
+      `SELECT r.issuer_partner_id = s.issuer_partner_id AS same_issuer, r.expires_at = s.expires_at AS same_expiry
+         FROM lot r JOIN lot s ON s.id = r.restored_from_lot_id WHERE r.member_id = $1`,
+      [child],
+    );
+    expect(rows).toEqual([{ same_issuer: true, same_expiry: true }]);
+
+    const outside = await gql(url, TRANSFER, { input: { idempotencyKey: key(), fromMemberId: parent, toMemberId: stranger, points: '1' } }, asParent);
+    expect(codesOf(outside)).toEqual(['FORBIDDEN']);
+    const asChild = tokenFor({ role: 'member', sub: `member:${child}`, memberId: child });
+    const notYours = await gql(url, TRANSFER, { input: { idempotencyKey: key(), fromMemberId: parent, toMemberId: child, points: '1' } }, asChild);
+    expect(codesOf(notYours)).toEqual(['FORBIDDEN']);
+    const tooMuch = await gql(url, TRANSFER, { input: { idempotencyKey: key(), fromMemberId: parent, toMemberId: child, points: '19' } }, asParent);
+    expect(codesOf(tooMuch)).toEqual(['INSUFFICIENT_POINTS']);
+  });
+
+  it('refuses a member who already has a household', async () => {
+    const a = await member();
+    const b = await member();
+    const c = await member();
+    expect((await gql(url, HOUSEHOLD, { input: { name: 'One', memberIds: [a, b] } })).errors).toBeUndefined();
+    expect(codesOf(await gql(url, HOUSEHOLD, { input: { name: 'Two', memberIds: [b, c] } }))).toEqual(['BAD_USER_INPUT']);
+  });
+});
