@@ -1,5 +1,6 @@
 import { GraphQLScalarType, Kind } from 'graphql';
 import { badInput } from '../errors';
+import { limits } from '../limits';
 
 /** DateTime on the wire is an ISO-8601 string in UTC; in resolvers it is a Date. */
 export const DateTimeScalar = new GraphQLScalarType<Date, string>({
@@ -55,3 +56,18 @@ function integerScalar(name: string, description: string): GraphQLScalarType<big
 
 export const PointsScalar = integerScalar('Points', 'A number of points: an integer, as a string.');
 export const MinorUnitsScalar = integerScalar('MinorUnits', 'An amount of money in the minor unit of its currency (cents for EUR), as a string.');
+
+function parseIdempotencyKey(value: unknown): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > limits.idempotencyKeyLengthMax) {
+    throw badInput(`An idempotency key is a string of 1 to ${limits.idempotencyKeyLengthMax} characters.`, 'idempotencyKey');
+  }
+  return value;
+}
+
+/** A client's idempotency key (the wallet's semantics are in its schema). */
+export const IdempotencyKeyScalar = new GraphQLScalarType<string, string>({
+  name: 'IdempotencyKey',
+  serialize: (value) => String(value),
+  parseValue: parseIdempotencyKey,
+  parseLiteral: (ast) => parseIdempotencyKey(ast.kind === Kind.STRING ? ast.value : undefined),
+});

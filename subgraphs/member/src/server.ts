@@ -3,7 +3,7 @@ import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { FeedConsumer } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
-import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
+import { DateTimeScalar, IdempotencyKeyScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { MembersLinksReplica1764064800000 } from '../migrations/1764064800000-members-links-replica';
@@ -66,6 +66,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
           DateTime: DateTimeScalar,
           Points: PointsScalar,
           MinorUnits: MinorUnitsScalar,
+          IdempotencyKey: IdempotencyKeyScalar,
           Query: { ...m.Query, ...w.Query },
           Mutation: { ...m.Mutation, ...w.Mutation },
           Member: { ...m.Member, ...w.Member },
