@@ -76,6 +76,8 @@ describe('earning', () => {
     ['no lines', { lines: [] }, 'lines'],
     ['a malformed store id', { storeId: 'store-1' }, 'storeId'],
     ['both member and card', { cardNumber: 'own' }, 'memberId'],
+    ['a purchase in the future', { occurredAt: new Date(Date.now() + 3_600_000).toISOString() }, 'occurredAt'],
+    ['a purchase from last year', { occurredAt: new Date(Date.now() - 200 * 86_400_000).toISOString() }, 'occurredAt'],
   ])('refuses %s with BAD_USER_INPUT and writes nothing', async (_, override, field) => {
     const member = await memberWith(0);
     const withCard = 'cardNumber' in override ? { cardNumber: member.cardNumber } : override;

@@ -37,4 +37,8 @@ export const limits = {
   idempotencyKeyLengthMax: 200,
   receiptIdLengthMax: 100,
   householdMembersMax: 10,
+  /** How far a till's clock may run ahead of ours. */
+  clockSkewMs: 5 * 60_000,
+  /** A purchase older than this no longer earns points. */
+  purchaseAgeDaysMax: 90,
 } as const;

@@ -28,7 +28,10 @@ export const earnInput = z
     ...memberRef,
     storeId: uuid,
     receiptId: text('receiptId', limits.receiptIdLengthMax),
-    occurredAt: z.date(),
+    occurredAt: z
+      .date()
+      .refine((d) => d.getTime() <= Date.now() + limits.clockSkewMs, 'must not be in the future')
+      .refine((d) => d.getTime() >= Date.now() - limits.purchaseAgeDaysMax * 86_400_000, `must be within the last ${limits.purchaseAgeDaysMax} days`),
     total: positive('total', limits.purchaseMinorUnitsMax),
     currency: currencyCode,
     lines: z
