@@ -64,12 +64,11 @@ const l1: AuditCheck[] = [
     invariant: 'L1',
     name: 'earn-burn-postings',
     description: 'each EARN credits and each BURN debits the member account by exactly its points',
-    sql: `SELECT t.id::text AS id, t.kind || ' of ' || t.points || ' moved ' || coalesce(m.moved, 0) || ' on the member account' AS detail
+    // (transaction_id, account) is the posting's key: at most one posting on the member's own account.
+    sql: `SELECT t.id::text AS id, t.kind || ' of ' || t.points || ' moved ' || coalesce(m.points, 0) || ' on the member account' AS detail
             FROM ledger_transaction t
-            LEFT JOIN (SELECT transaction_id, sum(points) AS moved FROM posting WHERE account ~ ${MEMBER_ACCOUNT} GROUP BY transaction_id) m
-              ON m.transaction_id = t.id
-           WHERE (t.kind = 'EARN' AND coalesce(m.moved, 0) <> t.points)
-              OR (t.kind = 'BURN' AND coalesce(m.moved, 0) <> -t.points)`,
+            LEFT JOIN posting m ON m.transaction_id = t.id AND m.account = 'member:' || t.member_id
+           WHERE t.kind IN ('EARN', 'BURN') AND coalesce(m.points, 0) <> CASE WHEN t.kind = 'EARN' THEN t.points ELSE -t.points END`,
   },
 ];
 
@@ -188,12 +187,13 @@ const l5: AuditCheck[] = [
     sql: `SELECT r.scope || ' ' || r.key AS id, r.operation || ': malformed record ' || left(r.response::text, 120) AS detail
             FROM idempotency_record r
            WHERE r.request_hash !~ '^[0-9a-f]{64}$'
-              OR jsonb_typeof(r.response) IS DISTINCT FROM 'object'
-              OR (SELECT count(*) FROM jsonb_object_keys(CASE WHEN jsonb_typeof(r.response) = 'object' THEN r.response ELSE '{}' END)) <> 1
-              OR NOT coalesce(jsonb_typeof(r.response -> 'ok') = 'object'
-                      OR (jsonb_typeof(r.response -> 'error') = 'object'
-                          AND (r.response -> 'error' ->> 'code') = ANY ($1::text[])
-                          AND jsonb_typeof(r.response -> 'error' -> 'message') = 'string'), false)`,
+              OR CASE WHEN jsonb_typeof(r.response) = 'object' THEN
+                   (r.response ? 'ok') = (r.response ? 'error') OR (r.response - 'ok' - 'error') <> '{}'::jsonb
+                   OR NOT coalesce(jsonb_typeof(r.response -> 'ok') = 'object'
+                        OR (jsonb_typeof(r.response -> 'error') = 'object'
+                            AND (r.response -> 'error' ->> 'code') = ANY ($1::text[])
+                            AND jsonb_typeof(r.response -> 'error' -> 'message') = 'string'), false)
+                 ELSE true END`,
   },
   {
     // One key, one effect: each earn, burn and refund (the operations callers ask for) is the

@@ -3,6 +3,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { badInput, CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { lockAggregate } from '@coalition/shared/db/locks';
 import { execute } from '@coalition/shared/db/sql';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
@@ -100,8 +101,9 @@ export class MembersService {
 
 export const memberCursor = (member: Member) => timeIdKey.of(member.enrolledAt, member.id);
 
-/** Every change to a member starts here: the row lock orders that member's facts on the feed. */
+/** Every change to a member starts here: the member's lock orders that member's facts on the feed. */
 async function lockMember(manager: EntityManager, memberId: string): Promise<Member> {
+  await lockAggregate(manager, 'member', memberId);
   const member = await manager.getRepository(Member).createQueryBuilder('m').setLock('pessimistic_write').where('m.id = :memberId', { memberId }).getOne();
   if (!member) throw notFound('Member');
   return member;

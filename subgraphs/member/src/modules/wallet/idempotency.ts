@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { CoalitionError, ErrorCode } from '@coalition/shared/errors';
+import { execute } from '@coalition/shared/db/sql';
+import { assert, CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { WalletError, type WalletErrorCode } from './wallet.errors';
 
 /** A result as it is recorded and replayed: bigints and dates become strings, as on the wire. */
@@ -49,17 +50,15 @@ export interface IdempotentCall {
  */
 export async function runIdempotent<T>(manager: EntityManager, call: IdempotentCall, work: () => Promise<T>): Promise<Outcome<Wire<T>>> {
   const hash = requestHash(call.operation, call.request);
-  const existing: { operation: string; request_hash: string; response: Outcome<unknown> }[] = await manager.query(
-    'SELECT operation, request_hash, response FROM idempotency_record WHERE scope = $1 AND key = $2',
-    [call.scope, call.key],
+  // Claim the key first. The same key used at once for another member (another lock) waits here
+  // for that transaction, then finds its record: a conflict or a replay, never a second effect.
+  const claimed = await execute(
+    manager,
+    `INSERT INTO idempotency_record (scope, key, operation, request_hash, response) VALUES ($1, $2, $3, $4, '{"pending": true}'::jsonb)
+     ON CONFLICT (scope, key) DO NOTHING`,
+    [call.scope, call.key, call.operation, hash],
   );
-  const record = existing[0];
-  if (record) {
-    if (record.operation !== call.operation || record.request_hash !== hash) {
-      throw new CoalitionError(ErrorCode.IDEMPOTENCY_CONFLICT, 'This idempotency key was used for a different request.');
-    }
-    return record.response as Outcome<Wire<T>>;
-  }
+  if (claimed.count === 0) return replay<T>(manager, call, hash);
   await manager.query('SAVEPOINT idempotent_work');
   let recorded: Outcome<unknown>;
   try {
@@ -70,12 +69,22 @@ export async function runIdempotent<T>(manager: EntityManager, call: IdempotentC
     await manager.query('ROLLBACK TO SAVEPOINT idempotent_work');
     recorded = { error: { code: error.walletCode, message: error.message, details: detailsOf(error) } };
   }
-  await manager.query(
-    'INSERT INTO idempotency_record (scope, key, operation, request_hash, response) VALUES ($1, $2, $3, $4, $5::jsonb)',
-    [call.scope, call.key, call.operation, hash, toJson(recorded)],
-  );
+  await manager.query('UPDATE idempotency_record SET response = $3::jsonb WHERE scope = $1 AND key = $2', [call.scope, call.key, toJson(recorded)]);
   // The first caller gets exactly what every replay will get.
   return recorded as Outcome<Wire<T>>;
+}
+
+async function replay<T>(manager: EntityManager, call: IdempotentCall, hash: string): Promise<Outcome<Wire<T>>> {
+  const rows: { operation: string; request_hash: string; response: Outcome<unknown> }[] = await manager.query(
+    'SELECT operation, request_hash, response FROM idempotency_record WHERE scope = $1 AND key = $2',
+    [call.scope, call.key],
+  );
+  const record = rows[0];
+  assert(record, 'a claimed idempotency key has its record');
+  if (record.operation !== call.operation || record.request_hash !== hash) {
+    throw new CoalitionError(ErrorCode.IDEMPOTENCY_CONFLICT, 'This idempotency key was used for a different request.');
+  }
+  return record.response as Outcome<Wire<T>>;
 }
 
 function detailsOf(error: WalletError): Record<string, unknown> {

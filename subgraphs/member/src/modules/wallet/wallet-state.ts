@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { lockAggregate } from '@coalition/shared/db/locks';
 import { notFound } from '@coalition/shared/errors';
 import { balancesAt, type LotState } from './points';
 
@@ -24,11 +25,12 @@ export interface LockedWallet {
 }
 
 /**
- * Takes the member's wallet lock: the first statement of every wallet write, so one member's
- * operations are serialised (and their facts reach the feed in that order), while different
- * members never wait for each other.
+ * Takes the member's lock: the first statement of every wallet write, so one member's operations
+ * are serialised, and their facts reach the feed in that order (see lockAggregate), while
+ * different members never wait for each other.
  */
 export async function lockWallet(manager: EntityManager, memberId: string): Promise<LockedWallet> {
+  await lockAggregate(manager, 'member', memberId);
   const rows: { balance: string; debt: string; lifetime_earned: string; now: Date }[] = await manager.query(
     'SELECT balance, debt, lifetime_earned, clock_timestamp() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
     [memberId],

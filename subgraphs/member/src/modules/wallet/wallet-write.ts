@@ -1,5 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
+import { lockAggregate } from '@coalition/shared/db/locks';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { runIdempotent, settle, type Wire } from './idempotency';
 import { idempotencyScope } from './point-of-sale';
@@ -25,6 +26,8 @@ export async function writeWallet<T>(dataSource: DataSource, write: WalletWrite<
   const outcome = await inTransaction(dataSource, 'READ COMMITTED', async (manager) => {
     // Two members are always locked in the same order, so two opposite transfers cannot deadlock.
     const order = [write.memberId, ...(write.alsoLock ? [write.alsoLock] : [])].sort();
+    // Every member's lock before anything is written, so the feed order follows the lock order for both.
+    for (const memberId of order) await lockAggregate(manager, 'member', memberId);
     const locked = new Map<string, LockedWallet>();
     for (const memberId of order) locked.set(memberId, await lockWallet(manager, memberId));
     const wallet = locked.get(write.memberId)!;

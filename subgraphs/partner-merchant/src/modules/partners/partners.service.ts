@@ -3,6 +3,7 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { lockAggregate } from '@coalition/shared/db/locks';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
@@ -117,6 +118,7 @@ export class PartnersService {
   }
 
   private async lockPartner(manager: EntityManager, partnerId: string): Promise<void> {
+    await lockAggregate(manager, 'partner', partnerId);
     const rows: unknown[] = await manager.query('SELECT 1 FROM partner WHERE id = $1 FOR UPDATE', [partnerId]);
     if (rows.length === 0) throw notFound('Partner');
   }
