@@ -214,3 +214,17 @@ describe('household transfers', () => {
     expect(codesOf(await gql(url, HOUSEHOLD, { input: { name: 'Two', memberIds: [b, c] } }))).toEqual(['BAD_USER_INPUT']);
   });
 });
+
+describe('append-only history (L4)', () => {
+  it.each([
+    ['UPDATE posting SET points = points'],
+    ['DELETE FROM lot_link'],
+    ['UPDATE ledger_transaction SET points = points'],
+    ['TRUNCATE posting CASCADE'],
+    ['TRUNCATE ledger_transaction CASCADE'],
+  ])('refuses %s', async (statement) => {
+    const memberId = await member();
+    await purchase(memberId, shop, shopToken, '500');
+    await expect(memberDb.query(statement)).rejects.toThrow(/append-only/);
+  });
+});

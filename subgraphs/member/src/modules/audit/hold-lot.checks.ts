@@ -98,11 +98,12 @@ const l7: AuditCheck[] = [
            WHERE t.kind = 'BURN' AND coalesce(k.linked, 0) <> t.points`,
   },
   {
-    // Burns take spendable lots; clawbacks (purchase refunds) and expiry take only their member's,
-    // a clawback never an expired one (expiry is the expiry run's): L9 checks expiry's side.
+    // Burns and household transfers take spendable lots (takeFromLots); clawbacks (purchase refunds)
+    // and debit adjustments take unexpired ones, pending included; expiry takes expired ones (its
+    // side is L9's). Each only from its own member's lots.
     invariant: 'L7',
     name: 'spendable-links',
-    description: "links never take from a lot before it existed; burns, clawbacks and expiry take only their member's lots; a BURN only lots available and unexpired at the time, a REFUND only unexpired ones",
+    description: "links never take from a lot before it existed; burns, transfers, clawbacks, adjustments and expiry take only their member's lots; a BURN or TRANSFER only lots available and unexpired at the time, a REFUND or ADJUSTMENT only unexpired ones",
     sql: `SELECT t.id::text AS id, t.kind || ' took from lot ' || l.id || ': ' || CASE
               WHEN l.created_at > t.created_at THEN 'created after the transaction'
               WHEN l.member_id <> t.member_id THEN 'another member''s lot'
@@ -110,23 +111,23 @@ const l7: AuditCheck[] = [
               ELSE 'still pending until ' || l.available_at END AS detail
             FROM lot_link k JOIN ledger_transaction t ON t.id = k.transaction_id JOIN lot l ON l.id = k.lot_id
            WHERE l.created_at > t.created_at
-              OR (t.kind IN ('BURN', 'REFUND', 'EXPIRY') AND l.member_id <> t.member_id)
-              OR (t.kind IN ('BURN', 'REFUND') AND l.expires_at <= t.created_at)
-              OR (t.kind = 'BURN' AND l.available_at > t.created_at)`,
+              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT', 'EXPIRY') AND l.member_id <> t.member_id)
+              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT') AND l.expires_at <= t.created_at)
+              OR (t.kind IN ('BURN', 'TRANSFER') AND l.available_at > t.created_at)`,
   },
   {
-    // Oldest expiry first, approximated safely: a lot counts as left behind by burn B only if it
+    // Oldest expiry first (burns and transfers out), approximated safely: a lot counts as left behind by B only if it
     // expires strictly before the latest lot B took, was created strictly before B, was spendable at
     // B, and was not exhausted by B's time (exhausted_at, from a running sum of its links in ledger
     // order). Ties in time (same millisecond) and in expiry can only hide a violation, never invent
     // one; the tie-breaks (created_at, id) are left to the property test of takeFromLots.
     invariant: 'L7',
     name: 'oldest-expiry-first',
-    description: 'no BURN took from a lot while an earlier-expiring spendable lot still held points',
+    description: 'no BURN or TRANSFER took from a lot while an earlier-expiring spendable lot still held points',
     sql: `WITH burns AS (
             SELECT t.id, t.member_id, t.created_at AS at, max(l.expires_at) AS latest_expiry
               FROM ledger_transaction t JOIN lot_link k ON k.transaction_id = t.id JOIN lot l ON l.id = k.lot_id
-             WHERE t.kind = 'BURN' GROUP BY t.id, t.member_id, t.created_at),
+             WHERE t.kind IN ('BURN', 'TRANSFER') GROUP BY t.id, t.member_id, t.created_at),
           running AS (
             SELECT k.lot_id, t.created_at AS at,
                    sum(k.points) OVER (PARTITION BY k.lot_id ORDER BY t.created_at, t.id ROWS UNBOUNDED PRECEDING) AS consumed
@@ -154,7 +155,7 @@ const l8: AuditCheck[] = [
     description: "each EARN's lots belong to its member, are issued by its partner, fully funded, and hold its points less the debt it repaid",
     sql: `WITH per_earn AS (
             SELECT l.earn_transaction_id AS id, sum(l.points) AS points,
-                   bool_and(l.issuer_partner_id = t.partner_id AND l.member_id = t.member_id) AS owned,
+                   bool_and(l.issuer_partner_id IS NOT DISTINCT FROM t.partner_id AND l.member_id = t.member_id) AS owned,
                    bool_and(${fundedPoints('l')} IS NOT DISTINCT FROM l.points) AS funded
               FROM lot l JOIN ledger_transaction t ON t.id = l.earn_transaction_id AND t.kind = 'EARN'
              GROUP BY l.earn_transaction_id)
@@ -166,22 +167,25 @@ const l8: AuditCheck[] = [
            WHERE t.kind = 'EARN' AND (coalesce(e.points, 0) <> t.points - ${debtRepaidBy('t')} OR NOT coalesce(e.owned, true) OR NOT coalesce(e.funded, true))`,
   },
   {
-    // A refunded burn gives points back as new lots that keep the consumed lot's issuer and expiry.
+    // A refunded burn gives points back, and a household transfer hands them on, as new lots that
+    // keep the consumed lot's issuer and expiry; a refund's stay with the same member.
     invariant: 'L8',
     name: 'restored-lots',
-    description: 'a lot restored by a refund keeps the issuer, member and expiry of the lot it restores, and comes from a REFUND',
+    description: 'a lot restored by a REFUND or handed on by a TRANSFER keeps the issuer and expiry of its source lot (a REFUND\'s also its member)',
     sql: `SELECT r.id::text AS id, 'restores lot ' || coalesce(s.id::text, '(missing)') || ' by ' || coalesce(t.kind, '(missing)') || ' ' || r.earn_transaction_id AS detail
             FROM lot r
             LEFT JOIN lot s ON s.id = ${asUuid(laterColumn('r', 'restored_from_lot_id'))}
             LEFT JOIN ledger_transaction t ON t.id = r.earn_transaction_id
            WHERE ${laterColumn('r', 'restored_from_lot_id')} IS NOT NULL
-             AND (s.id IS NULL OR t.kind IS DISTINCT FROM 'REFUND' OR s.issuer_partner_id <> r.issuer_partner_id
-                  OR s.member_id <> r.member_id OR s.expires_at <> r.expires_at)`,
+             AND (s.id IS NULL OR t.kind IS NULL OR t.kind NOT IN ('REFUND', 'TRANSFER')
+                  OR s.issuer_partner_id IS DISTINCT FROM r.issuer_partner_id OR s.expires_at <> r.expires_at
+                  OR (t.kind = 'REFUND' AND s.member_id <> r.member_id))`,
   },
   {
     // Points issued per partner, three ways: the issuance account's postings in earns, the lots of
     // those earns plus the debt they repaid, and what became of every lot it issued (linked out:
-    // burned, expired, clawed back; or outstanding).
+    // burned, expired, clawed back, transferred; or outstanding). Lots with no issuer (operator
+    // credit adjustments) conserve under 'operator'.
     invariant: 'L8',
     name: 'issuer-attribution',
     description: 'for each issuing partner, points issued (ledger) = its earn lots + debt repaid by its earns; points in all its lots = linked out of them (burned, expired, clawed back) + outstanding',
@@ -192,11 +196,11 @@ const l8: AuditCheck[] = [
           repaid AS (
             SELECT t.partner_id::text AS partner_id, sum(${debtRepaidBy('t')}) AS repaid FROM ledger_transaction t WHERE t.kind = 'EARN' GROUP BY 1),
           lots AS (
-            SELECT l.issuer_partner_id::text AS partner_id, sum(l.points) AS issued, sum(l.remaining) AS outstanding,
+            SELECT coalesce(l.issuer_partner_id::text, 'operator') AS partner_id, sum(l.points) AS issued, sum(l.remaining) AS outstanding,
                    sum(l.points) FILTER (WHERE t.kind = 'EARN') AS issued_by_earns
               FROM lot l JOIN ledger_transaction t ON t.id = l.earn_transaction_id GROUP BY 1),
           linked AS (
-            SELECT l.issuer_partner_id::text AS partner_id, sum(k.points) AS linked, string_agg(DISTINCT t.kind, '/') AS kinds
+            SELECT coalesce(l.issuer_partner_id::text, 'operator') AS partner_id, sum(k.points) AS linked, string_agg(DISTINCT t.kind, '/') AS kinds
               FROM lot_link k JOIN lot l ON l.id = k.lot_id JOIN ledger_transaction t ON t.id = k.transaction_id GROUP BY 1),
           partners AS (SELECT partner_id FROM ledger_issued UNION SELECT partner_id FROM lots)
           SELECT p.partner_id AS id,
