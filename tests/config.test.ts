@@ -79,11 +79,12 @@ const services: ServiceConfig[] = [
     service: 'member',
     load: loadMemberConfig,
     minimal: subgraphMinimal,
-    defaults: { ...serviceDefaults, DATABASE_URL, PORT: 4001, PARTNER_FEED_URL: 'http://127.0.0.1:4002/feed' },
+    defaults: { ...serviceDefaults, DATABASE_URL, PORT: 4001, PARTNER_FEED_URL: 'http://127.0.0.1:4002/feed', EXPIRY_INTERVAL_MS: 60_000 },
     invalid: [
       ...subgraphInvalid(subgraphMinimal),
       ['PARTNER_FEED_URL=not-a-url', { ...subgraphMinimal, PARTNER_FEED_URL: 'not-a-url' }, ['PARTNER_FEED_URL']],
       ['PARTNER_FEED_URL=ftp://…', { ...subgraphMinimal, PARTNER_FEED_URL: 'ftp://127.0.0.1/feed' }, ['PARTNER_FEED_URL']],
+      ['EXPIRY_INTERVAL_MS=0', { ...subgraphMinimal, EXPIRY_INTERVAL_MS: '0' }, ['EXPIRY_INTERVAL_MS']],
     ],
   },
   {
