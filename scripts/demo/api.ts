@@ -1,6 +1,6 @@
 /**
- * The demo's only way into the network: GraphQL and POST /oauth/token through the gateway, as any
- * client of the public API would call them. A rejected request becomes an ApiError with its code.
+ * The demo's only way into the network: GraphQL and POST /oauth/token through the gateway, the way
+ * every client of the public API calls them. A rejected request becomes an ApiError with its code.
  */
 
 const REQUEST_TIMEOUT_MS = 15_000;
