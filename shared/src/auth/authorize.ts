@@ -1,5 +1,5 @@
 import { forbidden, unauthenticated } from '../errors';
-import type { Role, Scope, Viewer } from './jwt';
+import type { Role, Viewer } from './jwt';
 
 export function requireViewer(viewer: Viewer | undefined): Viewer {
   if (!viewer) throw unauthenticated();
@@ -10,10 +10,6 @@ export function requireRole<R extends Role>(viewer: Viewer | undefined, ...roles
   const v = requireViewer(viewer);
   if (!(roles as Role[]).includes(v.role)) throw forbidden();
   return v as Extract<Viewer, { role: R }>;
-}
-
-export function hasScope(viewer: Viewer, scope: Scope): boolean {
-  return (viewer.scopes as readonly string[]).includes(scope);
 }
 
 /** The partner a viewer acts for, if any: partners and their terminals act for exactly one. */

@@ -53,8 +53,3 @@ export function httpFeedSource(feedUrl: string, token: () => string): FeedSource
     },
   };
 }
-
-/** Reads straight from the producer's database (same-process tests, tools). */
-export function databaseFeedSource(dataSource: DataSource): FeedSource {
-  return { read: (after, limit) => readFacts(dataSource, after, limit) };
-}

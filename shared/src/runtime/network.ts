@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { databaseNames, gatewayDefaultPort, subgraphs, type SubgraphName } from '../topology';
+import { gatewayDefaultPort, subgraphs, type SubgraphName } from '../topology';
 import { spawnService, type ServiceProcess } from './service-process';
 
 export interface NetworkOptions {
@@ -71,4 +71,3 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   }
 }
 
-export const defaultDatabaseNames = databaseNames;
