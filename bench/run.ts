@@ -333,7 +333,8 @@ async function main(): Promise<BenchReport> {
       const usage = cpuBetween(before, cpuSnapshot(parts), cpus().length);
       if (usage.machineBusy <= 0.2 || quietBudgetMs <= 0) return;
       const others = usage.other / (usage.wallMs * usage.cores);
-      log(`  the machine is ${(usage.machineBusy * 100).toFixed(0)}% busy (${(others * 100).toFixed(0)}% by other processes, the rest ours); waiting (${(quietBudgetMs / 1000).toFixed(0)} s of BENCH_PHASE_QUIET_WAIT_S left)…`);
+      // Once, then every ten seconds of waiting.
+      if ((config.phaseQuietWaitS * 1000 - quietBudgetMs) % 10_000 === 0) log(`  the machine is ${(usage.machineBusy * 100).toFixed(0)}% busy (${(others * 100).toFixed(0)}% by other processes, the rest ours); waiting (${(quietBudgetMs / 1000).toFixed(0)} s of BENCH_PHASE_QUIET_WAIT_S left)…`);
       quietBudgetMs -= 1000;
     }
   };
