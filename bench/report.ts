@@ -108,13 +108,13 @@ export function renderReport(report: BenchReport, previous: string): string {
     '',
     `> **Everything shares these ${machine.cores} cores**: the load generator (this Node process), Postgres, pgbench and the four services. ` +
       'Neither pgbench nor the network is measured on a machine of its own, so absolute numbers are low and every phase is CPU-bound; ' +
-      'the ratios between phases of the same run are what to compare. The "other" column below is CPU used by processes outside the benchmark ' +
-      '(other sessions on the machine) during the window: where it is large, that phase was disturbed.',
+      'the ratios between phases of the same run are what to compare. The "others" column below is the share of the machine\'s CPU used by processes outside the benchmark ' +
+      '(other sessions on the machine) during the window: where it is large (⚠), that phase was disturbed.',
     '',
     `Settings: ${config.durationS} s per measured phase after ${config.warmupS} s of warm-up; clients ${config.clients.join(' and ')}; ` +
       `${report.setup.partners} partners (one store each, return window 0 days, 1 point per EUR); ${report.setup.members} members; ` +
       `setup through the API (partners through the gateway, members straight at the member subgraph) took ${f1(report.setup.seconds)} s (the wallet's partner replica at ${report.setup.feedPosition}, ${report.setup.factsApplied} facts). ` +
-      'Environment: BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_CLIENTS, BENCH_PARTNERS, BENCH_MEMBERS, BENCH_PGBENCH_S, BENCH_PROFILE_S, BENCH_LADDER_S, BENCH_QUIET_WAIT_S, BENCH_KEEP=1.' +
+      'Environment: BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_CLIENTS, BENCH_PARTNERS, BENCH_MEMBERS, BENCH_PGBENCH_S, BENCH_PROFILE_S, BENCH_LADDER_S, BENCH_QUIET_WAIT_S, BENCH_PHASE_QUIET_WAIT_S, BENCH_KEEP=1.' +
       (report.shutdownMs ? ` Stopping the services at the end took ${Object.entries(report.shutdownMs).map(([name, ms]) => `${name} ${f1(ms / 1000)} s`).join(', ')}.` : ''),
     '',
   );
@@ -318,7 +318,10 @@ export function renderReport(report: BenchReport, previous: string): string {
       '',
       `V8's sampling profiler (bench/cpu-profile-hook.mjs, started and stopped by SIGUSR2) in the gateway, member and settlement services during ` +
         `${config.profileS} s of spread earn at ${profilePhase?.clients ?? ''} clients (${profilePhase ? f0(profilePhase.result.throughput) : '?'} earn/s under the profiler). ` +
-        '"By package" charges the time of Node internals, V8 and natives (sockets, crypto, JSON) to the package or file of ours that called them; GC stays GC.',
+        '"By package" charges the time of Node internals, V8 and natives (sockets, crypto, JSON) to the package or file of ours that called them; GC stays GC. ' +
+        'The profiler samples the JavaScript thread on a timer whether or not the thread holds a core: a write to a loopback socket (writev) wakes the peer process ' +
+        '(a Postgres backend), which on two busy cores often runs before the writer gets the core back, and that wait shows as writev. So "busy" here exceeds the ' +
+        'CPU the process really used (table (2), from /proc, is the CPU truth) and the excess sits in writev: read it as the cost of each round trip, not of the syscall alone.',
       '',
     );
     for (const p of report.profiles) {
