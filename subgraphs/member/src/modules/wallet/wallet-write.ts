@@ -26,8 +26,9 @@ export async function writeWallet<T>(dataSource: DataSource, write: WalletWrite<
   const outcome = await inTransaction(dataSource, 'READ COMMITTED', async (manager) => {
     // Two members are always locked in the same order, so two opposite transfers cannot deadlock.
     const order = [write.memberId, ...(write.alsoLock ? [write.alsoLock] : [])].sort();
-    // Every member's lock before anything is written, so the feed order follows the lock order for both.
-    for (const memberId of order) await lockAggregate(manager, 'member', memberId);
+    // Two members: both locks before anything is written, so the feed order follows the lock order
+    // for both. One member: lockWallet takes its lock first thing, so there is nothing to add.
+    if (order.length > 1) for (const memberId of order) await lockAggregate(manager, 'member', memberId);
     const locked = new Map<string, LockedWallet>();
     for (const memberId of order) locked.set(memberId, await lockWallet(manager, memberId));
     const wallet = locked.get(write.memberId)!;
