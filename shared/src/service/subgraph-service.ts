@@ -36,6 +36,8 @@ export interface SubgraphSpec<C extends BaseContext> {
   migrations: MixedList<Function>;
   /** Serves this service's outbox at GET /feed. */
   producesFeed: boolean;
+  /** Checks the migrated database before the service serves anything; throwing stops the start. */
+  preflight?: (dataSource: DataSource, logger: Logger) => Promise<void>;
   build: (dataSource: DataSource, logger: Logger) => SubgraphParts<C>;
   onQuery?: (sql: string) => void;
 }
@@ -66,6 +68,12 @@ export async function startSubgraphService<C extends BaseContext>(spec: Subgraph
     onQuery: spec.onQuery,
     applicationName: spec.name,
   });
+  try {
+    await spec.preflight?.(dataSource, logger);
+  } catch (error) {
+    await dataSource.destroy();
+    throw error;
+  }
   const parts = spec.build(dataSource, logger);
   const app = createServiceApp(logger, async () => {
     await dataSource.query('SELECT 1');

@@ -12,10 +12,12 @@ import { WalletRefundsExpiry1764079200000 } from '../migrations/1764079200000-wa
 import { OperatorFundedLots1764086400000 } from '../migrations/1764086400000-operator-funded-lots';
 import { Households1764093600000 } from '../migrations/1764093600000-households';
 import { RefuseTruncate1764100800000 } from '../migrations/1764100800000-refuse-truncate';
+import { LedgerClock1764108000000 } from '../migrations/1764108000000-ledger-clock';
 import { AdjustmentService } from './modules/wallet/adjustment.service';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
 import { ExpiryService } from './modules/wallet/expiry.service';
+import { checkLedgerClock } from './modules/wallet/ledger-clock';
 import { HistoryService } from './modules/wallet/history.service';
 import { HouseholdService } from './modules/wallet/household.service';
 import { RefundService } from './modules/wallet/refund.service';
@@ -30,7 +32,7 @@ import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
@@ -44,6 +46,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
     migrations,
     producesFeed: true,
     onQuery: options.onQuery,
+    preflight: (dataSource, logger) => checkLedgerClock(dataSource, logger, config.NODE_ENV),
     build: (dataSource, logger) => {
       const members = new MembersService(dataSource);
       const partnerFeed = new FeedConsumer({

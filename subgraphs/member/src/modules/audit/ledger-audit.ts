@@ -82,7 +82,7 @@ export async function auditLedger(source: EntityManager | DataSource, options: A
 async function runChecks(manager: EntityManager, options: AuditOptions): Promise<AuditReport> {
   const sampleSize = options.sampleSize ?? 10;
   assert(Number.isInteger(sampleSize) && sampleSize >= 1 && sampleSize <= sampleSizeMax, `sampleSize must be an integer in 1..${sampleSizeMax}`);
-  const clock: { now: Date }[] = await manager.query('SELECT clock_timestamp() AS now');
+  const clock: { now: Date }[] = await manager.query('SELECT ledger_now() AS now');
   const asOf = clock[0]?.now;
   assert(asOf instanceof Date, 'the database returned its clock');
   const parameters: AuditParameters = { asOf, expiryRunAt: options.expiryRunAt ?? null, outcomeCodes: Object.values(WalletErrorCode) };

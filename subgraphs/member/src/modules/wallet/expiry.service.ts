@@ -27,7 +27,7 @@ export class ExpiryService {
     const report: ExpiryReport = { members: 0, lots: 0, points: 0n };
     for (;;) {
       const due: { member_id: string }[] = await this.dataSource.query(
-        'SELECT DISTINCT member_id FROM lot WHERE remaining > 0 AND expires_at <= clock_timestamp() LIMIT $1',
+        'SELECT DISTINCT member_id FROM lot WHERE remaining > 0 AND expires_at <= ledger_now() LIMIT $1',
         [MEMBERS_PER_BATCH],
       );
       if (due.length === 0) break;

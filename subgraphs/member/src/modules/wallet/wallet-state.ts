@@ -32,7 +32,7 @@ export interface LockedWallet {
 export async function lockWallet(manager: EntityManager, memberId: string): Promise<LockedWallet> {
   await lockAggregate(manager, 'member', memberId);
   const rows: { balance: string; debt: string; lifetime_earned: string; now: Date }[] = await manager.query(
-    'SELECT balance, debt, lifetime_earned, clock_timestamp() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
+    'SELECT balance, debt, lifetime_earned, ledger_now() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
     [memberId],
   );
   const row = rows[0];
@@ -95,6 +95,6 @@ export async function walletView(manager: EntityManager, memberId: string, now: 
 
 /** Reads a wallet without locking it (queries); undefined for an unknown member. */
 export async function readWallet(manager: EntityManager, memberId: string): Promise<WalletView | undefined> {
-  const rows: { now: Date }[] = await manager.query('SELECT clock_timestamp() AS now FROM wallet WHERE member_id = $1', [memberId]);
+  const rows: { now: Date }[] = await manager.query('SELECT ledger_now() AS now FROM wallet WHERE member_id = $1', [memberId]);
   return rows[0] ? walletView(manager, memberId, rows[0].now) : undefined;
 }
