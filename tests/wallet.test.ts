@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
-import { codesOf, gql, tokenFor } from './support/graphql';
+import { codesOf, gql, operatorToken, tokenFor } from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { burn, capture, earn, earnInput, hold, voidHold, walletOf } from './support/wallet';
 import { luhnCheckDigit } from '../subgraphs/member/src/modules/members/card-number';
@@ -10,8 +10,10 @@ let network: TestNetwork;
 let url: string;
 let shop: OnboardedPartner;
 let other: OnboardedPartner;
+let limited: OnboardedPartner;
 let shopToken: string;
 let otherToken: string;
+let limitedToken: string;
 
 /** A member who linked the shop, with `points` available (the shop's return window is zero). */
 async function memberWith(points: number): Promise<{ id: string; cardNumber: string }> {
@@ -31,10 +33,13 @@ beforeAll(async () => {
   other = await onboardPartner(url, 'Other Brand', ['Elsewhere'], undefined, { returnWindowDays: 30, pointsPerCurrencyUnit: 2 });
   shopToken = tokenFor({ role: 'partner', sub: 'partner:shop', partnerId: shop.id });
   otherToken = tokenFor({ role: 'partner', sub: 'partner:other', partnerId: other.id });
+  limited = await onboardPartner(url, 'Limited Burns', ['Till'], undefined, { returnWindowDays: 0, burnPointsMin: 50, burnPointsMax: 200 });
+  limitedToken = tokenFor({ role: 'partner', sub: 'partner:limited', partnerId: limited.id });
   // The wallet learns stores from the partner feed: wait until both partners have reached it.
   const probe = await enrolMember(url, 'Probe');
   await linkPartner(url, probe.id, shop.id);
   await linkPartner(url, probe.id, other.id);
+  await linkPartner(url, probe.id, limited.id);
 });
 
 afterAll(async () => {
@@ -156,6 +161,49 @@ describe('burning', () => {
     const member = await memberWith(80);
     const response = await burn(url, shopToken, { idempotencyKey: randomUUID(), cardNumber: member.cardNumber, storeId: shop.stores[1]!.id, points: '80', reference: 'ORDER-1' });
     expect(response.data?.burnPoints).toMatchObject({ pointsBurned: '80', wallet: { available: '0' } });
+  });
+});
+
+describe("a partner's burn limits", () => {
+  const outside = (response: { errors?: { extensions?: Record<string, unknown> }[] }) => response.errors?.[0]?.extensions;
+
+  it('refuses holds and burns outside them with the limits in the error, and records nothing against the key', async () => {
+    const member = await enrolMember(url, 'Limited Lou');
+    expect((await earn(url, limitedToken, earnInput({ memberId: member.id, storeId: limited.stores[0]!.id, total: '100000' }))).errors).toBeUndefined();
+    const storeId = limited.stores[0]!.id;
+    const tooFew = await hold(url, limitedToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId, points: '49' });
+    expect(outside(tooFew)).toMatchObject({ code: 'BAD_USER_INPUT', field: 'points', minPoints: '50', maxPoints: '200' });
+    const tooMany = await burn(url, limitedToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId, points: '201' });
+    expect(outside(tooMany)).toMatchObject({ code: 'BAD_USER_INPUT', maxPoints: '200' });
+    // The till corrects the amount and retries with the same key: nothing was recorded against it.
+    const key = randomUUID();
+    expect(codesOf(await burn(url, limitedToken, { idempotencyKey: key, memberId: member.id, storeId, points: '500' }))).toEqual(['BAD_USER_INPUT']);
+    const corrected = await burn(url, limitedToken, { idempotencyKey: key, memberId: member.id, storeId, points: '200' });
+    expect(corrected.data?.burnPoints).toMatchObject({ pointsBurned: '200', wallet: { available: '800' } });
+    // The limits are the partner's own: the same amounts at another partner are fine.
+    await linkPartner(url, member.id, shop.id);
+    expect((await burn(url, shopToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: shop.stores[0]!.id, points: '10' })).errors).toBeUndefined();
+    expect(await walletOf(url, shopToken, member.id)).toMatchObject({ available: '790', held: '0' });
+  });
+
+  it('holds up to the maximum and captures at least the minimum', async () => {
+    const member = await enrolMember(url, 'Limited Lee');
+    await earn(url, limitedToken, earnInput({ memberId: member.id, storeId: limited.stores[0]!.id, total: '30000' }));
+    const held = await hold(url, limitedToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: limited.stores[0]!.id, points: '200' });
+    expect(held.errors).toBeUndefined();
+    const holdId = held.data!.holdPoints.id;
+    expect(outside(await capture(url, limitedToken, { idempotencyKey: randomUUID(), holdId, points: '49' }))).toMatchObject({ code: 'BAD_USER_INPUT', minPoints: '50' });
+    const captured = await capture(url, limitedToken, { idempotencyKey: randomUUID(), holdId, points: '50' });
+    expect(captured.data?.capturePoints).toMatchObject({ pointsBurned: '50', wallet: { available: '250', held: '0' } });
+  });
+
+  it('shows the limits on the partner and refuses limits that contradict each other', async () => {
+    const read = await gql<{ partner: { burnPointsMin: number; burnPointsMax: number | null } }>(url, 'query P($id: ID!) { partner(id: $id) { burnPointsMin burnPointsMax } }', { id: limited.id }, limitedToken);
+    expect(read.data?.partner).toEqual({ burnPointsMin: 50, burnPointsMax: 200 });
+    const reversed = await gql(url, 'mutation O($input: OnboardPartnerInput!) { onboardPartner(input: $input) { id } }', {
+      input: { name: 'Reversed Limits', legalEntity: 'Reversed Ltd', category: 'GROCERY', settlementCurrency: 'EUR', burnPointsMin: 100, burnPointsMax: 99, stores: [] },
+    }, operatorToken());
+    expect(reversed.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'burnPointsMax' });
   });
 });
 

@@ -14,7 +14,7 @@ export async function onboardPartner(
   name: string,
   storeNames: string[] = ['Main Street'],
   token = operatorToken(),
-  terms: { pointsPerCurrencyUnit?: number; returnWindowDays?: number; settlementCurrency?: string } = {},
+  terms: { pointsPerCurrencyUnit?: number; returnWindowDays?: number; settlementCurrency?: string; burnPointsMin?: number; burnPointsMax?: number } = {},
 ): Promise<OnboardedPartner> {
   const response = await gql<{ onboardPartner: OnboardedPartner }>(
     url,
@@ -27,6 +27,8 @@ export async function onboardPartner(
         settlementCurrency: terms.settlementCurrency ?? 'EUR',
         ...(terms.pointsPerCurrencyUnit === undefined ? {} : { pointsPerCurrencyUnit: terms.pointsPerCurrencyUnit }),
         ...(terms.returnWindowDays === undefined ? {} : { returnWindowDays: terms.returnWindowDays }),
+        ...(terms.burnPointsMin === undefined ? {} : { burnPointsMin: terms.burnPointsMin }),
+        ...(terms.burnPointsMax === undefined ? {} : { burnPointsMax: terms.burnPointsMax }),
         stores: storeNames.map((storeName) => ({ name: storeName, kind: 'PHYSICAL', address: `1 ${storeName}`, timeZone: 'Europe/Berlin' })),
       },
     },

@@ -13,6 +13,7 @@ import { OperatorFundedLots1764086400000 } from '../migrations/1764086400000-ope
 import { Households1764093600000 } from '../migrations/1764093600000-households';
 import { RefuseTruncate1764100800000 } from '../migrations/1764100800000-refuse-truncate';
 import { LedgerClock1764108000000 } from '../migrations/1764108000000-ledger-clock';
+import { ReplicaBurnLimits1764115200000 } from '../migrations/1764115200000-replica-burn-limits';
 import { AdjustmentService } from './modules/wallet/adjustment.service';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
@@ -32,7 +33,7 @@ import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000, ReplicaBurnLimits1764115200000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */

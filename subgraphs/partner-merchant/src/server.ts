@@ -4,6 +4,7 @@ import { DateTimeScalar } from '@coalition/shared/graphql/scalars';
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { PartnersStoresClients1764064800000 } from '../migrations/1764064800000-partners-stores-clients';
 import { PartnerEarnTerms1764072000000 } from '../migrations/1764072000000-partner-earn-terms';
+import { PartnerBurnLimits1764115200000 } from '../migrations/1764115200000-partner-burn-limits';
 import type { PartnerConfig } from './config';
 import { createLoaders, type PartnerContext } from './context';
 import { ApiClient } from './modules/api-clients/api-client.entity';
@@ -17,7 +18,7 @@ import { Store } from './modules/partners/store.entity';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Partner, Store, ApiClient];
-export const migrations = [PartnersStoresClients1764064800000, PartnerEarnTerms1764072000000];
+export const migrations = [PartnersStoresClients1764064800000, PartnerEarnTerms1764072000000, PartnerBurnLimits1764115200000];
 
 /** The partner-merchant subgraph: partners, stores, API clients and the token endpoint; produces the partner feed. */
 export function startPartnerService(config: PartnerConfig, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningService> {

@@ -11,6 +11,8 @@ const partnerOnboarded = z.object({
   // Facts from before earn terms existed carry none: the partner service's defaults then applied.
   pointsPerCurrencyUnit: z.number().int().positive().default(1),
   returnWindowDays: z.number().int().min(0).default(14),
+  burnPointsMin: z.number().int().positive().default(1),
+  burnPointsMax: z.number().int().positive().nullable().default(null),
   stores: z.array(storeFact),
 });
 
@@ -31,12 +33,13 @@ export async function applyPartnerFact(manager: EntityManager, fact: Fact): Prom
     case 'partner.onboarded': {
       const p = partnerOnboarded.parse(fact.payload);
       await manager.query(
-        `INSERT INTO partner_replica (id, name, status, settlement_currency, points_per_currency_unit, return_window_days, feed_position)
-         VALUES ($1, $2, $3, $4, $5, $6, $7)
+        `INSERT INTO partner_replica (id, name, status, settlement_currency, points_per_currency_unit, return_window_days, burn_points_min, burn_points_max, feed_position)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (id) DO UPDATE SET name = excluded.name, status = excluded.status, settlement_currency = excluded.settlement_currency,
            points_per_currency_unit = excluded.points_per_currency_unit, return_window_days = excluded.return_window_days,
+           burn_points_min = excluded.burn_points_min, burn_points_max = excluded.burn_points_max,
            feed_position = excluded.feed_position`,
-        [p.partnerId, p.name, p.status, p.settlementCurrency, p.pointsPerCurrencyUnit, p.returnWindowDays, fact.position],
+        [p.partnerId, p.name, p.status, p.settlementCurrency, p.pointsPerCurrencyUnit, p.returnWindowDays, p.burnPointsMin, p.burnPointsMax, fact.position],
       );
       for (const store of p.stores) await upsertStore(manager, store, fact.position);
       return;

@@ -10,7 +10,7 @@ import type { Wire } from './idempotency';
 import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
 import { consumeLots, linksWithIssuers } from './lots';
-import { assertAccepting, memberIdOf, tillFor } from './point-of-sale';
+import { assertAccepting, assertWithinBurnLimits, memberIdOf, partnerBurnLimits, tillFor } from './point-of-sale';
 import { balancesAt, takeFromLots } from './points';
 import { liveLots, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { insufficientPoints, WalletError, WalletErrorCode } from './wallet.errors';
@@ -71,6 +71,7 @@ export class BurnService {
   async hold(viewer: Viewer, raw: unknown): Promise<Wire<Hold>> {
     const { idempotencyKey, ...input } = parseInput(holdInput, raw);
     const till = await tillFor(this.dataSource, viewer, input.storeId);
+    assertWithinBurnLimits(till.burnLimits, input.points);
     const memberId = await memberIdOf(this.dataSource, input);
     return writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'hold', request: input, work: async (manager, wallet) => {
       assertAccepting(till);
@@ -88,6 +89,9 @@ export class BurnService {
   async capture(viewer: Viewer, raw: unknown): Promise<Wire<BurnResult>> {
     const { idempotencyKey, ...input } = parseInput(captureInput, raw);
     const hold = await this.holdFor(viewer, input.holdId);
+    // A partial capture is a burn of its own size: at least the partner's minimum. The maximum was
+    // checked when the points were held, and a full capture takes what was held then.
+    if (input.points != null) assertWithinBurnLimits(await partnerBurnLimits(this.dataSource, hold.partnerId), input.points, 'min');
     return writeWallet(this.dataSource, { viewer, memberId: hold.memberId, idempotencyKey, operation: 'capture', request: input, work: async (manager, wallet) => {
       const open = await this.openHold(manager, hold.id);
       const points = input.points ?? open.points;
@@ -111,6 +115,7 @@ export class BurnService {
   async burn(viewer: Viewer, raw: unknown): Promise<Wire<BurnResult>> {
     const { idempotencyKey, ...input } = parseInput(burnInput, raw);
     const till = await tillFor(this.dataSource, viewer, input.storeId);
+    assertWithinBurnLimits(till.burnLimits, input.points);
     const memberId = await memberIdOf(this.dataSource, input);
     return writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'burn', request: input, work: async (manager, wallet) => {
       assertAccepting(till);

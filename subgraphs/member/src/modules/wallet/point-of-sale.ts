@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
-import { forbidden, notFound } from '@coalition/shared/errors';
+import { CoalitionError, ErrorCode, forbidden, notFound } from '@coalition/shared/errors';
+import { limits } from '@coalition/shared/limits';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 
 export interface Till {
@@ -10,6 +11,13 @@ export interface Till {
   currency: string;
   pointsPerCurrencyUnit: number;
   returnWindowDays: number;
+  burnLimits: BurnLimits;
+}
+
+/** The partner's smallest and largest burn per transaction, within the coalition's maximum. */
+export interface BurnLimits {
+  min: bigint;
+  max: bigint;
 }
 
 /**
@@ -20,9 +28,9 @@ export interface Till {
 export async function tillFor(dataSource: DataSource, viewer: Viewer, storeId: string): Promise<Till> {
   if (viewer.role !== 'partner' && viewer.role !== 'terminal') throw forbidden('Only partners and their terminals record points at a store.');
   if (viewer.role === 'terminal' && viewer.storeId !== storeId) throw forbidden('A terminal acts only at its own store.');
-  const rows: { partner_id: string; status: string; settlement_currency: string; points_per_currency_unit: number; return_window_days: number }[] =
+  const rows: (BurnLimitRow & { partner_id: string; status: string; settlement_currency: string; points_per_currency_unit: number; return_window_days: number })[] =
     await dataSource.query(
-      `SELECT s.partner_id, p.status, p.settlement_currency, p.points_per_currency_unit, p.return_window_days
+      `SELECT s.partner_id, p.status, p.settlement_currency, p.points_per_currency_unit, p.return_window_days, p.burn_points_min, p.burn_points_max
          FROM store_replica s JOIN partner_replica p ON p.id = s.partner_id
         WHERE s.id = $1`,
       [storeId],
@@ -36,7 +44,39 @@ export async function tillFor(dataSource: DataSource, viewer: Viewer, storeId: s
     currency: row.settlement_currency.trim(),
     pointsPerCurrencyUnit: row.points_per_currency_unit,
     returnWindowDays: row.return_window_days,
+    burnLimits: burnLimitsOf(row),
   };
+}
+
+interface BurnLimitRow {
+  burn_points_min: number;
+  burn_points_max: number | null;
+}
+
+const burnLimitsOf = (row: BurnLimitRow): BurnLimits => ({
+  min: BigInt(row.burn_points_min),
+  max: row.burn_points_max === null ? limits.burnPointsMax : BigInt(row.burn_points_max),
+});
+
+/** The burn limits of the partner a hold belongs to, from the replica. */
+export async function partnerBurnLimits(dataSource: DataSource, partnerId: string): Promise<BurnLimits> {
+  const rows: BurnLimitRow[] = await dataSource.query('SELECT burn_points_min, burn_points_max FROM partner_replica WHERE id = $1', [partnerId]);
+  return rows[0] ? burnLimitsOf(rows[0]) : { min: 1n, max: limits.burnPointsMax };
+}
+
+/**
+ * A burn or hold outside the partner's limits is bad input: refused before anything is written
+ * (nothing is recorded against the key, so the till can correct the amount and retry).
+ */
+export function assertWithinBurnLimits(burnLimits: BurnLimits, points: bigint, check: 'min' | 'both' = 'both'): void {
+  if (points < burnLimits.min || (check === 'both' && points > burnLimits.max)) {
+    const range = check === 'both' ? `${burnLimits.min} to ${burnLimits.max} points` : `at least ${burnLimits.min} points`;
+    throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `This partner takes ${range} per burn.`, {
+      field: 'points',
+      minPoints: burnLimits.min.toString(),
+      maxPoints: burnLimits.max.toString(),
+    });
+  }
 }
 
 export function assertAccepting(till: Till): void {

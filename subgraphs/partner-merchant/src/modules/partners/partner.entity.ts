@@ -32,6 +32,14 @@ export class Partner {
   @Column({ type: 'integer', name: 'return_window_days' })
   returnWindowDays: number;
 
+  /** The fewest points one burn (or hold, or capture) at this partner may take. */
+  @Column({ type: 'integer', name: 'burn_points_min' })
+  burnPointsMin: number;
+
+  /** The most points one burn or hold at this partner may take; null: the coalition's maximum. */
+  @Column({ type: 'integer', name: 'burn_points_max', nullable: true })
+  burnPointsMax: number | null;
+
   @Column({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
 }

@@ -27,8 +27,10 @@ const onboardInput = z.object({
   settlementCurrency: currencyCode,
   pointsPerCurrencyUnit: z.number().int().min(1).max(limits.pointsPerCurrencyUnitMax).default(1),
   returnWindowDays: z.number().int().min(0).max(limits.returnWindowDaysMax).default(14),
+  burnPointsMin: z.number().int().min(1).max(Number(limits.burnPointsMax)).default(1),
+  burnPointsMax: z.number().int().min(1).max(Number(limits.burnPointsMax)).nullish(),
   stores: z.array(storeInput).max(limits.storesPerPartnerMax, `at most ${limits.storesPerPartnerMax} stores`),
-});
+}).refine((p) => p.burnPointsMax == null || p.burnPointsMax >= p.burnPointsMin, { message: 'must be at least burnPointsMin', path: ['burnPointsMax'] });
 
 export type OnboardPartnerInput = z.input<typeof onboardInput>;
 export type StoreInput = z.input<typeof storeInput>;
@@ -64,6 +66,8 @@ export class PartnersService {
       status: 'ACTIVE' as const,
       pointsPerCurrencyUnit: input.pointsPerCurrencyUnit,
       returnWindowDays: input.returnWindowDays,
+      burnPointsMin: input.burnPointsMin,
+      burnPointsMax: input.burnPointsMax ?? null,
       createdAt: now,
     });
     const stores = input.stores.map((s) => newStore(partner.id, s, now));
@@ -84,6 +88,8 @@ export class PartnersService {
               status: partner.status,
               pointsPerCurrencyUnit: partner.pointsPerCurrencyUnit,
               returnWindowDays: partner.returnWindowDays,
+              burnPointsMin: partner.burnPointsMin,
+              burnPointsMax: partner.burnPointsMax,
               stores: stores.map(storeFact),
             },
           },
