@@ -39,3 +39,10 @@ export function isUniqueViolation(error: unknown, constraint?: string): boolean 
   const e = error as { constraint?: string; driverError?: { constraint?: string } };
   return (e.driverError?.constraint ?? e.constraint) === constraint;
 }
+
+/** An exclusion constraint refused the row (two effective-dated versions overlapping, say). */
+export function isExclusionViolation(error: unknown, constraint: string): boolean {
+  if (sqlState(error) !== '23P01') return false;
+  const e = error as { constraint?: string; driverError?: { constraint?: string } };
+  return (e.driverError?.constraint ?? e.constraint) === constraint;
+}

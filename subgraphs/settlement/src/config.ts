@@ -1,5 +1,7 @@
 import { loadConfig, settings, subgraphSettings } from '@coalition/shared/config';
 import { subgraphs } from '@coalition/shared/topology';
+import { currencyCode } from '@coalition/shared/validation';
+import { z } from 'zod';
 
 const defaults = subgraphs.find((s) => s.name === 'settlement')!;
 
@@ -8,6 +10,10 @@ export const settlementConfigShape = {
   PORT: settings.port.default(defaults.defaultPort),
   /** The member service's feed: every points fact settlement turns into money. */
   MEMBER_FEED_URL: settings.httpUrl.default('http://127.0.0.1:4001/feed'),
+  /** The currency the operator consolidates in; every other currency of a cycle needs an exchange rate to it. */
+  SETTLEMENT_BASE_CURRENCY: currencyCode.default('EUR'),
+  /** How payments flow: through the operator (HUB) or directly between partners (DIRECT). A close may override it. */
+  SETTLEMENT_MODEL: z.enum(['HUB', 'DIRECT']).default('HUB'),
 };
 
 export type SettlementConfig = ReturnType<typeof loadSettlementConfig>;

@@ -3,19 +3,22 @@ import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { FeedConsumer } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
-import { DateTimeScalar } from '@coalition/shared/graphql/scalars';
+import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { CyclesMemberFacts1764064800000 } from '../migrations/1764064800000-cycles-member-facts';
+import { ContractsJournal1764122400000 } from '../migrations/1764122400000-contracts-journal';
 import type { SettlementConfig } from './config';
 import { createLoaders, type SettlementContext } from './context';
 import { cyclesResolvers } from './modules/cycles/cycles.resolvers';
 import { CyclesService } from './modules/cycles/cycles.service';
-import { SettlementCycle } from './modules/cycles/settlement-cycle.entity';
+import { StatementsService } from './modules/cycles/statements.service';
+import { contractsResolvers } from './modules/contracts/contracts.resolvers';
+import { ContractsService } from './modules/contracts/contracts.service';
 import { recordMemberFact } from './modules/member-facts/member-feed';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
-export const entities = [SettlementCycle];
-export const migrations = [CyclesMemberFacts1764064800000];
+export const entities = [];
+export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000];
 export const MEMBER_FEED_CONSUMER = 'member-feed';
 
 /** The settlement subgraph: cycles and statements; consumes the member feed. */
@@ -30,7 +33,8 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
     producesFeed: false,
     onQuery: options.onQuery,
     build: (dataSource, logger) => {
-      const cycles = new CyclesService(dataSource);
+      const cycles = new CyclesService(dataSource, { model: config.SETTLEMENT_MODEL, baseCurrency: config.SETTLEMENT_BASE_CURRENCY }, MEMBER_FEED_CONSUMER);
+      const contracts = new ContractsService(dataSource);
       const memberFeed = new FeedConsumer({
         name: MEMBER_FEED_CONSUMER,
         source: httpFeedSource(config.MEMBER_FEED_URL, token),
@@ -38,10 +42,23 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
         apply: recordMemberFact,
         logger,
       });
-      const c = cyclesResolvers(cycles, memberFeed);
+      const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);
+      const k = contractsResolvers(contracts);
       return {
-        resolvers: { DateTime: DateTimeScalar, Query: c.Query, Partner: c.Partner },
-        extendContext: (base) => ({ ...base, loaders: createLoaders(cycles) }),
+        resolvers: {
+          DateTime: DateTimeScalar,
+          Points: PointsScalar,
+          MinorUnits: MinorUnitsScalar,
+          Query: c.Query,
+          Mutation: { ...c.Mutation, ...k.Mutation },
+          SettlementCycle: c.SettlementCycle,
+          Statement: c.Statement,
+          StatementLine: c.StatementLine,
+          JournalEntry: c.JournalEntry,
+          ContractVersion: k.ContractVersion,
+          Partner: { ...c.Partner, ...k.Partner },
+        },
+        extendContext: (base) => ({ ...base, loaders: createLoaders(cycles, contracts) }),
         background: [memberFeed],
       };
     },

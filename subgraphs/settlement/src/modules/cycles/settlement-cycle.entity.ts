@@ -1,24 +1,25 @@
-import { Column, Entity, PrimaryColumn } from 'typeorm';
+import type { FxRate } from '../journal/money';
+import type { SettlementModel } from '../journal/netting';
 
 export type CycleStatus = 'DRAFT' | 'CLOSED' | 'APPROVED' | 'PAID';
 
-@Entity('settlement_cycle')
+/** A settlement cycle as the API shows it (rows are mapped by CyclesService). */
 export class SettlementCycle {
-  @PrimaryColumn({ type: 'uuid' })
   id: string;
-
-  @Column({ type: 'text' })
+  number: number | null;
   status: CycleStatus;
-
-  @Column({ type: 'text', name: 'from_position' })
   fromPosition: string;
-
-  @Column({ type: 'text', name: 'cutoff_position', nullable: true })
   cutoffPosition: string | null;
-
-  @Column({ type: 'timestamptz', name: 'opened_at' })
   openedAt: Date;
-
-  @Column({ type: 'timestamptz', name: 'closed_at', nullable: true })
   closedAt: Date | null;
+  model: SettlementModel | null;
+  baseCurrency: string | null;
+  fxRates: FxRate[];
+  items: number | null;
+  closedBy: string | null;
+  approvedAt: Date | null;
+  approvedBy: string | null;
+  paidAt: Date | null;
+  paidBy: string | null;
+  paymentReference: string | null;
 }

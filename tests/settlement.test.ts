@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
+import { codesOf, gql, operatorToken, tokenFor } from './support/graphql';
+import { startTestNetwork, type TestNetwork } from './support/network';
+import { amountsOf, closeCycle, setContract, settlementCaughtUp, statementOf, type ClosedCycle } from './support/settlement';
+import { burn, earn, earnInput, refundPurchase } from './support/wallet';
+
+/**
+ * Settlement end to end through the gateway: points earned at one partner and burned at another
+ * become a cycle whose statements, positions and payments are checked to the cent.
+ *
+ * Contracts (EUR, prices in cents per point):
+ *   grocer: issuance 1.0, redemption 0.8, no fees;
+ *   cafe:   issuance 1.2, redemption 0.9, fees 5 cents per transaction + 0.01 cent per point + 1%.
+ */
+let network: TestNetwork;
+let url: string;
+let grocer: OnboardedPartner;
+let cafe: OnboardedPartner;
+let grocerToken: string;
+let cafeToken: string;
+
+const key = () => randomUUID();
+
+beforeAll(async () => {
+  network = await startTestNetwork('settle');
+  url = network.graphqlUrl;
+  grocer = await onboardPartner(url, 'Settle Grocer', ['Market'], undefined, { pointsPerCurrencyUnit: 10, returnWindowDays: 0 });
+  cafe = await onboardPartner(url, 'Settle Cafe', ['Corner'], undefined, { pointsPerCurrencyUnit: 3, returnWindowDays: 0 });
+  grocerToken = tokenFor({ role: 'partner', sub: 'partner:grocer', partnerId: grocer.id });
+  cafeToken = tokenFor({ role: 'partner', sub: 'partner:cafe', partnerId: cafe.id });
+  await setContract(url, grocer.id, { issuancePrice: '1.0', redemptionRate: '0.8' });
+  await setContract(url, cafe.id, { issuancePrice: '1.2', redemptionRate: '0.9', feePerTransaction: '5', feePerPoint: '0.01', feeRateBasisPoints: 100 });
+}, 60_000);
+
+afterAll(async () => {
+  await network?.stop();
+});
+
+describe('a cycle, earned at one partner and burned at another', () => {
+  let member: { id: string };
+  let receiptId: string;
+  let cycle: ClosedCycle;
+  let earnTransactionId: string;
+
+  beforeAll(async () => {
+    member = await enrolMember(url, 'Settle Sam');
+    await linkPartner(url, member.id, grocer.id);
+    await linkPartner(url, member.id, cafe.id);
+    receiptId = `R-${randomUUID()}`;
+    // 100.00 EUR at 10 points per euro: 1000 points issued by the grocer.
+    const earned = await earn(url, grocerToken, earnInput({ memberId: member.id, storeId: grocer.stores[0]!.id, total: '10000', receiptId }));
+    expect(earned.data?.earnPoints.pointsEarned).toBe('1000');
+    earnTransactionId = earned.data!.earnPoints.transactionId;
+    // 300 of them burned at the cafe.
+    expect((await burn(url, cafeToken, { idempotencyKey: key(), memberId: member.id, storeId: cafe.stores[0]!.id, points: '300' })).errors).toBeUndefined();
+    // A quarter of the purchase returned: 250 points clawed back.
+    expect((await refundPurchase(url, grocerToken, { idempotencyKey: key(), storeId: grocer.stores[0]!.id, receiptId, amount: '2500' })).data?.refundPurchase?.points).toBe('250');
+    // 3.33 EUR at the cafe, 3 points per euro: 9 points issued by the cafe.
+    expect((await earn(url, cafeToken, earnInput({ memberId: member.id, storeId: cafe.stores[0]!.id, total: '333' }))).data?.earnPoints.pointsEarned).toBe('9');
+    await settlementCaughtUp(url, network.databaseUrls.member);
+    const closed = await closeCycle(url);
+    expect(closed.errors).toBeUndefined();
+    cycle = closed.data!.closeSettlementCycle;
+  });
+
+  it("puts every line on the grocer's statement, adding up to its net", async () => {
+    const statement = await statementOf(url, grocerToken, grocer.id, cycle.id);
+    // Issuance 1000 × 1.0 = −1000; the refund gives 250 × 1.0 back.
+    expect(amountsOf(statement)).toEqual({ ISSUANCE: '-1000', ISSUANCE_REVERSAL: '250' });
+    expect(statement!.totals).toEqual([{ currency: 'EUR', net: '-750', lines: 2, entries: 2, pointsIssued: '1000', pointsRedeemed: '0' }]);
+    const issuance = statement!.lines.find((l) => l.kind === 'ISSUANCE')!;
+    expect(issuance.journal.edges.map((e) => e.node)).toEqual([
+      { transactionId: earnTransactionId, originalTransactionId: null, amount: '1000', debitAccount: `partner:${grocer.id}`, creditAccount: 'operator:float' },
+    ]);
+    const reversal = statement!.lines.find((l) => l.kind === 'ISSUANCE_REVERSAL')!;
+    expect(reversal.journal.edges[0]!.node.originalTransactionId).toBe(earnTransactionId);
+  });
+
+  it("puts redemption and fees on the cafe's statement, rounding each line once", async () => {
+    const statement = await statementOf(url, cafeToken, cafe.id, cycle.id);
+    // Issuance 9 × 1.2 = 10.8 → −11; redemption 300 × 0.9 = +270;
+    // fees (5 + 300 × 0.01 + 1% of 270) + (5 + 9 × 0.01 + 1% of 10.8) = 10.7 + 5.198 = 15.898 → −16.
+    expect(amountsOf(statement)).toEqual({ ISSUANCE: '-11', REDEMPTION: '270', FEE: '-16' });
+    expect(statement!.lines.find((l) => l.kind === 'FEE')!.exactAmount).toBe('-15.898');
+    expect(statement!.totals[0]).toMatchObject({ currency: 'EUR', net: '243', pointsIssued: '9', pointsRedeemed: '300' });
+    expect(statement!.csv.split('\r\n')[0]).toBe('cycle,party,currency,line,kind,original_cycle,entries,points,exact_amount_minor,amount_minor');
+    expect(statement!.csv).toContain(`${cycle.number},${cafe.id},EUR,,TOTAL,,`);
+  });
+
+  it('nets every party to zero per currency and pays through the operator as hub', () => {
+    const nets = Object.fromEntries(cycle.positions.map((p) => [p.party.id, p.net]));
+    expect(nets).toEqual({ [grocer.id]: '-750', [cafe.id]: '243', operator: '507' });
+    expect(cycle.positions.reduce((sum, p) => sum + BigInt(p.net), 0n)).toBe(0n);
+    expect(cycle.model).toBe('HUB');
+    expect(cycle.paymentInstructions.map((i) => [i.payer.id, i.payee.id, i.amount]).sort()).toEqual(
+      [[grocer.id, 'operator', '750'], ['operator', cafe.id, '243']].sort(),
+    );
+  });
+
+  it('shows who owes whom for the points burned, under both contracts', () => {
+    expect(cycle.liabilityMatrix).toEqual([
+      { issuer: { id: grocer.id }, redeemer: { id: cafe.id }, points: '300', redeemerValue: { currency: 'EUR', amount: '270' }, issuerValue: { currency: 'EUR', amount: '300' } },
+    ]);
+  });
+
+  it("keeps the operator's statement adding up to its net", async () => {
+    const response = await gql<{ settlementCycle: { statements: { party: { id: string }; totals: { net: string }[]; lines: { kind: string; amount: string }[] }[] } }>(
+      url, 'query C($id: ID!) { settlementCycle(id: $id) { statements { party { id } totals { net } lines { kind amount } } } }', { id: cycle.id }, operatorToken());
+    const operator = response.data!.settlementCycle.statements.find((s) => s.party.id === 'operator')!;
+    expect(operator.totals[0]!.net).toBe('507');
+    expect(operator.lines.reduce((sum, l) => sum + BigInt(l.amount), 0n)).toBe(507n);
+    for (const statement of response.data!.settlementCycle.statements) {
+      expect(statement.lines.reduce((sum, l) => sum + BigInt(l.amount), 0n)).toBe(BigInt(statement.totals[0]!.net));
+    }
+  });
+
+  it('reproduces the closed cycle exactly when recomputed', async () => {
+    const verified = await gql<{ verifySettlementCycle: { matches: boolean; differences: string[] } }>(url, 'query V($id: ID!) { verifySettlementCycle(id: $id) { matches differences } }', { id: cycle.id }, operatorToken());
+    expect(verified.data?.verifySettlementCycle).toEqual({ matches: true, differences: [] });
+  });
+
+  it('turns a late refund into an adjustment line of the next cycle and leaves the closed statement unchanged', async () => {
+    const before = await statementOf(url, grocerToken, grocer.id, cycle.id);
+    expect((await refundPurchase(url, grocerToken, { idempotencyKey: key(), storeId: grocer.stores[0]!.id, receiptId, amount: '2500' })).data?.refundPurchase?.points).toBe('250');
+    await settlementCaughtUp(url, network.databaseUrls.member);
+    const next = await closeCycle(url);
+    expect(next.errors).toBeUndefined();
+    const later = await statementOf(url, grocerToken, grocer.id, next.data!.closeSettlementCycle.id);
+    expect(later!.lines.map((l) => [l.kind, l.originalCycle?.id ?? null, l.amount])).toEqual([['ISSUANCE_REVERSAL', cycle.id, '250']]);
+    expect(await statementOf(url, grocerToken, grocer.id, cycle.id)).toEqual(before);
+    const verified = await gql<{ verifySettlementCycle: { matches: boolean } }>(url, 'query V($id: ID!) { verifySettlementCycle(id: $id) { matches } }', { id: cycle.id }, operatorToken());
+    expect(verified.data?.verifySettlementCycle.matches).toBe(true);
+  });
+
+  it("never shows a partner another partner's statement", async () => {
+    // Through the gateway another partner is simply not visible to the cafe...
+    const response = await gql(url, 'query S($p: ID!, $c: ID!) { partner(id: $p) { settlementStatement(cycleId: $c) { totals { net } } } }', { p: grocer.id, c: cycle.id }, cafeToken);
+    expect(response.errors).toBeUndefined();
+    expect(response.data).toEqual({ partner: null });
+    // ...and asking settlement for the grocer's statement directly is refused.
+    const direct = await gql(network.services.settlement.url + '/graphql',
+      'query E($r: [_Any!]!) { _entities(representations: $r) { ... on Partner { settlementStatement(cycleId: "' + cycle.id + '") { totals { net } } } } }',
+      { r: [{ __typename: 'Partner', id: grocer.id }] }, cafeToken);
+    expect(codesOf(direct)).toEqual(['FORBIDDEN']);
+    expect(JSON.stringify(direct)).not.toContain('-750');
+    const cycleRead = await gql(url, 'query C($id: ID!) { settlementCycle(id: $id) { positions { net } } }', { id: cycle.id }, cafeToken);
+    expect(codesOf(cycleRead)).toEqual(['FORBIDDEN']);
+  });
+});
+
+describe('the lifecycle of a cycle', () => {
+  it('goes closed → approved → paid, in order, and refuses the steps out of order', async () => {
+    const closed = await closeCycle(url);
+    expect(closed.errors).toBeUndefined();
+    const id = closed.data!.closeSettlementCycle.id;
+    const again = await closeCycle(url, {}, id);
+    expect(codesOf(again)).toEqual(['CYCLE_ALREADY_CLOSED']);
+    const pay = (input: Record<string, unknown>) => gql<{ markSettlementCyclePaid: { status: string; paymentReference: string } }>(
+      url, 'mutation P($id: ID!, $input: MarkSettlementCyclePaidInput!) { markSettlementCyclePaid(id: $id, input: $input) { status paymentReference } }', { id, input }, operatorToken());
+    expect(codesOf(await pay({ paymentReference: 'SEPA-1' }))).toEqual(['CYCLE_NOT_APPROVED']);
+    const approve = (cycleId: string) => gql<{ approveSettlementCycle: { status: string } }>(url, 'mutation A($id: ID!) { approveSettlementCycle(id: $id) { status } }', { id: cycleId }, operatorToken());
+    // Earlier cycles of this suite are still only closed: they are approved first.
+    const first = await approve(id);
+    expect(codesOf(first)).toEqual(['CYCLE_OUT_OF_ORDER']);
+    const list = await gql<{ settlementCycles: { edges: { node: { id: string; number: number; status: string } }[] } }>(url, '{ settlementCycles(first: 50) { edges { node { id number status } } } }', {}, operatorToken());
+    const closedOnes = list.data!.settlementCycles.edges.map((e) => e.node).filter((c) => c.status === 'CLOSED').sort((a, b) => a.number - b.number);
+    for (const c of closedOnes) expect((await approve(c.id)).data?.approveSettlementCycle.status).toBe('APPROVED');
+    expect((await pay({ paymentReference: 'SEPA-1' })).data?.markSettlementCyclePaid).toEqual({ status: 'PAID', paymentReference: 'SEPA-1' });
+    expect(codesOf(await pay({ paymentReference: 'SEPA-2' }))).toEqual(['CYCLE_OUT_OF_ORDER']);
+  });
+});
+
+describe('contracts', () => {
+  const set = (input: Record<string, unknown>) =>
+    gql(url, 'mutation C($input: SetPartnerContractInput!) { setPartnerContract(input: $input) { version } }', { input: { currency: 'EUR', issuancePrice: '1', redemptionRate: '1', ...input } }, operatorToken());
+
+  it('refuses bad prices, unknown currencies, reversed dates and overlapping versions, writing nothing', async () => {
+    const partnerId = randomUUID();
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', issuancePrice: '0' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', redemptionRate: '-1' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', issuancePrice: '0.0000001' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', currency: 'XYZ' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', effectiveTo: '2030-01-01T00:00:00Z' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', feeRateBasisPoints: 10_001 }))).toEqual(['BAD_USER_INPUT']);
+    expect((await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', effectiveTo: '2032-01-01T00:00:00Z' })).errors).toBeUndefined();
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-06-01T00:00:00Z', effectiveTo: '2031-07-01T00:00:00Z' }))).toEqual(['CONTRACT_OVERLAP']);
+    // Starting inside an open-ended version ends that one: a new version, not an overlap.
+    expect((await set({ partnerId, effectiveFrom: '2032-01-01T00:00:00Z' })).errors).toBeUndefined();
+    expect((await set({ partnerId, effectiveFrom: '2033-01-01T00:00:00Z', issuancePrice: '2' })).errors).toBeUndefined();
+    const versions = await gql<{ _entities: { contracts: { version: number; effectiveFrom: string; effectiveTo: string | null; issuancePrice: string }[] }[] }>(
+      network.services.settlement.url + '/graphql',
+      'query E($r: [_Any!]!) { _entities(representations: $r) { ... on Partner { contracts { version effectiveFrom effectiveTo issuancePrice } } } }',
+      { r: [{ __typename: 'Partner', id: partnerId }] },
+      operatorToken(),
+    );
+    expect(versions.data?._entities[0]?.contracts).toEqual([
+      { version: 1, effectiveFrom: '2031-01-01T00:00:00.000Z', effectiveTo: '2032-01-01T00:00:00.000Z', issuancePrice: '1' },
+      { version: 2, effectiveFrom: '2032-01-01T00:00:00.000Z', effectiveTo: '2033-01-01T00:00:00.000Z', issuancePrice: '1' },
+      { version: 3, effectiveFrom: '2033-01-01T00:00:00.000Z', effectiveTo: null, issuancePrice: '2' },
+    ]);
+  });
+
+  it('refuses a version that would change a closed cycle', async () => {
+    expect(codesOf(await set({ partnerId: randomUUID(), effectiveFrom: '2021-01-01T00:00:00Z' }))).toEqual(['BAD_USER_INPUT']);
+  });
+
+  it('refuses to close a cycle with points of a partner that has no contract, changing nothing', async () => {
+    const stranger = await onboardPartner(url, 'No Contract Shop', ['Somewhere'], undefined, { returnWindowDays: 0 });
+    const strangerToken = tokenFor({ role: 'partner', sub: 'partner:stranger', partnerId: stranger.id });
+    const member = await enrolMember(url, 'Contractless Carl');
+    const beforeEarning = new Date().toISOString();
+    await linkPartner(url, member.id, stranger.id);
+    expect((await earn(url, strangerToken, earnInput({ memberId: member.id, storeId: stranger.stores[0]!.id, total: '1000' }))).errors).toBeUndefined();
+    await settlementCaughtUp(url, network.databaseUrls.member);
+    const current = await gql<{ currentSettlementCycle: { id: string } }>(url, '{ currentSettlementCycle { id } }', {}, operatorToken());
+    const refused = await closeCycle(url);
+    expect(codesOf(refused)).toEqual(['CONTRACT_MISSING']);
+    expect(refused.errors?.[0]?.extensions?.partners).toEqual([expect.objectContaining({ partnerId: stranger.id })]);
+    const still = await gql<{ currentSettlementCycle: { id: string; status: string } }>(url, '{ currentSettlementCycle { id status } }', {}, operatorToken());
+    expect(still.data?.currentSettlementCycle).toEqual({ id: current.data!.currentSettlementCycle.id, status: 'DRAFT' });
+    // Once the contract exists, the same cycle closes.
+    await setContract(url, stranger.id, { issuancePrice: '1', redemptionRate: '1', effectiveFrom: beforeEarning });
+    const closed = await closeCycle(url, {}, current.data!.currentSettlementCycle.id);
+    expect(closed.errors).toBeUndefined();
+    // 10.00 EUR at 1 point per euro, 1 cent per point.
+    expect(amountsOf(await statementOf(url, strangerToken, stranger.id, closed.data!.closeSettlementCycle.id))).toEqual({ ISSUANCE: '-10' });
+  });
+});
