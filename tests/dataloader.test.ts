@@ -11,6 +11,7 @@ import { startSettlementService } from '../subgraphs/settlement/src/server';
 import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
 import { freshDatabaseUrl, keysDir } from './support/databases';
 import { eventually, gql, operatorToken, tokenFor } from './support/graphql';
+import { earn, earnInput, hold } from './support/wallet';
 
 /**
  * README, Architecture: "`Member`, `Partner`, `Store`, `SettlementCycle` are entities keyed by id and
@@ -20,7 +21,7 @@ import { eventually, gql, operatorToken, tokenFor } from './support/graphql';
  */
 
 const PARTNERS = 25;
-const MEMBERS = 20;
+const MEMBERS = 25;
 const FEW = 5;
 /** Settlement cycles seeded straight into settlement's tables (no API closes a cycle yet). */
 const CYCLES = 3;
@@ -94,7 +95,8 @@ describe('entity references resolve through DataLoaders: one database query for 
   beforeAll(async () => {
     partnerService = await startPartnerService(loadPartnerConfig(subgraphEnv(freshDatabaseUrl('dataloader_partner'))), { onQuery: partnerLog.record });
     memberService = await startMemberService(
-      loadMemberConfig(subgraphEnv(freshDatabaseUrl('dataloader_member'), { PARTNER_FEED_URL: `${partnerService.url}/feed` })),
+      // No expiry round (its first comes a minute after start) among the statements a test counts.
+      loadMemberConfig(subgraphEnv(freshDatabaseUrl('dataloader_member'), { PARTNER_FEED_URL: `${partnerService.url}/feed`, EXPIRY_INTERVAL_MS: '600000' })),
       { onQuery: memberLog.record },
     );
     settlementDatabaseUrl = freshDatabaseUrl('dataloader_settlement');
@@ -190,6 +192,63 @@ describe('entity references resolve through DataLoaders: one database query for 
       expect(expected.filter(Boolean).length).toBeGreaterThan(0);
       expect(result).toEqual(expected);
       expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "member"/), expect.stringMatching(/FROM "member_partner_link"/)]);
+    });
+  });
+
+  describe('member wallets', () => {
+    type Balances = { available: string; pending: string; held: string; lifetimeEarned: string };
+    const walletSelection = 'wallet { available pending held lifetimeEarned }';
+    /** Member id → the balances its writes add up to. */
+    const expected = new Map<string, Balances>();
+    /** One SELECT each for the ledger time, the wallet rows, the live lots and the open holds. */
+    const walletReads = [/ledger_now\(\)/, /FROM wallet/, /FROM lot/, /FROM hold/].map((pattern) => expect.stringMatching(pattern));
+
+    beforeAll(async () => {
+      // Member i: i + 1 pending points from a purchase at partner i; even i also 100 + i goodwill
+      // points available, of which every fourth member has 10 on hold. Every wallet differs.
+      const memberUrl = `${memberService.url}/graphql`;
+      await Promise.all(members.map(async (member, i) => {
+        const partner = partners[i % PARTNERS]!;
+        const partnerToken = tokenFor({ role: 'partner', sub: `client:${partner.id}`, partnerId: partner.id });
+        const earned = await earn(memberUrl, partnerToken, earnInput({ memberId: member.id, storeId: partner.stores[0]!.id, total: `${(i + 1) * 100}` }));
+        expect(earned.errors).toBeUndefined();
+        const goodwill = i % 2 === 0 ? 100 + i : 0;
+        const held = i % 4 === 0 ? 10 : 0;
+        if (goodwill > 0) {
+          const credited = await gql(memberUrl, `mutation A($input: AdjustPointsInput!) { adjustPoints(input: $input) { transactionId } }`, {
+            input: { idempotencyKey: randomUUID(), memberId: member.id, direction: 'CREDIT', points: `${goodwill}`, reason: 'GOODWILL', note: 'dataloader test' },
+          });
+          expect(credited.errors).toBeUndefined();
+        }
+        if (held > 0) {
+          const holding = await hold(memberUrl, partnerToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: partner.stores[0]!.id, points: `${held}` });
+          expect(holding.errors).toBeUndefined();
+        }
+        expected.set(member.id, { available: `${goodwill - held}`, pending: `${i + 1}`, held: `${held}`, lifetimeEarned: `${i + 1}` });
+      }));
+    });
+
+    it.each([MEMBERS, FEW])("lists %i members with their wallets in five SELECTs: members, then the wallets' ledger time, rows, lots and holds", async (count) => {
+      type Listed = { members: { edges: { node: { id: string; wallet: Balances } }[] } };
+      const { result, reads } = await memberLog.readsDuring(() =>
+        gql<Listed>(`${memberService.url}/graphql`, `query List($first: Int!) { members(first: $first) { edges { node { id ${walletSelection} } } } }`, { first: count }),
+      );
+
+      expect(result.errors).toBeUndefined();
+      const listed = result.data?.members.edges.map((edge) => edge.node) ?? [];
+      expect(listed).toHaveLength(count);
+      expect(listed).toEqual(listed.map((member) => ({ id: member.id, wallet: expected.get(member.id) })));
+      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "member"/), ...walletReads]);
+    });
+
+    it.each([MEMBERS, FEW])('resolves the wallets of %i Member references in the same four SELECTs after the members', async (count) => {
+      const wanted = members.slice(0, count);
+      const { result, reads } = await memberLog.readsDuring(() =>
+        entities<{ id: string; wallet: Balances }>(memberService, `... on Member { id ${walletSelection} }`, memberRefs(wanted.map((m) => m.id))),
+      );
+
+      expect(result).toEqual(wanted.map((member) => ({ id: member.id, wallet: expected.get(member.id) })));
+      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "member"/), ...walletReads]);
     });
   });
 

@@ -37,6 +37,12 @@ export const limits = {
   idempotencyKeyLengthMax: 200,
   receiptIdLengthMax: 100,
   householdMembersMax: 10,
+  /**
+   * Writes for one member queued in one member-service process beyond this are refused
+   * (SERVICE_UNAVAILABLE) rather than kept in memory: a write takes milliseconds, so the last of a
+   * thousand would wait far past any caller's deadline (subgraphTimeoutMs).
+   */
+  walletWritesQueuedPerMemberMax: 1_000,
   /** How far a till's clock may run ahead of ours. */
   clockSkewMs: 5 * 60_000,
   /** A purchase older than this no longer earns points. */

@@ -1,17 +1,21 @@
 import DataLoader from 'dataloader';
+import type { DataSource } from 'typeorm';
 import type { BaseContext } from '@coalition/shared/graphql/context';
 import type { Member, MemberPartnerLink } from './modules/members/member.entity';
 import type { MembersService } from './modules/members/members.service';
+import { readWallets, type WalletView } from './modules/wallet/wallet-state';
 
 export interface MemberContext extends BaseContext {
   loaders: {
     member: DataLoader<string, Member | undefined>;
     linksOfMember: DataLoader<string, MemberPartnerLink[]>;
+    /** Balances of every wallet the request asks for, read at one ledger time. */
+    wallet: DataLoader<string, WalletView | undefined>;
   };
 }
 
 /** One batch query per entity type per request, whatever the number of references (no N+1). */
-export function createLoaders(members: MembersService): MemberContext['loaders'] {
+export function createLoaders(members: MembersService, dataSource: DataSource): MemberContext['loaders'] {
   return {
     member: new DataLoader(async (ids) => {
       const rows = new Map((await members.membersByIds(ids)).map((m) => [m.id, m]));
@@ -20,6 +24,10 @@ export function createLoaders(members: MembersService): MemberContext['loaders']
     linksOfMember: new DataLoader(async (memberIds) => {
       const links = await members.linksOfMembers(memberIds);
       return memberIds.map((id) => links.filter((link) => link.memberId === id));
+    }),
+    wallet: new DataLoader(async (memberIds) => {
+      const wallets = await readWallets(dataSource, memberIds);
+      return memberIds.map((id) => wallets.get(id));
     }),
   };
 }

@@ -58,7 +58,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
         logger,
       });
       const m = membersResolvers(members, partnerFeed);
-      const w = walletResolvers(dataSource, {
+      const w = walletResolvers({
         earn: new EarnService(dataSource),
         burn: new BurnService(dataSource),
         refund: new RefundService(dataSource),
@@ -79,7 +79,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
           Lot: w.Lot,
           Household: w.Household,
         },
-        extendContext: (base) => ({ ...base, loaders: createLoaders(members) }),
+        extendContext: (base) => ({ ...base, loaders: createLoaders(members, dataSource) }),
         background: [partnerFeed, new PeriodicJob('expiry', config.EXPIRY_INTERVAL_MS, () => new ExpiryService(dataSource, logger).run(), logger)],
       };
     },

@@ -1,6 +1,7 @@
-import type { EntityManager } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { lockAggregate } from '@coalition/shared/db/locks';
 import { notFound } from '@coalition/shared/errors';
+import { inTransaction } from '@coalition/shared/db/transaction';
 import { balancesAt, type LotState } from './points';
 
 export interface WalletView {
@@ -58,20 +59,22 @@ export interface LiveLot extends LotState {
   issuerPartnerId: string | null;
 }
 
+const toLiveLot = (r: LotRow): LiveLot => ({
+  id: r.id,
+  remaining: BigInt(r.remaining),
+  availableAt: r.available_at,
+  expiresAt: r.expires_at,
+  createdAt: r.created_at,
+  issuerPartnerId: r.issuer_partner_id,
+});
+
 /** The member's lots that still hold points (under the member's lock when used for a write). */
 export async function liveLots(manager: EntityManager, memberId: string): Promise<LiveLot[]> {
   const rows: LotRow[] = await manager.query(
     'SELECT id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = $1 AND remaining > 0',
     [memberId],
   );
-  return rows.map((r) => ({
-    id: r.id,
-    remaining: BigInt(r.remaining),
-    availableAt: r.available_at,
-    expiresAt: r.expires_at,
-    createdAt: r.created_at,
-    issuerPartnerId: r.issuer_partner_id,
-  }));
+  return rows.map(toLiveLot);
 }
 
 /** Points reserved by holds that are open and not yet past their timeout at `now` (leaving one out, if asked). */
@@ -86,15 +89,52 @@ export async function openHeldPoints(manager: EntityManager, memberId: string, n
 
 /** The member's balances at ledger time `now`, as the wallet row and the lots stand. */
 export async function walletView(manager: EntityManager, memberId: string, now: Date): Promise<WalletView> {
-  const rows: { lifetime_earned: string; debt: string }[] = await manager.query('SELECT lifetime_earned, debt FROM wallet WHERE member_id = $1', [memberId]);
-  const row = rows[0];
-  if (!row) throw notFound('Member');
-  const balances = balancesAt(now, await liveLots(manager, memberId), await openHeldPoints(manager, memberId, now));
-  return { memberId, ...balances, lifetimeEarned: BigInt(row.lifetime_earned), debt: BigInt(row.debt), asOf: now };
+  const view = (await walletViewsAt(manager, [memberId], now)).get(memberId);
+  if (!view) throw notFound('Member');
+  return view;
 }
 
-/** Reads a wallet without locking it (queries); undefined for an unknown member. */
-export async function readWallet(manager: EntityManager, memberId: string): Promise<WalletView | undefined> {
-  const rows: { now: Date }[] = await manager.query('SELECT ledger_now() AS now FROM wallet WHERE member_id = $1', [memberId]);
-  return rows[0] ? walletView(manager, memberId, rows[0].now) : undefined;
+/**
+ * The balances of many wallets at one ledger time, in three set-based reads whatever their number
+ * (wallet rows, live lots, open holds), through the same arithmetic as one wallet's. Unknown
+ * members are left out of the map.
+ */
+export async function walletViewsAt(manager: EntityManager, memberIds: readonly string[], now: Date): Promise<Map<string, WalletView>> {
+  const ids = [...memberIds];
+  const wallets: { member_id: string; lifetime_earned: string; debt: string }[] = await manager.query(
+    'SELECT member_id, lifetime_earned, debt FROM wallet WHERE member_id = ANY($1::uuid[])',
+    [ids],
+  );
+  const lots: (LotRow & { member_id: string })[] = await manager.query(
+    'SELECT member_id, id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0',
+    [ids],
+  );
+  const holds: { member_id: string; held: string }[] = await manager.query(
+    `SELECT member_id, sum(points) AS held FROM hold
+      WHERE member_id = ANY($1::uuid[]) AND status = 'OPEN' AND expires_at > $2 GROUP BY member_id`,
+    [ids, now],
+  );
+  const lotsOf = new Map<string, LiveLot[]>();
+  for (const lot of lots) {
+    const own = lotsOf.get(lot.member_id);
+    if (own) own.push(toLiveLot(lot));
+    else lotsOf.set(lot.member_id, [toLiveLot(lot)]);
+  }
+  const heldOf = new Map(holds.map((h) => [h.member_id, BigInt(h.held)]));
+  return new Map(wallets.map((w) => {
+    const balances = balancesAt(now, lotsOf.get(w.member_id) ?? [], heldOf.get(w.member_id) ?? 0n);
+    const view = { memberId: w.member_id, ...balances, lifetimeEarned: BigInt(w.lifetime_earned), debt: BigInt(w.debt), asOf: now };
+    return [w.member_id, view];
+  }));
+}
+
+/**
+ * Reads wallets without locking them (queries): all at one ledger time, and from one snapshot, so
+ * a burn that commits between two of the reads cannot show its points both spent and held.
+ */
+export async function readWallets(dataSource: DataSource, memberIds: readonly string[]): Promise<Map<string, WalletView>> {
+  return inTransaction(dataSource, 'REPEATABLE READ', async (manager) => {
+    const rows: { now: Date }[] = await manager.query('SELECT ledger_now() AS now');
+    return walletViewsAt(manager, memberIds, rows[0]!.now);
+  });
 }

@@ -5,6 +5,7 @@ import { inTransaction } from '@coalition/shared/db/transaction';
 import { runIdempotent, settle, type Wire } from './idempotency';
 import { idempotencyScope } from './point-of-sale';
 import { lockWallet, type LockedWallet } from './wallet-state';
+import { inMemberQueue } from './wallet-queue';
 
 export interface WalletWrite<T> {
   viewer: Viewer;
@@ -19,13 +20,14 @@ export interface WalletWrite<T> {
 }
 
 /**
- * How every wallet write runs: one transaction; the member's lock first; then the idempotency
- * record; then the work. A recorded business failure commits with its key and is thrown after.
+ * How every wallet write runs: its turn in the member's in-process queue, before it takes a
+ * connection; then one transaction: the member's lock first; then the idempotency record; then the
+ * work. A recorded business failure commits with its key and is thrown after.
  */
 export async function writeWallet<T>(dataSource: DataSource, write: WalletWrite<T>): Promise<Wire<T>> {
-  const outcome = await inTransaction(dataSource, 'READ COMMITTED', async (manager) => {
-    // Two members are always locked in the same order, so two opposite transfers cannot deadlock.
-    const order = [write.memberId, ...(write.alsoLock ? [write.alsoLock] : [])].sort();
+  // Two members are always locked in the same order, so two opposite transfers cannot deadlock.
+  const order = [write.memberId, ...(write.alsoLock ? [write.alsoLock] : [])].sort();
+  const outcome = await inMemberQueue(order, () => inTransaction(dataSource, 'READ COMMITTED', async (manager) => {
     // Two members: both locks before anything is written, so the feed order follows the lock order
     // for both. One member: lockWallet takes its lock first thing, so there is nothing to add.
     if (order.length > 1) for (const memberId of order) await lockAggregate(manager, 'member', memberId);
@@ -35,6 +37,6 @@ export async function writeWallet<T>(dataSource: DataSource, write: WalletWrite<
     const other = write.alsoLock ? locked.get(write.alsoLock) : undefined;
     const call = { scope: idempotencyScope(write.viewer), key: write.idempotencyKey, operation: write.operation, request: write.request };
     return runIdempotent(manager, call, () => write.work(manager, wallet, other));
-  });
+  }));
   return settle(outcome);
 }

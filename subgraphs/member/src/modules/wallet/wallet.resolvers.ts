@@ -1,4 +1,3 @@
-import type { DataSource } from 'typeorm';
 import { viewerPartnerId } from '@coalition/shared/auth/authorize';
 import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
 import { isId, parseId } from '@coalition/shared/validation';
@@ -11,7 +10,6 @@ import type { EarnService } from './earn.service';
 import type { Household, HouseholdService } from './household.service';
 import { historyCursor, type HistoryEntry, type HistoryService, type LotEntry } from './history.service';
 import type { RefundService } from './refund.service';
-import { readWallet } from './wallet-state';
 
 type Input = { input: unknown };
 
@@ -26,12 +24,17 @@ export interface WalletServices {
   household: HouseholdService;
 }
 
-export function walletResolvers(dataSource: DataSource, { earn, burn, refund, adjustment, history, household }: WalletServices) {
+/** A member's wallet, for those who may see the member; batched across the request (ctx.loaders.wallet). */
+async function walletOf(member: Member, ctx: MemberContext) {
+  if (!(await canSeeProfile(member, ctx))) return null;
+  return (await ctx.loaders.wallet.load(member.id)) ?? null;
+}
+
+export function walletResolvers({ earn, burn, refund, adjustment, history, household }: WalletServices) {
   const visibleWallet = async (memberId: string, ctx: MemberContext) => {
     if (!isId(memberId)) return null;
     const member = await ctx.loaders.member.load(memberId);
-    if (!member || !(await canSeeProfile(member, ctx))) return null;
-    return (await readWallet(dataSource.manager, memberId)) ?? null;
+    return member ? walletOf(member, ctx) : null;
   };
   return {
     Query: {
@@ -50,7 +53,7 @@ export function walletResolvers(dataSource: DataSource, { earn, burn, refund, ad
       transferPoints: (_: unknown, args: Input, ctx: MemberContext) => household.transfer(ctx.viewer, args.input),
     },
     Member: {
-      wallet: (member: Member, _: unknown, ctx: MemberContext) => visibleWallet(member.id, ctx),
+      wallet: (member: Member, _: unknown, ctx: MemberContext) => walletOf(member, ctx),
       history: async (member: Member, args: HistoryArgs, ctx: MemberContext) => {
         if (!(await canSeeProfile(member, ctx))) return null;
         const page = pageOf(args);
