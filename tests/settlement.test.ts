@@ -121,14 +121,40 @@ describe('a cycle, earned at one partner and burned at another', () => {
     expect(verified.data?.verifySettlementCycle).toEqual({ matches: true, differences: [] });
   });
 
-  it('turns a late refund into an adjustment line of the next cycle and leaves the closed statement unchanged', async () => {
+  let disputeId: string;
+
+  it("lets a partner dispute a line of its own statement, once, and the operator accept it with an adjustment", async () => {
+    const dispute = (token: string, input: Record<string, unknown>) => gql<{ disputeStatementLine: { id: string; status: string } }>(
+      url, 'mutation D($input: DisputeStatementLineInput!) { disputeStatementLine(input: $input) { id status } }', { input }, token);
+    const line = { cycleId: cycle.id, currency: 'EUR', lineNo: 1, reason: 'We were charged for a receipt that was voided at the till.' };
+    const opened = await dispute(grocerToken, line);
+    expect(opened.data?.disputeStatementLine.status).toBe('OPEN');
+    disputeId = opened.data!.disputeStatementLine.id;
+    expect(codesOf(await dispute(grocerToken, line))).toEqual(['CONFLICT']);
+    // The cafe's statement has a line 1 too, but not the grocer's: it cannot dispute that one for the grocer.
+    expect(codesOf(await dispute(cafeToken, { ...line, lineNo: 9 }))).toEqual(['NOT_FOUND']);
+    const resolve = (input: Record<string, unknown>) => gql<{ resolveDispute: { status: string; adjustment: { currency: string; amount: string } | null; adjustedIn: { id: string } | null } }>(
+      url, 'mutation R($id: ID!, $input: ResolveDisputeInput!) { resolveDispute(id: $id, input: $input) { status adjustment { currency amount } adjustedIn { id } } }', { id: disputeId, input }, operatorToken());
+    expect(codesOf(await resolve({ accept: true, resolution: 'No amount' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await gql(url, 'mutation R($id: ID!) { resolveDispute(id: $id, input: { accept: false, resolution: "x" }) { status } }', { id: disputeId }, grocerToken))).toEqual(['FORBIDDEN']);
+    const accepted = await resolve({ accept: true, adjustment: '100', resolution: 'Voided receipt confirmed: 1.00 EUR back.' });
+    expect(accepted.data?.resolveDispute).toEqual({ status: 'ACCEPTED', adjustment: { currency: 'EUR', amount: '100' }, adjustedIn: null });
+    expect(codesOf(await resolve({ accept: false, resolution: 'Again' }))).toEqual(['CONFLICT']);
+    const mine = await gql<{ settlementDisputes: { edges: { node: { id: string } }[] } }>(url, '{ settlementDisputes { edges { node { id } } } }', {}, cafeToken);
+    expect(mine.data?.settlementDisputes.edges).toEqual([]);
+  });
+
+  it('turns a late refund and an accepted dispute into lines of the next cycle and leaves the closed statement unchanged', async () => {
     const before = await statementOf(url, grocerToken, grocer.id, cycle.id);
     expect((await refundPurchase(url, grocerToken, { idempotencyKey: key(), storeId: grocer.stores[0]!.id, receiptId, amount: '2500' })).data?.refundPurchase?.points).toBe('250');
     await settlementCaughtUp(url, network.databaseUrls.member);
     const next = await closeCycle(url);
     expect(next.errors).toBeUndefined();
     const later = await statementOf(url, grocerToken, grocer.id, next.data!.closeSettlementCycle.id);
-    expect(later!.lines.map((l) => [l.kind, l.originalCycle?.id ?? null, l.amount])).toEqual([['ISSUANCE_REVERSAL', cycle.id, '250']]);
+    expect(later!.lines.map((l) => [l.kind, l.originalCycle?.id ?? null, l.amount])).toEqual([['ISSUANCE_REVERSAL', cycle.id, '250'], ['ADJUSTMENT', null, '100']]);
+    expect(later!.totals[0]!.net).toBe('350');
+    const dispute = await gql<{ settlementDisputes: { edges: { node: { id: string; adjustedIn: { id: string } | null } }[] } }>(url, '{ settlementDisputes { edges { node { id adjustedIn { id } } } } }', {}, grocerToken);
+    expect(dispute.data?.settlementDisputes.edges.map((e) => e.node)).toEqual([{ id: disputeId, adjustedIn: { id: next.data!.closeSettlementCycle.id } }]);
     expect(await statementOf(url, grocerToken, grocer.id, cycle.id)).toEqual(before);
     const verified = await gql<{ verifySettlementCycle: { matches: boolean } }>(url, 'query V($id: ID!) { verifySettlementCycle(id: $id) { matches } }', { id: cycle.id }, operatorToken());
     expect(verified.data?.verifySettlementCycle.matches).toBe(true);

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
 import { codesOf, gql, operatorToken, tokenFor } from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
+import { openDatabase } from './support/sql';
 import { burn, capture, earn, earnInput, hold, voidHold, walletOf } from './support/wallet';
 import { luhnCheckDigit } from '../subgraphs/member/src/modules/members/card-number';
 
@@ -161,6 +162,26 @@ describe('burning', () => {
     const member = await memberWith(80);
     const response = await burn(url, shopToken, { idempotencyKey: randomUUID(), cardNumber: member.cardNumber, storeId: shop.stores[1]!.id, points: '80', reference: 'ORDER-1' });
     expect(response.data?.burnPoints).toMatchObject({ pointsBurned: '80', wallet: { available: '0' } });
+  });
+});
+
+describe('points expiring soon', () => {
+  it('lists what expires in the next 30 days by ledger time, by day', async () => {
+    const member = await memberWith(70);
+    const read = () => gql<{ wallet: { expiringSoon: { date: string; firstExpiresAt: string; points: string }[] } }>(
+      url, 'query W($id: ID!) { wallet(memberId: $id) { expiringSoon { date firstExpiresAt points } } }', { id: member.id }, shopToken);
+    expect((await read()).data?.wallet.expiringSoon).toEqual([]);
+    const memberDb = openDatabase(network.databaseUrls.member);
+    try {
+      const [lot] = await memberDb.rows<{ expires_at: Date }>('SELECT expires_at FROM lot WHERE member_id = $1', [member.id]);
+      const expiresAt = lot!.expires_at;
+      // Ledger time ten days before the points expire (the clock is frozen for this read only).
+      await memberDb.rows('INSERT INTO ledger_clock (singleton, frozen_at) VALUES (true, $1)', [new Date(expiresAt.getTime() - 10 * 86_400_000)]);
+      expect((await read()).data?.wallet.expiringSoon).toEqual([{ date: expiresAt.toISOString().slice(0, 10), firstExpiresAt: expiresAt.toISOString(), points: '70' }]);
+    } finally {
+      await memberDb.rows('DELETE FROM ledger_clock');
+      await memberDb.close();
+    }
   });
 });
 

@@ -34,6 +34,8 @@ export const limits = {
   holdTimeoutSecondsMax: 7 * 24 * 3600,
   /** Points expire this long after they were earned, unless spent first. */
   pointsLifetimeDays: 730,
+  /** A wallet lists the points expiring this many days ahead. */
+  expiringSoonDays: 30,
   idempotencyKeyLengthMax: 200,
   receiptIdLengthMax: 100,
   householdMembersMax: 10,

@@ -7,6 +7,7 @@ import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/share
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { CyclesMemberFacts1764064800000 } from '../migrations/1764064800000-cycles-member-facts';
 import { ContractsJournal1764122400000 } from '../migrations/1764122400000-contracts-journal';
+import { Disputes1764136800000 } from '../migrations/1764136800000-disputes';
 import type { SettlementConfig } from './config';
 import { createLoaders, type SettlementContext } from './context';
 import { cyclesResolvers } from './modules/cycles/cycles.resolvers';
@@ -14,11 +15,13 @@ import { CyclesService } from './modules/cycles/cycles.service';
 import { StatementsService } from './modules/cycles/statements.service';
 import { contractsResolvers } from './modules/contracts/contracts.resolvers';
 import { ContractsService } from './modules/contracts/contracts.service';
+import { disputesResolvers } from './modules/disputes/disputes.resolvers';
+import { DisputesService } from './modules/disputes/disputes.service';
 import { recordMemberFact } from './modules/member-facts/member-feed';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [];
-export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000];
+export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000, Disputes1764136800000];
 export const MEMBER_FEED_CONSUMER = 'member-feed';
 
 /** The settlement subgraph: cycles and statements; consumes the member feed. */
@@ -44,13 +47,15 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
       });
       const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);
       const k = contractsResolvers(contracts);
+      const d = disputesResolvers(new DisputesService(dataSource), cycles);
       return {
         resolvers: {
           DateTime: DateTimeScalar,
           Points: PointsScalar,
           MinorUnits: MinorUnitsScalar,
-          Query: c.Query,
-          Mutation: { ...c.Mutation, ...k.Mutation },
+          Query: { ...c.Query, ...d.Query },
+          Mutation: { ...c.Mutation, ...k.Mutation, ...d.Mutation },
+          Dispute: d.Dispute,
           SettlementCycle: c.SettlementCycle,
           Statement: c.Statement,
           StatementLine: c.StatementLine,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { balancesAt, clawbackForRefund, minorUnitExponent, pointsForPurchase, takeForClawback, takeFromLots, type LotState } from './points';
+import { balancesAt, clawbackForRefund, expiringWithin, minorUnitExponent, pointsForPurchase, takeForClawback, takeFromLots, type LotState } from './points';
 
 const at = (iso: string) => new Date(iso);
 const lot = (id: string, remaining: bigint, availableAt: string, expiresAt: string, createdAt = '2026-01-01T00:00:00Z'): LotState => ({
@@ -143,5 +143,27 @@ describe('lots a clawback takes from', () => {
 
   it('records what the live lots cannot cover as a shortfall, never touching expired lots', () => {
     expect(takeForClawback(now, lots, 'own', 40n).shortfall).toBe(7n);
+  });
+});
+
+describe('points expiring soon', () => {
+  const now = new Date('2026-11-25T12:00:00Z');
+  const expiringLot = (id: string, remaining: bigint, expiresAt: string) => lot(id, remaining, '2026-01-01T00:00:00Z', expiresAt, '2025-01-01T00:00:00Z');
+
+  it('groups points expiring after now and within the window by UTC day, soonest first', () => {
+    const lots = [
+      expiringLot('a', 10n, '2026-12-01T18:00:00Z'),
+      expiringLot('b', 5n, '2026-12-01T08:00:00Z'),
+      expiringLot('c', 7n, '2026-11-26T00:00:00Z'),
+      expiringLot('d', 3n, '2026-11-25T12:00:00Z'), // expires exactly now: already gone
+      expiringLot('e', 4n, '2026-12-25T12:00:00Z'), // exactly 30 days ahead: in
+      expiringLot('f', 9n, '2026-12-25T12:00:00.001Z'), // 1 ms beyond: out
+      expiringLot('g', 0n, '2026-11-30T00:00:00Z'), // spent
+    ];
+    expect(expiringWithin(now, lots, 30)).toEqual([
+      { date: '2026-11-26', firstExpiresAt: new Date('2026-11-26T00:00:00Z'), points: 7n },
+      { date: '2026-12-01', firstExpiresAt: new Date('2026-12-01T08:00:00Z'), points: 15n },
+      { date: '2026-12-25', firstExpiresAt: new Date('2026-12-25T12:00:00Z'), points: 4n },
+    ]);
   });
 });

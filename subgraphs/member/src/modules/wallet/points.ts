@@ -49,6 +49,35 @@ export function balancesAt(now: Date, lots: readonly LotState[], openHeld: bigin
   return { available: matured - openHeld, pending, held: openHeld };
 }
 
+export interface ExpiringPoints {
+  /** The UTC day the points expire on, YYYY-MM-DD. */
+  date: string;
+  /** The first instant on that day a lot expires. */
+  firstExpiresAt: Date;
+  points: bigint;
+}
+
+/**
+ * Points in live lots that expire after `now` and within `days`, by UTC day, soonest first (they
+ * may include points an open hold reserves: holds reserve points, not lots).
+ */
+export function expiringWithin(now: Date, lots: readonly LotState[], days: number): ExpiringPoints[] {
+  const horizon = now.getTime() + days * 86_400_000;
+  const byDay = new Map<string, ExpiringPoints>();
+  for (const lot of lots) {
+    const at = lot.expiresAt.getTime();
+    if (lot.remaining <= 0n || at <= now.getTime() || at > horizon) continue;
+    const date = lot.expiresAt.toISOString().slice(0, 10);
+    const day = byDay.get(date);
+    if (!day) byDay.set(date, { date, firstExpiresAt: lot.expiresAt, points: lot.remaining });
+    else {
+      day.points += lot.remaining;
+      if (lot.expiresAt < day.firstExpiresAt) day.firstExpiresAt = lot.expiresAt;
+    }
+  }
+  return [...byDay.values()].sort((a, b) => (a.date < b.date ? -1 : 1));
+}
+
 /** Oldest expiry first, then oldest earned, then id: the order burns, expiry and clawbacks consume lots in. */
 export function consumptionOrder(a: LotState, b: LotState): number {
   return a.expiresAt.getTime() - b.expiresAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -2,7 +2,8 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { lockAggregate } from '@coalition/shared/db/locks';
 import { notFound } from '@coalition/shared/errors';
 import { inTransaction } from '@coalition/shared/db/transaction';
-import { balancesAt, type LotState } from './points';
+import { limits } from '@coalition/shared/limits';
+import { balancesAt, expiringWithin, type ExpiringPoints, type LotState } from './points';
 
 export interface WalletView {
   memberId: string;
@@ -12,6 +13,8 @@ export interface WalletView {
   lifetimeEarned: bigint;
   /** Points a refund clawed back after they were spent, repaid first from later earnings. */
   debt: bigint;
+  /** Points expiring in the next limits.expiringSoonDays days, by day. */
+  expiringSoon: ExpiringPoints[];
   /** The ledger time the balances were read at. */
   asOf: Date;
 }
@@ -122,8 +125,10 @@ export async function walletViewsAt(manager: EntityManager, memberIds: readonly 
   }
   const heldOf = new Map(holds.map((h) => [h.member_id, BigInt(h.held)]));
   return new Map(wallets.map((w) => {
-    const balances = balancesAt(now, lotsOf.get(w.member_id) ?? [], heldOf.get(w.member_id) ?? 0n);
-    const view = { memberId: w.member_id, ...balances, lifetimeEarned: BigInt(w.lifetime_earned), debt: BigInt(w.debt), asOf: now };
+    const own = lotsOf.get(w.member_id) ?? [];
+    const balances = balancesAt(now, own, heldOf.get(w.member_id) ?? 0n);
+    const expiringSoon = expiringWithin(now, own, limits.expiringSoonDays);
+    const view = { memberId: w.member_id, ...balances, expiringSoon, lifetimeEarned: BigInt(w.lifetime_earned), debt: BigInt(w.debt), asOf: now };
     return [w.member_id, view];
   }));
 }
