@@ -160,6 +160,26 @@ describe('a cycle, earned at one partner and burned at another', () => {
     expect(verified.data?.verifySettlementCycle.matches).toBe(true);
   });
 
+  it('reports the float: outstanding points by issuer and age, and each issuer’s redemption rate', async () => {
+    const response = await gql<{ settlementReport: {
+      outstanding: { issuer: { id: string } | null; ageBucket: string; points: string; value: { currency: string; amount: string } | null }[];
+      issuers: { issuer: { id: string } | null; pointsIssued: string; pointsRedeemed: string; pointsExpired: string; pointsClawedBack: string; pointsOutstanding: string; redemptionRateBasisPoints: number | null }[];
+    } }>(url, `{ settlementReport {
+      outstanding { issuer { id } ageBucket points value { currency amount } }
+      issuers { issuer { id } pointsIssued pointsRedeemed pointsExpired pointsClawedBack pointsOutstanding redemptionRateBasisPoints } } }`, {}, operatorToken());
+    expect(response.errors).toBeUndefined();
+    const report = response.data!.settlementReport;
+    // The grocer issued 1000: 300 redeemed at the cafe, 250 + 250 clawed back by refunds, 200 left.
+    expect(report.issuers.find((i) => i.issuer?.id === grocer.id)).toEqual({
+      issuer: { id: grocer.id }, pointsIssued: '1000', pointsRedeemed: '300', pointsExpired: '0', pointsClawedBack: '500', pointsOutstanding: '200', redemptionRateBasisPoints: 3000,
+    });
+    expect(report.outstanding.filter((o) => o.issuer?.id === grocer.id || o.issuer?.id === cafe.id)).toEqual([
+      { issuer: { id: grocer.id }, ageBucket: '0-90', points: '200', value: { currency: 'EUR', amount: '200' } },
+      { issuer: { id: cafe.id }, ageBucket: '0-90', points: '9', value: { currency: 'EUR', amount: '11' } },
+    ].sort((a, b) => (a.issuer.id < b.issuer.id ? -1 : 1)));
+    expect(codesOf(await gql(url, '{ settlementReport { intakePosition } }', {}, grocerToken))).toEqual(['FORBIDDEN']);
+  });
+
   it("never shows a partner another partner's statement", async () => {
     // Through the gateway another partner is simply not visible to the cafe...
     const response = await gql(url, 'query S($p: ID!, $c: ID!) { partner(id: $p) { settlementStatement(cycleId: $c) { totals { net } } } }', { p: grocer.id, c: cycle.id }, cafeToken);

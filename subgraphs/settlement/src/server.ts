@@ -8,6 +8,7 @@ import { startSubgraphService, type RunningService } from '@coalition/shared/ser
 import { CyclesMemberFacts1764064800000 } from '../migrations/1764064800000-cycles-member-facts';
 import { ContractsJournal1764122400000 } from '../migrations/1764122400000-contracts-journal';
 import { Disputes1764136800000 } from '../migrations/1764136800000-disputes';
+import { LotFlows1764144000000 } from '../migrations/1764144000000-lot-flows';
 import type { SettlementConfig } from './config';
 import { createLoaders, type SettlementContext } from './context';
 import { cyclesResolvers } from './modules/cycles/cycles.resolvers';
@@ -18,10 +19,12 @@ import { ContractsService } from './modules/contracts/contracts.service';
 import { disputesResolvers } from './modules/disputes/disputes.resolvers';
 import { DisputesService } from './modules/disputes/disputes.service';
 import { recordMemberFact } from './modules/member-facts/member-feed';
+import { reportsResolvers } from './modules/reports/reports.resolvers';
+import { ReportsService } from './modules/reports/reports.service';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [];
-export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000, Disputes1764136800000];
+export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000, Disputes1764136800000, LotFlows1764144000000];
 export const MEMBER_FEED_CONSUMER = 'member-feed';
 
 /** The settlement subgraph: cycles and statements; consumes the member feed. */
@@ -48,12 +51,13 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
       const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);
       const k = contractsResolvers(contracts);
       const d = disputesResolvers(new DisputesService(dataSource), cycles);
+      const r = reportsResolvers(new ReportsService(dataSource), () => memberFeed.position());
       return {
         resolvers: {
           DateTime: DateTimeScalar,
           Points: PointsScalar,
           MinorUnits: MinorUnitsScalar,
-          Query: { ...c.Query, ...d.Query },
+          Query: { ...c.Query, ...d.Query, ...r.Query },
           Mutation: { ...c.Mutation, ...k.Mutation, ...d.Mutation },
           Dispute: d.Dispute,
           SettlementCycle: c.SettlementCycle,

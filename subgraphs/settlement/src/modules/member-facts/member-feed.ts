@@ -2,13 +2,14 @@ import type { EntityManager } from 'typeorm';
 import type { Fact } from '@coalition/shared/feed/outbox';
 import { parsePosition } from '@coalition/shared/feed/position';
 import { assert } from '@coalition/shared/errors';
+import { lotFlowsOf, recordLotFlows } from './lot-flows';
 import { settlementItemsOf } from './settlement-items';
 
 /**
  * Takes one member-feed fact into settlement's intake, keyed by its feed position, with the
- * settlement items it means. Cycles are cut at a position in this sequence, so every fact belongs
- * to exactly one cycle (LEDGER.md L10). The primary keys make a replayed fact an error, not a
- * silent double: the cursor guarantees once.
+ * settlement items it means and its lot flows. Cycles are cut at a position in this sequence, so
+ * every fact belongs to exactly one cycle (LEDGER.md L10). The primary keys make a replayed fact
+ * an error, not a silent double: the cursor guarantees once.
  */
 export async function recordMemberFact(manager: EntityManager, fact: Fact): Promise<void> {
   const position = parsePosition(fact.position);
@@ -19,6 +20,7 @@ export async function recordMemberFact(manager: EntityManager, fact: Fact): Prom
     'INSERT INTO member_fact (tx_id, seq, type, key, payload, recorded_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)',
     [txId, seq, fact.type, fact.key, JSON.stringify(fact.payload), fact.recordedAt],
   );
+  await recordLotFlows(manager, txId, seq, lotFlowsOf(fact));
   const items = settlementItemsOf(fact);
   if (items.length === 0) return;
   await manager.query(

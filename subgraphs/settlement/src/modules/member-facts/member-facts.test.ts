@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { Fact } from '@coalition/shared/feed/outbox';
+import { lotFlowsOf } from './lot-flows';
+import { settlementItemsOf } from './settlement-items';
+
+const A = '00000000-0000-4000-8000-00000000000a';
+const B = '00000000-0000-4000-8000-00000000000b';
+const T = '00000000-0000-4000-8000-0000000000f1';
+const O = '00000000-0000-4000-8000-0000000000f0';
+const L1 = '00000000-0000-4000-8000-000000000101';
+const L2 = '00000000-0000-4000-8000-000000000102';
+const L3 = '00000000-0000-4000-8000-000000000103';
+const at = '2026-11-25T10:00:00.000Z';
+const fact = (type: string, payload: Record<string, unknown>): Fact => ({ position: '1.1', type, key: 'm', payload, recordedAt: at });
+
+describe('what a member fact means for settlement', () => {
+  it('an earn: the partner issues all its points, even those that repay a debt; the lot gets the rest', () => {
+    const earned = fact('points.earned', { transactionId: T, partnerId: A, issuerPartnerId: A, points: '100', debtRepaid: '30', lotId: L1, lotPoints: '70', at });
+    expect(settlementItemsOf(earned)).toEqual([{ kind: 'ISSUANCE', transactionId: T, originalTransactionId: null, partnerId: A, issuerPartnerId: A, points: 100n, at }]);
+    expect(lotFlowsOf(earned)).toEqual([{ kind: 'EARNED', lotId: L1, issuerPartnerId: A, points: 70n, at }]);
+  });
+
+  it('a burn: one redemption per issuer link, paid to the partner where it was burned', () => {
+    const burned = fact('points.burned', { transactionId: T, partnerId: B, points: '50', links: [{ lotId: L1, issuerPartnerId: A, points: '20' }, { lotId: L2, issuerPartnerId: null, points: '30' }], at });
+    expect(settlementItemsOf(burned).map((i) => [i.kind, i.partnerId, i.issuerPartnerId, i.points])).toEqual([['REDEMPTION', B, A, 20n], ['REDEMPTION', B, null, 30n]]);
+    expect(lotFlowsOf(burned).map((f) => [f.kind, f.lotId, f.points])).toEqual([['REDEEMED', L1, -20n], ['REDEEMED', L2, -30n]]);
+  });
+
+  it('a purchase refund reverses issuance for every point clawed back, debt included; a burn refund reverses the redemption', () => {
+    const refunded = fact('purchase.refunded', { transactionId: T, partnerId: A, reversesId: O, points: '40', debtRecorded: '10', links: [{ lotId: L1, issuerPartnerId: A, points: '30' }], at });
+    expect(settlementItemsOf(refunded)).toEqual([{ kind: 'ISSUANCE_REVERSAL', transactionId: T, originalTransactionId: O, partnerId: A, issuerPartnerId: A, points: 40n, at }]);
+    expect(lotFlowsOf(refunded).map((f) => [f.kind, f.points])).toEqual([['CLAWED_BACK', -30n]]);
+    const burnRefund = fact('burn.refunded', { transactionId: T, partnerId: B, reversesId: O, points: '25', debtRepaid: '0', restored: [{ lotId: L3, fromLotId: L1, issuerPartnerId: A, points: '25' }], at });
+    expect(settlementItemsOf(burnRefund)).toEqual([{ kind: 'REDEMPTION_REVERSAL', transactionId: T, originalTransactionId: O, partnerId: B, issuerPartnerId: null, points: 25n, at }]);
+    expect(lotFlowsOf(burnRefund)).toEqual([{ kind: 'RESTORED', lotId: L3, issuerPartnerId: A, points: 25n, at }]);
+  });
+
+  it('an expiry is breakage per issuer; operator-funded points have no partner to settle with', () => {
+    const expired = fact('points.expired', { transactionId: T, points: '60', links: [{ lotId: L1, issuerPartnerId: A, points: '10' }, { lotId: L2, issuerPartnerId: A, points: '20' }, { lotId: L3, issuerPartnerId: null, points: '30' }], at });
+    expect(settlementItemsOf(expired).map((i) => [i.kind, i.partnerId, i.points])).toEqual([['BREAKAGE', A, 30n]]);
+    expect(lotFlowsOf(expired).map((f) => f.points)).toEqual([-10n, -20n, -30n]);
+  });
+
+  it('adjustments and transfers move no money between partners, only points between lots', () => {
+    const credit = fact('points.adjusted', { transactionId: T, direction: 'CREDIT', points: '15', debtRepaid: '5', lotId: L1, links: [], at });
+    const transfer = fact('points.transferred', { transactionId: T, points: '8', links: [{ lotId: L1, issuerPartnerId: A, points: '8' }], received: [{ lotId: L2, fromLotId: L1, issuerPartnerId: A, points: '6' }], debtRepaid: '2', at });
+    expect(settlementItemsOf(credit)).toEqual([]);
+    expect(settlementItemsOf(transfer)).toEqual([]);
+    expect(lotFlowsOf(credit)).toEqual([{ kind: 'CREDITED', lotId: L1, issuerPartnerId: null, points: 10n, at }]);
+    expect(lotFlowsOf(transfer).map((f) => [f.kind, f.points])).toEqual([['TRANSFERRED_OUT', -8n], ['TRANSFERRED_IN', 6n]]);
+  });
+
+  it('ignores facts that are not about points', () => {
+    expect(settlementItemsOf(fact('member.enrolled', { memberId: A }))).toEqual([]);
+    expect(lotFlowsOf(fact('member.enrolled', { memberId: A }))).toEqual([]);
+  });
+});
