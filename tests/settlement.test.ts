@@ -1,7 +1,12 @@
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
 import { codesOf, gql, operatorToken, tokenFor } from './support/graphql';
+import { keysDir } from './support/databases';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { amountsOf, closeCycle, setContract, settlementCaughtUp, statementOf, type ClosedCycle } from './support/settlement';
 import { burn, earn, earnInput, refundPurchase } from './support/wallet';
@@ -272,5 +277,37 @@ describe('contracts', () => {
     expect(closed.errors).toBeUndefined();
     // 10.00 EUR at 1 point per euro, 1 cent per point.
     expect(amountsOf(await statementOf(url, strangerToken, stranger.id, closed.data!.closeSettlementCycle.id))).toEqual({ ISSUANCE: '-10' });
+  });
+});
+
+describe('the operator CLI (npm run settle)', () => {
+  const settle = (args: string[]) =>
+    new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile('node', ['--import', 'tsx', 'scripts/settle.ts', ...args], { env: { ...process.env, GATEWAY_URL: url, JWT_KEYS_DIR: keysDir() } }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+
+  it('closes a cycle, shows its nets, exports its statements and verifies it', async () => {
+    const member = await enrolMember(url, 'Cli Chris');
+    await linkPartner(url, member.id, grocer.id);
+    expect((await earn(url, grocerToken, earnInput({ memberId: member.id, storeId: grocer.stores[0]!.id, total: '500' }))).errors).toBeUndefined();
+    await settlementCaughtUp(url, network.databaseUrls.member);
+    const refused = await settle(['close', '--fx', 'GBP=abc']);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('BAD_USER_INPUT') });
+    const closed = await settle(['close']);
+    expect(closed.code, closed.stderr).toBe(0);
+    // 5.00 EUR at 10 points per euro: 50 points at 1 cent each.
+    expect(closed.stdout).toMatch(new RegExp(`EUR\\s+-50\\s+Settle Grocer \\(${grocer.id}\\)`));
+    const number = /cycle (\d+) /.exec(closed.stdout)![1];
+    const nets = await settle(['nets']);
+    expect(nets.stdout, nets.stderr).toContain(`cycle ${number} `);
+    const out = mkdtempSync(join(tmpdir(), 'statements-'));
+    const exported = await settle(['export', '--out', out]);
+    expect(exported.code, exported.stderr).toBe(0);
+    const grocerCsv = readFileSync(join(out, `cycle-${number}`, `${grocer.id}.csv`), 'utf8');
+    expect(grocerCsv).toContain(`${number},${grocer.id},EUR,1,ISSUANCE,,1,50,-50,-50`);
+    expect((await settle(['verify'])).stdout).toContain(`cycle ${number} reproduces exactly`);
+    expect((await settle(['frobnicate'])).code).toBe(2);
   });
 });
