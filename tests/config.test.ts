@@ -91,11 +91,22 @@ const services: ServiceConfig[] = [
     service: 'settlement',
     load: loadSettlementConfig,
     minimal: subgraphMinimal,
-    defaults: { ...serviceDefaults, DATABASE_URL, PORT: 4003, MEMBER_FEED_URL: 'http://127.0.0.1:4001/feed' },
+    defaults: {
+      ...serviceDefaults,
+      DATABASE_URL,
+      PORT: 4003,
+      MEMBER_FEED_URL: 'http://127.0.0.1:4001/feed',
+      SETTLEMENT_BASE_CURRENCY: 'EUR',
+      SETTLEMENT_MODEL: 'HUB',
+      SETTLEMENT_CYCLE_PERIOD: 'MONTHLY',
+      SETTLEMENT_SCHEDULE_INTERVAL_MS: 60_000,
+    },
     invalid: [
       ...subgraphInvalid(subgraphMinimal),
       ['MEMBER_FEED_URL=not-a-url', { ...subgraphMinimal, MEMBER_FEED_URL: 'not-a-url' }, ['MEMBER_FEED_URL']],
       ['MEMBER_FEED_URL and DATABASE_URL both wrong', { ...subgraphMinimal, MEMBER_FEED_URL: 'not-a-url', DATABASE_URL: 'mysql://x' }, ['DATABASE_URL', 'MEMBER_FEED_URL']],
+      ['SETTLEMENT_BASE_CURRENCY=EURO', { ...subgraphMinimal, SETTLEMENT_BASE_CURRENCY: 'EURO' }, ['SETTLEMENT_BASE_CURRENCY']],
+      ['SETTLEMENT_CYCLE_PERIOD=HOURLY', { ...subgraphMinimal, SETTLEMENT_CYCLE_PERIOD: 'HOURLY' }, ['SETTLEMENT_CYCLE_PERIOD']],
     ],
   },
   {

@@ -26,7 +26,8 @@ export async function startTestNetwork(label: string, env: Record<string, string
     keysDir: keysDir(),
     ports: 'ephemeral',
     output: (line) => logs.push(line),
-    env: { LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
+    // Suites close settlement cycles themselves: none closes by schedule at a midnight mid-run.
+    env: { LOG_LEVEL: 'info', NODE_ENV: 'test', SETTLEMENT_CYCLE_PERIOD: 'MANUAL', ...env },
   });
   return { ...network, graphqlUrl: `${network.gateway.url}/graphql`, databaseUrls, logs };
 }

@@ -14,6 +14,10 @@ export const settlementConfigShape = {
   SETTLEMENT_BASE_CURRENCY: currencyCode.default('EUR'),
   /** How payments flow: through the operator (HUB) or directly between partners (DIRECT). A close may override it. */
   SETTLEMENT_MODEL: z.enum(['HUB', 'DIRECT']).default('HUB'),
+  /** Cycles close by themselves when their UTC day, week (from Monday) or month has ended; MANUAL: only by the operator. */
+  SETTLEMENT_CYCLE_PERIOD: z.enum(['MANUAL', 'DAILY', 'WEEKLY', 'MONTHLY']).default('MONTHLY'),
+  /** How often the service checks whether the open cycle is due. */
+  SETTLEMENT_SCHEDULE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
 };
 
 export type SettlementConfig = ReturnType<typeof loadSettlementConfig>;

@@ -4,6 +4,7 @@ import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { FeedConsumer } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
 import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
+import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { CyclesMemberFacts1764064800000 } from '../migrations/1764064800000-cycles-member-facts';
 import { ContractsJournal1764122400000 } from '../migrations/1764122400000-contracts-journal';
@@ -13,6 +14,7 @@ import type { SettlementConfig } from './config';
 import { createLoaders, type SettlementContext } from './context';
 import { cyclesResolvers } from './modules/cycles/cycles.resolvers';
 import { CyclesService } from './modules/cycles/cycles.service';
+import { scheduledClose } from './modules/cycles/cycle-schedule';
 import { StatementsService } from './modules/cycles/statements.service';
 import { contractsResolvers } from './modules/contracts/contracts.resolvers';
 import { ContractsService } from './modules/contracts/contracts.service';
@@ -68,7 +70,7 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
           Partner: { ...c.Partner, ...k.Partner },
         },
         extendContext: (base) => ({ ...base, loaders: createLoaders(cycles, contracts) }),
-        background: [memberFeed],
+        background: [memberFeed, new PeriodicJob('settlement-schedule', config.SETTLEMENT_SCHEDULE_INTERVAL_MS, scheduledClose(config.SETTLEMENT_CYCLE_PERIOD, cycles, logger), logger)],
       };
     },
   });
