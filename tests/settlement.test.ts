@@ -253,6 +253,15 @@ describe('contracts', () => {
     ]);
   });
 
+  it('stores exchange rates for closes that are given none, refusing the base currency and bad rates', async () => {
+    const setRate = (input: Record<string, unknown>) => gql<{ setFxRate: { currency: string; rate: string } }>(url, 'mutation F($input: FxRateInput!) { setFxRate(input: $input) { currency rate } }', { input }, operatorToken());
+    expect((await setRate({ currency: 'GBP', rate: '1.1734' })).data?.setFxRate).toEqual({ currency: 'GBP', rate: '1.1734' });
+    expect(codesOf(await setRate({ currency: 'EUR', rate: '1' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await setRate({ currency: 'GBP', rate: '0' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await setRate({ currency: 'GBP', rate: '1,17' }))).toEqual(['BAD_USER_INPUT']);
+    expect(codesOf(await gql(url, 'mutation { setFxRate(input: { currency: "GBP", rate: "2" }) { rate } }', {}, grocerToken))).toEqual(['FORBIDDEN']);
+  });
+
   it('refuses a version that would change a closed cycle', async () => {
     expect(codesOf(await set({ partnerId: randomUUID(), effectiveFrom: '2021-01-01T00:00:00Z' }))).toEqual(['BAD_USER_INPUT']);
   });

@@ -51,7 +51,7 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
         logger,
       });
       const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);
-      const k = contractsResolvers(contracts);
+      const k = contractsResolvers(contracts, config.SETTLEMENT_BASE_CURRENCY);
       const d = disputesResolvers(new DisputesService(dataSource), cycles);
       const r = reportsResolvers(new ReportsService(dataSource), () => memberFeed.position());
       return {

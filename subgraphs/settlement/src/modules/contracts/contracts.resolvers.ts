@@ -4,12 +4,16 @@ import type { SettlementContext } from '../../context';
 import { formatMicros } from '../journal/money';
 import type { ContractsService, ContractVersion } from './contracts.service';
 
-export function contractsResolvers(contracts: ContractsService) {
+export function contractsResolvers(contracts: ContractsService, baseCurrency: string) {
   return {
     Mutation: {
       setPartnerContract: (_: unknown, args: { input: unknown }, ctx: SettlementContext) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return contracts.set(args.input, operator.sub);
+      },
+      setFxRate: (_: unknown, args: { input: unknown }, ctx: SettlementContext) => {
+        const operator = requireRole(ctx.viewer, 'operator');
+        return contracts.setFxRate(args.input, baseCurrency, operator.sub);
       },
     },
     Partner: {

@@ -5,7 +5,7 @@ import { lockAggregate } from '@coalition/shared/db/locks';
 import { inTransaction, isExclusionViolation } from '@coalition/shared/db/transaction';
 import { CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { currencyCode, parseInput, uuid } from '@coalition/shared/validation';
-import { parseMicros } from '../journal/money';
+import { parseMicros, parseRate } from '../journal/money';
 
 /** One version of a partner's contract: what its points cost and earn it, from a date on. */
 export interface ContractVersion {
@@ -56,6 +56,11 @@ const contractInput = z
   .refine((c) => !c.effectiveTo || c.effectiveTo > c.effectiveFrom, { message: 'must be after effectiveFrom', path: ['effectiveTo'] });
 
 export type ContractInput = z.input<typeof contractInput>;
+
+const fxRateInput = z.object({
+  currency: currencyCode,
+  rate: z.string().refine((r) => parseRate(r) !== undefined, 'must be a positive decimal with at most 12 decimals, e.g. "1.1734"'),
+});
 
 interface ContractRow {
   id: string;
@@ -132,6 +137,21 @@ export class ContractsService {
         throw error;
       }
     });
+  }
+
+  /**
+   * The exchange rate a close uses for a currency (units of the base currency per unit of it) when
+   * the close is given none: a scheduled close, say. Each cycle records the rates it used.
+   */
+  async setFxRate(raw: unknown, baseCurrency: string, operator: string): Promise<{ currency: string; rate: string; setAt: Date }> {
+    const input = parseInput(fxRateInput, raw);
+    if (input.currency === baseCurrency) throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `${baseCurrency} is the base currency: its rate is 1.`, { field: 'currency' });
+    const rows: { set_at: Date }[] = await this.dataSource.query(
+      `INSERT INTO fx_rate (currency, rate, set_at, set_by) VALUES ($1, $2, now(), $3)
+       ON CONFLICT (currency) DO UPDATE SET rate = excluded.rate, set_at = excluded.set_at, set_by = excluded.set_by RETURNING set_at`,
+      [input.currency, input.rate, operator],
+    );
+    return { currency: input.currency, rate: input.rate, setAt: rows[0]!.set_at };
   }
 
   /** Every version of each partner's contract, oldest first. */
