@@ -96,6 +96,7 @@ const services: ServiceConfig[] = [
       DATABASE_URL,
       PORT: 4003,
       MEMBER_FEED_URL: 'http://127.0.0.1:4001/feed',
+      PARTNER_FEED_URL: 'http://127.0.0.1:4002/feed',
       SETTLEMENT_BASE_CURRENCY: 'EUR',
       SETTLEMENT_MODEL: 'HUB',
       SETTLEMENT_CYCLE_PERIOD: 'MONTHLY',

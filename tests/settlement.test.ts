@@ -228,7 +228,11 @@ describe('contracts', () => {
     gql(url, 'mutation C($input: SetPartnerContractInput!) { setPartnerContract(input: $input) { version } }', { input: { currency: 'EUR', issuancePrice: '1', redemptionRate: '1', ...input } }, operatorToken());
 
   it('refuses bad prices, unknown currencies, reversed dates and overlapping versions, writing nothing', async () => {
-    const partnerId = randomUUID();
+    const partnerId = (await onboardPartner(url, 'Contract Checks', [])).id;
+    // The partner reaches settlement through the partner feed; until then it is unknown there.
+    await setContract(url, partnerId, { issuancePrice: '1', redemptionRate: '1', effectiveFrom: '2030-01-01T00:00:00Z', effectiveTo: '2030-02-01T00:00:00Z' });
+    expect(codesOf(await set({ partnerId: randomUUID(), effectiveFrom: '2031-01-01T00:00:00Z' }))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', currency: 'GBP' }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', issuancePrice: '0' }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', redemptionRate: '-1' }))).toEqual(['BAD_USER_INPUT']);
     expect(codesOf(await set({ partnerId, effectiveFrom: '2031-01-01T00:00:00Z', issuancePrice: '0.0000001' }))).toEqual(['BAD_USER_INPUT']);
@@ -247,9 +251,10 @@ describe('contracts', () => {
       operatorToken(),
     );
     expect(versions.data?._entities[0]?.contracts).toEqual([
-      { version: 1, effectiveFrom: '2031-01-01T00:00:00.000Z', effectiveTo: '2032-01-01T00:00:00.000Z', issuancePrice: '1' },
-      { version: 2, effectiveFrom: '2032-01-01T00:00:00.000Z', effectiveTo: '2033-01-01T00:00:00.000Z', issuancePrice: '1' },
-      { version: 3, effectiveFrom: '2033-01-01T00:00:00.000Z', effectiveTo: null, issuancePrice: '2' },
+      { version: 1, effectiveFrom: '2030-01-01T00:00:00.000Z', effectiveTo: '2030-02-01T00:00:00.000Z', issuancePrice: '1' },
+      { version: 2, effectiveFrom: '2031-01-01T00:00:00.000Z', effectiveTo: '2032-01-01T00:00:00.000Z', issuancePrice: '1' },
+      { version: 3, effectiveFrom: '2032-01-01T00:00:00.000Z', effectiveTo: '2033-01-01T00:00:00.000Z', issuancePrice: '1' },
+      { version: 4, effectiveFrom: '2033-01-01T00:00:00.000Z', effectiveTo: null, issuancePrice: '2' },
     ]);
   });
 
@@ -263,7 +268,8 @@ describe('contracts', () => {
   });
 
   it('refuses a version that would change a closed cycle', async () => {
-    expect(codesOf(await set({ partnerId: randomUUID(), effectiveFrom: '2021-01-01T00:00:00Z' }))).toEqual(['BAD_USER_INPUT']);
+    const refused = await set({ partnerId: grocer.id, effectiveFrom: '2021-01-01T00:00:00Z' });
+    expect(refused.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'effectiveFrom' });
   });
 
   it('refuses to close a cycle with points of a partner that has no contract, changing nothing', async () => {

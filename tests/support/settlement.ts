@@ -13,13 +13,19 @@ export interface ContractTerms {
   feeRateBasisPoints?: number;
   breakageShareBasisPoints?: number;
   effectiveFrom?: string;
+  effectiveTo?: string;
 }
 
+/** Sets a contract once settlement's partner directory has heard of the partner (the partner feed is asynchronous). */
 export async function setContract(url: string, partnerId: string, terms: ContractTerms): Promise<void> {
-  const response = await gql(url, 'mutation C($input: SetPartnerContractInput!) { setPartnerContract(input: $input) { id version } }', {
-    input: { partnerId, currency: 'EUR', effectiveFrom: '2020-01-01T00:00:00Z', ...terms },
-  }, operatorToken());
-  expect(response.errors).toBeUndefined();
+  await eventually(async () => {
+    const response = await gql(url, 'mutation C($input: SetPartnerContractInput!) { setPartnerContract(input: $input) { id version } }', {
+      input: { partnerId, currency: 'EUR', effectiveFrom: '2020-01-01T00:00:00Z', ...terms },
+    }, operatorToken());
+    if (response.errors?.[0]?.extensions?.code === 'NOT_FOUND') return undefined;
+    expect(response.errors).toBeUndefined();
+    return true;
+  }, 15_000, 'the partner to reach settlement');
 }
 
 /** Waits until settlement has taken in every fact the member service has written so far. */

@@ -43,7 +43,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     };
     const partner = await spawnSubgraph('partner-merchant');
     const member = await spawnSubgraph('member', { PARTNER_FEED_URL: `${partner.url}/feed` });
-    const settlement = await spawnSubgraph('settlement', { MEMBER_FEED_URL: `${member.url}/feed` });
+    const settlement = await spawnSubgraph('settlement', { MEMBER_FEED_URL: `${member.url}/feed`, PARTNER_FEED_URL: `${partner.url}/feed` });
     const gateway = await spawnService({
       name: 'gateway',
       entry: entryOf(root, 'gateway'),

@@ -10,6 +10,8 @@ export const settlementConfigShape = {
   PORT: settings.port.default(defaults.defaultPort),
   /** The member service's feed: every points fact settlement turns into money. */
   MEMBER_FEED_URL: settings.httpUrl.default('http://127.0.0.1:4001/feed'),
+  /** The partner service's feed: which partners exist, and the currency each settles in. */
+  PARTNER_FEED_URL: settings.httpUrl.default('http://127.0.0.1:4002/feed'),
   /** The currency the operator consolidates in; every other currency of a cycle needs an exchange rate to it. */
   SETTLEMENT_BASE_CURRENCY: currencyCode.default('EUR'),
   /** How payments flow: through the operator (HUB) or directly between partners (DIRECT). A close may override it. */

@@ -8,8 +8,10 @@ import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
 import { CyclesMemberFacts1764064800000 } from '../migrations/1764064800000-cycles-member-facts';
 import { ContractsJournal1764122400000 } from '../migrations/1764122400000-contracts-journal';
+import { SettlementCloseIndexes1764129600000 } from '../migrations/1764129600000-settlement-close-indexes';
 import { Disputes1764136800000 } from '../migrations/1764136800000-disputes';
 import { LotFlows1764144000000 } from '../migrations/1764144000000-lot-flows';
+import { PartnerDirectory1764151200000 } from '../migrations/1764151200000-partner-directory';
 import type { SettlementConfig } from './config';
 import { createLoaders, type SettlementContext } from './context';
 import { cyclesResolvers } from './modules/cycles/cycles.resolvers';
@@ -18,6 +20,7 @@ import { scheduledClose } from './modules/cycles/cycle-schedule';
 import { StatementsService } from './modules/cycles/statements.service';
 import { contractsResolvers } from './modules/contracts/contracts.resolvers';
 import { ContractsService } from './modules/contracts/contracts.service';
+import { applyPartnerFact } from './modules/contracts/partner-feed';
 import { disputesResolvers } from './modules/disputes/disputes.resolvers';
 import { DisputesService } from './modules/disputes/disputes.service';
 import { recordMemberFact } from './modules/member-facts/member-feed';
@@ -26,8 +29,9 @@ import { ReportsService } from './modules/reports/reports.service';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [];
-export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000, Disputes1764136800000, LotFlows1764144000000];
+export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000, SettlementCloseIndexes1764129600000, Disputes1764136800000, LotFlows1764144000000, PartnerDirectory1764151200000];
 export const MEMBER_FEED_CONSUMER = 'member-feed';
+export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The settlement subgraph: cycles and statements; consumes the member feed. */
 export function startSettlementService(config: SettlementConfig, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningService> {
@@ -50,6 +54,13 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
         apply: recordMemberFact,
         logger,
       });
+      const partnerFeed = new FeedConsumer({
+        name: PARTNER_FEED_CONSUMER,
+        source: httpFeedSource(config.PARTNER_FEED_URL, token),
+        dataSource,
+        apply: applyPartnerFact,
+        logger,
+      });
       const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);
       const k = contractsResolvers(contracts, config.SETTLEMENT_BASE_CURRENCY);
       const d = disputesResolvers(new DisputesService(dataSource), cycles);
@@ -70,7 +81,7 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
           Partner: { ...c.Partner, ...k.Partner },
         },
         extendContext: (base) => ({ ...base, loaders: createLoaders(cycles, contracts) }),
-        background: [memberFeed, new PeriodicJob('settlement-schedule', config.SETTLEMENT_SCHEDULE_INTERVAL_MS, scheduledClose(config.SETTLEMENT_CYCLE_PERIOD, cycles, logger), logger)],
+        background: [memberFeed, partnerFeed, new PeriodicJob('settlement-schedule', config.SETTLEMENT_SCHEDULE_INTERVAL_MS, scheduledClose(config.SETTLEMENT_CYCLE_PERIOD, cycles, logger), logger)],
       };
     },
   });

@@ -3,7 +3,7 @@ import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { lockAggregate } from '@coalition/shared/db/locks';
 import { inTransaction, isExclusionViolation } from '@coalition/shared/db/transaction';
-import { CoalitionError, ErrorCode } from '@coalition/shared/errors';
+import { CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
 import { currencyCode, parseInput, uuid } from '@coalition/shared/validation';
 import { parseMicros, parseRate } from '../journal/money';
 
@@ -108,6 +108,13 @@ export class ContractsService {
     const input = parseInput(contractInput, raw);
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'contract', input.partnerId);
+      // The directory comes from the partner feed: a partner onboarded a moment ago may not be in it yet.
+      const partners: { settlement_currency: string }[] = await manager.query('SELECT settlement_currency FROM partner_directory WHERE id = $1', [input.partnerId]);
+      const partner = partners[0];
+      if (!partner) throw notFound('Partner');
+      if (partner.settlement_currency.trim() !== input.currency) {
+        throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `The partner settles in ${partner.settlement_currency.trim()}: its contract is in that currency.`, { field: 'currency' });
+      }
       const closed: { closed_at: Date | null }[] = await manager.query(`SELECT max(closed_at) AS closed_at FROM settlement_cycle WHERE status <> 'DRAFT'`);
       const lastClose = closed[0]?.closed_at;
       if (lastClose && input.effectiveFrom < lastClose) {
