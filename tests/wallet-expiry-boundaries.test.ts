@@ -10,7 +10,7 @@ import { codesOf, gql, tokenFor, type GraphQLResponse } from './support/graphql'
 import { DAY_MS, HOUR_MS, ledgerClock, MINUTE_MS, type LedgerClock } from './support/ledger-clock';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase, type Database } from './support/sql';
-import { burn, capture, earnInput, hold, refundBurn, voidHold } from './support/wallet';
+import { burn, capture, earnInput, hold, refundBurn, refundPurchase, voidHold } from './support/wallet';
 
 /**
  * LEDGER.md "Expiry and lots": boundaries by ledger time, to the millisecond. The suite freezes the
@@ -340,6 +340,43 @@ describe('refunding a burn whose lots have since expired (schema: refundBurn)', 
     );
     expect(expiredLinks).toEqual([{ issuer: shop.id, points: '30' }]);
     expect(await walletNow(memberId)).toMatchObject({ available: '20', pending: '0', debt: '0' });
+    await expectLedgerClean(network.databaseUrls.member, { expiryRunAt: expiredAt });
+  });
+});
+
+describe('refunding a purchase whose points have expired (schema: refundPurchase, RefundResult.pointsExpired)', () => {
+  /** A member with two 10-point purchases at the shop a day apart; ledger time then at the first one's expiry. */
+  async function twoPurchasesThenFirstExpires() {
+    const start = await nextEpoch();
+    const memberId = await newMember();
+    const first = await earnAt(memberId, shop, '1000');
+    await clock.freezeAt(at(start, DAY_MS));
+    const second = await earnAt(memberId, shop, '1000');
+    const [firstLot, secondLot] = [await lotOf(first.transactionId), await lotOf(second.transactionId)];
+    const [receipt] = await memberDb.rows<{ receipt_id: string }>('SELECT receipt_id FROM ledger_transaction WHERE id = $1', [first.transactionId]);
+    const expiredAt = await clock.freezeAt(firstLot.expires_at);
+    const refundFirst = () => refundPurchase(url, tokenOf(shop), { idempotencyKey: key(), storeId: storeOf(shop), receiptId: receipt!.receipt_id });
+    return { memberId, firstLot, secondLot, expiredAt, refundFirst };
+  }
+
+  it('takes back the purchase’s own expired points while the expiry run has not emptied its lot, not other points', async () => {
+    const { memberId, firstLot, secondLot, expiredAt, refundFirst } = await twoPurchasesThenFirstExpires();
+    const refunded = ok(await refundFirst()).refundPurchase!;
+    expect(refunded).toMatchObject({ points: '10', debtRecorded: '0', pointsExpired: '0', wallet: { available: '10', debt: '0' } });
+    expect(await linksOf(refunded.transactionId)).toEqual([{ lot_id: firstLot.id, points: '10' }]);
+    expect(await memberDb.rows('SELECT remaining::text FROM lot WHERE id = $1', [secondLot.id])).toEqual([{ remaining: '10' }]);
+    await expireInProcess();
+    expect(await expiriesOf(memberId)).toEqual([]);
+    await expectLedgerClean(network.databaseUrls.member, { expiryRunAt: expiredAt });
+  });
+
+  it('does not take them twice once the expiry run has: the refund takes nothing and says why', async () => {
+    const { memberId, expiredAt, refundFirst } = await twoPurchasesThenFirstExpires();
+    await expireInProcess();
+    expect(await expiriesOf(memberId)).toEqual([{ points: '10', created_at: expiredAt }]);
+    const refunded = ok(await refundFirst()).refundPurchase!;
+    expect(refunded).toMatchObject({ points: '0', debtRecorded: '0', pointsExpired: '10', wallet: { available: '10', debt: '0' } });
+    expect(await linksOf(refunded.transactionId)).toEqual([]);
     await expectLedgerClean(network.databaseUrls.member, { expiryRunAt: expiredAt });
   });
 });

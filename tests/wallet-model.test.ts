@@ -52,6 +52,8 @@ interface ModelLot {
   seq: number;
   issuer: string;
   remaining: bigint;
+  /** Points the expiry run took from it. */
+  expired?: bigint;
   availableAt: number;
   expiresAt: number;
   createdAt: number;
@@ -71,6 +73,8 @@ interface ModelPurchase {
   total: bigint;
   points: bigint;
   refunded: bigint;
+  /** Clawback its refunds did not take because the purchase's own points had expired. */
+  excused?: bigint;
   /** The lot the earn created; null when every point repaid debt (or there were none). */
   lot: ModelLot | null;
 }
@@ -264,19 +268,24 @@ class LotModel {
   }
 
   /**
-   * Claws back floor(points × refunded / total) cumulatively: the purchase's own lot first, then
-   * other pending lots, then available ones (each oldest expiry first), never an expired lot; what
-   * the lots cannot cover is debt.
+   * Claws back floor(points × refunded / total) cumulatively, less what of the purchase's own
+   * points the expiry run already took (lost once, not taken twice): the purchase's own lot first,
+   * even past its expiry while it still holds points, then other pending lots, then available
+   * ones (each oldest expiry first), never another expired lot; what the lots cannot cover is debt.
    */
   refundPurchase(purchase: ModelPurchase, amount: bigint | undefined): Outcome<{ points: bigint; debtRecorded: bigint; takes: ModelTake[] }> {
     const refunding = amount ?? purchase.total - purchase.refunded;
     if (refunding <= 0n || purchase.refunded + refunding > purchase.total) return { code: 'REFUND_EXCEEDS_ORIGINAL' };
     this.settleHolds(purchase.memberId);
     const { points, total, refunded } = purchase;
-    const clawed = (points * (refunded + refunding)) / total - (points * refunded) / total;
+    const clawback = (points * (refunded + refunding)) / total - (points * refunded) / total;
+    const excusable = (purchase.lot?.expired ?? 0n) - (purchase.excused ?? 0n);
+    const excused = excusable <= 0n ? 0n : min(clawback, excusable);
+    purchase.excused = (purchase.excused ?? 0n) + excused;
+    const clawed = clawback - excused;
     purchase.refunded += refunding;
     const wallet = this.wallet(purchase.memberId);
-    const own = purchase.lot && this.live(purchase.lot) ? [purchase.lot] : [];
+    const own = purchase.lot && purchase.lot.remaining > 0n ? [purchase.lot] : [];
     const others = wallet.lots.filter((l) => l !== purchase.lot && this.live(l)).sort(fifo);
     const order = [...own, ...others.filter((l) => l.availableAt > this.now), ...others.filter((l) => l.availableAt <= this.now)];
     const { takes, shortfall } = this.take(order, clawed);
@@ -319,7 +328,10 @@ class LotModel {
       report.takes.set(wallet.memberId, due.map((lot) => ({ lot, points: lot.remaining, restored: 0n })));
       report.points += sum(due.map((l) => l.remaining));
       report.members += 1;
-      for (const lot of due) lot.remaining = 0n;
+      for (const lot of due) {
+        lot.expired = (lot.expired ?? 0n) + lot.remaining;
+        lot.remaining = 0n;
+      }
     }
     return report;
   }

@@ -63,10 +63,10 @@ export async function walletOf(url: string, token: string, memberId: string): Pr
   return response.data?.wallet ?? null;
 }
 
-export type RefundResponse = GraphQLResponse<{ refundPurchase?: { transactionId: string; points: string; debtRecorded: string; wallet: WalletView & { debt: string } }; refundBurn?: { transactionId: string; points: string; wallet: WalletView & { debt: string } } }>;
+export type RefundResponse = GraphQLResponse<{ refundPurchase?: { transactionId: string; points: string; debtRecorded: string; pointsExpired?: string; wallet: WalletView & { debt: string } }; refundBurn?: { transactionId: string; points: string; wallet: WalletView & { debt: string } } }>;
 
 export const refundPurchase = (url: string, token: string, input: Record<string, unknown>): Promise<RefundResponse> =>
-  gql(url, `mutation R($input: RefundPurchaseInput!) { refundPurchase(input: $input) { transactionId points debtRecorded wallet { ${WALLET} debt } } }`, { input }, token);
+  gql(url, `mutation R($input: RefundPurchaseInput!) { refundPurchase(input: $input) { transactionId points debtRecorded pointsExpired wallet { ${WALLET} debt } } }`, { input }, token);
 
 export const refundBurn = (url: string, token: string, input: Record<string, unknown>): Promise<RefundResponse> =>
   gql(url, `mutation R($input: RefundBurnInput!) { refundBurn(input: $input) { transactionId points wallet { ${WALLET} debt } } }`, { input }, token);

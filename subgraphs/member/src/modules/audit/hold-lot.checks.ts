@@ -99,11 +99,12 @@ const l7: AuditCheck[] = [
   },
   {
     // Burns and household transfers take spendable lots (takeFromLots); clawbacks (purchase refunds)
-    // and debit adjustments take unexpired ones, pending included; expiry takes expired ones (its
-    // side is L9's). Each only from its own member's lots.
+    // and debit adjustments take unexpired ones, pending included, and a clawback its purchase's
+    // own lot even past its expiry; expiry takes expired ones (its side is L9's). Each only from
+    // its own member's lots.
     invariant: 'L7',
     name: 'spendable-links',
-    description: "links never take from a lot before it existed; burns, transfers, clawbacks, adjustments and expiry take only their member's lots; a BURN or TRANSFER only lots available and unexpired at the time, a REFUND or ADJUSTMENT only unexpired ones",
+    description: "links never take from a lot before it existed; burns, transfers, clawbacks, adjustments and expiry take only their member's lots; a BURN or TRANSFER only lots available and unexpired at the time, a REFUND or ADJUSTMENT only unexpired ones (a REFUND its purchase's own lot even expired)",
     sql: `SELECT t.id::text AS id, t.kind || ' took from lot ' || l.id || ': ' || CASE
               WHEN l.created_at > t.created_at THEN 'created after the transaction'
               WHEN l.member_id <> t.member_id THEN 'another member''s lot'
@@ -112,7 +113,8 @@ const l7: AuditCheck[] = [
             FROM lot_link k JOIN ledger_transaction t ON t.id = k.transaction_id JOIN lot l ON l.id = k.lot_id
            WHERE l.created_at > t.created_at
               OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT', 'EXPIRY') AND l.member_id <> t.member_id)
-              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT') AND l.expires_at <= t.created_at)
+              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT') AND l.expires_at <= t.created_at
+                  AND NOT (t.kind = 'REFUND' AND l.earn_transaction_id = t.reverses_id))
               OR (t.kind IN ('BURN', 'TRANSFER') AND l.available_at > t.created_at)`,
   },
   {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { balancesAt, clawbackForRefund, expiringWithin, minorUnitExponent, pointsForPurchase, takeForClawback, takeFromLots, type LotState } from './points';
+import { balancesAt, clawbackForRefund, excusedByExpiry, expiringWithin, minorUnitExponent, pointsForPurchase, takeForClawback, takeFromLots, type LotState } from './points';
 
 const at = (iso: string) => new Date(iso);
 const lot = (id: string, remaining: bigint, availableAt: string, expiresAt: string, createdAt = '2026-01-01T00:00:00Z'): LotState => ({
@@ -165,5 +165,29 @@ describe('points expiring soon', () => {
       { date: '2026-12-01', firstExpiresAt: new Date('2026-12-01T08:00:00Z'), points: 15n },
       { date: '2026-12-25', firstExpiresAt: new Date('2026-12-25T12:00:00Z'), points: 4n },
     ]);
+  });
+});
+
+describe('a refund of points that already expired', () => {
+  it.each([
+    // clawback, expired from the purchase's lot, excused by earlier refunds → excused now
+    [10n, 0n, 0n, 0n],
+    [10n, 10n, 0n, 10n],
+    [10n, 4n, 0n, 4n],
+    [3n, 10n, 0n, 3n],
+    [5n, 10n, 7n, 3n],
+    [5n, 10n, 10n, 0n],
+  ])('a clawback of %s with %s expired and %s excused before excuses %s', (clawback, expired, before, excused) => {
+    expect(excusedByExpiry(clawback, expired, before)).toBe(excused);
+  });
+
+  it('takes the purchase’s own lot first even past its expiry, and no other expired lot', () => {
+    const now = at('2026-06-01T00:00:00Z');
+    const lots = [
+      lot('own', 10n, '2024-01-01T00:00:00Z', '2026-06-01T00:00:00Z'),
+      lot('other-expired', 10n, '2024-01-01T00:00:00Z', '2026-05-01T00:00:00Z'),
+      lot('live', 10n, '2024-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
+    ];
+    expect(takeForClawback(now, lots, 'own', 15n)).toEqual({ takes: [{ lotId: 'own', points: 10n }, { lotId: 'live', points: 5n }], shortfall: 0n });
   });
 });

@@ -107,6 +107,17 @@ export function takeFromLots(now: Date, lots: readonly LotState[], points: bigin
 }
 
 /**
+ * Of a refund's clawback, the points not taken again because the purchase's own points already
+ * expired (the expiry run sent them to breakage): the member lost those once, not twice. Counted
+ * cumulatively over the purchase's refunds, up to what expired from its lot.
+ */
+export function excusedByExpiry(clawback: bigint, expiredFromOwnLot: bigint, excusedBefore: bigint): bigint {
+  const left = expiredFromOwnLot - excusedBefore;
+  if (left <= 0n) return 0n;
+  return clawback < left ? clawback : left;
+}
+
+/**
  * Points a purchase refund claws back, rounded in the member's favour and exact in total: after
  * refunds of `refundedBefore + refundNow` out of `total`, the clawed-back points are
  * floor(points × refunded / total), so a full refund, in any number of parts, takes back exactly
@@ -118,14 +129,16 @@ export function clawbackForRefund(points: bigint, total: bigint, refundedBefore:
 }
 
 /**
- * The lots a clawback takes from: the refunded purchase's own lot first, then other pending
- * points, then available ones oldest expiry first (pending first: points the member cannot spend
- * yet go before points they could). Expired lots are left to the expiry run. What the lots cannot
- * cover is the shortfall, recorded as debt.
+ * The lots a clawback takes from: the refunded purchase's own lot first (even past its expiry, if
+ * the expiry run has not emptied it yet: those are the purchase's own points, and taking them
+ * back beats sending them to breakage), then other pending points, then available ones oldest
+ * expiry first (pending first: points the member cannot spend yet go before points they could).
+ * Other expired lots are left to the expiry run. What the lots cannot cover is the shortfall,
+ * recorded as debt.
  */
 export function takeForClawback(now: Date, lots: readonly LotState[], ownLotId: string | null, points: bigint): { takes: LotTake[]; shortfall: bigint } {
+  const own = lots.filter((lot) => lot.id === ownLotId && lot.remaining > 0n);
   const live = lots.filter((lot) => lot.remaining > 0n && lot.expiresAt > now);
-  const own = live.filter((lot) => lot.id === ownLotId);
   const pending = live.filter((lot) => lot.id !== ownLotId && lot.availableAt > now).sort(consumptionOrder);
   const available = live.filter((lot) => lot.id !== ownLotId && lot.availableAt <= now).sort(consumptionOrder);
   const takes: LotTake[] = [];

@@ -8,7 +8,7 @@ import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
 import { consumeLots, createLot, linksWithIssuers } from './lots';
 import { tillFor } from './point-of-sale';
-import { clawbackForRefund, takeForClawback } from './points';
+import { clawbackForRefund, excusedByExpiry, takeForClawback } from './points';
 import { liveLots, walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 import { refundBurnInput, refundPurchaseInput } from './wallet.inputs';
@@ -19,6 +19,8 @@ export interface RefundResult {
   points: bigint;
   /** Of a purchase refund's points, those already spent: recorded as the member's debt. */
   debtRecorded: bigint;
+  /** A purchase refund's points not taken because they had already expired (0 for a burn refund). */
+  pointsExpired: bigint;
   wallet: WalletView;
 }
 
@@ -45,13 +47,21 @@ export class RefundService {
       const refundedBefore = await this.sumOfRefunds(manager, earn.id, 'refundedAmount');
       const amount = input.amount ?? total - refundedBefore;
       if (amount <= 0n || refundedBefore + amount > total) throw exceeds('purchase');
-      const points = clawbackForRefund(earn.points, total, refundedBefore, amount);
+      const clawback = clawbackForRefund(earn.points, total, refundedBefore, amount);
       const lots = await liveLots(manager, wallet.memberId);
-      const own = await manager.query('SELECT id FROM lot WHERE earn_transaction_id = $1', [earn.id]) as { id: string }[];
+      const own: { id: string; expired: string; excused: string }[] = await manager.query(
+        `SELECT l.id,
+                (SELECT coalesce(sum(k.points), 0) FROM lot_link k JOIN ledger_transaction x ON x.id = k.transaction_id WHERE k.lot_id = l.id AND x.kind = 'EXPIRY') AS expired,
+                (SELECT coalesce(sum((r.details->>'pointsExcused')::bigint), 0) FROM ledger_transaction r WHERE r.reverses_id = $1 AND r.kind = 'REFUND') AS excused
+           FROM lot l WHERE l.earn_transaction_id = $1`,
+        [earn.id],
+      );
+      const excused = excusedByExpiry(clawback, BigInt(own[0]?.expired ?? 0), BigInt(own[0]?.excused ?? 0));
+      const points = clawback - excused;
       const { takes, shortfall } = points === 0n ? { takes: [], shortfall: 0n } : takeForClawback(wallet.now, lots, own[0]?.id ?? null, points);
       const transactionId = await writeTransaction(manager, {
         memberId: wallet.memberId, kind: 'REFUND', points, partnerId: earn.partnerId, storeId: till.storeId, reversesId: earn.id,
-        details: { refundedAmount: amount.toString(), currency: earn.details.purchase?.currency, debtRecorded: shortfall.toString() },
+        details: { refundedAmount: amount.toString(), currency: earn.details.purchase?.currency, debtRecorded: shortfall.toString(), pointsExcused: excused.toString() },
         at: wallet.now,
         postings: points === 0n ? [] : [
           { account: account.member(wallet.memberId), points: -points },
@@ -62,8 +72,8 @@ export class RefundService {
       await manager.query('UPDATE wallet SET balance = balance - $2, debt = debt + $3, updated_at = $4 WHERE member_id = $1', [wallet.memberId, points.toString(), shortfall.toString(), wallet.now]);
       await appendFacts(manager, [{ type: 'purchase.refunded', key: wallet.memberId, payload: {
         transactionId, memberId: wallet.memberId, partnerId: earn.partnerId, storeId: till.storeId, reversesId: earn.id, refundedAmount: amount.toString(),
-        points: points.toString(), debtRecorded: shortfall.toString(), links: linksWithIssuers(takes, lots), at: wallet.now.toISOString() } }]);
-      return { transactionId, points, debtRecorded: shortfall, wallet: await walletView(manager, wallet.memberId, wallet.now) };
+        points: points.toString(), debtRecorded: shortfall.toString(), pointsExcused: excused.toString(), links: linksWithIssuers(takes, lots), at: wallet.now.toISOString() } }]);
+      return { transactionId, points, debtRecorded: shortfall, pointsExpired: excused, wallet: await walletView(manager, wallet.memberId, wallet.now) };
     } });
   }
 
@@ -89,7 +99,7 @@ export class RefundService {
       await manager.query('UPDATE wallet SET balance = balance + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1', [wallet.memberId, points.toString(), debtRepaid.toString(), wallet.now]);
       await appendFacts(manager, [{ type: 'burn.refunded', key: wallet.memberId, payload: {
         transactionId, memberId: wallet.memberId, partnerId: burn.partnerId, reversesId: burn.id, points: points.toString(), debtRepaid: debtRepaid.toString(), restored, at: wallet.now.toISOString() } }]);
-      return { transactionId, points, debtRecorded: 0n, wallet: await walletView(manager, wallet.memberId, wallet.now) };
+      return { transactionId, points, debtRecorded: 0n, pointsExpired: 0n, wallet: await walletView(manager, wallet.memberId, wallet.now) };
     } });
   }
 
