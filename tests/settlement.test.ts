@@ -306,7 +306,11 @@ describe('the operator CLI (npm run settle)', () => {
   it('closes a cycle, shows its nets, exports its statements and verifies it', async () => {
     const member = await enrolMember(url, 'Cli Chris');
     await linkPartner(url, member.id, grocer.id);
-    expect((await earn(url, grocerToken, earnInput({ memberId: member.id, storeId: grocer.stores[0]!.id, total: '500' }))).errors).toBeUndefined();
+    const receiptId = `R-${randomUUID()}`;
+    expect((await earn(url, grocerToken, earnInput({ memberId: member.id, storeId: grocer.stores[0]!.id, total: '500', receiptId }))).errors).toBeUndefined();
+    // A one-cent refund claws back nothing: its fact must not stop settlement's intake.
+    const tiny = await refundPurchase(url, grocerToken, { idempotencyKey: key(), storeId: grocer.stores[0]!.id, receiptId, amount: '1' });
+    expect(tiny.data?.refundPurchase?.points).toBe('0');
     await settlementCaughtUp(url, network.databaseUrls.member);
     const refused = await settle(['close', '--fx', 'GBP=abc']);
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining('BAD_USER_INPUT') });

@@ -35,6 +35,12 @@ describe('what a member fact means for settlement', () => {
     expect(lotFlowsOf(burnRefund)).toEqual([{ kind: 'RESTORED', lotId: L3, issuerPartnerId: A, points: 25n, at }]);
   });
 
+  it('a refund that claws back nothing (a small part, rounded in the member\'s favour) means nothing for money', () => {
+    const refunded = fact('purchase.refunded', { transactionId: T, partnerId: A, reversesId: O, points: '0', debtRecorded: '0', links: [], at });
+    expect(settlementItemsOf(refunded)).toEqual([]);
+    expect(lotFlowsOf(refunded)).toEqual([]);
+  });
+
   it('an expiry is breakage per issuer; operator-funded points have no partner to settle with', () => {
     const expired = fact('points.expired', { transactionId: T, points: '60', links: [{ lotId: L1, issuerPartnerId: A, points: '10' }, { lotId: L2, issuerPartnerId: A, points: '20' }, { lotId: L3, issuerPartnerId: null, points: '30' }], at });
     expect(settlementItemsOf(expired).map((i) => [i.kind, i.partnerId, i.points])).toEqual([['BREAKAGE', A, 30n]]);

@@ -46,6 +46,8 @@ export function settlementItemsOf(fact: Fact): SettlementItem[] {
     }
     case 'purchase.refunded': {
       const f = refunded.parse(fact.payload);
+      // A small partial refund can claw back nothing (rounded in the member's favour).
+      if (f.points === 0n) return [];
       return [{ kind: 'ISSUANCE_REVERSAL', transactionId: f.transactionId, originalTransactionId: f.reversesId, partnerId: f.partnerId, issuerPartnerId: f.partnerId, points: f.points, at: f.at }];
     }
     case 'burn.refunded': {
