@@ -89,3 +89,38 @@ export async function statementOf(url: string, token: string, partnerId: string,
 /** A statement's lines as kind → amount (kinds repeat for reversals of earlier cycles: suffixed with @prior). */
 export const amountsOf = (statement: StatementView | null | undefined) =>
   Object.fromEntries((statement?.lines ?? []).map((l) => [`${l.kind}${l.originalCycle ? '@prior' : ''}`, l.amount]));
+
+/** Recomputes a closed cycle from the ledger facts it holds and compares it with what was stored (LEDGER.md L12). */
+export async function verifyCycle(url: string, cycleId: string): Promise<{ matches: boolean; differences: string[] }> {
+  const response = await gql<{ verifySettlementCycle: { matches: boolean; differences: string[] } }>(
+    url, 'query V($id: ID!) { verifySettlementCycle(id: $id) { matches differences } }', { id: cycleId }, operatorToken());
+  expect(response.errors).toBeUndefined();
+  return response.data!.verifySettlementCycle;
+}
+
+export interface CycleStatement {
+  party: { id: string };
+  totals: { currency: string; net: string; pointsIssued: string; pointsRedeemed: string }[];
+  lines: { currency: string; kind: string; points: string; exactAmount: string; amount: string }[];
+}
+
+/** Every statement of a cycle, the operator's included, as the operator reads them. */
+export async function cycleStatements(url: string, cycleId: string): Promise<CycleStatement[]> {
+  const response = await gql<{ settlementCycle: { statements: CycleStatement[] } }>(
+    url,
+    `query S($id: ID!) { settlementCycle(id: $id) { statements {
+       party { id } totals { currency net pointsIssued pointsRedeemed } lines { currency kind points exactAmount amount } } } }`,
+    { id: cycleId },
+    operatorToken(),
+  );
+  expect(response.errors).toBeUndefined();
+  return response.data!.settlementCycle.statements;
+}
+
+/** The open cycle, as the operator reads it. */
+export async function currentCycle(url: string): Promise<{ id: string; number: number; status: string; cutoffPosition: string | null; model: string | null }> {
+  const response = await gql<{ currentSettlementCycle: { id: string; number: number; status: string; cutoffPosition: string | null; model: string | null } }>(
+    url, '{ currentSettlementCycle { id number status cutoffPosition model } }', {}, operatorToken());
+  expect(response.errors).toBeUndefined();
+  return response.data!.currentSettlementCycle;
+}

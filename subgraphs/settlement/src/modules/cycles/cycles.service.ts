@@ -67,6 +67,10 @@ const closeInput = z.object({
 });
 const payInput = z.object({ paymentReference: text('paymentReference', 200) });
 
+/** Business refusals of a close: the operator fixes the input and closes again. */
+const isRefusal = (error: unknown) =>
+  error instanceof CoalitionError && (error.extensions.code === ErrorCode.CONTRACT_MISSING || error.extensions.code === ErrorCode.FX_RATE_MISSING);
+
 export interface CloseDefaults {
   model: SettlementModel;
   baseCurrency: string;
@@ -116,11 +120,29 @@ export class CyclesService {
       if (!asked) throw notFound('Settlement cycle');
       throw new CoalitionError(ErrorCode.CYCLE_ALREADY_CLOSED, `Cycle ${asked.number} is already ${asked.status.toLowerCase()}: only the open cycle (${draft.number}) can be closed.`);
     }
-    await this.pin(draft.id, input.model ?? this.defaults.model);
+    const model = input.model ?? this.defaults.model;
+    const pinned = await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
+      await lockAggregate(manager, 'settlement', 'cycles');
+      return this.pin(manager, draft.id, model);
+    });
     const fxRates = input.fxRates ?? (await this.storedFxRates());
+    try {
+      return await this.compute(draft.id, model, fxRates, operator);
+    } catch (error) {
+      // A refusal (a contract or an exchange rate missing) changes nothing: the cut-off this close
+      // pinned is released, so the close that succeeds cuts at the end of the intake then, with
+      // its own model. A pin left by an interrupted close stays: the rerun must reproduce that close.
+      if (pinned !== undefined && isRefusal(error)) await this.unpin(draft.id, pinned);
+      throw error;
+    }
+  }
+
+  private compute(cycleId: string, model: SettlementModel, fxRates: FxRate[], operator: string): Promise<SettlementCycle> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'settlement', 'cycles');
-      const rows: CycleRow[] = await manager.query('SELECT * FROM settlement_cycle WHERE id = $1 FOR UPDATE', [draft.id]);
+      // A concurrent close that was refused may have released the pin this one found: cut here.
+      await this.pin(manager, cycleId, model);
+      const rows: CycleRow[] = await manager.query('SELECT * FROM settlement_cycle WHERE id = $1 FOR UPDATE', [cycleId]);
       const cycle = rows[0]!;
       if (cycle.status !== 'DRAFT') throw new CoalitionError(ErrorCode.CYCLE_ALREADY_CLOSED, `Cycle ${cycle.number} is already ${cycle.status.toLowerCase()}.`);
       const basis: CycleBasis = {
@@ -153,14 +175,27 @@ export class CyclesService {
     });
   }
 
-  /** Fixes the open cycle's cut-off and model, unless an interrupted close already did. */
-  private async pin(cycleId: string, model: SettlementModel): Promise<void> {
+  /**
+   * Fixes the open cycle's cut-off and model, unless an earlier close already did; returns the
+   * cut-off when this call fixed it. The caller holds the cycles lock.
+   */
+  private async pin(manager: EntityManager, cycleId: string, model: SettlementModel): Promise<string | undefined> {
+    const cursor: { position: string }[] = await manager.query('SELECT position FROM feed_cursor WHERE consumer = $1', [this.intakeConsumer]);
+    const pinned = await execute<{ cutoff_position: string }>(
+      manager,
+      `UPDATE settlement_cycle SET cutoff_position = $2, model = $3 WHERE id = $1 AND status = 'DRAFT' AND cutoff_position IS NULL RETURNING cutoff_position`,
+      [cycleId, cursor[0]?.position ?? FEED_START, model],
+    );
+    return pinned.rows[0]?.cutoff_position;
+  }
+
+  /** Releases the cut-off a refused close pinned, unless another close has since completed the cycle. */
+  private async unpin(cycleId: string, cutoffPosition: string): Promise<void> {
     await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'settlement', 'cycles');
-      const cursor: { position: string }[] = await manager.query('SELECT position FROM feed_cursor WHERE consumer = $1', [this.intakeConsumer]);
       await manager.query(
-        `UPDATE settlement_cycle SET cutoff_position = $2, model = $3 WHERE id = $1 AND status = 'DRAFT' AND cutoff_position IS NULL`,
-        [cycleId, cursor[0]?.position ?? FEED_START, model],
+        `UPDATE settlement_cycle SET cutoff_position = NULL, model = NULL WHERE id = $1 AND status = 'DRAFT' AND cutoff_position = $2`,
+        [cycleId, cutoffPosition],
       );
     });
   }
