@@ -8,6 +8,7 @@ import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from 
 import { codesOf, gql, operatorToken, tokenFor } from './support/graphql';
 import { keysDir } from './support/databases';
 import { startTestNetwork, type TestNetwork } from './support/network';
+import { openDatabase } from './support/sql';
 import { amountsOf, closeCycle, setContract, settlementCaughtUp, statementOf, type ClosedCycle } from './support/settlement';
 import { burn, earn, earnInput, refundPurchase } from './support/wallet';
 
@@ -328,5 +329,43 @@ describe('the operator CLI (npm run settle)', () => {
     expect(grocerCsv).toContain(`${number},${grocer.id},EUR,1,ISSUANCE,,1,50,-50,-50`);
     expect((await settle(['verify'])).stdout).toContain(`cycle ${number} reproduces exactly`);
     expect((await settle(['frobnicate'])).code).toBe(2);
+  });
+});
+
+describe('breakage', () => {
+  it("returns the issuer's contracted share of its expired points' issuance value, and reports it", async () => {
+    const florist = await onboardPartner(url, 'Settle Florist', ['Stall'], undefined, { pointsPerCurrencyUnit: 1, returnWindowDays: 0 });
+    const floristToken = tokenFor({ role: 'partner', sub: 'partner:florist', partnerId: florist.id });
+    // Issuance 0.7 cent per point; 40% of its expired points' value comes back to it.
+    await setContract(url, florist.id, { issuancePrice: '0.7', redemptionRate: '0.5', breakageShareBasisPoints: 4000, effectiveFrom: new Date().toISOString() });
+    const member = await enrolMember(url, 'Breakage Bo');
+    await linkPartner(url, member.id, florist.id);
+    const earned = await earn(url, floristToken, earnInput({ memberId: member.id, storeId: florist.stores[0]!.id, total: '3300' }));
+    expect(earned.data?.earnPoints.pointsEarned).toBe('33');
+    // Ledger time past the points' expiry, for the expiry run only.
+    const memberDb = openDatabase(network.databaseUrls.member);
+    try {
+      const [lot] = await memberDb.rows<{ expires_at: Date }>('SELECT expires_at FROM lot WHERE member_id = $1', [member.id]);
+      await memberDb.rows('INSERT INTO ledger_clock (singleton, frozen_at) VALUES (true, $1)', [new Date(lot!.expires_at.getTime() + 1)]);
+      await new Promise<void>((resolve, reject) =>
+        execFile('npm', ['run', '-s', 'expire'], { env: { ...process.env, DATABASE_URL_MEMBER: network.databaseUrls.member } }, (error) => (error ? reject(error) : resolve())),
+      );
+    } finally {
+      await memberDb.rows('DELETE FROM ledger_clock');
+      await memberDb.close();
+    }
+    await settlementCaughtUp(url, network.databaseUrls.member);
+    const closed = await closeCycle(url);
+    expect(closed.errors).toBeUndefined();
+    const statement = await statementOf(url, floristToken, florist.id, closed.data!.closeSettlementCycle.id);
+    // Issuance 33 × 0.7 = 23.1 → −23; breakage 40% of 23.1 = 9.24 → +9.
+    expect(amountsOf(statement)).toEqual({ ISSUANCE: '-23', BREAKAGE_SHARE: '9' });
+    expect(statement!.lines.find((l) => l.kind === 'BREAKAGE_SHARE')).toMatchObject({ points: '33', exactAmount: '9.24' });
+    const report = await gql<{ settlementReport: { issuers: { issuer: { id: string } | null; pointsExpired: string; pointsOutstanding: string; breakage: { currency: string; partnerShare: string; operatorShare: string }[] }[] } }>(
+      url, '{ settlementReport { issuers { issuer { id } pointsExpired pointsOutstanding breakage { currency partnerShare operatorShare } } } }', {}, operatorToken());
+    // The operator keeps the other 60%: 13.86 → 14.
+    expect(report.data?.settlementReport.issuers.find((i) => i.issuer?.id === florist.id)).toEqual({
+      issuer: { id: florist.id }, pointsExpired: '33', pointsOutstanding: '0', breakage: [{ currency: 'EUR', partnerShare: '9', operatorShare: '14' }],
+    });
   });
 });
