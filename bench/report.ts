@@ -22,21 +22,24 @@ export interface PhaseResult {
   cpu?: CpuUsage;
 }
 
+/** The machine a benchmark ran on, as both benchmarks report it. */
+export interface BenchMachine {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  kernel: string;
+  node: string;
+  postgres: string;
+  postgresSettings: string[];
+  /** Machine-wide CPU busy share in the 2 s before the run started. */
+  busyBefore: number;
+  loadBefore: number;
+}
+
 export interface BenchReport {
   startedAt: Date;
   finishedAt: Date;
-  machine: {
-    cpuModel: string;
-    cores: number;
-    memoryGiB: number;
-    kernel: string;
-    node: string;
-    postgres: string;
-    postgresSettings: string[];
-    /** Machine-wide CPU busy share in the 2 s before the run started. */
-    busyBefore: number;
-    loadBefore: number;
-  };
+  machine: BenchMachine;
   config: {
     durationS: number;
     warmupS: number;

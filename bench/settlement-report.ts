@@ -1,6 +1,7 @@
 import type { CpuUsage } from './cpu';
 import type { MemoryPeaks } from './memory';
 import type { Check, CycleRows } from './settlement-checks';
+import type { BenchMachine } from './report';
 
 /**
  * The settlement-close section of BENCHMARKS.md, between its own markers, so that this benchmark
@@ -37,17 +38,7 @@ export interface SizeResult {
 export interface SettlementRun {
   startedAt: Date;
   finishedAt: Date;
-  machine: {
-    cpuModel: string;
-    cores: number;
-    memoryGiB: number;
-    kernel: string;
-    node: string;
-    postgres: string;
-    postgresSettings: string[];
-    busyBefore: number;
-    loadBefore: number;
-  };
+  machine: BenchMachine;
   config: { partners: number; previous: number; chunk: number; targetSPerFact: number };
   results: SizeResult[];
 }
