@@ -21,6 +21,11 @@ export const ErrorCode = {
   CAPTURE_EXCEEDS_HOLD: 'CAPTURE_EXCEEDS_HOLD',
   PARTNER_NOT_ACCEPTING: 'PARTNER_NOT_ACCEPTING',
   REFUND_EXCEEDS_ORIGINAL: 'REFUND_EXCEEDS_ORIGINAL',
+  OFFER_NOT_AVAILABLE: 'OFFER_NOT_AVAILABLE',
+  // Partner configuration outcomes (subgraphs/partner-merchant).
+  EARN_RULES_OVERLAP: 'EARN_RULES_OVERLAP',
+  // Reward catalogue outcomes (subgraphs/partner-merchant/src/modules/rewards).
+  OUT_OF_STOCK: 'OUT_OF_STOCK',
   // Settlement outcomes (subgraphs/settlement).
   CONTRACT_OVERLAP: 'CONTRACT_OVERLAP',
   CONTRACT_MISSING: 'CONTRACT_MISSING',

@@ -49,4 +49,53 @@ export const limits = {
   clockSkewMs: 5 * 60_000,
   /** A purchase older than this no longer earns points. */
   purchaseAgeDaysMax: 90,
+  // Offers.
+  /**
+   * An offer for a list of members names at most this many (the list travels in one feed fact:
+   * 1,000 ids is about 40 kB; a bigger audience is a tier).
+   */
+  offerAudienceMembersMax: 1_000,
+  /** The longest an offer runs. */
+  offerLengthDaysMax: 366,
+  /** Live offers per partner. */
+  offersLivePerPartnerMax: 100,
+  // Partner configuration.
+  /** After a rotation the previous client secret keeps working this long, unless revoked at once. */
+  apiClientSecretGraceSeconds: 24 * 3600,
+  /** A date "now" sent by a client may lag ours by this much and still count as now, not the past. */
+  clientClockSlackMs: 5_000,
+  /** How far ahead a partner's earn and burn stop dates may be set. */
+  partnerLeavingAheadDaysMax: 730,
+  statusReasonLengthMax: 500,
+  /** How far ahead an earn rules version may be scheduled (and a simulation may look). */
+  earnRulesAheadDaysMax: 365,
+  /** Versions published but not yet in force, per partner. */
+  earnRuleVersionsScheduledMax: 20,
+  /**
+   * A scheduled version can be withdrawn until this long before it takes effect: after that, a
+   * wallet may already apply it before the withdrawal reaches it over the partner feed.
+   */
+  earnRulesWithdrawLeadMs: 60_000,
+  /** The coalition's tier bonuses: at most this many tiers. */
+  tierBonusesMax: 10,
+  // Partner views of the ledger.
+  /** The longest period a partner's points summary or member reach covers (a leap year). */
+  partnerViewPeriodDaysMax: 366,
+  /** Below this many members in a period, a partner's reach omits how many also shop elsewhere. */
+  memberReachMembersMin: 10,
+  // The reward catalogue.
+  /** Rewards per partner, active or not. */
+  rewardsPerPartnerMax: 1_000,
+  rewardDescriptionLengthMax: 2_000,
+  /** The most units of a reward in stock, and the most one restock adds or removes. */
+  rewardStockMax: 1_000_000,
+  /**
+   * A synchronous call from one service to another (DESIGN.md: off the hot path, never inside a
+   * transaction) gives up after this long; well inside the gateway's subgraphTimeoutMs.
+   */
+  syncCallTimeoutMs: 3_000,
+  /** An order still PENDING this long after it was placed is retried by the partner service's job (more than syncCallTimeoutMs: not while its caller still waits). */
+  rewardOrderRetryAgeMs: 5_000,
+  /** Orders one round of that job retries. */
+  rewardOrderRetryBatchMax: 100,
 } as const;
