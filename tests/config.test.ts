@@ -72,7 +72,7 @@ const services: ServiceConfig[] = [
     service: 'partner-merchant',
     load: loadPartnerConfig,
     minimal: subgraphMinimal,
-    defaults: { ...serviceDefaults, DATABASE_URL, PORT: 4002 },
+    defaults: { ...serviceDefaults, DATABASE_URL, PORT: 4002, REWARD_REDEMPTIONS_URL: 'http://127.0.0.1:4001/internal/reward-redemptions', REWARD_ORDER_RETRY_INTERVAL_MS: 5_000 },
     invalid: subgraphInvalid(subgraphMinimal),
   },
   {

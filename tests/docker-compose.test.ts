@@ -390,6 +390,17 @@ describe('docker-compose.yml', () => {
       },
     );
 
+    it("REWARD_REDEMPTIONS_URL of partner-merchant reaches, by compose service name, the member service's route its npm start default points at", () => {
+      const url = new URL(loadPartnerConfig(environmentOf('partner-merchant')).REWARD_REDEMPTIONS_URL);
+      const byDefault = new URL(String(partnerConfigShape.REWARD_REDEMPTIONS_URL.parse(undefined)));
+      const member = appServices.find((service) => service.name === 'member')!;
+      expect(url.hostname).toBe(member.name);
+      expect(Number(url.port)).toBe(portOf(member.name));
+      expect(Number(byDefault.port)).toBe(member.defaultPort);
+      expect(url.pathname).toBe(byDefault.pathname);
+      expect(sourceFilesOf(member.dir).some((file) => readFileSync(file, 'utf8').includes(`'${url.pathname}'`)), `member serves ${url.pathname}`).toBe(true);
+    });
+
     it.each(subgraphs)('the gateway setting $urlSetting reaches the /graphql of $name by compose service name', (subgraph) => {
       const config = loadGatewayConfig(environmentOf('gateway'));
       const url = new URL(config[subgraph.urlSetting]);

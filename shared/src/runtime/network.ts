@@ -1,3 +1,4 @@
+import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { gatewayDefaultPort, subgraphs, type SubgraphName } from '../topology';
 import { spawnService, type ServiceProcess } from './service-process';
@@ -21,6 +22,20 @@ export interface Network {
 
 const entryOf = (root: string, dir: string) => resolve(root, dir, 'src/main.ts');
 
+/** A port the OS has just had free (the member service's, which the partner service must know before either starts). */
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
 /**
  * Starts the whole topology as separate processes, the way `npm start` and the end-to-end tests
  * do: partner-merchant first (it feeds the member service), then member (it feeds settlement),
@@ -41,8 +56,11 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
         env: { ...common, PORT: portOf(spec.defaultPort), DATABASE_URL: options.databaseUrl(name), ...extra },
       }).then((service) => (started.push(service), service));
     };
-    const partner = await spawnSubgraph('partner-merchant');
-    const member = await spawnSubgraph('member', { PARTNER_FEED_URL: `${partner.url}/feed` });
+    // The partner service calls the member service (reward orders) and the member service reads the
+    // partner feed: with ephemeral ports, the member's is chosen first so the partner can be told it.
+    const memberPort = options.ports === 'default' ? subgraphs.find((s) => s.name === 'member')!.defaultPort : await freePort();
+    const partner = await spawnSubgraph('partner-merchant', { REWARD_REDEMPTIONS_URL: `http://127.0.0.1:${memberPort}/internal/reward-redemptions` });
+    const member = await spawnSubgraph('member', { PORT: String(memberPort), PARTNER_FEED_URL: `${partner.url}/feed` });
     const settlement = await spawnSubgraph('settlement', { MEMBER_FEED_URL: `${member.url}/feed`, PARTNER_FEED_URL: `${partner.url}/feed` });
     const gateway = await spawnService({
       name: 'gateway',

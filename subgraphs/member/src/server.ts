@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { loadSigningKey } from '@coalition/shared/auth/keys';
+import { loadPublicKeys, loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { FeedConsumer } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
@@ -14,6 +14,10 @@ import { Households1764093600000 } from '../migrations/1764093600000-households'
 import { RefuseTruncate1764100800000 } from '../migrations/1764100800000-refuse-truncate';
 import { LedgerClock1764108000000 } from '../migrations/1764108000000-ledger-clock';
 import { ReplicaBurnLimits1764115200000 } from '../migrations/1764115200000-replica-burn-limits';
+import { DebtRepayment1764720000000 } from '../migrations/1764720000000-debt-repayment';
+import { EarnRulesReplica1764723600000 } from '../migrations/1764723600000-earn-rules-replica';
+import { PartnerViews1764727200000 } from '../migrations/1764727200000-partner-views';
+import { OffersReplica1764730800000 } from '../migrations/1764730800000-offers-replica';
 import { AdjustmentService } from './modules/wallet/adjustment.service';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
@@ -22,23 +26,31 @@ import { checkLedgerClock } from './modules/wallet/ledger-clock';
 import { HistoryService } from './modules/wallet/history.service';
 import { HouseholdService } from './modules/wallet/household.service';
 import { RefundService } from './modules/wallet/refund.service';
+import { mountRewardRedemptions } from './modules/wallet/reward-redemption.route';
+import { RewardRedemptionService } from './modules/wallet/reward-redemption.service';
 import { walletResolvers } from './modules/wallet/wallet.resolvers';
 import type { MemberConfig } from './config';
 import { createLoaders, type MemberContext } from './context';
 import { Member, MemberPartnerLink } from './modules/members/member.entity';
 import { membersResolvers } from './modules/members/members.resolvers';
 import { MembersService } from './modules/members/members.service';
+import { EarnRulesReplica } from './modules/partner-replica/earn-rules.replica';
+import { offersResolvers } from './modules/offers/offers.resolvers';
+import { OffersService } from './modules/offers/offers.service';
 import { applyPartnerFact } from './modules/partner-replica/partner-feed';
 import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-replica.entity';
+import { partnerViewsResolvers } from './modules/partner-views/partner-views.resolvers';
+import { PartnerViewsService } from './modules/partner-views/partner-views.service';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000, ReplicaBurnLimits1764115200000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000, ReplicaBurnLimits1764115200000, DebtRepayment1764720000000, EarnRulesReplica1764723600000, PartnerViews1764727200000, OffersReplica1764730800000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
 export function startMemberService(config: MemberConfig, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningService> {
   const token = serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), 'member');
+  const publicKeys = loadPublicKeys(config.JWT_KEYS_DIR);
   return startSubgraphService<MemberContext>({
     name: 'member',
     config,
@@ -59,13 +71,16 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
       });
       const m = membersResolvers(members, partnerFeed);
       const w = walletResolvers({
-        earn: new EarnService(dataSource),
+        earn: new EarnService(dataSource, new EarnRulesReplica()),
         burn: new BurnService(dataSource),
         refund: new RefundService(dataSource),
         adjustment: new AdjustmentService(dataSource),
         history: new HistoryService(dataSource),
         household: new HouseholdService(dataSource),
       });
+      const o = offersResolvers(new OffersService(dataSource));
+      const partnerViews = new PartnerViewsService(dataSource);
+      const p = partnerViewsResolvers();
       return {
         resolvers: {
           DateTime: DateTimeScalar,
@@ -73,13 +88,18 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
           MinorUnits: MinorUnitsScalar,
           IdempotencyKey: IdempotencyKeyScalar,
           Query: { ...m.Query, ...w.Query },
-          Mutation: { ...m.Mutation, ...w.Mutation },
-          Member: { ...m.Member, ...w.Member },
+          Mutation: { ...m.Mutation, ...w.Mutation, ...o.Mutation },
+          Member: { ...m.Member, ...w.Member, ...o.Member },
+          MemberOffer: o.MemberOffer,
           Transaction: w.Transaction,
           Lot: w.Lot,
           Household: w.Household,
+          Partner: p.Partner,
+          PartnerTransaction: p.PartnerTransaction,
         },
-        extendContext: (base) => ({ ...base, loaders: createLoaders(members, dataSource) }),
+        // The partner service's synchronous call for reward orders (off the hot path).
+        mountRoutes: (app) => mountRewardRedemptions(app, new RewardRedemptionService(dataSource), publicKeys),
+        extendContext: (base) => ({ ...base, loaders: createLoaders(members, dataSource, partnerViews) }),
         background: [partnerFeed, new PeriodicJob('expiry', config.EXPIRY_INTERVAL_MS, () => new ExpiryService(dataSource, logger).run(), logger)],
       };
     },

@@ -2,6 +2,9 @@ import { asUuid, laterColumn, MEMBER_ACCOUNT, type AuditCheck } from './ledger-a
 
 const debtOf = (wallet: string) => `coalesce(${laterColumn(wallet, 'debt')}::bigint, 0)`;
 /** Points of an EARN that repaid debt instead of becoming a lot (details.debtRepaid, absent before debts existed). */
+/** Of an earn's debt repayment, the operator-funded points (earns with tier bonuses or co-funded promotions). */
+const operatorDebtRepaidBy = (earn: string) =>
+  `(CASE WHEN (${earn}.details -> 'earn' ->> 'operatorDebtRepaid') ~ '^[0-9]+$' THEN (${earn}.details -> 'earn' ->> 'operatorDebtRepaid')::bigint ELSE 0 END)`;
 const debtRepaidBy = (earn: string) => `(CASE WHEN (${earn}.details ->> 'debtRepaid') ~ '^[0-9]+$' THEN (${earn}.details ->> 'debtRepaid')::bigint ELSE 0 END)`;
 
 /**
@@ -79,32 +82,43 @@ const l7: AuditCheck[] = [
            WHERE coalesce(l.remaining, 0) - coalesce(d.debt, 0) <> coalesce(p.total, 0)`,
   },
   {
-    // Debt is repaid first (by later earns and burn refunds), and only arises once a clawback has
-    // emptied every unexpired lot: so a member in debt has no unexpired points left.
+    // Debt is repaid first (by later earns, burn refunds, credits and transfers in, and by the
+    // points a hold releases), and only arises once a clawback has taken every unexpired point it
+    // may: all pending points, and available ones down to what open holds reserve. So a member in
+    // debt has no pending points, and no more spendable points than their open holds reserve
+    // (counting holds past their timeout whose release the next write records).
     invariant: 'L7',
     name: 'debt-without-lots',
-    description: 'a member in debt holds no points in unexpired lots',
+    description: 'a member in debt holds no points in unexpired lots beyond what open holds reserve',
     params: (p) => [p.asOf],
-    sql: `SELECT w.member_id::text AS id, 'debt ' || ${debtOf('w')} || ' beside ' || sum(l.remaining) || ' points in unexpired lots' AS detail
-            FROM wallet w JOIN lot l ON l.member_id = w.member_id AND l.remaining > 0 AND l.expires_at > $1
-           WHERE ${debtOf('w')} > 0 GROUP BY w.member_id, ${debtOf('w')}`,
+    sql: `WITH held AS (SELECT member_id, sum(points) AS held FROM hold WHERE status = 'OPEN' GROUP BY member_id)
+          SELECT w.member_id::text AS id,
+                 'debt ' || ${debtOf('w')} || ' beside ' || coalesce(sum(l.remaining) FILTER (WHERE l.available_at > $1), 0) || ' pending and '
+                 || coalesce(sum(l.remaining) FILTER (WHERE l.available_at <= $1), 0) || ' spendable points, ' || coalesce(h.held, 0) || ' held' AS detail
+            FROM wallet w
+            JOIN lot l ON l.member_id = w.member_id AND l.remaining > 0 AND l.expires_at > $1
+            LEFT JOIN held h ON h.member_id = w.member_id
+           WHERE ${debtOf('w')} > 0
+           GROUP BY w.member_id, ${debtOf('w')}, h.held
+          HAVING coalesce(sum(l.remaining) FILTER (WHERE l.available_at > $1), 0) > 0
+              OR coalesce(sum(l.remaining) FILTER (WHERE l.available_at <= $1), 0) > coalesce(h.held, 0)`,
   },
   {
     invariant: 'L7',
     name: 'burn-links',
-    description: "each BURN's lot links add up to its points",
-    sql: `SELECT t.id::text AS id, 'BURN of ' || t.points || ' linked ' || coalesce(k.linked, 0) AS detail
+    description: "each BURN's and DEBT_REPAYMENT's lot links add up to its points",
+    sql: `SELECT t.id::text AS id, t.kind || ' of ' || t.points || ' linked ' || coalesce(k.linked, 0) AS detail
             FROM ledger_transaction t LEFT JOIN (SELECT transaction_id, sum(points) AS linked FROM lot_link GROUP BY transaction_id) k ON k.transaction_id = t.id
-           WHERE t.kind = 'BURN' AND coalesce(k.linked, 0) <> t.points`,
+           WHERE t.kind IN ('BURN', 'DEBT_REPAYMENT') AND coalesce(k.linked, 0) <> t.points`,
   },
   {
-    // Burns and household transfers take spendable lots (takeFromLots); clawbacks (purchase refunds)
+    // Burns, household transfers and debt repayments take spendable lots (takeFromLots); clawbacks (purchase refunds)
     // and debit adjustments take unexpired ones, pending included, and a clawback its purchase's
     // own lot even past its expiry; expiry takes expired ones (its side is L9's). Each only from
     // its own member's lots.
     invariant: 'L7',
     name: 'spendable-links',
-    description: "links never take from a lot before it existed; burns, transfers, clawbacks, adjustments and expiry take only their member's lots; a BURN or TRANSFER only lots available and unexpired at the time, a REFUND or ADJUSTMENT only unexpired ones (a REFUND its purchase's own lot even expired)",
+    description: "links never take from a lot before it existed; burns, transfers, clawbacks, adjustments, debt repayments and expiry take only their member's lots; a BURN, TRANSFER or DEBT_REPAYMENT only lots available and unexpired at the time, a REFUND or ADJUSTMENT only unexpired ones (a REFUND its purchase's own lots even expired)",
     sql: `SELECT t.id::text AS id, t.kind || ' took from lot ' || l.id || ': ' || CASE
               WHEN l.created_at > t.created_at THEN 'created after the transaction'
               WHEN l.member_id <> t.member_id THEN 'another member''s lot'
@@ -112,24 +126,24 @@ const l7: AuditCheck[] = [
               ELSE 'still pending until ' || l.available_at END AS detail
             FROM lot_link k JOIN ledger_transaction t ON t.id = k.transaction_id JOIN lot l ON l.id = k.lot_id
            WHERE l.created_at > t.created_at
-              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT', 'EXPIRY') AND l.member_id <> t.member_id)
-              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT') AND l.expires_at <= t.created_at
+              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT', 'EXPIRY', 'DEBT_REPAYMENT') AND l.member_id <> t.member_id)
+              OR (t.kind IN ('BURN', 'TRANSFER', 'REFUND', 'ADJUSTMENT', 'DEBT_REPAYMENT') AND l.expires_at <= t.created_at
                   AND NOT (t.kind = 'REFUND' AND l.earn_transaction_id = t.reverses_id))
-              OR (t.kind IN ('BURN', 'TRANSFER') AND l.available_at > t.created_at)`,
+              OR (t.kind IN ('BURN', 'TRANSFER', 'DEBT_REPAYMENT') AND l.available_at > t.created_at)`,
   },
   {
-    // Oldest expiry first (burns and transfers out), approximated safely: a lot counts as left behind by B only if it
+    // Oldest expiry first (burns, transfers out and debt repayments), approximated safely: a lot counts as left behind by B only if it
     // expires strictly before the latest lot B took, was created strictly before B, was spendable at
     // B, and was not exhausted by B's time (exhausted_at, from a running sum of its links in ledger
     // order). Ties in time (same millisecond) and in expiry can only hide a violation, never invent
     // one; the tie-breaks (created_at, id) are left to the property test of takeFromLots.
     invariant: 'L7',
     name: 'oldest-expiry-first',
-    description: 'no BURN or TRANSFER took from a lot while an earlier-expiring spendable lot still held points',
+    description: 'no BURN, TRANSFER or DEBT_REPAYMENT took from a lot while an earlier-expiring spendable lot still held points',
     sql: `WITH burns AS (
             SELECT t.id, t.member_id, t.created_at AS at, max(l.expires_at) AS latest_expiry
               FROM ledger_transaction t JOIN lot_link k ON k.transaction_id = t.id JOIN lot l ON l.id = k.lot_id
-             WHERE t.kind IN ('BURN', 'TRANSFER') GROUP BY t.id, t.member_id, t.created_at),
+             WHERE t.kind IN ('BURN', 'TRANSFER', 'DEBT_REPAYMENT') GROUP BY t.id, t.member_id, t.created_at),
           running AS (
             SELECT k.lot_id, t.created_at AS at,
                    sum(k.points) OVER (PARTITION BY k.lot_id ORDER BY t.created_at, t.id ROWS UNBOUNDED PRECEDING) AS consumed
@@ -151,13 +165,14 @@ const fundedPoints = (lot: string) =>
 
 const l8: AuditCheck[] = [
   {
-    // An earn's points become its lot, less what repaid the member's debt (details.debtRepaid).
+    // An earn's points become its lots, less what repaid the member's debt (details.debtRepaid):
+    // the partner's lot, and one with no issuer for the points the operator funds.
     invariant: 'L8',
     name: 'earn-lots',
-    description: "each EARN's lots belong to its member, are issued by its partner, fully funded, and hold its points less the debt it repaid",
+    description: "each EARN's lots belong to its member, are issued by its partner (or funded by the operator), fully funded, and hold its points less the debt it repaid",
     sql: `WITH per_earn AS (
             SELECT l.earn_transaction_id AS id, sum(l.points) AS points,
-                   bool_and(l.issuer_partner_id IS NOT DISTINCT FROM t.partner_id AND l.member_id = t.member_id) AS owned,
+                   bool_and((l.issuer_partner_id IS NULL OR l.issuer_partner_id = t.partner_id) AND l.member_id = t.member_id) AS owned,
                    bool_and(${fundedPoints('l')} IS NOT DISTINCT FROM l.points) AS funded
               FROM lot l JOIN ledger_transaction t ON t.id = l.earn_transaction_id AND t.kind = 'EARN'
              GROUP BY l.earn_transaction_id)
@@ -186,17 +201,20 @@ const l8: AuditCheck[] = [
   {
     // Points issued per partner, three ways: the issuance account's postings in earns, the lots of
     // those earns plus the debt they repaid, and what became of every lot it issued (linked out:
-    // burned, expired, clawed back, transferred; or outstanding). Lots with no issuer (operator
-    // credit adjustments) conserve under 'operator'.
+    // burned, expired, clawed back, transferred, repaying debt; or outstanding). Lots with no
+    // issuer (operator credit adjustments) conserve under 'operator'.
     invariant: 'L8',
     name: 'issuer-attribution',
     description: 'for each issuing partner, points issued (ledger) = its earn lots + debt repaid by its earns; points in all its lots = linked out of them (burned, expired, clawed back) + outstanding',
     sql: `WITH ledger_issued AS (
-            SELECT substring(p.account from '^partner:(.*):issuance$') AS partner_id, -sum(p.points) AS issued
+            SELECT coalesce(substring(p.account from '^partner:(.*):issuance$'), 'operator') AS partner_id, -sum(p.points) AS issued
               FROM posting p JOIN ledger_transaction t ON t.id = p.transaction_id
-             WHERE t.kind = 'EARN' AND p.account LIKE 'partner:%:issuance' GROUP BY 1),
+             WHERE t.kind = 'EARN' AND (p.account LIKE 'partner:%:issuance' OR p.account = 'operator:promotions') GROUP BY 1),
           repaid AS (
-            SELECT t.partner_id::text AS partner_id, sum(${debtRepaidBy('t')}) AS repaid FROM ledger_transaction t WHERE t.kind = 'EARN' GROUP BY 1),
+            SELECT partner_id, sum(repaid) AS repaid FROM (
+              SELECT t.partner_id::text AS partner_id, ${debtRepaidBy('t')} - ${operatorDebtRepaidBy('t')} AS repaid FROM ledger_transaction t WHERE t.kind = 'EARN'
+              UNION ALL
+              SELECT 'operator', ${operatorDebtRepaidBy('t')} FROM ledger_transaction t WHERE t.kind = 'EARN') r GROUP BY 1),
           lots AS (
             SELECT coalesce(l.issuer_partner_id::text, 'operator') AS partner_id, sum(l.points) AS issued, sum(l.remaining) AS outstanding,
                    sum(l.points) FILTER (WHERE t.kind = 'EARN') AS issued_by_earns

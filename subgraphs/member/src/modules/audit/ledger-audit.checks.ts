@@ -4,7 +4,7 @@
  * They read only the member database's tables and catalogue, so each is one snapshot and scales
  * with the ledger (hash joins and aggregates, no per-row round trips).
  *
- * Written to stay right as REFUND, EXPIRY, ADJUSTMENT and TRANSFER transactions appear: lot links of
+ * Written to stay right as REFUND, EXPIRY, ADJUSTMENT, TRANSFER and DEBT_REPAYMENT transactions appear: lot links of
  * any kind consume lots; rules that depend on a kind's meaning (a burn takes only spendable lots,
  * oldest expiry first) are applied to that kind only.
  */
@@ -99,8 +99,10 @@ const l2: AuditCheck[] = [
 const l3: AuditCheck[] = [
   {
     // Lots count if matured by now and not yet expired when the member's oldest open hold was
-    // placed: a lot that expired under an open hold (holds last up to 7 days, lots 2 years) is not
-    // a hold or burn overdrawing, so it must not read as one. Members with no open hold cannot be
+    // placed, with the points taken from them after they expired (by the expiry run, or by a
+    // refund from its purchase's own lot) counted back in: a lot that expired under an open hold
+    // (holds last up to 7 days, lots 2 years) is not a hold or burn overdrawing, so it must not
+    // read as one, before or after the expiry run empties it. Members with no open hold cannot be
     // below zero: remaining >= 0 is a column constraint.
     invariant: 'L3',
     name: 'available-not-negative',
@@ -109,10 +111,18 @@ const l3: AuditCheck[] = [
     sql: `WITH open_holds AS (
             SELECT member_id, sum(points) AS held, min(created_at) AS since FROM hold
              WHERE status = 'OPEN' AND expires_at > $1 GROUP BY member_id),
+          counted AS (
+            SELECT h.member_id, l.id, l.remaining, l.expires_at
+              FROM open_holds h JOIN lot l ON l.member_id = h.member_id AND l.available_at <= $1 AND l.expires_at > h.since),
+          taken_once_expired AS (
+            SELECT c.id, sum(k.points) AS points
+              FROM counted c JOIN lot_link k ON k.lot_id = c.id JOIN ledger_transaction t ON t.id = k.transaction_id AND t.created_at >= c.expires_at
+             GROUP BY c.id),
           spendable AS (
-            SELECT h.member_id, h.held, coalesce(sum(l.remaining), 0) AS matured
+            SELECT h.member_id, h.held, coalesce(sum(c.remaining + coalesce(x.points, 0)), 0) AS matured
               FROM open_holds h
-              LEFT JOIN lot l ON l.member_id = h.member_id AND l.remaining > 0 AND l.available_at <= $1 AND l.expires_at > h.since
+              LEFT JOIN counted c ON c.member_id = h.member_id
+              LEFT JOIN taken_once_expired x ON x.id = c.id
              GROUP BY h.member_id, h.held)
           SELECT member_id::text AS id, 'spendable ' || matured || ', held ' || held || ': available ' || (matured - held) AS detail
             FROM spendable WHERE matured < held`,

@@ -16,6 +16,10 @@ export class Member {
 
   @Column({ type: 'timestamptz', name: 'enrolled_at' })
   enrolledAt: Date;
+
+  /** The member's tier (GOLD…), which the coalition's tier bonuses key on; null: none. */
+  @Column({ type: 'text', nullable: true })
+  tier: string | null;
 }
 
 @Entity('member_partner_link')

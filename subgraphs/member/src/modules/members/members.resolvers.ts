@@ -63,11 +63,16 @@ export function membersResolvers(members: MembersService, partnerFeed: FeedConsu
         requireSelfOrOperator(ctx, args.memberId);
         return members.unlink(parseId(args.memberId, 'memberId'), parseId(args.partnerId, 'partnerId'));
       },
+      setMemberTier: (_: unknown, args: { memberId: string; tier?: string | null }, ctx: MemberContext) => {
+        const viewer = requireRole(ctx.viewer, 'operator');
+        return members.setTier(parseId(args.memberId, 'memberId'), args.tier ?? null, viewer.sub);
+      },
     },
     Member: {
       __resolveReference: (ref: { id: string }, ctx: MemberContext) => visibleMember(ref.id, ctx),
       name: profileField('name'),
       email: profileField('email'),
+      tier: async (member: Member, _: unknown, ctx: MemberContext) => ((await canSeeProfile(member, ctx)) ? (member.tier ?? null) : null),
       linkedPartners: async (member: Member, _: unknown, ctx: MemberContext) =>
         (await visibleLinkedPartnerIds(member, ctx)).map((id) => ({ __typename: 'Partner', id })),
     },

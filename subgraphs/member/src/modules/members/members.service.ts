@@ -6,6 +6,7 @@ import { appendFacts } from '@coalition/shared/feed/outbox';
 import { lockAggregate } from '@coalition/shared/db/locks';
 import { execute } from '@coalition/shared/db/sql';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
+import { tierBonusSchema } from '@coalition/shared/earn-rules/earn-rules';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { parseInput, text } from '@coalition/shared/validation';
 import { PartnerReplica } from '../partner-replica/partner-replica.entity';
@@ -17,12 +18,14 @@ const enrolInput = z.object({
   email: z.string().trim().toLowerCase().email('must be an email address').max(254),
 });
 export type EnrolMemberInput = z.input<typeof enrolInput>;
+const tierInput = z.object({ tier: tierBonusSchema.shape.tier.nullable() });
 
 /** Member facts on the member feed, consumed by settlement (and, later, everything points-related). */
 export const MemberFacts = {
   enrolled: 'member.enrolled',
   partnerLinked: 'member.partner-linked',
   partnerUnlinked: 'member.partner-unlinked',
+  tierChanged: 'member.tier-changed',
 } as const;
 
 const CARD_ATTEMPTS_MAX = 5;
@@ -62,6 +65,18 @@ export class MembersService {
         await appendFacts(manager, [{ type: MemberFacts.partnerLinked, key: memberId, payload: { memberId, partnerId } }]);
       }
       return member;
+    });
+  }
+
+  /** Sets or clears the member's tier; announced on the member feed, which is the change's audit trail. */
+  async setTier(memberId: string, rawTier: string | null, changedBy: string): Promise<Member> {
+    const { tier } = parseInput(tierInput, { tier: rawTier });
+    return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
+      const member = await lockMember(manager, memberId);
+      if (member.tier === tier) return member;
+      await manager.query('UPDATE member SET tier = $2 WHERE id = $1', [memberId, tier]);
+      await appendFacts(manager, [{ type: MemberFacts.tierChanged, key: memberId, payload: { memberId, from: member.tier, to: tier, changedBy } }]);
+      return Object.assign(member, { tier });
     });
   }
 

@@ -10,6 +10,7 @@ import type { Wire } from './idempotency';
 import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
 import { consumeLots, linksWithIssuers } from './lots';
+import { repayDebtFromRelease, type Release } from './debt-repayment';
 import { assertAccepting, assertWithinBurnLimits, memberIdOf, partnerBurnLimits, tillFor } from './point-of-sale';
 import { balancesAt, takeFromLots } from './points';
 import { liveLots, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
@@ -74,7 +75,7 @@ export class BurnService {
     assertWithinBurnLimits(till.burnLimits, input.points);
     const memberId = await memberIdOf(this.dataSource, input);
     return writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'hold', request: input, work: async (manager, wallet) => {
-      assertAccepting(till);
+      assertAccepting(till, 'burn', wallet.now);
       await this.assertAvailable(manager, wallet, input.points);
       const timeoutSeconds = input.timeoutSeconds ?? limits.holdTimeoutSecondsDefault;
       const rows: HoldRow[] = await manager.query(
@@ -96,8 +97,9 @@ export class BurnService {
       const open = await this.openHold(manager, hold.id);
       const points = input.points ?? open.points;
       if (points > open.points) throw new WalletError(WalletErrorCode.CAPTURE_EXCEEDS_HOLD, `A capture takes at most the ${open.points} points held.`);
-      const burn = await this.burnLots(manager, wallet, points, { partnerId: open.partnerId, storeId: open.storeId, holdId: open.id });
+      const burn = await burnFromLots(manager, wallet, points, { partnerId: open.partnerId, storeId: open.storeId, holdId: open.id });
       const captured = await this.resolveHold(manager, open.id, 'CAPTURED', wallet.now, { points, transactionId: burn.transactionId });
+      await this.repayDebt(manager, wallet, { holdIds: [open.id], cause: 'CAPTURED', points: open.points - points });
       return { ...burn, hold: captured, wallet: await walletView(manager, wallet.memberId, wallet.now) };
     } });
   }
@@ -107,7 +109,9 @@ export class BurnService {
     const hold = await this.holdFor(viewer, input.holdId);
     return writeWallet(this.dataSource, { viewer, memberId: hold.memberId, idempotencyKey, operation: 'void', request: input, work: async (manager, wallet) => {
       const open = await this.openHold(manager, hold.id);
-      return this.resolveHold(manager, open.id, 'VOIDED', wallet.now);
+      const voided = await this.resolveHold(manager, open.id, 'VOIDED', wallet.now);
+      await this.repayDebt(manager, wallet, { holdIds: [open.id], cause: 'VOIDED', points: open.points });
+      return voided;
     } });
   }
 
@@ -118,8 +122,8 @@ export class BurnService {
     assertWithinBurnLimits(till.burnLimits, input.points);
     const memberId = await memberIdOf(this.dataSource, input);
     return writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'burn', request: input, work: async (manager, wallet) => {
-      assertAccepting(till);
-      const burn = await this.burnLots(manager, wallet, input.points, { partnerId: till.partnerId, storeId: till.storeId, reference: input.reference ?? null });
+      assertAccepting(till, 'burn', wallet.now);
+      const burn = await burnFromLots(manager, wallet, input.points, { partnerId: till.partnerId, storeId: till.storeId, reference: input.reference ?? null });
       return { ...burn, hold: null, wallet: await walletView(manager, wallet.memberId, wallet.now) };
     } });
   }
@@ -149,35 +153,10 @@ export class BurnService {
     return hold;
   }
 
-  /** Takes points from the member's lots, oldest expiry first, and records the burn with its lot links. */
-  private async burnLots(manager: EntityManager, wallet: LockedWallet, points: bigint, at: { partnerId: string; storeId: string; holdId?: string; reference?: string | null }): Promise<{ transactionId: string; pointsBurned: bigint }> {
-    const lots = await liveLots(manager, wallet.memberId);
-    // A capture spends what its own hold reserved: that reservation does not count against it.
-    const balances = balancesAt(wallet.now, lots, await openHeldPoints(manager, wallet.memberId, wallet.now, at.holdId));
-    const takes = balances.available >= points ? takeFromLots(wallet.now, lots, points) : undefined;
-    if (!takes) throw insufficientPoints(balances.available);
-    const links = linksWithIssuers(takes, lots);
-    const transactionId = await writeTransaction(manager, {
-      memberId: wallet.memberId,
-      kind: 'BURN',
-      points,
-      partnerId: at.partnerId,
-      storeId: at.storeId,
-      details: { holdId: at.holdId ?? null, reference: at.reference ?? null },
-      at: wallet.now,
-      postings: [
-        { account: account.member(wallet.memberId), points: -points },
-        { account: account.redemption(at.partnerId), points },
-      ],
-    });
-    await consumeLots(manager, transactionId, takes);
-    await manager.query('UPDATE wallet SET balance = balance - $2, updated_at = $3 WHERE member_id = $1', [wallet.memberId, points.toString(), wallet.now]);
-    await appendFacts(manager, [{
-      type: 'points.burned',
-      key: wallet.memberId,
-      payload: { transactionId, memberId: wallet.memberId, partnerId: at.partnerId, storeId: at.storeId, holdId: at.holdId ?? null, points: points.toString(), links, at: wallet.now.toISOString() },
-    }]);
-    return { transactionId, pointsBurned: points };
+  /** Points a void or a partial capture released repay the member's debt first (a timeout's: lockWallet). */
+  private async repayDebt(manager: EntityManager, wallet: LockedWallet, release: Release): Promise<void> {
+    if (wallet.debt === 0n || release.points === 0n) return;
+    await repayDebtFromRelease(manager, wallet, release, await liveLots(manager, wallet.memberId), await openHeldPoints(manager, wallet.memberId, wallet.now));
   }
 
   /** The one place a hold leaves OPEN (L6): the status guard makes a second resolution impossible. */
@@ -191,4 +170,49 @@ export class BurnService {
     if (!rows[0]) throw new WalletError(WalletErrorCode.HOLD_NOT_OPEN, 'The hold is no longer open.');
     return toHold(rows[0]);
   }
+}
+
+/** Where a burn happens: a till (storeId), or the partner itself (a reward redemption: storeId null). */
+export interface BurnSite {
+  partnerId: string;
+  storeId: string | null;
+  holdId?: string;
+  reference?: string | null;
+  /** More for the transaction's details (a reward redemption names its reward and order). */
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Takes points from the member's lots, oldest expiry first, and records the burn with its lot
+ * links, its postings and its points.burned fact; INSUFFICIENT_POINTS when the available balance
+ * is short. Inside a wallet write (writeWallet), under the member's lock.
+ */
+export async function burnFromLots(manager: EntityManager, wallet: LockedWallet, points: bigint, at: BurnSite): Promise<{ transactionId: string; pointsBurned: bigint }> {
+  const lots = await liveLots(manager, wallet.memberId);
+  // A capture spends what its own hold reserved: that reservation does not count against it.
+  const balances = balancesAt(wallet.now, lots, await openHeldPoints(manager, wallet.memberId, wallet.now, at.holdId));
+  const takes = balances.available >= points ? takeFromLots(wallet.now, lots, points) : undefined;
+  if (!takes) throw insufficientPoints(balances.available);
+  const links = linksWithIssuers(takes, lots);
+  const transactionId = await writeTransaction(manager, {
+    memberId: wallet.memberId,
+    kind: 'BURN',
+    points,
+    partnerId: at.partnerId,
+    storeId: at.storeId,
+    details: { holdId: at.holdId ?? null, reference: at.reference ?? null, ...at.details },
+    at: wallet.now,
+    postings: [
+      { account: account.member(wallet.memberId), points: -points },
+      { account: account.redemption(at.partnerId), points },
+    ],
+  });
+  await consumeLots(manager, transactionId, takes);
+  await manager.query('UPDATE wallet SET balance = balance - $2, updated_at = $3 WHERE member_id = $1', [wallet.memberId, points.toString(), wallet.now]);
+  await appendFacts(manager, [{
+    type: 'points.burned',
+    key: wallet.memberId,
+    payload: { transactionId, memberId: wallet.memberId, partnerId: at.partnerId, storeId: at.storeId, holdId: at.holdId ?? null, points: points.toString(), links, at: wallet.now.toISOString() },
+  }]);
+  return { transactionId, pointsBurned: points };
 }

@@ -3,14 +3,17 @@ import type { Viewer } from '@coalition/shared/auth/jwt';
 import { badInput } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
 import { isUniqueViolation } from '@coalition/shared/db/transaction';
+import { evaluateEarn, type Basket, type EarnComponent, type EarnEvaluation } from '@coalition/shared/earn-rules/evaluate-earn';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
 import type { Wire } from './idempotency';
+import { evaluateWithOffers, recordOfferAwards } from '../offers/offer-awards';
+import { EarnRulesReplica, memberEarnState } from '../partner-replica/earn-rules.replica';
 import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
 import { createLot } from './lots';
 import { assertAccepting, memberIdOf, tillFor, type Till } from './point-of-sale';
-import { pointsForPurchase } from './points';
+import { fundingAfterDebt, type DebtSplit } from './earn-funding';
 import { walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 import { earnInput, type EarnInput } from './wallet.inputs';
@@ -20,17 +23,24 @@ const DAY_MS = 86_400_000;
 export interface EarnResult {
   transactionId: string;
   pointsEarned: bigint;
+  rulesVersion: number;
+  breakdown: EarnComponent[];
   availableAt: Date | null;
   expiresAt: Date | null;
   wallet: WalletView;
 }
 
 export class EarnService {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly rules: EarnRulesReplica,
+  ) {}
 
   /**
-   * Records a purchase and the points it earns: a pending lot, issued by the partner, available
-   * when the return window ends. One transaction, the member's row the only one locked.
+   * Records a purchase and the points the partner's rules in force give it: pending lots, available
+   * when the return window ends, one issued by the partner for the points it funds and one for
+   * the points the operator funds (tier bonuses, its share of co-funded promotions). One
+   * transaction, the member's rows the only ones locked.
    */
   async earn(viewer: Viewer, raw: unknown): Promise<Wire<EarnResult>> {
     const input = parseInput(earnInput, raw);
@@ -47,51 +57,106 @@ export class EarnService {
   }
 
   private async record(manager: EntityManager, wallet: LockedWallet, till: Till, input: EarnInput): Promise<EarnResult> {
-    assertAccepting(till);
+    assertAccepting(till, 'earn', wallet.now);
     const receiptTaken: unknown[] = await manager.query(
       `SELECT 1 FROM ledger_transaction WHERE partner_id = $1 AND receipt_id = $2 AND kind = 'EARN'`,
       [till.partnerId, input.receiptId],
     );
     if (receiptTaken.length > 0) throw duplicateReceipt();
-    const points = pointsForPurchase(input.total, input.currency, till.pointsPerCurrencyUnit);
+    const { version, rules } = await this.rules.inForce(manager, till.partnerId, input.occurredAt);
+    const state = await memberEarnState(manager, { memberId: wallet.memberId, partnerId: till.partnerId, now: wallet.now, timeZone: till.timeZone }, rules);
+    const basket = basketOf(input, till);
+    const evaluation = await evaluateWithOffers(manager, { memberId: wallet.memberId, partnerId: till.partnerId, occurredAt: input.occurredAt }, (offers) =>
+      evaluateEarn({ rules, currency: till.currency, basket, member: state.member, tierBonuses: state.tierBonuses, offers }));
+    const split = fundingAfterDebt(evaluation, wallet.debt);
     const now = wallet.now;
     const availableAt = new Date(Math.max(now.getTime(), input.occurredAt.getTime() + till.returnWindowDays * DAY_MS));
     const expiresAt = new Date(now.getTime() + limits.pointsLifetimeDays * DAY_MS);
     const purchase = { total: input.total.toString(), currency: input.currency, occurredAt: input.occurredAt.toISOString(), lines: input.lines.map((l) => ({ ...l, amount: l.amount.toString() })) };
-    // A debt from an earlier refund is repaid first; only the rest becomes a lot.
-    const debtRepaid = points < wallet.debt ? points : wallet.debt;
-    const lotPoints = points - debtRepaid;
+    const earn = earnRecord(version, evaluation, split);
     const transactionId = await writeTransaction(manager, {
       memberId: wallet.memberId,
       kind: 'EARN',
-      points,
+      points: evaluation.points,
       partnerId: till.partnerId,
       storeId: till.storeId,
       receiptId: input.receiptId,
-      details: { purchase, pointsPerCurrencyUnit: till.pointsPerCurrencyUnit, debtRepaid: debtRepaid.toString() },
+      rulesVersion: version,
+      details: { purchase, debtRepaid: split.debtRepaid.toString(), earn },
       at: now,
-      postings: points === 0n ? [] : [
-        { account: account.issuance(till.partnerId), points: -points },
-        { account: account.member(wallet.memberId), points },
-      ],
+      postings: [
+        { account: account.issuance(till.partnerId), points: -evaluation.partnerPoints },
+        { account: account.promotions, points: -evaluation.operatorPoints },
+        { account: account.member(wallet.memberId), points: evaluation.points },
+      ].filter((p) => p.points !== 0n),
     });
-    const lotId = lotPoints === 0n
-      ? null
-      : await createLot(manager, { memberId: wallet.memberId, transactionId, issuerPartnerId: till.partnerId, points: lotPoints, availableAt, expiresAt, createdAt: now });
-    if (points > 0n) {
+    const lot = { memberId: wallet.memberId, transactionId, availableAt, expiresAt, createdAt: now };
+    const lots = [
+      ...(split.partnerLotPoints > 0n ? [{ issuerPartnerId: till.partnerId, points: split.partnerLotPoints }] : []),
+      ...(split.operatorLotPoints > 0n ? [{ issuerPartnerId: null, points: split.operatorLotPoints }] : []),
+    ];
+    const created = [];
+    for (const { issuerPartnerId, points } of lots) {
+      const fundedBy = [{ ...(issuerPartnerId ? { partnerId: issuerPartnerId } : { operator: true }), points: points.toString(), components: earn.components.filter((c) => BigInt(issuerPartnerId ? c.partnerPoints : c.operatorPoints) > 0n).map((c) => c.kind) }];
+      created.push({ lotId: await createLot(manager, { ...lot, issuerPartnerId, points, fundedBy }), issuerPartnerId, points: points.toString() });
+    }
+    await recordOfferAwards(manager, wallet.memberId, evaluation);
+    if (evaluation.stamps && evaluation.stamps.after !== evaluation.stamps.before) await saveStamps(manager, wallet.memberId, till.partnerId, evaluation.stamps.cardId, evaluation.stamps.after, now);
+    if (evaluation.points > 0n) {
       await manager.query(
         'UPDATE wallet SET balance = balance + $2, lifetime_earned = lifetime_earned + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1',
-        [wallet.memberId, points.toString(), debtRepaid.toString(), now],
+        [wallet.memberId, evaluation.points.toString(), split.debtRepaid.toString(), now],
       );
     }
+    const partnerLot = created.find((c) => c.issuerPartnerId !== null);
+    const anyLot = created.length > 0;
     await appendFacts(manager, [{
       type: 'points.earned',
       key: wallet.memberId,
-      payload: { transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId, points: points.toString(), debtRepaid: debtRepaid.toString(), lotId, lotPoints: lotPoints.toString(), issuerPartnerId: till.partnerId, availableAt: lotId ? availableAt.toISOString() : null, expiresAt: lotId ? expiresAt.toISOString() : null, purchase, at: now.toISOString() },
+      payload: {
+        transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId,
+        points: evaluation.points.toString(), partnerPoints: evaluation.partnerPoints.toString(), operatorPoints: evaluation.operatorPoints.toString(),
+        debtRepaid: split.debtRepaid.toString(), operatorDebtRepaid: split.operatorDebtRepaid.toString(), rulesVersion: version, components: earn.components,
+        // The partner's lot under the names facts had before operator-funded bonuses; `lots` has every lot.
+        lotId: partnerLot?.lotId ?? null, lotPoints: partnerLot?.points ?? '0', issuerPartnerId: till.partnerId, lots: created,
+        availableAt: anyLot ? availableAt.toISOString() : null, expiresAt: anyLot ? expiresAt.toISOString() : null, purchase, at: now.toISOString(),
+      },
     }]);
     const view = await walletView(manager, wallet.memberId, now);
-    return { transactionId, pointsEarned: points, availableAt: lotId ? availableAt : null, expiresAt: lotId ? expiresAt : null, wallet: view };
+    return { transactionId, pointsEarned: evaluation.points, rulesVersion: version, breakdown: evaluation.components, availableAt: anyLot ? availableAt : null, expiresAt: anyLot ? expiresAt : null, wallet: view };
   }
+}
+
+const basketOf = (input: EarnInput, till: Till): Basket => ({
+  currency: input.currency,
+  totalMinor: input.total,
+  occurredAt: input.occurredAt,
+  storeId: till.storeId,
+  channel: till.channel,
+  lines: input.lines.map((line) => ({ sku: line.sku, category: line.category, amountMinor: line.amount })),
+});
+
+/** What the transaction records of the rules it applied: enough to recompute its points. */
+function earnRecord(version: number, evaluation: EarnEvaluation, split: DebtSplit) {
+  return {
+    rulesVersion: version,
+    partnerPoints: evaluation.partnerPoints.toString(),
+    operatorPoints: evaluation.operatorPoints.toString(),
+    operatorDebtRepaid: split.operatorDebtRepaid.toString(),
+    cappedPoints: evaluation.cappedPoints.toString(),
+    capApplied: evaluation.capApplied,
+    belowMinimum: evaluation.belowMinimum,
+    stamps: evaluation.stamps,
+    components: evaluation.components.map((c) => ({ kind: c.kind, ruleId: c.ruleId, points: c.points.toString(), partnerPoints: c.partnerPoints.toString(), operatorPoints: c.operatorPoints.toString() })),
+  };
+}
+
+async function saveStamps(manager: EntityManager, memberId: string, partnerId: string, cardId: string, stamps: number, now: Date): Promise<void> {
+  await manager.query(
+    `INSERT INTO stamp_card_state (member_id, partner_id, card_id, stamps, updated_at) VALUES ($1, $2, $3, $4, $5)
+     ON CONFLICT (member_id, partner_id, card_id) DO UPDATE SET stamps = excluded.stamps, updated_at = excluded.updated_at`,
+    [memberId, partnerId, cardId, stamps, now],
+  );
 }
 
 const duplicateReceipt = () => new WalletError(WalletErrorCode.DUPLICATE_RECEIPT, 'This receipt has already earned points at this partner.');

@@ -9,6 +9,7 @@ export interface HistoryEntry {
   storeId: string | null;
   receiptId: string | null;
   reversesId: string | null;
+  rulesVersion: number | null;
   createdAt: Date;
 }
 
@@ -37,9 +38,9 @@ export class HistoryService {
 
   async history(memberId: string, filter: HistoryFilter, page: Page): Promise<HistoryEntry[]> {
     const after = page.after ? timeIdKey.parse(page.after) : undefined;
-    const rows: { id: string; kind: string; points: string; partner_id: string | null; store_id: string | null; receipt_id: string | null; reverses_id: string | null; created_at: Date }[] =
+    const rows: { id: string; kind: string; points: string; partner_id: string | null; store_id: string | null; receipt_id: string | null; reverses_id: string | null; rules_version: number | null; created_at: Date }[] =
       await this.dataSource.query(
-        `SELECT id, kind, points, partner_id, store_id, receipt_id, reverses_id, created_at FROM ledger_transaction
+        `SELECT id, kind, points, partner_id, store_id, receipt_id, reverses_id, rules_version, created_at FROM ledger_transaction
           WHERE member_id = $1
             AND ($2::uuid IS NULL OR partner_id = $2)
             AND ($3::text[] IS NULL OR kind = ANY($3))
@@ -47,7 +48,7 @@ export class HistoryService {
           ORDER BY created_at DESC, id DESC LIMIT $6`,
         [memberId, filter.partnerId ?? null, filter.kinds ?? null, after?.time ?? null, after?.id ?? null, page.limit + 1],
       );
-    return rows.map((r) => ({ id: r.id, kind: r.kind, points: BigInt(r.points), partnerId: r.partner_id, storeId: r.store_id, receiptId: r.receipt_id, reversesId: r.reverses_id, createdAt: r.created_at }));
+    return rows.map((r) => ({ id: r.id, kind: r.kind, points: BigInt(r.points), partnerId: r.partner_id, storeId: r.store_id, receiptId: r.receipt_id, reversesId: r.reverses_id, rulesVersion: r.rules_version, createdAt: r.created_at }));
   }
 
   async lots(memberId: string, page: Page): Promise<LotEntry[]> {

@@ -11,9 +11,12 @@ export const account = {
   breakage: 'operator:breakage',
   /** Points the operator credits (goodwill, corrections) or takes back. */
   adjustments: 'operator:adjustments',
+  /** Points the operator funds at earn time: tier bonuses and its share of co-funded promotions. */
+  promotions: 'operator:promotions',
 };
 
-export type TransactionKind = 'EARN' | 'BURN' | 'REFUND' | 'EXPIRY' | 'ADJUSTMENT' | 'TRANSFER';
+/** DEBT_REPAYMENT: lots consumed against a member's debt once a hold released them (debt-repayment.ts); it has no postings. */
+export type TransactionKind = 'EARN' | 'BURN' | 'REFUND' | 'EXPIRY' | 'ADJUSTMENT' | 'TRANSFER' | 'DEBT_REPAYMENT';
 
 export interface NewTransaction {
   memberId: string;
@@ -24,6 +27,8 @@ export interface NewTransaction {
   storeId?: string | null;
   receiptId?: string | null;
   reversesId?: string | null;
+  /** An earn's partner rules version. */
+  rulesVersion?: number | null;
   details?: Record<string, unknown>;
   at: Date;
   postings: { account: string; points: bigint }[];
@@ -31,7 +36,8 @@ export interface NewTransaction {
 
 /**
  * Writes one balanced transaction (L1): its postings must sum to zero, checked before anything is
- * written. Zero-point transactions (a purchase too small to earn) carry no postings.
+ * written. Zero-point transactions (a purchase too small to earn) carry no postings, and neither
+ * does a DEBT_REPAYMENT: it moves points between lots and the debt, not between accounts.
  */
 export async function writeTransaction(manager: EntityManager, txn: NewTransaction): Promise<string> {
   const sum = txn.postings.reduce((total, p) => total + p.points, 0n);
@@ -39,9 +45,9 @@ export async function writeTransaction(manager: EntityManager, txn: NewTransacti
   assert(txn.postings.every((p) => p.points !== 0n), 'a posting moves a non-zero number of points');
   const id = randomUUID();
   await manager.query(
-    `INSERT INTO ledger_transaction (id, member_id, kind, points, partner_id, store_id, receipt_id, reverses_id, details, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
-    [id, txn.memberId, txn.kind, txn.points.toString(), txn.partnerId ?? null, txn.storeId ?? null, txn.receiptId ?? null, txn.reversesId ?? null, JSON.stringify(txn.details ?? {}), txn.at],
+    `INSERT INTO ledger_transaction (id, member_id, kind, points, partner_id, store_id, receipt_id, reverses_id, details, created_at, rules_version)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
+    [id, txn.memberId, txn.kind, txn.points.toString(), txn.partnerId ?? null, txn.storeId ?? null, txn.receiptId ?? null, txn.reversesId ?? null, JSON.stringify(txn.details ?? {}), txn.at, txn.rulesVersion ?? null],
   );
   if (txn.postings.length > 0) {
     const values: unknown[] = [];

@@ -15,6 +15,8 @@ export interface NewLot {
   expiresAt: Date;
   createdAt: Date;
   restoredFromLotId?: string | null;
+  /** Who funds the points and by which rules; by default all of them the issuer (or the operator). */
+  fundedBy?: Record<string, unknown>[];
 }
 
 export async function createLot(manager: EntityManager, lot: NewLot): Promise<string> {
@@ -22,7 +24,7 @@ export async function createLot(manager: EntityManager, lot: NewLot): Promise<st
   await manager.query(
     `INSERT INTO lot (id, member_id, earn_transaction_id, issuer_partner_id, funded_by, points, remaining, available_at, expires_at, created_at, restored_from_lot_id)
      VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $7, $8, $9, $10)`,
-    [id, lot.memberId, lot.transactionId, lot.issuerPartnerId, JSON.stringify([lot.issuerPartnerId ? { partnerId: lot.issuerPartnerId, points: lot.points.toString() } : { operator: true, points: lot.points.toString() }]), lot.points.toString(), lot.availableAt, lot.expiresAt, lot.createdAt, lot.restoredFromLotId ?? null],
+    [id, lot.memberId, lot.transactionId, lot.issuerPartnerId, JSON.stringify(lot.fundedBy ?? [lot.issuerPartnerId ? { partnerId: lot.issuerPartnerId, points: lot.points.toString() } : { operator: true, points: lot.points.toString() }]), lot.points.toString(), lot.availableAt, lot.expiresAt, lot.createdAt, lot.restoredFromLotId ?? null],
   );
   return id;
 }

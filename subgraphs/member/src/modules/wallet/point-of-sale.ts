@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { CoalitionError, ErrorCode, forbidden, notFound } from '@coalition/shared/errors';
+import type { EarnChannel } from '@coalition/shared/earn-rules/earn-rules';
 import { limits } from '@coalition/shared/limits';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 
@@ -8,9 +9,13 @@ export interface Till {
   partnerId: string;
   storeId: string;
   partnerStatus: string;
+  /** A leaving partner's last moments for earning and for burning (exclusive); null otherwise. */
+  earnStopAt: Date | null;
+  burnStopAt: Date | null;
   currency: string;
-  pointsPerCurrencyUnit: number;
   returnWindowDays: number;
+  timeZone: string;
+  channel: EarnChannel;
   burnLimits: BurnLimits;
 }
 
@@ -28,9 +33,9 @@ export interface BurnLimits {
 export async function tillFor(dataSource: DataSource, viewer: Viewer, storeId: string): Promise<Till> {
   if (viewer.role !== 'partner' && viewer.role !== 'terminal') throw forbidden('Only partners and their terminals record points at a store.');
   if (viewer.role === 'terminal' && viewer.storeId !== storeId) throw forbidden('A terminal acts only at its own store.');
-  const rows: (BurnLimitRow & { partner_id: string; status: string; settlement_currency: string; points_per_currency_unit: number; return_window_days: number })[] =
+  const rows: (BurnLimitRow & TillRow)[] =
     await dataSource.query(
-      `SELECT s.partner_id, p.status, p.settlement_currency, p.points_per_currency_unit, p.return_window_days, p.burn_points_min, p.burn_points_max
+      `SELECT s.partner_id, s.time_zone, s.kind, p.status, p.earn_stop_at, p.burn_stop_at, p.settlement_currency, p.return_window_days, p.burn_points_min, p.burn_points_max
          FROM store_replica s JOIN partner_replica p ON p.id = s.partner_id
         WHERE s.id = $1`,
       [storeId],
@@ -41,11 +46,25 @@ export async function tillFor(dataSource: DataSource, viewer: Viewer, storeId: s
     partnerId: row.partner_id,
     storeId,
     partnerStatus: row.status,
+    earnStopAt: row.earn_stop_at,
+    burnStopAt: row.burn_stop_at,
     currency: row.settlement_currency.trim(),
-    pointsPerCurrencyUnit: row.points_per_currency_unit,
     returnWindowDays: row.return_window_days,
+    timeZone: row.time_zone,
+    channel: row.kind,
     burnLimits: burnLimitsOf(row),
   };
+}
+
+interface TillRow {
+  partner_id: string;
+  time_zone: string;
+  kind: EarnChannel;
+  status: string;
+  earn_stop_at: Date | null;
+  burn_stop_at: Date | null;
+  settlement_currency: string;
+  return_window_days: number;
 }
 
 interface BurnLimitRow {
@@ -79,8 +98,18 @@ export function assertWithinBurnLimits(burnLimits: BurnLimits, points: bigint, c
   }
 }
 
-export function assertAccepting(till: Till): void {
-  if (till.partnerStatus !== 'ACTIVE') throw new WalletError(WalletErrorCode.PARTNER_NOT_ACCEPTING, 'This partner does not accept points operations now.');
+/**
+ * A suspended partner neither earns nor burns; a leaving one earns until its earn-stop date and
+ * burns until its burn-stop date (usually later, so its customers can still spend), by ledger
+ * time. Refunds stay possible: they correct history rather than add to it.
+ */
+export function assertAccepting(till: Pick<Till, 'partnerStatus' | 'earnStopAt' | 'burnStopAt'>, operation: 'earn' | 'burn', now: Date): void {
+  const stopAt = operation === 'earn' ? till.earnStopAt : till.burnStopAt;
+  const stopped = till.partnerStatus === 'SUSPENDED' || (till.partnerStatus === 'LEAVING' && stopAt !== null && now >= stopAt);
+  if (stopped) {
+    const what = operation === 'earn' ? 'points for purchases' : 'points as payment';
+    throw new WalletError(WalletErrorCode.PARTNER_NOT_ACCEPTING, `This partner no longer accepts ${what}.`, { operation });
+  }
 }
 
 /** The member an operation is for, by id or by the card presented. */

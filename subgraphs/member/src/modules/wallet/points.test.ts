@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { balancesAt, clawbackForRefund, excusedByExpiry, expiringWithin, minorUnitExponent, pointsForPurchase, takeForClawback, takeFromLots, type LotState } from './points';
+import { afterTakes, balancesAt, clawbackForRefund, debtRepaidByRelease, excusedByExpiry, expiringWithin, takeForClawback, takeFromLots, type LotState } from './points';
 
 const at = (iso: string) => new Date(iso);
 const lot = (id: string, remaining: bigint, availableAt: string, expiresAt: string, createdAt = '2026-01-01T00:00:00Z'): LotState => ({
@@ -8,30 +8,6 @@ const lot = (id: string, remaining: bigint, availableAt: string, expiresAt: stri
   availableAt: at(availableAt),
   expiresAt: at(expiresAt),
   createdAt: at(createdAt),
-});
-
-describe('points for a purchase', () => {
-  it.each([
-    [1234n, 'EUR', 1, 12n], // 12.34 EUR at 1 point per euro: rounded down
-    [1299n, 'EUR', 1, 12n],
-    [1300n, 'EUR', 1, 13n],
-    [99n, 'EUR', 1, 0n], // under one euro earns nothing
-    [1234n, 'EUR', 3, 37n], // 37.02 rounded down
-    [500n, 'JPY', 1, 500n], // yen has no minor unit
-    [12345n, 'BHD', 1, 12n], // three-decimal dinar
-    [0n, 'EUR', 5, 0n],
-    [100_000_000_000n, 'EUR', 1000, 1_000_000_000_000n], // big totals stay exact
-  ])('%s minor units of %s at %i per unit earn %s', (total, currency, rate, expected) => {
-    expect(pointsForPurchase(total, currency, rate)).toBe(expected);
-  });
-
-  it('refuses a negative total', () => {
-    expect(() => pointsForPurchase(-1n, 'EUR', 1)).toThrow(RangeError);
-  });
-
-  it('knows the minor units of currencies', () => {
-    expect([minorUnitExponent('EUR'), minorUnitExponent('JPY'), minorUnitExponent('KWD')]).toEqual([2, 0, 3]);
-  });
 });
 
 describe('balances', () => {
@@ -131,7 +107,7 @@ describe('lots a clawback takes from', () => {
   ];
 
   it('takes the purchase’s own lot, then pending points, then available ones', () => {
-    expect(takeForClawback(now, lots, 'own', 20n)).toEqual({
+    expect(takeForClawback(now, lots, ['own'], 20n, 0n)).toEqual({
       takes: [
         { lotId: 'own', points: 5n },
         { lotId: 'other-pending', points: 8n },
@@ -142,7 +118,87 @@ describe('lots a clawback takes from', () => {
   });
 
   it('records what the live lots cannot cover as a shortfall, never touching expired lots', () => {
-    expect(takeForClawback(now, lots, 'own', 40n).shortfall).toBe(7n);
+    expect(takeForClawback(now, lots, ['own'], 40n, 0n).shortfall).toBe(7n);
+  });
+
+  it('takes every lot of the purchase first, oldest expiry first: a partner-funded and an operator-funded lot alike', () => {
+    const twoOwn = [...lots, lot('own-operator', 4n, '2026-06-05T00:00:00Z', '2027-12-01T00:00:00Z')];
+    expect(takeForClawback(now, twoOwn, ['own', 'own-operator'], 12n, 0n)).toEqual({
+      takes: [
+        { lotId: 'own-operator', points: 4n },
+        { lotId: 'own', points: 5n },
+        { lotId: 'other-pending', points: 3n },
+      ],
+      shortfall: 0n,
+    });
+  });
+
+  it('never takes points open holds reserve: what they cover becomes the shortfall', () => {
+    // 20 matured, 15 held: 5 may go; pending points are not reserved and go in full.
+    expect(takeForClawback(now, lots, ['own'], 40n, 15n)).toEqual({
+      takes: [
+        { lotId: 'own', points: 5n },
+        { lotId: 'other-pending', points: 8n },
+        { lotId: 'old-available', points: 5n },
+      ],
+      shortfall: 22n,
+    });
+    expect(takeForClawback(now, lots, ['own'], 40n, 20n).takes.map((t) => t.lotId)).toEqual(['own', 'other-pending']);
+    // Holds reserving more than the matured lots hold (a lot expired under one): nothing matured goes.
+    expect(takeForClawback(now, lots, ['own'], 40n, 25n).shortfall).toBe(27n);
+  });
+
+  it('counts the purchase’s own matured lot against what holds leave free', () => {
+    const matured = [
+      lot('own', 30n, '2026-01-01T00:00:00Z', '2028-01-01T00:00:00Z'),
+      lot('other', 10n, '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
+      lot('pending', 6n, '2026-07-01T00:00:00Z', '2028-01-01T00:00:00Z'),
+    ];
+    // 40 matured, 25 held: 15 may go, all from the purchase's own lot; then the pending 6.
+    expect(takeForClawback(now, matured, ['own'], 30n, 25n)).toEqual({
+      takes: [{ lotId: 'own', points: 15n }, { lotId: 'pending', points: 6n }],
+      shortfall: 9n,
+    });
+    const { takes } = takeForClawback(now, matured, ['own'], 30n, 25n);
+    const left = afterTakes(matured, takes);
+    expect(balancesAt(now, left, 25n)).toEqual({ available: 0n, pending: 0n, held: 25n });
+  });
+
+  it('takes the purchase’s own lot past its expiry without counting it as spendable', () => {
+    const own = [lot('own', 10n, '2024-01-01T00:00:00Z', '2026-06-01T00:00:00Z'), lot('live', 10n, '2024-01-01T00:00:00Z', '2027-01-01T00:00:00Z')];
+    expect(takeForClawback(now, own, ['own'], 15n, 10n)).toEqual({ takes: [{ lotId: 'own', points: 10n }], shortfall: 5n });
+  });
+
+  it('never leaves the available balance below zero, whatever holds reserve (property)', () => {
+    for (let seed = 1; seed < 500; seed++) {
+      const n = (k: number) => BigInt((seed * k) % 37);
+      const some = [
+        lot('own', n(7), seed % 2 ? '2026-01-01T00:00:00Z' : '2026-07-01T00:00:00Z', '2028-01-01T00:00:00Z'),
+        lot('a', n(11), '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
+        lot('b', n(13), '2026-01-01T00:00:00Z', '2027-03-01T00:00:00Z'),
+        lot('p', n(17), '2026-08-01T00:00:00Z', '2028-01-01T00:00:00Z'),
+      ].filter((l) => l.remaining > 0n);
+      const held = balancesAt(now, some, 0n).available * BigInt(seed % 5) / 4n;
+      const points = 1n + n(19) * 2n;
+      const { takes, shortfall } = takeForClawback(now, some, ['own'], points, held);
+      const taken = takes.reduce((sum, t) => sum + t.points, 0n);
+      expect(taken + shortfall).toBe(points);
+      expect(balancesAt(now, afterTakes(some, takes), held).available).toBeGreaterThanOrEqual(0n);
+    }
+  });
+});
+
+describe('debt repaid by points a hold released', () => {
+  it.each([
+    // debt, released, available after the release → repaid
+    [0n, 50n, 50n, 0n],
+    [30n, 50n, 50n, 30n],
+    [80n, 50n, 50n, 50n],
+    [80n, 50n, 20n, 20n], // part of the release expired under the hold
+    [80n, 50n, -10n, 0n], // other holds still reserve more than is spendable
+    [80n, 0n, 40n, 0n],
+  ])('a debt of %s, %s released, %s available: %s repaid', (debt, released, available, repaid) => {
+    expect(debtRepaidByRelease(debt, released, available)).toBe(repaid);
   });
 });
 
@@ -188,6 +244,6 @@ describe('a refund of points that already expired', () => {
       lot('other-expired', 10n, '2024-01-01T00:00:00Z', '2026-05-01T00:00:00Z'),
       lot('live', 10n, '2024-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
     ];
-    expect(takeForClawback(now, lots, 'own', 15n)).toEqual({ takes: [{ lotId: 'own', points: 10n }, { lotId: 'live', points: 5n }], shortfall: 0n });
+    expect(takeForClawback(now, lots, ['own'], 15n, 0n)).toEqual({ takes: [{ lotId: 'own', points: 10n }, { lotId: 'live', points: 5n }], shortfall: 0n });
   });
 });

@@ -1,25 +1,8 @@
 /**
- * The wallet's arithmetic, pure: points for a purchase, balances from lots and holds, and which
- * lots a burn consumes. Points and money are bigint end to end.
+ * The wallet's arithmetic, pure: balances from lots and holds, and which lots a burn, a clawback
+ * or a repayment consumes (what a purchase earns is shared/src/earn-rules/evaluate-earn.ts).
+ * Points are bigint end to end.
  */
-
-const exponentCache = new Map<string, number>();
-
-/** Digits after the decimal point of a currency's minor unit (EUR 2, JPY 0, BHD 3). */
-export function minorUnitExponent(currency: string): number {
-  let exponent = exponentCache.get(currency);
-  if (exponent === undefined) {
-    exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
-    exponentCache.set(currency, exponent);
-  }
-  return exponent;
-}
-
-/** Points for a purchase: whole currency units times the partner's rate, rounded down (never up). */
-export function pointsForPurchase(totalMinor: bigint, currency: string, pointsPerCurrencyUnit: number): bigint {
-  if (totalMinor < 0n) throw new RangeError('a purchase total is never negative');
-  return (totalMinor * BigInt(pointsPerCurrencyUnit)) / 10n ** BigInt(minorUnitExponent(currency));
-}
 
 export interface LotState {
   id: string;
@@ -109,10 +92,10 @@ export function takeFromLots(now: Date, lots: readonly LotState[], points: bigin
 /**
  * Of a refund's clawback, the points not taken again because the purchase's own points already
  * expired (the expiry run sent them to breakage): the member lost those once, not twice. Counted
- * cumulatively over the purchase's refunds, up to what expired from its lot.
+ * cumulatively over the purchase's refunds, up to what expired from its lots together.
  */
-export function excusedByExpiry(clawback: bigint, expiredFromOwnLot: bigint, excusedBefore: bigint): bigint {
-  const left = expiredFromOwnLot - excusedBefore;
+export function excusedByExpiry(clawback: bigint, expiredFromOwnLots: bigint, excusedBefore: bigint): bigint {
+  const left = expiredFromOwnLots - excusedBefore;
   if (left <= 0n) return 0n;
   return clawback < left ? clawback : left;
 }
@@ -129,25 +112,63 @@ export function clawbackForRefund(points: bigint, total: bigint, refundedBefore:
 }
 
 /**
- * The lots a clawback takes from: the refunded purchase's own lot first (even past its expiry, if
- * the expiry run has not emptied it yet: those are the purchase's own points, and taking them
+ * The lots a clawback takes from: the refunded purchase's own lots first (even past their expiry,
+ * if the expiry run has not emptied them yet: those are the purchase's own points, and taking them
  * back beats sending them to breakage), then other pending points, then available ones oldest
  * expiry first (pending first: points the member cannot spend yet go before points they could).
- * Other expired lots are left to the expiry run. What the lots cannot cover is the shortfall,
- * recorded as debt.
+ * Other expired lots are left to the expiry run.
+ *
+ * Points that open holds reserve are never taken: from matured, unexpired lots (the purchase's own
+ * included) it takes at most `matured - openHeld`, so a refund never drives the available balance
+ * below zero (L3) and every open hold can still be captured. What the lots cannot cover, or may not
+ * touch, is the shortfall, recorded as debt; a hold's release repays it (debtRepaidByRelease).
  */
-export function takeForClawback(now: Date, lots: readonly LotState[], ownLotId: string | null, points: bigint): { takes: LotTake[]; shortfall: bigint } {
-  const own = lots.filter((lot) => lot.id === ownLotId && lot.remaining > 0n);
-  const live = lots.filter((lot) => lot.remaining > 0n && lot.expiresAt > now);
-  const pending = live.filter((lot) => lot.id !== ownLotId && lot.availableAt > now).sort(consumptionOrder);
-  const available = live.filter((lot) => lot.id !== ownLotId && lot.availableAt <= now).sort(consumptionOrder);
+export function takeForClawback(now: Date, lots: readonly LotState[], ownLotIds: readonly string[], points: bigint, openHeld: bigint): { takes: LotTake[]; shortfall: bigint } {
+  if (points <= 0n || openHeld < 0n) throw new RangeError('a clawback takes a positive number of points, beside what holds reserve');
+  const isOwn = new Set(ownLotIds);
+  const isMatured = (lot: LotState) => lot.availableAt <= now && lot.expiresAt > now;
+  const own = lots.filter((lot) => isOwn.has(lot.id) && lot.remaining > 0n).sort(consumptionOrder);
+  const live = lots.filter((lot) => !isOwn.has(lot.id) && lot.remaining > 0n && lot.expiresAt > now);
+  const pending = live.filter((lot) => lot.availableAt > now).sort(consumptionOrder);
+  const available = live.filter(isMatured).sort(consumptionOrder);
+  const matured = lots.filter(isMatured).reduce((total, lot) => total + lot.remaining, 0n);
+  let maturedFree = matured > openHeld ? matured - openHeld : 0n;
   const takes: LotTake[] = [];
   let needed = points;
   for (const lot of [...own, ...pending, ...available]) {
     if (needed === 0n) break;
-    const take = lot.remaining < needed ? lot.remaining : needed;
+    const limit = isMatured(lot) ? maturedFree : lot.remaining;
+    let take = lot.remaining < needed ? lot.remaining : needed;
+    if (take > limit) take = limit;
+    if (take === 0n) continue;
+    if (isMatured(lot)) maturedFree -= take;
     takes.push({ lotId: lot.id, points: take });
     needed -= take;
   }
   return { takes, shortfall: needed };
+}
+
+/**
+ * Of the points a hold released (voided, timed out, or the part a capture left), those that repay
+ * the member's debt: at most the debt, at most the points released, and at most what is spendable
+ * once they are released (never points another open hold reserves, nor points that expired under
+ * the hold).
+ */
+export function debtRepaidByRelease(debt: bigint, released: bigint, available: bigint): bigint {
+  if (debt < 0n || released < 0n) throw new RangeError('a debt and a release are never negative');
+  let repaid = debt < released ? debt : released;
+  if (available < repaid) repaid = available > 0n ? available : 0n;
+  return repaid;
+}
+
+/** The lots after the takes: what a view projects when a repayment is due but not yet written. */
+export function afterTakes<T extends LotState>(lots: readonly T[], takes: readonly LotTake[]): T[] {
+  const taken = new Map<string, bigint>();
+  for (const take of takes) taken.set(take.lotId, (taken.get(take.lotId) ?? 0n) + take.points);
+  return lots.map((lot) => {
+    const points = taken.get(lot.id);
+    if (points === undefined) return lot;
+    if (points > lot.remaining) throw new RangeError(`lot ${lot.id} holds fewer points than were taken`);
+    return { ...lot, remaining: lot.remaining - points };
+  });
 }

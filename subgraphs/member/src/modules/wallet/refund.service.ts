@@ -1,6 +1,6 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
-import { notFound } from '@coalition/shared/errors';
+import { assert, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
 import { parseInput } from '@coalition/shared/validation';
 import type { Wire } from './idempotency';
@@ -9,7 +9,7 @@ import { account, writeTransaction } from './ledger';
 import { consumeLots, createLot, linksWithIssuers } from './lots';
 import { tillFor } from './point-of-sale';
 import { clawbackForRefund, excusedByExpiry, takeForClawback } from './points';
-import { liveLots, walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { liveLots, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 import { refundBurnInput, refundPurchaseInput } from './wallet.inputs';
 
@@ -17,7 +17,7 @@ export interface RefundResult {
   transactionId: string;
   /** Points taken back (a purchase refund) or given back (a burn refund). */
   points: bigint;
-  /** Of a purchase refund's points, those already spent: recorded as the member's debt. */
+  /** Of a purchase refund's points, those already spent or reserved by open holds: recorded as the member's debt. */
   debtRecorded: bigint;
   /** A purchase refund's points not taken because they had already expired (0 for a burn refund). */
   pointsExpired: bigint;
@@ -29,12 +29,15 @@ interface Original {
   memberId: string;
   partnerId: string;
   points: bigint;
-  details: { purchase?: { total: string; currency: string } };
+  details: { purchase?: { total: string; currency: string }; earn?: { partnerPoints?: string } };
 }
 
 const exceeds = (what: string) => new WalletError(WalletErrorCode.REFUND_EXCEEDS_ORIGINAL, `The refund is larger than what is left of the ${what}.`);
 
-/** Refunds: a purchase claws back its points (pending first, then debt); a burn gives its points back. */
+/**
+ * Refunds: a purchase claws back its points (its own lots, other pending points, then available ones
+ * not reserved by open holds; the rest becomes debt); a burn gives its points back.
+ */
 export class RefundService {
   constructor(private readonly dataSource: DataSource) {}
 
@@ -49,30 +52,30 @@ export class RefundService {
       if (amount <= 0n || refundedBefore + amount > total) throw exceeds('purchase');
       const clawback = clawbackForRefund(earn.points, total, refundedBefore, amount);
       const lots = await liveLots(manager, wallet.memberId);
-      const own: { id: string; expired: string; excused: string }[] = await manager.query(
-        `SELECT l.id,
-                (SELECT coalesce(sum(k.points), 0) FROM lot_link k JOIN ledger_transaction x ON x.id = k.transaction_id WHERE k.lot_id = l.id AND x.kind = 'EXPIRY') AS expired,
-                (SELECT coalesce(sum((r.details->>'pointsExcused')::bigint), 0) FROM ledger_transaction r WHERE r.reverses_id = $1 AND r.kind = 'REFUND') AS excused
-           FROM lot l WHERE l.earn_transaction_id = $1`,
-        [earn.id],
-      );
-      const excused = excusedByExpiry(clawback, BigInt(own[0]?.expired ?? 0), BigInt(own[0]?.excused ?? 0));
+      const own = await this.ownLots(manager, earn.id);
+      const excused = excusedByExpiry(clawback, own.expired, own.excused);
       const points = clawback - excused;
-      const { takes, shortfall } = points === 0n ? { takes: [], shortfall: 0n } : takeForClawback(wallet.now, lots, own[0]?.id ?? null, points);
+      const openHeld = await openHeldPoints(manager, wallet.memberId, wallet.now);
+      const { takes, shortfall } = points === 0n ? { takes: [], shortfall: 0n } : takeForClawback(wallet.now, lots, own.lotIds, points, openHeld);
+      // The partner takes back the share of the clawback it funded (the rest was the operator's
+      // bonus): cumulative over the purchase's refunds, rounded down, exact for a full refund.
+      const partnerShare = clawbackForRefund(BigInt(earn.details.earn?.partnerPoints ?? earn.points), total, refundedBefore, amount);
+      const issuancePoints = partnerShare < points ? partnerShare : points;
       const transactionId = await writeTransaction(manager, {
         memberId: wallet.memberId, kind: 'REFUND', points, partnerId: earn.partnerId, storeId: till.storeId, reversesId: earn.id,
-        details: { refundedAmount: amount.toString(), currency: earn.details.purchase?.currency, debtRecorded: shortfall.toString(), pointsExcused: excused.toString() },
+        details: { refundedAmount: amount.toString(), currency: earn.details.purchase?.currency, debtRecorded: shortfall.toString(), pointsExcused: excused.toString(), issuancePoints: issuancePoints.toString() },
         at: wallet.now,
-        postings: points === 0n ? [] : [
+        postings: [
           { account: account.member(wallet.memberId), points: -points },
-          { account: account.issuance(earn.partnerId), points },
-        ],
+          { account: account.issuance(earn.partnerId), points: issuancePoints },
+          { account: account.promotions, points: points - issuancePoints },
+        ].filter((p) => p.points !== 0n),
       });
       await consumeLots(manager, transactionId, takes);
       await manager.query('UPDATE wallet SET balance = balance - $2, debt = debt + $3, updated_at = $4 WHERE member_id = $1', [wallet.memberId, points.toString(), shortfall.toString(), wallet.now]);
       await appendFacts(manager, [{ type: 'purchase.refunded', key: wallet.memberId, payload: {
         transactionId, memberId: wallet.memberId, partnerId: earn.partnerId, storeId: till.storeId, reversesId: earn.id, refundedAmount: amount.toString(),
-        points: points.toString(), debtRecorded: shortfall.toString(), pointsExcused: excused.toString(), links: linksWithIssuers(takes, lots), at: wallet.now.toISOString() } }]);
+        points: points.toString(), issuancePoints: issuancePoints.toString(), debtRecorded: shortfall.toString(), pointsExcused: excused.toString(), links: linksWithIssuers(takes, lots), at: wallet.now.toISOString() } }]);
       return { transactionId, points, debtRecorded: shortfall, pointsExpired: excused, wallet: await walletView(manager, wallet.memberId, wallet.now) };
     } });
   }
@@ -139,6 +142,24 @@ export class RefundService {
     const row = rows[0];
     if (!row) throw notFound(what);
     return { id: row.id, memberId: row.member_id, partnerId: row.partner_id, points: BigInt(row.points), details: row.details };
+  }
+
+  /**
+   * The purchase's own lots (an earn may fund one lot from the partner and one from the operator),
+   * the points the expiry run took from them together, and what earlier refunds of the purchase
+   * already excused for that expiry.
+   */
+  private async ownLots(manager: EntityManager, earnId: string): Promise<{ lotIds: string[]; expired: bigint; excused: bigint }> {
+    const rows: { lot_ids: string[]; expired: string; excused: string }[] = await manager.query(
+      `SELECT (SELECT coalesce(array_agg(l.id::text ORDER BY l.id), '{}') FROM lot l WHERE l.earn_transaction_id = $1) AS lot_ids,
+              (SELECT coalesce(sum(k.points), 0) FROM lot l JOIN lot_link k ON k.lot_id = l.id JOIN ledger_transaction x ON x.id = k.transaction_id
+                WHERE l.earn_transaction_id = $1 AND x.kind = 'EXPIRY') AS expired,
+              (SELECT coalesce(sum((r.details->>'pointsExcused')::bigint), 0) FROM ledger_transaction r WHERE r.reverses_id = $1 AND r.kind = 'REFUND') AS excused`,
+      [earnId],
+    );
+    const row = rows[0];
+    assert(row !== undefined, 'an aggregate query answers one row');
+    return { lotIds: row.lot_ids, expired: BigInt(row.expired), excused: BigInt(row.excused) };
   }
 
   /** What earlier refunds of a transaction already covered: refunded money, or restored points. */

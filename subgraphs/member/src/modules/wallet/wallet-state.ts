@@ -1,9 +1,11 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { lockAggregate } from '@coalition/shared/db/locks';
-import { notFound } from '@coalition/shared/errors';
+import { assert, notFound } from '@coalition/shared/errors';
 import { inTransaction } from '@coalition/shared/db/transaction';
+import { execute } from '@coalition/shared/db/sql';
 import { limits } from '@coalition/shared/limits';
-import { balancesAt, expiringWithin, type ExpiringPoints, type LotState } from './points';
+import { repayDebtFromRelease } from './debt-repayment';
+import { afterTakes, balancesAt, debtRepaidByRelease, expiringWithin, takeFromLots, type ExpiringPoints, type LotState } from './points';
 
 export interface WalletView {
   memberId: string;
@@ -11,7 +13,7 @@ export interface WalletView {
   pending: bigint;
   held: bigint;
   lifetimeEarned: bigint;
-  /** Points a refund clawed back after they were spent, repaid first from later earnings. */
+  /** Points a refund could not take back (spent, or reserved by open holds), repaid first from later earnings and released holds. */
   debt: bigint;
   /** Points expiring in the next limits.expiringSoonDays days, by day. */
   expiringSoon: ExpiringPoints[];
@@ -41,12 +43,19 @@ export async function lockWallet(manager: EntityManager, memberId: string): Prom
   );
   const row = rows[0];
   if (!row) throw notFound('Member');
-  // Holds past their timeout expire by ledger time before anything else reads them (L6).
-  await manager.query(
-    `UPDATE hold SET status = 'EXPIRED', resolved_at = expires_at WHERE member_id = $1 AND status = 'OPEN' AND expires_at <= $2`,
+  const wallet = { memberId, balance: BigInt(row.balance), debt: BigInt(row.debt), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
+  // Holds past their timeout expire by ledger time before anything else reads them (L6); what
+  // they reserved repays the member's debt first.
+  const expired = await execute<{ id: string; points: string }>(
+    manager,
+    `UPDATE hold SET status = 'EXPIRED', resolved_at = expires_at WHERE member_id = $1 AND status = 'OPEN' AND expires_at <= $2 RETURNING id, points`,
     [memberId, row.now],
   );
-  return { memberId, balance: BigInt(row.balance), debt: BigInt(row.debt), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
+  if (expired.rows.length > 0 && wallet.debt > 0n) {
+    const release = { holdIds: expired.rows.map((h) => h.id).sort(), cause: 'EXPIRED' as const, points: expired.rows.reduce((sum, h) => sum + BigInt(h.points), 0n) };
+    wallet.debt -= await repayDebtFromRelease(manager, wallet, release, await liveLots(manager, memberId), await openHeldPoints(manager, memberId, row.now));
+  }
+  return wallet;
 }
 
 interface LotRow {
@@ -112,9 +121,11 @@ export async function walletViewsAt(manager: EntityManager, memberIds: readonly 
     'SELECT member_id, id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0',
     [ids],
   );
-  const holds: { member_id: string; held: string }[] = await manager.query(
-    `SELECT member_id, sum(points) AS held FROM hold
-      WHERE member_id = ANY($1::uuid[]) AND status = 'OPEN' AND expires_at > $2 GROUP BY member_id`,
+  // Open holds past their timeout have released their points by ledger time, though the status
+  // (and the debt they repay) is only written when the member is next locked.
+  const holds: { member_id: string; held: string; released: string }[] = await manager.query(
+    `SELECT member_id, coalesce(sum(points) FILTER (WHERE expires_at > $2), 0) AS held, coalesce(sum(points) FILTER (WHERE expires_at <= $2), 0) AS released
+       FROM hold WHERE member_id = ANY($1::uuid[]) AND status = 'OPEN' GROUP BY member_id`,
     [ids, now],
   );
   const lotsOf = new Map<string, LiveLot[]>();
@@ -123,14 +134,29 @@ export async function walletViewsAt(manager: EntityManager, memberIds: readonly 
     if (own) own.push(toLiveLot(lot));
     else lotsOf.set(lot.member_id, [toLiveLot(lot)]);
   }
-  const heldOf = new Map(holds.map((h) => [h.member_id, BigInt(h.held)]));
+  const holdsOf = new Map(holds.map((h) => [h.member_id, { held: BigInt(h.held), released: BigInt(h.released) }]));
   return new Map(wallets.map((w) => {
-    const own = lotsOf.get(w.member_id) ?? [];
-    const balances = balancesAt(now, own, heldOf.get(w.member_id) ?? 0n);
+    const { held, released } = holdsOf.get(w.member_id) ?? { held: 0n, released: 0n };
+    const { lots: own, debt } = projectRepayment(now, lotsOf.get(w.member_id) ?? [], held, released, BigInt(w.debt));
+    const balances = balancesAt(now, own, held);
     const expiringSoon = expiringWithin(now, own, limits.expiringSoonDays);
-    const view = { memberId: w.member_id, ...balances, expiringSoon, lifetimeEarned: BigInt(w.lifetime_earned), debt: BigInt(w.debt), asOf: now };
+    const view = { memberId: w.member_id, ...balances, expiringSoon, lifetimeEarned: BigInt(w.lifetime_earned), debt, asOf: now };
     return [w.member_id, view];
   }));
+}
+
+/**
+ * The lots and debt as they stand once the member's timed-out holds are recorded: the same
+ * arithmetic lockWallet writes (repayDebtFromRelease), so a read never shows as spendable points
+ * that the next write will first use to repay the debt.
+ */
+function projectRepayment(now: Date, lots: LiveLot[], held: bigint, released: bigint, debt: bigint): { lots: LiveLot[]; debt: bigint } {
+  if (released === 0n || debt === 0n) return { lots, debt };
+  const repaid = debtRepaidByRelease(debt, released, balancesAt(now, lots, held).available);
+  if (repaid === 0n) return { lots, debt };
+  const takes = takeFromLots(now, lots, repaid);
+  assert(takes !== undefined, 'spendable lots cover what is available');
+  return { lots: afterTakes(lots, takes), debt: debt - repaid };
 }
 
 /**

@@ -11,6 +11,8 @@ export interface WalletWrite<T> {
   viewer: Viewer;
   memberId: string;
   idempotencyKey: string;
+  /** Whose keys these are, when not the viewer's own (idempotencyScope): a service acting for a partner, say. */
+  scope?: string;
   operation: string;
   /** The request as the key's fingerprint sees it (without the key itself). */
   request: unknown;
@@ -35,7 +37,7 @@ export async function writeWallet<T>(dataSource: DataSource, write: WalletWrite<
     for (const memberId of order) locked.set(memberId, await lockWallet(manager, memberId));
     const wallet = locked.get(write.memberId)!;
     const other = write.alsoLock ? locked.get(write.alsoLock) : undefined;
-    const call = { scope: idempotencyScope(write.viewer), key: write.idempotencyKey, operation: write.operation, request: write.request };
+    const call = { scope: write.scope ?? idempotencyScope(write.viewer), key: write.idempotencyKey, operation: write.operation, request: write.request };
     return runIdempotent(manager, call, () => write.work(manager, wallet, other));
   }));
   return settle(outcome);

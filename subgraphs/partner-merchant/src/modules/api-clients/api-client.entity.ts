@@ -21,6 +21,17 @@ export class ApiClient {
   @Column({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;
 
+  /** The last rotation of the secret; null: never rotated. */
+  @Column({ type: 'timestamptz', name: 'secret_rotated_at', nullable: true })
+  secretRotatedAt: Date | null;
+
+  /** The secret before the last rotation, hashed: accepted until previousSecretExpiresAt. */
+  @Column({ type: 'text', name: 'previous_secret_hash', nullable: true, select: false })
+  previousSecretHash: string | null;
+
+  @Column({ type: 'timestamptz', name: 'previous_secret_expires_at', nullable: true })
+  previousSecretExpiresAt: Date | null;
+
   @Column({ type: 'timestamptz', name: 'revoked_at', nullable: true })
   revokedAt: Date | null;
 }

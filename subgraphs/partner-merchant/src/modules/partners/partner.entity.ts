@@ -24,7 +24,10 @@ export class Partner {
   @Column({ type: 'text' })
   status: PartnerStatus;
 
-  /** Points per whole unit of the settlement currency, rounded down. */
+  /**
+   * The base rate chosen at onboarding: version 1 of the earn rules. The rate in force is the
+   * current earn rules version's (Partner.pointsPerCurrencyUnit resolves to it).
+   */
   @Column({ type: 'integer', name: 'points_per_currency_unit' })
   pointsPerCurrencyUnit: number;
 
@@ -39,6 +42,14 @@ export class Partner {
   /** The most points one burn or hold at this partner may take; null: the coalition's maximum. */
   @Column({ type: 'integer', name: 'burn_points_max', nullable: true })
   burnPointsMax: number | null;
+
+  /** While LEAVING: purchases earn until this instant (exclusive); null otherwise. */
+  @Column({ type: 'timestamptz', name: 'earn_stop_at', nullable: true })
+  earnStopAt: Date | null;
+
+  /** While LEAVING: points can be burned here until this instant (exclusive); null otherwise. */
+  @Column({ type: 'timestamptz', name: 'burn_stop_at', nullable: true })
+  burnStopAt: Date | null;
 
   @Column({ type: 'timestamptz', name: 'created_at' })
   createdAt: Date;

@@ -32,8 +32,8 @@ export function partnersResolvers(partners: PartnersService) {
     },
     Mutation: {
       onboardPartner: (_: unknown, args: { input: OnboardPartnerInput }, ctx: PartnerContext) => {
-        requireRole(ctx.viewer, 'operator');
-        return partners.onboard(args.input);
+        const operator = requireRole(ctx.viewer, 'operator');
+        return partners.onboard(args.input, operator.sub);
       },
       addStore: (_: unknown, args: { partnerId: string; input: StoreInput }, ctx: PartnerContext) => {
         requireRole(ctx.viewer, 'operator');
@@ -45,6 +45,8 @@ export function partnersResolvers(partners: PartnersService) {
       legalEntity: restricted('legalEntity'),
       settlementCurrency: restricted('settlementCurrency'),
       status: restricted('status'),
+      earnStopAt: restricted('earnStopAt'),
+      burnStopAt: restricted('burnStopAt'),
       stores: (partner: Partner, _: unknown, ctx: PartnerContext) => ctx.loaders.storesOfPartner.load(partner.id),
     },
     Store: {

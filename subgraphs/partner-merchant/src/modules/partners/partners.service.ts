@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { In, type DataSource, type EntityManager } from 'typeorm';
+import { In, type DataSource } from 'typeorm';
 import { z } from 'zod';
-import { CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
+import { baseRules, rulesToJson } from '@coalition/shared/earn-rules/earn-rules';
+import { CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
-import { lockAggregate } from '@coalition/shared/db/locks';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
 import { currencyCode, parseInput, text, timeZone } from '@coalition/shared/validation';
+import { insertEarnRuleVersion } from '../earn-rules/earn-rule-versions.repository';
 import { Partner, partnerCategories } from './partner.entity';
+import { lockPartner } from './partner-lock';
 import { Store } from './store.entity';
 
 const storeInput = z
@@ -52,8 +54,11 @@ const storeFact = (store: Store) => ({
 export class PartnersService {
   constructor(private readonly dataSource: DataSource) {}
 
-  /** Creates the partner and its stores and announces them, in one transaction. */
-  async onboard(raw: OnboardPartnerInput): Promise<Partner> {
+  /**
+   * Creates the partner, its stores and version 1 of its earn rules (its base rate, from now on)
+   * and announces them, in one transaction.
+   */
+  async onboard(raw: OnboardPartnerInput, onboardedBy: string): Promise<Partner> {
     const input = parseInput(onboardInput, raw);
     assertDistinctStoreNames(input.stores.map((s) => s.name));
     const now = new Date();
@@ -68,13 +73,17 @@ export class PartnersService {
       returnWindowDays: input.returnWindowDays,
       burnPointsMin: input.burnPointsMin,
       burnPointsMax: input.burnPointsMax ?? null,
+      earnStopAt: null,
+      burnStopAt: null,
       createdAt: now,
     });
     const stores = input.stores.map((s) => newStore(partner.id, s, now));
+    const rules = baseRules(partner.pointsPerCurrencyUnit);
     try {
       await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
         await manager.insert(Partner, partner);
         if (stores.length > 0) await manager.insert(Store, stores);
+        await insertEarnRuleVersion(manager, { partnerId: partner.id, version: 1, effectiveFrom: now, rules, createdAt: now, createdBy: onboardedBy });
         await appendFacts(manager, [
           {
             type: PartnerFacts.onboarded,
@@ -91,6 +100,7 @@ export class PartnersService {
               burnPointsMin: partner.burnPointsMin,
               burnPointsMax: partner.burnPointsMax,
               stores: stores.map(storeFact),
+              earnRules: { version: 1, effectiveFrom: now.toISOString(), rules: rulesToJson(rules) },
             },
           },
         ]);
@@ -106,7 +116,7 @@ export class PartnersService {
     const input = parseInput(storeInput, raw);
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       // Lock the partner first: its facts then reach the feed in the order they were made.
-      await this.lockPartner(manager, partnerId);
+      await lockPartner(manager, partnerId);
       const count = await manager.count(Store, { where: { partnerId } });
       if (count >= limits.storesPerPartnerMax) {
         throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `A partner has at most ${limits.storesPerPartnerMax} stores.`);
@@ -121,12 +131,6 @@ export class PartnersService {
       await appendFacts(manager, [{ type: PartnerFacts.storeAdded, key: partnerId, payload: storeFact(store) }]);
       return store;
     });
-  }
-
-  private async lockPartner(manager: EntityManager, partnerId: string): Promise<void> {
-    await lockAggregate(manager, 'partner', partnerId);
-    const rows: unknown[] = await manager.query('SELECT 1 FROM partner WHERE id = $1 FOR UPDATE', [partnerId]);
-    if (rows.length === 0) throw notFound('Partner');
   }
 
   partnersByIds(ids: readonly string[]): Promise<Partner[]> {

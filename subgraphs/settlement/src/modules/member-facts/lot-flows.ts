@@ -20,7 +20,16 @@ export interface LotFlow {
 const points = z.string().regex(/^\d+$/).transform(BigInt);
 const link = z.object({ lotId: z.string().uuid(), issuerPartnerId: z.string().uuid().nullable(), points });
 const withLinks = z.object({ links: z.array(link).default([]), at: z.string() });
-const earned = z.object({ lotId: z.string().uuid().nullish(), points, lotPoints: points.optional(), partnerId: z.string().uuid(), issuerPartnerId: z.string().uuid().nullish(), at: z.string() });
+const earned = z.object({
+  lotId: z.string().uuid().nullish(),
+  points,
+  lotPoints: points.optional(),
+  partnerId: z.string().uuid(),
+  issuerPartnerId: z.string().uuid().nullish(),
+  // Every lot of the earn (the partner's, and the operator-funded one); older facts name one lot.
+  lots: z.array(link).optional(),
+  at: z.string(),
+});
 const restored = z.object({ restored: z.array(link).default([]), at: z.string() });
 const adjusted = z.object({ direction: z.enum(['CREDIT', 'DEBIT']), lotId: z.string().uuid().nullish(), points, debtRepaid: points.default(0n), links: z.array(link).default([]), at: z.string() });
 const transferred = z.object({ links: z.array(link), received: z.array(link).default([]), at: z.string() });
@@ -34,6 +43,7 @@ export function lotFlowsOf(fact: Fact): LotFlow[] {
   switch (fact.type) {
     case 'points.earned': {
       const f = earned.parse(fact.payload);
+      if (f.lots) return into('EARNED', f.lots, f.at);
       const lotPoints = f.lotPoints ?? f.points;
       return f.lotId && lotPoints > 0n ? [{ kind: 'EARNED', lotId: f.lotId, issuerPartnerId: f.issuerPartnerId ?? f.partnerId, points: lotPoints, at: f.at }] : [];
     }
@@ -48,6 +58,13 @@ export function lotFlowsOf(fact: Fact): LotFlow[] {
     case 'points.expired': {
       const f = withLinks.parse(fact.payload);
       return out('EXPIRED', f.links, f.at);
+    }
+    case 'debt.repaid': {
+      // Points a hold released, taken against the debt a purchase refund recorded when it could not
+      // take them: the rest of that clawback, collected late. They leave the float as clawed back
+      // (the issuer report counts them there), from whichever issuer's lots they were.
+      const f = withLinks.parse(fact.payload);
+      return out('CLAWED_BACK', f.links, f.at);
     }
     case 'burn.refunded': {
       const f = restored.parse(fact.payload);

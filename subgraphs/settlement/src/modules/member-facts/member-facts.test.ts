@@ -20,6 +20,26 @@ describe('what a member fact means for settlement', () => {
     expect(lotFlowsOf(earned)).toEqual([{ kind: 'EARNED', lotId: L1, issuerPartnerId: A, points: 70n, at }]);
   });
 
+  it('an earn with operator-funded bonus points: the partner pays issuance on its own points only; both lots enter the float', () => {
+    const earned = fact('points.earned', {
+      transactionId: T, partnerId: A, issuerPartnerId: A, points: '61', partnerPoints: '51', operatorPoints: '10', debtRepaid: '0', lotId: L1, lotPoints: '51',
+      lots: [{ lotId: L1, issuerPartnerId: A, points: '51' }, { lotId: L2, issuerPartnerId: null, points: '10' }], at,
+    });
+    expect(settlementItemsOf(earned).map((i) => [i.kind, i.partnerId, i.points])).toEqual([['ISSUANCE', A, 51n]]);
+    expect(lotFlowsOf(earned).map((f) => [f.kind, f.lotId, f.issuerPartnerId, f.points])).toEqual([['EARNED', L1, A, 51n], ['EARNED', L2, null, 10n]]);
+  });
+
+  it('a purchase refund of a bonus earn gives the partner back issuance on the share it funded', () => {
+    const refunded = fact('purchase.refunded', { transactionId: T, partnerId: A, reversesId: O, points: '61', issuancePoints: '51', debtRecorded: '0', links: [{ lotId: L1, issuerPartnerId: A, points: '51' }, { lotId: L2, issuerPartnerId: null, points: '10' }], at });
+    expect(settlementItemsOf(refunded).map((i) => [i.kind, i.partnerId, i.points])).toEqual([['ISSUANCE_REVERSAL', A, 51n]]);
+    expect(lotFlowsOf(refunded).map((f) => [f.lotId, f.points])).toEqual([[L1, -51n], [L2, -10n]]);
+  });
+
+  it('an earn of operator-funded points only costs the partner nothing', () => {
+    const earned = fact('points.earned', { transactionId: T, partnerId: A, points: '5', partnerPoints: '0', operatorPoints: '5', lots: [{ lotId: L2, issuerPartnerId: null, points: '5' }], at });
+    expect(settlementItemsOf(earned)).toEqual([]);
+  });
+
   it('a burn: one redemption per issuer link, paid to the partner where it was burned', () => {
     const burned = fact('points.burned', { transactionId: T, partnerId: B, points: '50', links: [{ lotId: L1, issuerPartnerId: A, points: '20' }, { lotId: L2, issuerPartnerId: null, points: '30' }], at });
     expect(settlementItemsOf(burned).map((i) => [i.kind, i.partnerId, i.issuerPartnerId, i.points])).toEqual([['REDEMPTION', B, A, 20n], ['REDEMPTION', B, null, 30n]]);
@@ -54,6 +74,18 @@ describe('what a member fact means for settlement', () => {
     expect(settlementItemsOf(transfer)).toEqual([]);
     expect(lotFlowsOf(credit)).toEqual([{ kind: 'CREDITED', lotId: L1, issuerPartnerId: null, points: 10n, at }]);
     expect(lotFlowsOf(transfer).map((f) => [f.kind, f.points])).toEqual([['TRANSFERRED_OUT', -8n], ['TRANSFERRED_IN', 6n]]);
+  });
+
+  it('a debt repayment moves no money (the refund already reversed the issuance) and takes the lots it consumed out of the float, as clawed back', () => {
+    const repaid = fact('debt.repaid', {
+      transactionId: T, memberId: O, points: '35', holdIds: [O], cause: 'VOIDED', released: '50', debtLeft: '0',
+      links: [{ lotId: L1, issuerPartnerId: A, points: '20' }, { lotId: L2, issuerPartnerId: null, points: '15' }], at,
+    });
+    expect(settlementItemsOf(repaid)).toEqual([]);
+    expect(lotFlowsOf(repaid)).toEqual([
+      { kind: 'CLAWED_BACK', lotId: L1, issuerPartnerId: A, points: -20n, at },
+      { kind: 'CLAWED_BACK', lotId: L2, issuerPartnerId: null, points: -15n, at },
+    ]);
   });
 
   it('ignores facts that are not about points', () => {
