@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { onboardPartner, type OnboardedPartner } from './support/coalition';
-import { codesOf, eventually, gql, operatorToken, tokenFor, type GraphQLResponse } from './support/graphql';
+import { codesOf, gql, operatorToken, tokenFor, type GraphQLResponse } from './support/graphql';
+import { factsWhere } from './support/partner-feed';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase, type Database } from './support/sql';
 
@@ -18,33 +19,9 @@ let network: TestNetwork;
 let url: string;
 let partnerDb: Database;
 
-interface Fact {
-  type: string;
-  key: string;
-  payload: Record<string, unknown>;
-}
-
-/** Every fact on the partner feed so far, read as the member service reads it. */
-async function partnerFeed(): Promise<Fact[]> {
-  const facts: Fact[] = [];
-  let after = '0.0';
-  for (;;) {
-    const response = await fetch(`${network.services['partner-merchant'].url}/feed?after=${after}&limit=500`, { headers: { authorization: `Bearer ${operatorToken()}` } });
-    expect(response.status).toBe(200);
-    const page = (await response.json()) as { facts: Fact[]; next: string };
-    facts.push(...page.facts);
-    if (page.facts.length === 0) return facts;
-    after = page.next;
-  }
-}
-
 /** The facts of a type about one offer, once the feed serves at least `count` of them. */
-async function factsAbout(type: string, offerId: string, count = 1): Promise<Fact[]> {
-  return eventually(async () => {
-    const found = (await partnerFeed()).filter((fact) => fact.type === type && fact.payload.offerId === offerId);
-    return found.length >= count ? found : undefined;
-  }, 15_000, `${count} ${type} fact(s) for offer ${offerId}`);
-}
+const factsAbout = (type: string, offerId: string, count = 1) =>
+  factsWhere(network.services['partner-merchant'].url, `${type} for ${offerId}`, (fact) => fact.type === type && fact.payload.offerId === offerId, count);
 
 const partnerToken = (partnerId: string) => tokenFor({ role: 'partner', sub: `pc_test${partnerId.slice(0, 8)}`, partnerId });
 const terminalToken = (partner: OnboardedPartner) => tokenFor({ role: 'terminal', sub: `tc_test${partner.id.slice(0, 8)}`, partnerId: partner.id, storeId: partner.stores[0]!.id });

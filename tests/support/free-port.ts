@@ -1,15 +1,1 @@
-import { createServer } from 'node:net';
-
-/** Asks the OS for a free port. Only for servers (Postgres) that cannot listen on port 0 and report back. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../../shared/src/runtime/free-port';

@@ -1,6 +1,6 @@
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { gatewayDefaultPort, subgraphs, type SubgraphName } from '../topology';
+import { freePort } from './free-port';
 import { spawnService, type ServiceProcess } from './service-process';
 
 export interface NetworkOptions {
@@ -22,19 +22,6 @@ export interface Network {
 
 const entryOf = (root: string, dir: string) => resolve(root, dir, 'src/main.ts');
 
-/** A port the OS has just had free (the member service's, which the partner service must know before either starts). */
-function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
-  });
-}
 
 /**
  * Starts the whole topology as separate processes, the way `npm start` and the end-to-end tests

@@ -11,7 +11,7 @@ import { evaluateWithOffers, recordOfferAwards } from '../offers/offer-awards';
 import { EarnRulesReplica, memberEarnState } from '../partner-replica/earn-rules.replica';
 import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
-import { createLot } from './lots';
+import { createLot, type NewLot } from './lots';
 import { assertAccepting, memberIdOf, tillFor, type Till } from './point-of-sale';
 import { fundingAfterDebt, type DebtSplit } from './earn-funding';
 import { walletView, type LockedWallet, type WalletView } from './wallet-state';
@@ -90,16 +90,7 @@ export class EarnService {
         { account: account.member(wallet.memberId), points: evaluation.points },
       ].filter((p) => p.points !== 0n),
     });
-    const lot = { memberId: wallet.memberId, transactionId, availableAt, expiresAt, createdAt: now };
-    const lots = [
-      ...(split.partnerLotPoints > 0n ? [{ issuerPartnerId: till.partnerId, points: split.partnerLotPoints }] : []),
-      ...(split.operatorLotPoints > 0n ? [{ issuerPartnerId: null, points: split.operatorLotPoints }] : []),
-    ];
-    const created = [];
-    for (const { issuerPartnerId, points } of lots) {
-      const fundedBy = [{ ...(issuerPartnerId ? { partnerId: issuerPartnerId } : { operator: true }), points: points.toString(), components: earn.components.filter((c) => BigInt(issuerPartnerId ? c.partnerPoints : c.operatorPoints) > 0n).map((c) => c.kind) }];
-      created.push({ lotId: await createLot(manager, { ...lot, issuerPartnerId, points, fundedBy }), issuerPartnerId, points: points.toString() });
-    }
+    const created = await createEarnLots(manager, { memberId: wallet.memberId, transactionId, availableAt, expiresAt, createdAt: now }, till.partnerId, split, earn.components);
     await recordOfferAwards(manager, wallet.memberId, evaluation);
     if (evaluation.stamps && evaluation.stamps.after !== evaluation.stamps.before) await saveStamps(manager, wallet.memberId, till.partnerId, evaluation.stamps.cardId, evaluation.stamps.after, now);
     if (evaluation.points > 0n) {
@@ -108,7 +99,6 @@ export class EarnService {
         [wallet.memberId, evaluation.points.toString(), split.debtRepaid.toString(), now],
       );
     }
-    const partnerLot = created.find((c) => c.issuerPartnerId !== null);
     const anyLot = created.length > 0;
     await appendFacts(manager, [{
       type: 'points.earned',
@@ -117,14 +107,47 @@ export class EarnService {
         transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId,
         points: evaluation.points.toString(), partnerPoints: evaluation.partnerPoints.toString(), operatorPoints: evaluation.operatorPoints.toString(),
         debtRepaid: split.debtRepaid.toString(), operatorDebtRepaid: split.operatorDebtRepaid.toString(), rulesVersion: version, components: earn.components,
-        // The partner's lot under the names facts had before operator-funded bonuses; `lots` has every lot.
-        lotId: partnerLot?.lotId ?? null, lotPoints: partnerLot?.points ?? '0', issuerPartnerId: till.partnerId, lots: created,
+        ...lotsForFact(created, till.partnerId),
         availableAt: anyLot ? availableAt.toISOString() : null, expiresAt: anyLot ? expiresAt.toISOString() : null, purchase, at: now.toISOString(),
       },
     }]);
     const view = await walletView(manager, wallet.memberId, now);
     return { transactionId, pointsEarned: evaluation.points, rulesVersion: version, breakdown: evaluation.components, availableAt: anyLot ? availableAt : null, expiresAt: anyLot ? expiresAt : null, wallet: view };
   }
+}
+
+interface CreatedLot {
+  lotId: string;
+  issuerPartnerId: string | null;
+  points: string;
+}
+
+/** One lot per funder: the partner's, and one with no issuer for the points the operator funds; each records what funds it. */
+async function createEarnLots(
+  manager: EntityManager,
+  lot: Pick<NewLot, 'memberId' | 'transactionId' | 'availableAt' | 'expiresAt' | 'createdAt'>,
+  partnerId: string,
+  split: DebtSplit,
+  components: ReturnType<typeof earnRecord>['components'],
+): Promise<CreatedLot[]> {
+  const funders = [
+    { issuerPartnerId: partnerId, points: split.partnerLotPoints, share: 'partnerPoints' as const },
+    { issuerPartnerId: null, points: split.operatorLotPoints, share: 'operatorPoints' as const },
+  ];
+  const created: CreatedLot[] = [];
+  for (const { issuerPartnerId, points, share } of funders) {
+    if (points === 0n) continue;
+    const funder = issuerPartnerId ? { partnerId: issuerPartnerId } : { operator: true };
+    const fundedBy = [{ ...funder, points: points.toString(), components: components.filter((c) => BigInt(c[share]) > 0n).map((c) => c.kind) }];
+    created.push({ lotId: await createLot(manager, { ...lot, issuerPartnerId, points, fundedBy }), issuerPartnerId, points: points.toString() });
+  }
+  return created;
+}
+
+/** The lots as the points.earned fact names them: every lot, and the partner's under the names facts had before operator-funded bonuses. */
+function lotsForFact(created: CreatedLot[], partnerId: string) {
+  const partnerLot = created.find((c) => c.issuerPartnerId !== null);
+  return { lotId: partnerLot?.lotId ?? null, lotPoints: partnerLot?.points ?? '0', issuerPartnerId: partnerId, lots: created };
 }
 
 const basketOf = (input: EarnInput, till: Till): Basket => ({
