@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectLedgerClean } from './support/audit';
 import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
 import { codesOf, eventually, gql, operatorToken, tokenFor, type GraphQLResponse } from './support/graphql';
-import { HOUR_MS } from './support/ledger-clock';
+import { HOUR_MS, ledgerClock } from './support/ledger-clock';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase, type Database } from './support/sql';
 import { earnInput } from './support/wallet';
@@ -101,6 +101,30 @@ describe('activate-to-earn offers', () => {
     expect(offerPoints(await buy(m, '5000'), offer)).toBe('0');
     const listed = (await offersOf(memberToken(m), m))?.find((o) => o.id === offer);
     expect(listed).toMatchObject({ activated: true, usesLeft: 0, pointsAwarded: '400' });
+  });
+
+  it("counts a purchase the till timed a moment before activation (its clock may trail ours), not one from before the member had it", async () => {
+    const offer = await createOffer(shopToken, shop.id, { bonusPoints: '70' });
+    const skewed = (await enrolMember(url, 'Skewed Sam')).id;
+    const late = (await enrolMember(url, 'Late Liz')).id;
+    const earnNow = async (memberId: string) => {
+      const response: EarnResponse = await gql(url, `mutation E($input: EarnPointsInput!) { earnPoints(input: $input) { pointsEarned breakdown { kind ruleId points } } }`,
+        { input: earnInput({ memberId, storeId: shop.stores[0]!.id, total: '1000', occurredAt: new Date().toISOString() }) }, shopToken);
+      expect(response.errors).toBeUndefined();
+      return response.data!.earnPoints;
+    };
+    // The wallet's clock runs ahead of the till's: by 2 seconds, then by an hour.
+    const clock = ledgerClock(memberDb);
+    try {
+      await clock.freezeAt(new Date(Date.now() + 2_000));
+      await activate(memberToken(skewed), skewed, offer);
+      expect(offerPoints(await earnNow(skewed), offer)).toBe('70');
+      await clock.freezeAt(new Date(Date.now() + HOUR_MS));
+      await activate(memberToken(late), late, offer);
+      expect(offerPoints(await earnNow(late), offer)).toBe('0');
+    } finally {
+      await clock.thaw();
+    }
   });
 
   it('gives a percent bonus on its categories only, and stops at its budget across members', async () => {
