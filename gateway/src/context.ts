@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { authenticate, type BaseContext } from '@coalition/shared/graphql/context';
 import { assert } from '@coalition/shared/errors';
+import type { PublicKeys } from '@coalition/shared/auth/keys';
 
 /** What the gateway's request pipeline carries: the verified viewer and what to forward to subgraphs. */
 export interface GatewayContext extends BaseContext {
@@ -9,7 +10,7 @@ export interface GatewayContext extends BaseContext {
 }
 
 /** Rejects the whole request with 401 UNAUTHENTICATED unless it carries a valid bearer token. */
-export function gatewayContext(req: Request, publicKeys: ReadonlyMap<string, string>): GatewayContext {
+export function gatewayContext(req: Request, publicKeys: PublicKeys): GatewayContext {
   const viewer = authenticate(req, publicKeys);
   const authorization = req.header('authorization');
   assert(authorization !== undefined, 'a request that passed authentication has an Authorization header');

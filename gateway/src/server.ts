@@ -5,7 +5,7 @@ import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Express } from 'express';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
-import { loadPublicKeys } from '@coalition/shared/auth/keys';
+import { loadPublicKeys, type PublicKeys } from '@coalition/shared/auth/keys';
 import { ConfigError } from '@coalition/shared/config';
 import { createServiceApp, listen } from '@coalition/shared/http/service-app';
 import { limits } from '@coalition/shared/limits';
@@ -100,7 +100,7 @@ function createApolloServer(config: GatewayConfig, logger: Logger, supergraphSdl
   });
 }
 
-function mountGraphql(app: Express, apollo: ApolloServer<GatewayContext>, publicKeys: ReadonlyMap<string, string>): void {
+function mountGraphql(app: Express, apollo: ApolloServer<GatewayContext>, publicKeys: PublicKeys): void {
   app.use('/graphql', expressMiddleware(apollo, { context: async ({ req }) => gatewayContext(req, publicKeys) }));
 }
 

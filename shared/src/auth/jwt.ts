@@ -1,7 +1,7 @@
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { limits } from '../limits';
-import type { SigningKey } from './keys';
+import type { PublicKeys, SigningKey } from './keys';
 
 export const ISSUER = 'coalition';
 export const AUDIENCE = 'coalition-api';
@@ -49,7 +49,7 @@ export function signToken(key: SigningKey, claims: Claims, lifetimeSeconds: numb
 export class TokenError extends Error {}
 
 /** Verifies signature, key id, issuer, audience and expiry; returns the viewer or throws TokenError. */
-export function verifyToken(token: string, publicKeys: ReadonlyMap<string, string>): Viewer {
+export function verifyToken(token: string, publicKeys: PublicKeys): Viewer {
   const decoded = jwt.decode(token, { complete: true });
   const kid = decoded?.header.kid;
   const key = kid === undefined ? undefined : publicKeys.get(kid);

@@ -5,12 +5,13 @@ import { limits } from '../limits';
 import type { FeedSource } from './consumer';
 import { readFacts, type FeedPage } from './outbox';
 import { FEED_START, parsePosition } from './position';
+import type { PublicKeys } from '../auth/keys';
 
 /**
  * Serves a producer's outbox at GET <path>?after=<position>&limit=<n>. Only the services
  * (and operators, for inspection) may read it.
  */
-export function mountFeed(app: Express, path: string, dataSource: DataSource, publicKeys: ReadonlyMap<string, string>): void {
+export function mountFeed(app: Express, path: string, dataSource: DataSource, publicKeys: PublicKeys): void {
   app.get(path, async (req: Request, res: Response) => {
     const token = bearerToken(req.header('authorization'));
     let role: string;

@@ -2,6 +2,7 @@ import type { Request } from 'express';
 import { bearerToken, TokenError, verifyToken, type Viewer } from '../auth/jwt';
 import { CoalitionError, ErrorCode } from '../errors';
 import type { Logger } from '../logger';
+import type { PublicKeys } from '../auth/keys';
 
 /** What every resolver receives. Subgraphs add their DataLoaders under `loaders`. */
 export interface BaseContext {
@@ -14,7 +15,7 @@ export interface BaseContext {
  * Verifies the bearer token of a request, as the gateway does and again in each subgraph, so a
  * request that bypasses the gateway gets nothing. Rejects the whole request with 401 otherwise.
  */
-export function authenticate(req: Request, publicKeys: ReadonlyMap<string, string>): Viewer {
+export function authenticate(req: Request, publicKeys: PublicKeys): Viewer {
   const token = bearerToken(req.header('authorization'));
   if (!token) throw unauthenticatedRequest('A bearer token is required: send Authorization: Bearer <token>.');
   try {

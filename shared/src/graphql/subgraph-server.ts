@@ -10,11 +10,12 @@ import { parse } from 'graphql';
 import { authenticate, type BaseContext } from './context';
 import { formatError } from './format-error';
 import type { Logger } from '../logger';
+import type { PublicKeys } from '../auth/keys';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
   typeDefs: string;
   resolvers: GraphQLResolverMap<C>;
-  publicKeys: ReadonlyMap<string, string>;
+  publicKeys: PublicKeys;
   production: boolean;
   logger: Logger;
   /** Adds the subgraph's per-request state (DataLoaders) to the authenticated base context. */

@@ -2,80 +2,113 @@ import type { EntityManager } from 'typeorm';
 import { assert } from '@coalition/shared/errors';
 import { earnRulesSchema, type EarnRules, type TierBonus } from '@coalition/shared/earn-rules/earn-rules';
 import type { MemberEarnState } from '@coalition/shared/earn-rules/evaluate-earn';
+import { offerSchema, type OfferInEffect } from '@coalition/shared/earn-rules/offers';
+import { limits } from '@coalition/shared/limits';
 
-export interface RulesInForce {
+/** An activated offer as earn needs it: its terms, and its budget (what is left is read under lock, if it pays). */
+export interface ActivatedOffer extends OfferInEffect {
+  budgetPoints: bigint | null;
+}
+
+/** Everything an earn evaluates, as the wallet's replica and the member's rows stand. */
+export interface EarnContext {
   version: number;
   rules: EarnRules;
+  member: MemberEarnState;
+  tierBonuses: TierBonus[];
+  offers: ActivatedOffer[];
+}
+
+interface ContextRow {
+  version: number;
+  rules: unknown;
+  tier: string | null;
+  bonus_percent: number | null;
+  earned_before: boolean | null;
+  capped_today: string | null;
+  stamps: number | null;
+  offers: { id: string; content: unknown; budgetPoints: string | null }[];
 }
 
 /**
- * The partner's earn rules as the wallet's replica holds them. A version's content never changes
- * once published (a correction is a new version), so parsed rules are cached by partner and
- * version for the life of the process; which version is in force is read every time.
+ * The earn's context in one statement (it runs on every purchase: one round trip, one plan):
+ * - the partner's rules version in force when the purchase happened; a purchase from before the
+ *   partner's first version (a till's clock, a backdated receipt) earns under the first;
+ * - the member's tier and its coalition bonus;
+ * - only where these rules use them: whether the member earned at this partner before, the capped
+ *   points earned there since the start of the store's local day, the stamps on its card;
+ * - the member's activated offers at the partner that apply: live at the purchase, activated before
+ *   it (by the wallet's clock, which a till's may trail by limits.clockSkewMs), with uses left.
+ */
+const CONTEXT_SQL = `
+  WITH r AS (
+    (SELECT version, rules FROM earn_rules_replica WHERE partner_id = $2 AND NOT withdrawn AND effective_from <= $3 ORDER BY effective_from DESC LIMIT 1)
+    UNION ALL
+    (SELECT version, rules FROM earn_rules_replica WHERE partner_id = $2 AND NOT withdrawn ORDER BY effective_from LIMIT 1)
+    LIMIT 1)
+  SELECT r.version, r.rules, m.tier, b.bonus_percent,
+         CASE WHEN coalesce(r.rules ->> 'firstPurchaseBonusPoints', '0') <> '0'
+              THEN EXISTS (SELECT 1 FROM ledger_transaction t WHERE t.member_id = m.id AND t.partner_id = $2 AND t.kind = 'EARN') END AS earned_before,
+         CASE WHEN r.rules ->> 'capPerMemberDayPoints' IS NOT NULL
+              THEN (SELECT coalesce(sum(coalesce((t.details -> 'earn' ->> 'cappedPoints')::bigint, t.points)), 0)
+                      FROM ledger_transaction t
+                     WHERE t.member_id = m.id AND t.partner_id = $2 AND t.kind = 'EARN'
+                       AND t.created_at >= (date_trunc('day', $4::timestamptz AT TIME ZONE $5) AT TIME ZONE $5)) END AS capped_today,
+         (SELECT s.stamps FROM stamp_card_state s WHERE s.member_id = m.id AND s.partner_id = $2 AND s.card_id = r.rules -> 'stampCard' ->> 'id') AS stamps,
+         (SELECT coalesce(jsonb_agg(jsonb_build_object('id', o.id, 'content', o.content, 'budgetPoints', o.budget_points::text) ORDER BY o.id), '[]')
+            FROM offer_activation a JOIN offer_replica o ON o.id = a.offer_id
+           WHERE a.member_id = m.id AND a.partner_id = $2 AND a.uses < o.per_member_limit
+             AND a.activated_at <= $3::timestamptz + $6 * interval '1 millisecond'
+             AND o.starts_at <= $3 AND $3 < o.ends_at AND (o.ended_at IS NULL OR $3 < o.ended_at)) AS offers
+    FROM member m CROSS JOIN r LEFT JOIN tier_bonus_replica b ON b.tier = m.tier
+   WHERE m.id = $1`;
+
+/**
+ * Reads the earn context. A rules version's content never changes once published (a correction is
+ * a new version), so parsed rules are cached by partner and version for the life of the process;
+ * which version is in force is read every time.
  */
 export class EarnRulesReplica {
   private readonly parsed = new Map<string, EarnRules>();
 
-  /**
-   * The version in force when the purchase happened; a purchase from before the partner's first
-   * version (a till's clock, or a backdated receipt) earns under the first.
-   */
-  async inForce(manager: EntityManager, partnerId: string, at: Date): Promise<RulesInForce> {
-    const rows: { version: number; rules: unknown }[] = await manager.query(
-      `(SELECT version, rules FROM earn_rules_replica WHERE partner_id = $1 AND NOT withdrawn AND effective_from <= $2 ORDER BY effective_from DESC LIMIT 1)
-       UNION ALL
-       (SELECT version, rules FROM earn_rules_replica WHERE partner_id = $1 AND NOT withdrawn ORDER BY effective_from LIMIT 1)
-       LIMIT 1`,
-      [partnerId, at],
-    );
+  async earnContext(manager: EntityManager, at: { memberId: string; partnerId: string; occurredAt: Date; now: Date; timeZone: string }): Promise<EarnContext> {
+    const rows: ContextRow[] = await manager.query(CONTEXT_SQL, [at.memberId, at.partnerId, at.occurredAt, at.now, at.timeZone, limits.clockSkewMs]);
     const row = rows[0];
-    assert(row, `partner ${partnerId} has a replica without earn rules`);
-    const key = `${partnerId}:${row.version}`;
+    assert(row, `member ${at.memberId} (locked, so it exists) at partner ${at.partnerId} (replicated with its rules)`);
+    return {
+      version: row.version,
+      rules: this.rulesOf(at.partnerId, row.version, row.rules),
+      member: {
+        tier: row.tier,
+        firstPurchaseAtPartner: row.earned_before === false,
+        cappedPointsToday: BigInt(row.capped_today ?? 0),
+        stamps: row.stamps ?? 0,
+      },
+      tierBonuses: row.tier !== null && row.bonus_percent !== null ? [{ tier: row.tier, bonusPercent: row.bonus_percent }] : [],
+      offers: row.offers.map(activatedOffer),
+    };
+  }
+
+  private rulesOf(partnerId: string, version: number, json: unknown): EarnRules {
+    const key = `${partnerId}:${version}`;
     let rules = this.parsed.get(key);
     if (!rules) {
-      rules = earnRulesSchema.parse(row.rules);
+      rules = earnRulesSchema.parse(json);
       this.parsed.set(key, rules);
     }
-    return { version: row.version, rules };
+    return rules;
   }
 }
 
-export interface EarnState {
-  member: MemberEarnState;
-  tierBonuses: TierBonus[];
-}
-
-/**
- * What the rules need to know about the member, in one statement and only what these rules use:
- * the tier and its coalition bonus, whether the member earned at this partner before, the capped
- * points earned there since the start of the store's local day, and the stamp card.
- */
-export async function memberEarnState(
-  manager: EntityManager,
-  at: { memberId: string; partnerId: string; now: Date; timeZone: string },
-  rules: EarnRules,
-): Promise<EarnState> {
-  const rows: { tier: string | null; bonus_percent: number | null; earned_before: boolean | null; capped_today: string | null; stamps: number | null }[] = await manager.query(
-    `SELECT m.tier, b.bonus_percent,
-            CASE WHEN $5 THEN EXISTS (SELECT 1 FROM ledger_transaction t WHERE t.member_id = m.id AND t.partner_id = $2 AND t.kind = 'EARN') END AS earned_before,
-            CASE WHEN $6 THEN (SELECT coalesce(sum(coalesce((t.details -> 'earn' ->> 'cappedPoints')::bigint, t.points)), 0)
-                                 FROM ledger_transaction t
-                                WHERE t.member_id = m.id AND t.partner_id = $2 AND t.kind = 'EARN'
-                                  AND t.created_at >= (date_trunc('day', $3::timestamptz AT TIME ZONE $4) AT TIME ZONE $4)) END AS capped_today,
-            (SELECT s.stamps FROM stamp_card_state s WHERE s.member_id = m.id AND s.partner_id = $2 AND s.card_id = $7) AS stamps
-       FROM member m LEFT JOIN tier_bonus_replica b ON b.tier = m.tier
-      WHERE m.id = $1`,
-    [at.memberId, at.partnerId, at.now, at.timeZone, rules.firstPurchaseBonusPoints > 0n, rules.capPerMemberDayPoints !== null, rules.stampCard?.id ?? null],
-  );
-  const row = rows[0];
-  assert(row, `member ${at.memberId} is locked, so it exists`);
+function activatedOffer(row: ContextRow['offers'][number]): ActivatedOffer {
+  const offer = offerSchema.parse(row.content);
   return {
-    member: {
-      tier: row.tier,
-      firstPurchaseAtPartner: row.earned_before === false,
-      cappedPointsToday: BigInt(row.capped_today ?? 0),
-      stamps: row.stamps ?? 0,
-    },
-    tierBonuses: row.tier !== null && row.bonus_percent !== null ? [{ tier: row.tier, bonusPercent: row.bonus_percent }] : [],
+    id: row.id,
+    bonusPoints: offer.bonusPoints,
+    bonusPercent: offer.bonusPercent,
+    minimumSpendMinor: offer.minimumSpendMinor,
+    categories: offer.categories,
+    budgetLeftPoints: null,
+    budgetPoints: row.budgetPoints === null ? null : BigInt(row.budgetPoints),
   };
 }

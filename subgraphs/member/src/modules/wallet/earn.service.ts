@@ -8,7 +8,7 @@ import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
 import type { Wire } from './idempotency';
 import { evaluateWithOffers, recordOfferAwards } from '../offers/offer-awards';
-import { EarnRulesReplica, memberEarnState } from '../partner-replica/earn-rules.replica';
+import type { EarnRulesReplica } from '../partner-replica/earn-rules.replica';
 import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
 import { createLot, type NewLot } from './lots';
@@ -63,11 +63,11 @@ export class EarnService {
       [till.partnerId, input.receiptId],
     );
     if (receiptTaken.length > 0) throw duplicateReceipt();
-    const { version, rules } = await this.rules.inForce(manager, till.partnerId, input.occurredAt);
-    const state = await memberEarnState(manager, { memberId: wallet.memberId, partnerId: till.partnerId, now: wallet.now, timeZone: till.timeZone }, rules);
+    const context = await this.rules.earnContext(manager, { memberId: wallet.memberId, partnerId: till.partnerId, occurredAt: input.occurredAt, now: wallet.now, timeZone: till.timeZone });
+    const { version, rules } = context;
     const basket = basketOf(input, till);
-    const evaluation = await evaluateWithOffers(manager, { memberId: wallet.memberId, partnerId: till.partnerId, occurredAt: input.occurredAt }, (offers) =>
-      evaluateEarn({ rules, currency: till.currency, basket, member: state.member, tierBonuses: state.tierBonuses, offers }));
+    const evaluation = await evaluateWithOffers(manager, context.offers, (offers) =>
+      evaluateEarn({ rules, currency: till.currency, basket, member: context.member, tierBonuses: context.tierBonuses, offers }));
     const split = fundingAfterDebt(evaluation, wallet.debt);
     const now = wallet.now;
     const availableAt = new Date(Math.max(now.getTime(), input.occurredAt.getTime() + till.returnWindowDays * DAY_MS));

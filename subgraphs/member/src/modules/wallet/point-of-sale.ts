@@ -112,11 +112,14 @@ export function assertAccepting(till: Pick<Till, 'partnerStatus' | 'earnStopAt' 
   }
 }
 
-/** The member an operation is for, by id or by the card presented. */
+/**
+ * The member an operation is for, by id or by the card presented. An id is taken as given: the
+ * wallet write locks the member's wallet row first thing, and an unknown id is NOT_FOUND there,
+ * before anything is written (one round trip less on every POS request).
+ */
 export async function memberIdOf(dataSource: DataSource, ref: { memberId?: string | null; cardNumber?: string | null }): Promise<string> {
-  const rows: { id: string }[] = ref.memberId
-    ? await dataSource.query('SELECT id FROM member WHERE id = $1', [ref.memberId])
-    : await dataSource.query('SELECT id FROM member WHERE card_number = $1', [ref.cardNumber]);
+  if (ref.memberId) return ref.memberId;
+  const rows: { id: string }[] = await dataSource.query('SELECT id FROM member WHERE card_number = $1', [ref.cardNumber]);
   const id = rows[0]?.id;
   if (!id) throw notFound('Member');
   return id;

@@ -3,6 +3,7 @@ import { bearerToken, TokenError, verifyToken, type Viewer } from '@coalition/sh
 import { CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { isDatabaseUnavailable } from '@coalition/shared/graphql/format-error';
 import { rewardRedemptionRequest, type RewardRedemptionService } from './reward-redemption.service';
+import type { PublicKeys } from '@coalition/shared/auth/keys';
 
 export const REWARD_REDEMPTIONS_PATH = '/internal/reward-redemptions';
 
@@ -14,7 +15,7 @@ const refusals = new Set<string>([ErrorCode.INSUFFICIENT_POINTS, ErrorCode.PARTN
 
 const send = (res: Response, status: number, code: string, message: string) => res.status(status).json({ error: { code, message } });
 
-function caller(req: Request, publicKeys: ReadonlyMap<string, string>): Viewer | 401 | 403 {
+function caller(req: Request, publicKeys: PublicKeys): Viewer | 401 | 403 {
   const token = bearerToken(req.header('authorization'));
   let viewer: Viewer;
   try {
@@ -35,7 +36,7 @@ function caller(req: Request, publicKeys: ReadonlyMap<string, string>): Viewer |
  * but the partner service, 409 for an order id reused for another redemption, 503 when the
  * wallet cannot serve it now (retry with the same order id).
  */
-export function mountRewardRedemptions(app: Express, redemptions: RewardRedemptionService, publicKeys: ReadonlyMap<string, string>): void {
+export function mountRewardRedemptions(app: Express, redemptions: RewardRedemptionService, publicKeys: PublicKeys): void {
   app.post(REWARD_REDEMPTIONS_PATH, async (req: Request, res: Response) => {
     const viewer = caller(req, publicKeys);
     if (viewer === 401) return void send(res, 401, ErrorCode.UNAUTHENTICATED, 'A valid service token is required.');
