@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import { preparedQuery } from '@coalition/shared/db/sql';
 import { assert } from '@coalition/shared/errors';
 import { earnRulesSchema, type EarnRules, type TierBonus } from '@coalition/shared/earn-rules/earn-rules';
 import type { MemberEarnState } from '@coalition/shared/earn-rules/evaluate-earn';
@@ -31,7 +32,8 @@ interface ContextRow {
 }
 
 /**
- * The earn's context in one statement (it runs on every purchase: one round trip, one plan):
+ * The earn's context in one statement (it runs on every purchase: one round trip, planned once per
+ * connection as a prepared statement):
  * - the partner's rules version in force when the purchase happened; a purchase from before the
  *   partner's first version (a till's clock, a backdated receipt) earns under the first;
  * - the member's tier and its coalition bonus;
@@ -72,7 +74,7 @@ export class EarnRulesReplica {
   private readonly parsed = new Map<string, EarnRules>();
 
   async earnContext(manager: EntityManager, at: { memberId: string; partnerId: string; occurredAt: Date; now: Date; timeZone: string }): Promise<EarnContext> {
-    const rows: ContextRow[] = await manager.query(CONTEXT_SQL, [at.memberId, at.partnerId, at.occurredAt, at.now, at.timeZone, limits.clockSkewMs]);
+    const rows = await preparedQuery<ContextRow>(manager, 'earn-context-v1', CONTEXT_SQL, [at.memberId, at.partnerId, at.occurredAt, at.now, at.timeZone, limits.clockSkewMs]);
     const row = rows[0];
     assert(row, `member ${at.memberId} (locked, so it exists) at partner ${at.partnerId} (replicated with its rules)`);
     return {

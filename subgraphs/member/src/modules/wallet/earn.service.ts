@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { badInput } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { preparedQuery } from '@coalition/shared/db/sql';
 import { isUniqueViolation } from '@coalition/shared/db/transaction';
 import { evaluateEarn, type Basket, type EarnComponent, type EarnEvaluation } from '@coalition/shared/earn-rules/evaluate-earn';
 import { limits } from '@coalition/shared/limits';
@@ -58,10 +59,7 @@ export class EarnService {
 
   private async record(manager: EntityManager, wallet: LockedWallet, till: Till, input: EarnInput): Promise<EarnResult> {
     assertAccepting(till, 'earn', wallet.now);
-    const receiptTaken: unknown[] = await manager.query(
-      `SELECT 1 FROM ledger_transaction WHERE partner_id = $1 AND receipt_id = $2 AND kind = 'EARN'`,
-      [till.partnerId, input.receiptId],
-    );
+    const receiptTaken = await preparedQuery(manager, 'receipt-taken-v1', `SELECT 1 FROM ledger_transaction WHERE partner_id = $1 AND receipt_id = $2 AND kind = 'EARN'`, [till.partnerId, input.receiptId]);
     if (receiptTaken.length > 0) throw duplicateReceipt();
     const context = await this.rules.earnContext(manager, { memberId: wallet.memberId, partnerId: till.partnerId, occurredAt: input.occurredAt, now: wallet.now, timeZone: till.timeZone });
     const { version, rules } = context;

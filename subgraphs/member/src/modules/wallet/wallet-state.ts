@@ -1,8 +1,8 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { lockAggregate } from '@coalition/shared/db/locks';
+import { preparedQuery } from '@coalition/shared/db/sql';
 import { assert, notFound } from '@coalition/shared/errors';
 import { inTransaction } from '@coalition/shared/db/transaction';
-import { execute } from '@coalition/shared/db/sql';
 import { limits } from '@coalition/shared/limits';
 import { repayDebtFromRelease } from './debt-repayment';
 import { afterTakes, balancesAt, debtRepaidByRelease, expiringWithin, takeFromLots, type ExpiringPoints, type LotState } from './points';
@@ -37,8 +37,8 @@ export interface LockedWallet {
  */
 export async function lockWallet(manager: EntityManager, memberId: string): Promise<LockedWallet> {
   await lockAggregate(manager, 'member', memberId);
-  const rows: { balance: string; debt: string; lifetime_earned: string; now: Date }[] = await manager.query(
-    'SELECT balance, debt, lifetime_earned, ledger_now() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
+  const rows = await preparedQuery<{ balance: string; debt: string; lifetime_earned: string; now: Date }>(
+    manager, 'wallet-lock-v1', 'SELECT balance, debt, lifetime_earned, ledger_now() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
     [memberId],
   );
   const row = rows[0];
@@ -46,13 +46,13 @@ export async function lockWallet(manager: EntityManager, memberId: string): Prom
   const wallet = { memberId, balance: BigInt(row.balance), debt: BigInt(row.debt), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
   // Holds past their timeout expire by ledger time before anything else reads them (L6); what
   // they reserved repays the member's debt first.
-  const expired = await execute<{ id: string; points: string }>(
-    manager,
+  const expired = await preparedQuery<{ id: string; points: string }>(
+    manager, 'holds-expire-v1',
     `UPDATE hold SET status = 'EXPIRED', resolved_at = expires_at WHERE member_id = $1 AND status = 'OPEN' AND expires_at <= $2 RETURNING id, points`,
     [memberId, row.now],
   );
-  if (expired.rows.length > 0 && wallet.debt > 0n) {
-    const release = { holdIds: expired.rows.map((h) => h.id).sort(), cause: 'EXPIRED' as const, points: expired.rows.reduce((sum, h) => sum + BigInt(h.points), 0n) };
+  if (expired.length > 0 && wallet.debt > 0n) {
+    const release = { holdIds: expired.map((h) => h.id).sort(), cause: 'EXPIRED' as const, points: expired.reduce((sum, h) => sum + BigInt(h.points), 0n) };
     wallet.debt -= await repayDebtFromRelease(manager, wallet, release, await liveLots(manager, memberId), await openHeldPoints(manager, memberId, row.now));
   }
   return wallet;
@@ -82,8 +82,8 @@ const toLiveLot = (r: LotRow): LiveLot => ({
 
 /** The member's lots that still hold points (under the member's lock when used for a write). */
 export async function liveLots(manager: EntityManager, memberId: string): Promise<LiveLot[]> {
-  const rows: LotRow[] = await manager.query(
-    'SELECT id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = $1 AND remaining > 0',
+  const rows = await preparedQuery<LotRow>(
+    manager, 'live-lots-v1', 'SELECT id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = $1 AND remaining > 0',
     [memberId],
   );
   return rows.map(toLiveLot);
@@ -91,7 +91,8 @@ export async function liveLots(manager: EntityManager, memberId: string): Promis
 
 /** Points reserved by holds that are open and not yet past their timeout at `now` (leaving one out, if asked). */
 export async function openHeldPoints(manager: EntityManager, memberId: string, now: Date, exceptHoldId?: string): Promise<bigint> {
-  const rows: { held: string }[] = await manager.query(
+  const rows = await preparedQuery<{ held: string }>(
+    manager, 'open-held-v1',
     `SELECT coalesce(sum(points), 0) AS held FROM hold
       WHERE member_id = $1 AND status = 'OPEN' AND expires_at > $2 AND id IS DISTINCT FROM $3::uuid`,
     [memberId, now, exceptHoldId ?? null],
@@ -113,17 +114,18 @@ export async function walletView(manager: EntityManager, memberId: string, now: 
  */
 export async function walletViewsAt(manager: EntityManager, memberIds: readonly string[], now: Date): Promise<Map<string, WalletView>> {
   const ids = [...memberIds];
-  const wallets: { member_id: string; lifetime_earned: string; debt: string }[] = await manager.query(
-    'SELECT member_id, lifetime_earned, debt FROM wallet WHERE member_id = ANY($1::uuid[])',
+  const wallets = await preparedQuery<{ member_id: string; lifetime_earned: string; debt: string }>(
+    manager, 'wallet-views-v1', 'SELECT member_id, lifetime_earned, debt FROM wallet WHERE member_id = ANY($1::uuid[])',
     [ids],
   );
-  const lots: (LotRow & { member_id: string })[] = await manager.query(
-    'SELECT member_id, id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0',
+  const lots = await preparedQuery<LotRow & { member_id: string }>(
+    manager, 'wallet-views-lots-v1', 'SELECT member_id, id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0',
     [ids],
   );
   // Open holds past their timeout have released their points by ledger time, though the status
   // (and the debt they repay) is only written when the member is next locked.
-  const holds: { member_id: string; held: string; released: string }[] = await manager.query(
+  const holds = await preparedQuery<{ member_id: string; held: string; released: string }>(
+    manager, 'wallet-views-holds-v1',
     `SELECT member_id, coalesce(sum(points) FILTER (WHERE expires_at > $2), 0) AS held, coalesce(sum(points) FILTER (WHERE expires_at <= $2), 0) AS released
        FROM hold WHERE member_id = ANY($1::uuid[]) AND status = 'OPEN' GROUP BY member_id`,
     [ids, now],
