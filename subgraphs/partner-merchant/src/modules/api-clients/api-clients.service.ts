@@ -6,6 +6,7 @@ import { inTransaction } from '@coalition/shared/db/transaction';
 import type { Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
 import { parseInput, text } from '@coalition/shared/validation';
+import { newestPerPartner } from '../partners/newest-per-partner';
 import { Partner } from '../partners/partner.entity';
 import { Store } from '../partners/store.entity';
 import { ApiClient } from './api-client.entity';
@@ -114,20 +115,14 @@ export class ApiClientsService {
   /** Each partner's clients, newest first (revoked ones included), keyset-paginated; one query for all. */
   async pages(partnerIds: readonly string[], page: Page): Promise<Map<string, ApiClient[]>> {
     const after = page.after === undefined ? null : clientCursor.parse(page.after);
-    const rows: ClientRow[] = await this.dataSource.query(
-      `SELECT c.client_id, c.partner_id, c.store_id, c.label, c.created_at, c.revoked_at, c.secret_rotated_at, c.previous_secret_expires_at
-         FROM unnest($1::uuid[]) AS p(id)
-         CROSS JOIN LATERAL (
-           SELECT * FROM api_client a
-            WHERE a.partner_id = p.id AND ($2::timestamptz IS NULL OR (a.created_at, a.client_id) < ($2, $3::text))
-            ORDER BY a.created_at DESC, a.client_id DESC
-            LIMIT $4) c
-        ORDER BY c.partner_id, c.created_at DESC, c.client_id DESC`,
-      [[...partnerIds], after?.time ?? null, after?.clientId ?? null, page.limit + 1],
+    const pages = await newestPerPartner<ClientRow>(
+      this.dataSource,
+      { table: 'api_client', time: 'created_at', id: 'client_id', idType: 'text', columns: 'page.client_id, page.partner_id, page.store_id, page.label, page.created_at, page.revoked_at, page.secret_rotated_at, page.previous_secret_expires_at' },
+      partnerIds,
+      after && { time: after.time, id: after.clientId },
+      page.limit + 1,
     );
-    const pages = new Map<string, ApiClient[]>(partnerIds.map((id) => [id, []]));
-    for (const row of rows) pages.get(row.partner_id)?.push(toClient(row));
-    return pages;
+    return new Map([...pages].map(([partnerId, rows]) => [partnerId, rows.map(toClient)]));
   }
 
   private async lockedClient(manager: EntityManager, scope: ClientScope, clientId: string): Promise<ApiClient> {

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { assert, badInput, CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { newestPerPartner } from '../partners/newest-per-partner';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
 import { parseInput, text } from '@coalition/shared/validation';
@@ -107,20 +108,8 @@ export class PartnerStatusService {
   /** Each partner's status changes, newest first, keyset-paginated on (changed_at, id); one query for all. */
   async historyPages(partnerIds: readonly string[], page: Page): Promise<Map<string, PartnerStatusChange[]>> {
     const after = page.after === undefined ? null : timeIdKey.parse(page.after);
-    const rows: ChangeRow[] = await this.dataSource.query(
-      `SELECT c.*
-         FROM unnest($1::uuid[]) AS p(id)
-         CROSS JOIN LATERAL (
-           SELECT * FROM partner_status_change s
-            WHERE s.partner_id = p.id AND ($2::timestamptz IS NULL OR (s.changed_at, s.id) < ($2, $3::uuid))
-            ORDER BY s.changed_at DESC, s.id DESC
-            LIMIT $4) c
-        ORDER BY c.partner_id, c.changed_at DESC, c.id DESC`,
-      [[...partnerIds], after?.time ?? null, after?.id ?? null, page.limit + 1],
-    );
-    const pages = new Map<string, PartnerStatusChange[]>(partnerIds.map((id) => [id, []]));
-    for (const row of rows) pages.get(row.partner_id)?.push(toChange(row));
-    return pages;
+    const pages = await newestPerPartner<ChangeRow>(this.dataSource, { table: 'partner_status_change', time: 'changed_at', id: 'id', idType: 'uuid' }, partnerIds, after, page.limit + 1);
+    return new Map([...pages].map(([partnerId, rows]) => [partnerId, rows.map(toChange)]));
   }
 }
 

@@ -1,5 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { execute } from '@coalition/shared/db/sql';
+import { newestPerPartner } from '../partners/newest-per-partner';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 
 export type RewardOrderStatus = 'PENDING' | 'CONFIRMED' | 'FAILED';
@@ -122,18 +123,6 @@ export async function ordersOfMember(db: Db, memberId: string, page: Page): Prom
 /** Each partner's orders, newest first; one query for all. */
 export async function orderPagesOfPartners(db: Db, partnerIds: readonly string[], page: Page): Promise<Map<string, RewardOrder[]>> {
   const after = page.after === undefined ? null : timeIdKey.parse(page.after);
-  const rows: OrderRow[] = await db.query(
-    `SELECT o.*
-       FROM unnest($1::uuid[]) AS p(id)
-       CROSS JOIN LATERAL (
-         SELECT * FROM reward_order r
-          WHERE r.partner_id = p.id AND ($2::timestamptz IS NULL OR (r.created_at, r.id) < ($2, $3::uuid))
-          ORDER BY r.created_at DESC, r.id DESC
-          LIMIT $4) o
-      ORDER BY o.partner_id, o.created_at DESC, o.id DESC`,
-    [[...partnerIds], after?.time ?? null, after?.id ?? null, page.limit + 1],
-  );
-  const pages = new Map<string, RewardOrder[]>(partnerIds.map((id) => [id, []]));
-  for (const row of rows) pages.get(row.partner_id)?.push(toOrder(row));
-  return pages;
+  const pages = await newestPerPartner<OrderRow>(db, { table: 'reward_order', time: 'created_at', id: 'id', idType: 'uuid' }, partnerIds, after, page.limit + 1);
+  return new Map([...pages].map(([partnerId, rows]) => [partnerId, rows.map(toOrder)]));
 }
