@@ -316,6 +316,28 @@ describe('ordering a reward', () => {
     expect(await available(memberId)).toBe('300');
   });
 
+  it('redeems a voucher at the till once, and only at the partner it belongs to', async () => {
+    const memberId = await memberWith(800);
+    const voucher = await newReward({ name: 'Cinema voucher', kind: 'VOUCHER', pointsCost: '500', stock: null });
+    const code = (await order(memberId, voucher.id)).data!.orderReward.voucherCode!;
+    const till = shop.stores[0]!.id;
+    const redeem = (token: string, typed: string, storeId: string) =>
+      gql<{ redeemVoucher: { status: string; redeemedAt: string | null; redeemedStore: { id: string } | null } }>(
+        url, 'mutation R($c: String!, $s: ID!) { redeemVoucher(code: $c, storeId: $s) { status redeemedAt redeemedStore { id } } }', { c: typed, s: storeId }, token);
+    // Another partner learns nothing: not even that the code exists.
+    expect(codesOf(await redeem(partnerToken(rival.id), code, rival.stores[0]!.id))).toEqual(['NOT_FOUND']);
+    expect(codesOf(await redeem(memberToken(memberId), code, till))).toEqual(['FORBIDDEN']);
+    expect(codesOf(await redeem(partnerToken(shop.id), 'NOT-A-CODE', till))).toEqual(['BAD_USER_INPUT']);
+    // The shop's till, as the member reads it out: in groups, in lower case.
+    const terminal = tokenFor({ role: 'terminal', sub: 'tc_rewards_till', partnerId: shop.id, storeId: till });
+    const redeemed = await redeem(terminal, `${code.slice(0, 4)}-${code.slice(4, 8)} ${code.slice(8).toLowerCase()}`, till);
+    expect(redeemed.errors).toBeUndefined();
+    expect(redeemed.data?.redeemVoucher).toMatchObject({ status: 'CONFIRMED', redeemedStore: { id: till } });
+    const again = await redeem(partnerToken(shop.id), code, till);
+    expect(codesOf(again)).toEqual(['VOUCHER_ALREADY_REDEEMED']);
+    expect(again.errors?.[0]?.extensions?.redeemedAt).toBe(redeemed.data?.redeemVoucher.redeemedAt);
+  });
+
   it('replays the same order for the same key, at once or later, and burns once', async () => {
     const memberId = await memberWith(1000);
     const reward = await newReward({ pointsCost: '250', stock: 10 });

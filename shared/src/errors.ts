@@ -24,6 +24,7 @@ export const ErrorCode = {
   OFFER_NOT_AVAILABLE: 'OFFER_NOT_AVAILABLE',
   // Partner configuration outcomes (subgraphs/partner-merchant).
   EARN_RULES_OVERLAP: 'EARN_RULES_OVERLAP',
+  VOUCHER_ALREADY_REDEEMED: 'VOUCHER_ALREADY_REDEEMED',
   // Reward catalogue outcomes (subgraphs/partner-merchant/src/modules/rewards).
   OUT_OF_STOCK: 'OUT_OF_STOCK',
   // Settlement outcomes (subgraphs/settlement).

@@ -14,6 +14,7 @@ import { EarnRuleVersions1764721200000 } from '../migrations/1764721200000-earn-
 import { TierBonuses1764721800000 } from '../migrations/1764721800000-tier-bonuses';
 import { Offers1764730000000 } from '../migrations/1764730000000-offers';
 import { Rewards1764730600000 } from '../migrations/1764730600000-rewards';
+import { VoucherRedemption1764734400000 } from '../migrations/1764734400000-voucher-redemption';
 import type { PartnerConfig } from './config';
 import { createLoaders, type PartnerContext } from './context';
 import { ApiClient } from './modules/api-clients/api-client.entity';
@@ -35,6 +36,7 @@ import { programmeResolvers } from './modules/programme/programme.resolvers';
 import { TierBonusesService } from './modules/programme/tier-bonuses.service';
 import { RewardOrdersService } from './modules/rewards/reward-orders.service';
 import { rewardsResolvers } from './modules/rewards/rewards.resolvers';
+import { VoucherRedemptionService } from './modules/rewards/voucher-redemption.service';
 import { RewardsService } from './modules/rewards/rewards.service';
 import { httpWalletRedemptions } from './modules/rewards/wallet-redemptions.client';
 
@@ -50,6 +52,7 @@ export const migrations = [
   TierBonuses1764721800000,
   Offers1764730000000,
   Rewards1764730600000,
+  VoucherRedemption1764734400000,
 ];
 
 /**
@@ -82,7 +85,7 @@ export function startPartnerService(config: PartnerConfig, options: { onQuery?: 
       const c = apiClientsResolvers(clients);
       const e = earnRulesResolvers(earnRules, simulation);
       const g = programmeResolvers(tierBonuses);
-      const r = rewardsResolvers(rewards, rewardOrders);
+      const r = rewardsResolvers(rewards, rewardOrders, new VoucherRedemptionService(dataSource));
       const o = offersResolvers(offers);
       return {
         resolvers: {

@@ -17,6 +17,9 @@ export interface RewardOrder {
   failureCode: string | null;
   burnTransactionId: string | null;
   voucherCode: string | null;
+  /** When and at which store a voucher was redeemed; null until then (and for items). */
+  redeemedAt: Date | null;
+  redeemedStoreId: string | null;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -40,6 +43,8 @@ interface OrderRow {
   failure_code: string | null;
   burn_transaction_id: string | null;
   voucher_code: string | null;
+  redeemed_at: Date | null;
+  redeemed_store_id: string | null;
   request_hash: string;
   created_at: Date;
   updated_at: Date;
@@ -55,6 +60,8 @@ const toOrder = (row: OrderRow): RewardOrder => ({
   failureCode: row.failure_code,
   burnTransactionId: row.burn_transaction_id,
   voucherCode: row.voucher_code,
+  redeemedAt: row.redeemed_at,
+  redeemedStoreId: row.redeemed_store_id,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
@@ -125,4 +132,25 @@ export async function orderPagesOfPartners(db: Db, partnerIds: readonly string[]
   const after = page.after === undefined ? null : timeIdKey.parse(page.after);
   const pages = await newestPerPartner<OrderRow>(db, { table: 'reward_order', time: 'created_at', id: 'id', idType: 'uuid' }, partnerIds, after, page.limit + 1);
   return new Map([...pages].map(([partnerId, rows]) => [partnerId, rows.map(toOrder)]));
+}
+
+/**
+ * Marks a confirmed voucher of this partner redeemed at one of its stores, once: the guard on
+ * redeemed_at makes a second redemption (two tills at once) update nothing. Undefined when no
+ * unredeemed voucher of this partner has the code.
+ */
+export async function redeemVoucherOf(manager: EntityManager, partnerId: string, code: string, storeId: string, now: Date): Promise<RewardOrder | undefined> {
+  const { rows } = await execute<OrderRow>(
+    manager,
+    `UPDATE reward_order SET redeemed_at = $4, redeemed_store_id = $3, updated_at = $4
+      WHERE partner_id = $1 AND voucher_code = $2 AND status = 'CONFIRMED' AND redeemed_at IS NULL
+      RETURNING *`,
+    [partnerId, code, storeId, now],
+  );
+  return rows[0] && toOrder(rows[0]);
+}
+
+export async function voucherOf(db: Db, partnerId: string, code: string): Promise<RewardOrder | undefined> {
+  const rows: OrderRow[] = await db.query(`SELECT * FROM reward_order WHERE partner_id = $1 AND voucher_code = $2 AND status = 'CONFIRMED'`, [partnerId, code]);
+  return rows[0] && toOrder(rows[0]);
 }

@@ -153,6 +153,8 @@ async function placeOrder(manager: EntityManager, key: OrderKey, request: OrderR
     failureCode: null,
     burnTransactionId: null,
     voucherCode: null,
+    redeemedAt: null,
+    redeemedStoreId: null,
     createdAt: now,
     updatedAt: now,
   };

@@ -1,4 +1,4 @@
-import { isMemberSelfOrOperator } from '@coalition/shared/auth/authorize';
+import { isMemberSelfOrOperator, requireViewer } from '@coalition/shared/auth/authorize';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { assert, forbidden, notFound } from '@coalition/shared/errors';
 import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
@@ -10,6 +10,7 @@ import { rewardCursor, type Reward } from './reward.repository';
 import { orderCursor, type RewardOrder } from './reward-order.repository';
 import type { OrderRewardInput, RewardOrdersService } from './reward-orders.service';
 import type { CreateRewardInput, RewardsService, UpdateRewardInput } from './rewards.service';
+import type { VoucherRedemptionService } from './voucher-redemption.service';
 
 /** A caller's order keys are their own: a member's, or an operator's. */
 const orderKeyScope = (viewer: Viewer) => (viewer.role === 'member' ? `member:${viewer.memberId}` : `${viewer.role}:${viewer.sub}`);
@@ -22,7 +23,7 @@ async function rewardToChange(rewardId: string, ctx: PartnerContext): Promise<Re
   return reward;
 }
 
-export function rewardsResolvers(rewards: RewardsService, orders: RewardOrdersService) {
+export function rewardsResolvers(rewards: RewardsService, orders: RewardOrdersService, vouchers: VoucherRedemptionService) {
   return {
     Query: {
       // The catalogue is public to the signed-in: members browse it to order.
@@ -52,6 +53,8 @@ export function rewardsResolvers(rewards: RewardsService, orders: RewardOrdersSe
         if (!isMemberSelfOrOperator(ctx.viewer, args.input.memberId)) throw forbidden('Only the member themself or an operator may order a reward for a member.');
         return orders.order(orderKeyScope(ctx.viewer), args.input, ctx.requestId);
       },
+      redeemVoucher: (_: unknown, args: { code: string; storeId: string }, ctx: PartnerContext) =>
+        vouchers.redeem(requireViewer(ctx.viewer), args.code, parseId(args.storeId, 'storeId')),
     },
     Partner: {
       rewards: async (partner: Partner, args: PageArgs & { includeInactive?: boolean | null }, ctx: PartnerContext) => {
@@ -79,6 +82,7 @@ export function rewardsResolvers(rewards: RewardsService, orders: RewardOrdersSe
         return reward;
       },
       voucherCode: (order: RewardOrder, _: unknown, ctx: PartnerContext) => (isMemberSelfOrOperator(ctx.viewer, order.memberId) ? order.voucherCode : null),
+      redeemedStore: (order: RewardOrder, _: unknown, ctx: PartnerContext) => (order.redeemedStoreId ? ctx.loaders.store.load(order.redeemedStoreId) : null),
     },
   };
 }
