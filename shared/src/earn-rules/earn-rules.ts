@@ -41,7 +41,7 @@ export interface StampCard {
   rewardPoints: bigint;
   /** A line in one of these categories earns a stamp (categories compare case-insensitively). */
   categories: string[];
-  /** A line earns a stamp only from this amount (minor units); 0: any amount. */
+  /** A line earns a stamp only from this amount (minor units); 0: no minimum. */
   lineMinimumMinor: bigint;
 }
 
