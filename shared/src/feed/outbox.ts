@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager, QueryRunner } from 'typeorm';
+import type { Statement } from '../db/write-batch';
 import { assert } from '../errors';
 import { limits } from '../limits';
 import { FEED_START, formatPosition, parsePosition } from './position';
@@ -56,12 +57,19 @@ export async function dropFeedTables(queryRunner: QueryRunner, which: 'outbox' |
 export async function appendFacts(manager: EntityManager, facts: readonly NewFact[]): Promise<void> {
   if (facts.length === 0) return;
   assert(manager.queryRunner?.isTransactionActive, 'appendFacts must run inside a transaction');
+  const { text, values } = factsStatement(facts);
+  await manager.query(text, values);
+}
+
+/** The write that appends facts, for a caller that sends it with its other writes in one batch (runBatch). */
+export function factsStatement(facts: readonly NewFact[]): Statement {
+  assert(facts.length > 0, 'a facts statement appends at least one fact');
   const values: unknown[] = [];
   const rows = facts.map((fact, i) => {
     values.push(fact.type, fact.key, JSON.stringify(fact.payload));
     return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3}::jsonb)`;
   });
-  await manager.query(`INSERT INTO outbox (type, key, payload) VALUES ${rows.join(', ')}`, values);
+  return { text: `INSERT INTO outbox (type, key, payload) VALUES ${rows.join(', ')}`, values };
 }
 
 interface OutboxRow {

@@ -1,4 +1,5 @@
 import type { EntityManager } from 'typeorm';
+import type { Statement } from '@coalition/shared/db/write-batch';
 import type { EarnEvaluation } from '@coalition/shared/earn-rules/evaluate-earn';
 import type { OfferInEffect } from '@coalition/shared/earn-rules/offers';
 import type { ActivatedOffer } from '../partner-replica/earn-rules.replica';
@@ -27,10 +28,10 @@ export async function evaluateWithOffers(
   return evaluate(offers.map((o) => (o.budgetPoints === null ? o : { ...o, budgetLeftPoints: o.budgetPoints - (spentBy.get(o.id) ?? 0n) })));
 }
 
-/** Counts each offer a purchase earned from against the member's uses and the offer's budget. */
-export async function recordOfferAwards(manager: EntityManager, memberId: string, evaluation: EarnEvaluation): Promise<void> {
-  for (const award of evaluation.components.filter((c) => c.kind === 'OFFER')) {
-    await manager.query('UPDATE offer_activation SET uses = uses + 1, points_awarded = points_awarded + $3 WHERE member_id = $1 AND offer_id = $2', [memberId, award.ruleId, award.points.toString()]);
-    await manager.query('UPDATE offer_spend SET points_awarded = points_awarded + $2 WHERE offer_id = $1', [award.ruleId, award.points.toString()]);
-  }
+/** The writes that count each offer a purchase earned from against the member's uses and the offer's budget (one row each). */
+export function offerAwardStatements(memberId: string, evaluation: EarnEvaluation): Statement[] {
+  return evaluation.components.filter((c) => c.kind === 'OFFER').flatMap((award) => [
+    { text: 'UPDATE offer_activation SET uses = uses + 1, points_awarded = points_awarded + $3 WHERE member_id = $1 AND offer_id = $2', values: [memberId, award.ruleId, award.points.toString()] },
+    { text: 'UPDATE offer_spend SET points_awarded = points_awarded + $2 WHERE offer_id = $1', values: [award.ruleId, award.points.toString()] },
+  ]);
 }

@@ -13,6 +13,8 @@ export interface ActivatedOffer extends OfferInEffect {
 
 /** Everything an earn evaluates, as the wallet's replica and the member's rows stand. */
 export interface EarnContext {
+  /** The partner already recorded an earn for this receipt (a second one is DUPLICATE_RECEIPT). */
+  receiptTaken: boolean;
   version: number;
   rules: EarnRules;
   member: MemberEarnState;
@@ -21,6 +23,7 @@ export interface EarnContext {
 }
 
 interface ContextRow {
+  receipt_taken: boolean;
   version: number;
   rules: unknown;
   tier: string | null;
@@ -34,6 +37,7 @@ interface ContextRow {
 /**
  * The earn's context in one statement (it runs on every purchase: one round trip, planned once per
  * connection as a prepared statement):
+ * - whether the partner's receipt already earned;
  * - the partner's rules version in force when the purchase happened; a purchase from before the
  *   partner's first version (a till's clock, a backdated receipt) earns under the first;
  * - the member's tier and its coalition bonus;
@@ -48,7 +52,8 @@ const CONTEXT_SQL = `
     UNION ALL
     (SELECT version, rules FROM earn_rules_replica WHERE partner_id = $2 AND NOT withdrawn ORDER BY effective_from LIMIT 1)
     LIMIT 1)
-  SELECT r.version, r.rules, m.tier, b.bonus_percent,
+  SELECT EXISTS (SELECT 1 FROM ledger_transaction t WHERE t.partner_id = $2 AND t.receipt_id = $7 AND t.kind = 'EARN') AS receipt_taken,
+         r.version, r.rules, m.tier, b.bonus_percent,
          CASE WHEN coalesce(r.rules ->> 'firstPurchaseBonusPoints', '0') <> '0'
               THEN EXISTS (SELECT 1 FROM ledger_transaction t WHERE t.member_id = m.id AND t.partner_id = $2 AND t.kind = 'EARN') END AS earned_before,
          CASE WHEN r.rules ->> 'capPerMemberDayPoints' IS NOT NULL
@@ -73,11 +78,12 @@ const CONTEXT_SQL = `
 export class EarnRulesReplica {
   private readonly parsed = new Map<string, EarnRules>();
 
-  async earnContext(manager: EntityManager, at: { memberId: string; partnerId: string; occurredAt: Date; now: Date; timeZone: string }): Promise<EarnContext> {
-    const rows = await preparedQuery<ContextRow>(manager, 'earn-context-v1', CONTEXT_SQL, [at.memberId, at.partnerId, at.occurredAt, at.now, at.timeZone, limits.clockSkewMs]);
+  async earnContext(manager: EntityManager, at: { memberId: string; partnerId: string; receiptId: string; occurredAt: Date; now: Date; timeZone: string }): Promise<EarnContext> {
+    const rows = await preparedQuery<ContextRow>(manager, 'earn-context-v2', CONTEXT_SQL, [at.memberId, at.partnerId, at.occurredAt, at.now, at.timeZone, limits.clockSkewMs, at.receiptId]);
     const row = rows[0];
     assert(row, `member ${at.memberId} (locked, so it exists) at partner ${at.partnerId} (replicated with its rules)`);
     return {
+      receiptTaken: row.receipt_taken,
       version: row.version,
       rules: this.rulesOf(at.partnerId, row.version, row.rules),
       member: {

@@ -1,18 +1,18 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { badInput } from '@coalition/shared/errors';
-import { appendFacts } from '@coalition/shared/feed/outbox';
-import { preparedQuery } from '@coalition/shared/db/sql';
+import { factsStatement } from '@coalition/shared/feed/outbox';
+import { runBatch, type Statement } from '@coalition/shared/db/write-batch';
 import { isUniqueViolation } from '@coalition/shared/db/transaction';
 import { evaluateEarn, type Basket, type EarnComponent, type EarnEvaluation } from '@coalition/shared/earn-rules/evaluate-earn';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
 import type { Wire } from './idempotency';
-import { evaluateWithOffers, recordOfferAwards } from '../offers/offer-awards';
+import { evaluateWithOffers, offerAwardStatements } from '../offers/offer-awards';
 import type { EarnRulesReplica } from '../partner-replica/earn-rules.replica';
 import { writeWallet } from './wallet-write';
-import { account, writeTransaction } from './ledger';
-import { createLot, type NewLot } from './lots';
+import { account, transactionStatements } from './ledger';
+import { lotStatement, type NewLot } from './lots';
 import { assertAccepting, memberIdOf, tillFor, type Till } from './point-of-sale';
 import { fundingAfterDebt, type DebtSplit } from './earn-funding';
 import { walletView, type LockedWallet, type WalletView } from './wallet-state';
@@ -59,9 +59,8 @@ export class EarnService {
 
   private async record(manager: EntityManager, wallet: LockedWallet, till: Till, input: EarnInput): Promise<EarnResult> {
     assertAccepting(till, 'earn', wallet.now);
-    const receiptTaken = await preparedQuery(manager, 'receipt-taken-v1', `SELECT 1 FROM ledger_transaction WHERE partner_id = $1 AND receipt_id = $2 AND kind = 'EARN'`, [till.partnerId, input.receiptId]);
-    if (receiptTaken.length > 0) throw duplicateReceipt();
-    const context = await this.rules.earnContext(manager, { memberId: wallet.memberId, partnerId: till.partnerId, occurredAt: input.occurredAt, now: wallet.now, timeZone: till.timeZone });
+    const context = await this.rules.earnContext(manager, { memberId: wallet.memberId, partnerId: till.partnerId, receiptId: input.receiptId, occurredAt: input.occurredAt, now: wallet.now, timeZone: till.timeZone });
+    if (context.receiptTaken) throw duplicateReceipt();
     const { version, rules } = context;
     const basket = basketOf(input, till);
     const evaluation = await evaluateWithOffers(manager, context.offers, (offers) =>
@@ -72,7 +71,7 @@ export class EarnService {
     const expiresAt = new Date(now.getTime() + limits.pointsLifetimeDays * DAY_MS);
     const purchase = { total: input.total.toString(), currency: input.currency, occurredAt: input.occurredAt.toISOString(), lines: input.lines.map((l) => ({ ...l, amount: l.amount.toString() })) };
     const earn = earnRecord(version, evaluation, split);
-    const transactionId = await writeTransaction(manager, {
+    const { id: transactionId, statements: transactionWrites } = transactionStatements({
       memberId: wallet.memberId,
       kind: 'EARN',
       points: evaluation.points,
@@ -88,27 +87,24 @@ export class EarnService {
         { account: account.member(wallet.memberId), points: evaluation.points },
       ].filter((p) => p.points !== 0n),
     });
-    const created = await createEarnLots(manager, { memberId: wallet.memberId, transactionId, availableAt, expiresAt, createdAt: now }, till.partnerId, split, earn.components);
-    await recordOfferAwards(manager, wallet.memberId, evaluation);
-    if (evaluation.stamps && evaluation.stamps.after !== evaluation.stamps.before) await saveStamps(manager, wallet.memberId, till.partnerId, evaluation.stamps.cardId, evaluation.stamps.after, now);
-    if (evaluation.points > 0n) {
-      await manager.query(
-        'UPDATE wallet SET balance = balance + $2, lifetime_earned = lifetime_earned + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1',
-        [wallet.memberId, evaluation.points.toString(), split.debtRepaid.toString(), now],
-      );
-    }
-    const anyLot = created.length > 0;
-    await appendFacts(manager, [{
-      type: 'points.earned',
-      key: wallet.memberId,
-      payload: {
-        transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId,
-        points: evaluation.points.toString(), partnerPoints: evaluation.partnerPoints.toString(), operatorPoints: evaluation.operatorPoints.toString(),
-        debtRepaid: split.debtRepaid.toString(), operatorDebtRepaid: split.operatorDebtRepaid.toString(), rulesVersion: version, components: earn.components,
-        ...lotsForFact(created, till.partnerId),
-        availableAt: anyLot ? availableAt.toISOString() : null, expiresAt: anyLot ? expiresAt.toISOString() : null, purchase, at: now.toISOString(),
-      },
-    }]);
+    const lots = earnLots({ memberId: wallet.memberId, transactionId, availableAt, expiresAt, createdAt: now }, till.partnerId, split, earn.components);
+    const anyLot = lots.created.length > 0;
+    const fact = {
+      transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId,
+      points: evaluation.points.toString(), partnerPoints: evaluation.partnerPoints.toString(), operatorPoints: evaluation.operatorPoints.toString(),
+      debtRepaid: split.debtRepaid.toString(), operatorDebtRepaid: split.operatorDebtRepaid.toString(), rulesVersion: version, components: earn.components,
+      ...lotsForFact(lots.created, till.partnerId),
+      availableAt: anyLot ? availableAt.toISOString() : null, expiresAt: anyLot ? expiresAt.toISOString() : null, purchase, at: now.toISOString(),
+    };
+    // Every write of the earn in one round trip: none of them reads or changes another's rows.
+    await runBatch(manager, [
+      ...transactionWrites,
+      ...lots.statements,
+      ...offerAwardStatements(wallet.memberId, evaluation),
+      ...stampStatements(wallet.memberId, till.partnerId, evaluation, now),
+      ...walletStatements(wallet.memberId, evaluation.points, split.debtRepaid, now),
+      factsStatement([{ type: 'points.earned', key: wallet.memberId, payload: fact }]),
+    ]);
     const view = await walletView(manager, wallet.memberId, now);
     return { transactionId, pointsEarned: evaluation.points, rulesVersion: version, breakdown: evaluation.components, availableAt: anyLot ? availableAt : null, expiresAt: anyLot ? expiresAt : null, wallet: view };
   }
@@ -121,25 +117,27 @@ interface CreatedLot {
 }
 
 /** One lot per funder: the partner's, and one with no issuer for the points the operator funds; each records what funds it. */
-async function createEarnLots(
-  manager: EntityManager,
+function earnLots(
   lot: Pick<NewLot, 'memberId' | 'transactionId' | 'availableAt' | 'expiresAt' | 'createdAt'>,
   partnerId: string,
   split: DebtSplit,
   components: ReturnType<typeof earnRecord>['components'],
-): Promise<CreatedLot[]> {
+): { created: CreatedLot[]; statements: Statement[] } {
   const funders = [
     { issuerPartnerId: partnerId, points: split.partnerLotPoints, share: 'partnerPoints' as const },
     { issuerPartnerId: null, points: split.operatorLotPoints, share: 'operatorPoints' as const },
   ];
   const created: CreatedLot[] = [];
+  const statements: Statement[] = [];
   for (const { issuerPartnerId, points, share } of funders) {
     if (points === 0n) continue;
     const funder = issuerPartnerId ? { partnerId: issuerPartnerId } : { operator: true };
     const fundedBy = [{ ...funder, points: points.toString(), components: components.filter((c) => BigInt(c[share]) > 0n).map((c) => c.kind) }];
-    created.push({ lotId: await createLot(manager, { ...lot, issuerPartnerId, points, fundedBy }), issuerPartnerId, points: points.toString() });
+    const { id, statement } = lotStatement({ ...lot, issuerPartnerId, points, fundedBy });
+    created.push({ lotId: id, issuerPartnerId, points: points.toString() });
+    statements.push(statement);
   }
-  return created;
+  return { created, statements };
 }
 
 /** The lots as the points.earned fact names them: every lot, and the partner's under the names facts had before operator-funded bonuses. */
@@ -172,12 +170,24 @@ function earnRecord(version: number, evaluation: EarnEvaluation, split: DebtSpli
   };
 }
 
-async function saveStamps(manager: EntityManager, memberId: string, partnerId: string, cardId: string, stamps: number, now: Date): Promise<void> {
-  await manager.query(
-    `INSERT INTO stamp_card_state (member_id, partner_id, card_id, stamps, updated_at) VALUES ($1, $2, $3, $4, $5)
+/** The stamp card as the purchase left it, when it changed. */
+function stampStatements(memberId: string, partnerId: string, evaluation: EarnEvaluation, now: Date): Statement[] {
+  const stamps = evaluation.stamps;
+  if (!stamps || stamps.after === stamps.before) return [];
+  return [{
+    text: `INSERT INTO stamp_card_state (member_id, partner_id, card_id, stamps, updated_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (member_id, partner_id, card_id) DO UPDATE SET stamps = excluded.stamps, updated_at = excluded.updated_at`,
-    [memberId, partnerId, cardId, stamps, now],
-  );
+    values: [memberId, partnerId, stamps.cardId, stamps.after, now],
+  }];
+}
+
+/** The wallet row's cached balance and lifetime earnings, and the debt the earn repaid. */
+function walletStatements(memberId: string, points: bigint, debtRepaid: bigint, now: Date): Statement[] {
+  if (points === 0n) return [];
+  return [{
+    text: 'UPDATE wallet SET balance = balance + $2, lifetime_earned = lifetime_earned + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1',
+    values: [memberId, points.toString(), debtRepaid.toString(), now],
+  }];
 }
 
 const duplicateReceipt = () => new WalletError(WalletErrorCode.DUPLICATE_RECEIPT, 'This receipt has already earned points at this partner.');

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { execute } from '@coalition/shared/db/sql';
+import type { Statement } from '@coalition/shared/db/write-batch';
 import { assert } from '@coalition/shared/errors';
 import type { LotTake } from './points';
 
@@ -20,13 +21,21 @@ export interface NewLot {
 }
 
 export async function createLot(manager: EntityManager, lot: NewLot): Promise<string> {
-  const id = randomUUID();
-  await manager.query(
-    `INSERT INTO lot (id, member_id, earn_transaction_id, issuer_partner_id, funded_by, points, remaining, available_at, expires_at, created_at, restored_from_lot_id)
-     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $7, $8, $9, $10)`,
-    [id, lot.memberId, lot.transactionId, lot.issuerPartnerId, JSON.stringify(lot.fundedBy ?? [lot.issuerPartnerId ? { partnerId: lot.issuerPartnerId, points: lot.points.toString() } : { operator: true, points: lot.points.toString() }]), lot.points.toString(), lot.availableAt, lot.expiresAt, lot.createdAt, lot.restoredFromLotId ?? null],
-  );
+  const { id, statement } = lotStatement(lot);
+  await manager.query(statement.text, statement.values);
   return id;
+}
+
+/** The write that creates a lot, for a caller that sends it with others in one batch (runBatch). */
+export function lotStatement(lot: NewLot): { id: string; statement: Statement } {
+  const id = randomUUID();
+  const fundedBy = lot.fundedBy ?? [lot.issuerPartnerId ? { partnerId: lot.issuerPartnerId, points: lot.points.toString() } : { operator: true, points: lot.points.toString() }];
+  const statement = {
+    text: `INSERT INTO lot (id, member_id, earn_transaction_id, issuer_partner_id, funded_by, points, remaining, available_at, expires_at, created_at, restored_from_lot_id)
+     VALUES ($1, $2, $3, $4, $5::jsonb, $6, $6, $7, $8, $9, $10)`,
+    values: [id, lot.memberId, lot.transactionId, lot.issuerPartnerId, JSON.stringify(fundedBy), lot.points.toString(), lot.availableAt, lot.expiresAt, lot.createdAt, lot.restoredFromLotId ?? null],
+  };
+  return { id, statement };
 }
 
 /** Records that a transaction consumed points from lots (a burn, a clawback, an expiry): the links settlement reads. */

@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
-import { lockAggregate } from '@coalition/shared/db/locks';
+import { aggregateLockKey } from '@coalition/shared/db/locks';
 import { preparedQuery } from '@coalition/shared/db/sql';
 import { assert, notFound } from '@coalition/shared/errors';
 import { inTransaction } from '@coalition/shared/db/transaction';
@@ -36,21 +36,17 @@ export interface LockedWallet {
  * different members never wait for each other.
  */
 export async function lockWallet(manager: EntityManager, memberId: string): Promise<LockedWallet> {
-  await lockAggregate(manager, 'member', memberId);
-  const rows = await preparedQuery<{ balance: string; debt: string; lifetime_earned: string; now: Date }>(
-    manager, 'wallet-lock-v1', 'SELECT balance, debt, lifetime_earned, ledger_now() AS now FROM wallet WHERE member_id = $1 FOR UPDATE',
-    [memberId],
+  // One round trip (lock_wallet): the advisory lock, the wallet row locked, ledger time, and the
+  // holds past their timeout expired by ledger time before anything else reads them (L6).
+  const rows = await preparedQuery<{ balance: string; debt: string; lifetime_earned: string; now: Date; expired_holds: { id: string; points: string }[] }>(
+    manager, 'lock-wallet-v1', 'SELECT balance, debt, lifetime_earned, now, expired_holds FROM lock_wallet($1, $2)',
+    [aggregateLockKey('member', memberId), memberId],
   );
   const row = rows[0];
   if (!row) throw notFound('Member');
   const wallet = { memberId, balance: BigInt(row.balance), debt: BigInt(row.debt), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
-  // Holds past their timeout expire by ledger time before anything else reads them (L6); what
-  // they reserved repays the member's debt first.
-  const expired = await preparedQuery<{ id: string; points: string }>(
-    manager, 'holds-expire-v1',
-    `UPDATE hold SET status = 'EXPIRED', resolved_at = expires_at WHERE member_id = $1 AND status = 'OPEN' AND expires_at <= $2 RETURNING id, points`,
-    [memberId, row.now],
-  );
+  // What expired holds reserved repays the member's debt first.
+  const expired = row.expired_holds;
   if (expired.length > 0 && wallet.debt > 0n) {
     const release = { holdIds: expired.map((h) => h.id).sort(), cause: 'EXPIRED' as const, points: expired.reduce((sum, h) => sum + BigInt(h.points), 0n) };
     wallet.debt -= await repayDebtFromRelease(manager, wallet, release, await liveLots(manager, memberId), await openHeldPoints(manager, memberId, row.now));
@@ -108,44 +104,41 @@ export async function walletView(manager: EntityManager, memberId: string, now: 
 }
 
 /**
- * The balances of many wallets at one ledger time, in three set-based reads whatever their number
- * (wallet rows, live lots, open holds), through the same arithmetic as one wallet's. Unknown
- * members are left out of the map.
+ * The balances of many wallets at one ledger time, in one set-based read whatever their number
+ * (each wallet row with its open holds summed and one row per live lot), through the same
+ * arithmetic as one wallet's. Unknown members are left out of the map.
  */
 export async function walletViewsAt(manager: EntityManager, memberIds: readonly string[], now: Date): Promise<Map<string, WalletView>> {
-  const ids = [...memberIds];
-  const wallets = await preparedQuery<{ member_id: string; lifetime_earned: string; debt: string }>(
-    manager, 'wallet-views-v1', 'SELECT member_id, lifetime_earned, debt FROM wallet WHERE member_id = ANY($1::uuid[])',
-    [ids],
-  );
-  const lots = await preparedQuery<LotRow & { member_id: string }>(
-    manager, 'wallet-views-lots-v1', 'SELECT member_id, id, remaining, available_at, expires_at, created_at, issuer_partner_id FROM lot WHERE member_id = ANY($1::uuid[]) AND remaining > 0',
-    [ids],
-  );
   // Open holds past their timeout have released their points by ledger time, though the status
   // (and the debt they repay) is only written when the member is next locked.
-  const holds = await preparedQuery<{ member_id: string; held: string; released: string }>(
-    manager, 'wallet-views-holds-v1',
-    `SELECT member_id, coalesce(sum(points) FILTER (WHERE expires_at > $2), 0) AS held, coalesce(sum(points) FILTER (WHERE expires_at <= $2), 0) AS released
-       FROM hold WHERE member_id = ANY($1::uuid[]) AND status = 'OPEN' GROUP BY member_id`,
-    [ids, now],
+  const rows = await preparedQuery<WalletViewRow>(
+    manager, 'wallet-views-v2',
+    `SELECT w.member_id, w.lifetime_earned, w.debt, h.held, h.released,
+            l.id, l.remaining, l.available_at, l.expires_at, l.created_at, l.issuer_partner_id
+       FROM wallet w
+       CROSS JOIN LATERAL (
+         SELECT coalesce(sum(points) FILTER (WHERE expires_at > $2), 0) AS held, coalesce(sum(points) FILTER (WHERE expires_at <= $2), 0) AS released
+           FROM hold WHERE hold.member_id = w.member_id AND status = 'OPEN') h
+       LEFT JOIN lot l ON l.member_id = w.member_id AND l.remaining > 0
+      WHERE w.member_id = ANY($1::uuid[])`,
+    [[...memberIds], now],
   );
-  const lotsOf = new Map<string, LiveLot[]>();
-  for (const lot of lots) {
-    const own = lotsOf.get(lot.member_id);
-    if (own) own.push(toLiveLot(lot));
-    else lotsOf.set(lot.member_id, [toLiveLot(lot)]);
+  const wallets = new Map<string, { row: WalletViewRow; lots: LiveLot[] }>();
+  for (const row of rows) {
+    let wallet = wallets.get(row.member_id);
+    if (!wallet) wallets.set(row.member_id, (wallet = { row, lots: [] }));
+    if (row.id !== null) wallet.lots.push(toLiveLot(row as LotRow));
   }
-  const holdsOf = new Map(holds.map((h) => [h.member_id, { held: BigInt(h.held), released: BigInt(h.released) }]));
-  return new Map(wallets.map((w) => {
-    const { held, released } = holdsOf.get(w.member_id) ?? { held: 0n, released: 0n };
-    const { lots: own, debt } = projectRepayment(now, lotsOf.get(w.member_id) ?? [], held, released, BigInt(w.debt));
-    const balances = balancesAt(now, own, held);
+  return new Map([...wallets].map(([memberId, { row, lots }]) => {
+    const { lots: own, debt } = projectRepayment(now, lots, BigInt(row.held), BigInt(row.released), BigInt(row.debt));
+    const balances = balancesAt(now, own, BigInt(row.held));
     const expiringSoon = expiringWithin(now, own, limits.expiringSoonDays);
-    const view = { memberId: w.member_id, ...balances, expiringSoon, lifetimeEarned: BigInt(w.lifetime_earned), debt, asOf: now };
-    return [w.member_id, view];
+    return [memberId, { memberId, ...balances, expiringSoon, lifetimeEarned: BigInt(row.lifetime_earned), debt, asOf: now }];
   }));
 }
+
+/** A wallet with its holds summed, once per live lot (the lot's columns null when it has none). */
+type WalletViewRow = { member_id: string; lifetime_earned: string; debt: string; held: string; released: string } & { [K in keyof LotRow]: LotRow[K] | null };
 
 /**
  * The lots and debt as they stand once the member's timed-out holds are recorded: the same

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningService } from '../shared/src/service/subgraph-service';
+import { loadMemberConfig } from '../subgraphs/member/src/config';
+import { startMemberService } from '../subgraphs/member/src/server';
+import { loadPartnerConfig } from '../subgraphs/partner-merchant/src/config';
+import { startPartnerService } from '../subgraphs/partner-merchant/src/server';
+import { enrolMember, onboardPartner, type OnboardedPartner } from './support/coalition';
+import { freshDatabaseUrl, keysDir } from './support/databases';
+import { eventually, gql, tokenFor } from './support/graphql';
+import { earn, earnInput } from './support/wallet';
+
+/**
+ * BENCHMARKS.md: an earn's cost is mostly its round trips between the member service and Postgres,
+ * paid in CPU on both ends, not the statements' own work. This pins the statements a plain earn
+ * sends, so one more round trip on the hot path is a deliberate change, not an accident. Counted,
+ * not timed: the member service runs in this process with a hook on every statement it sends.
+ */
+
+/** The member service's background work (the partner feed consumer polling its cursor) is not the request's. */
+const BACKGROUND = /\bfeed_cursor\b/;
+
+const subgraphEnv = (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> => ({
+  NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', JWT_KEYS_DIR: keysDir(), DATABASE_URL: databaseUrl, ...extra,
+});
+
+describe('an earn makes a fixed, small number of round trips to Postgres', () => {
+  const statements: string[] = [];
+  let partnerService: RunningService;
+  let memberService: RunningService;
+  let memberUrl: string;
+  let partner: OnboardedPartner;
+  let token: string;
+
+  beforeAll(async () => {
+    partnerService = await startPartnerService(loadPartnerConfig(subgraphEnv(freshDatabaseUrl('round_trips_partner'))));
+    memberService = await startMemberService(
+      // No expiry round (its first comes long after start) among the statements counted.
+      loadMemberConfig(subgraphEnv(freshDatabaseUrl('round_trips_member'), { PARTNER_FEED_URL: `${partnerService.url}/feed`, EXPIRY_INTERVAL_MS: '600000' })),
+      { onQuery: (sql) => statements.push(sql) },
+    );
+    memberUrl = `${memberService.url}/graphql`;
+    partner = await onboardPartner(`${partnerService.url}/graphql`, 'Round Trips', ['Round Trips Central']);
+    token = tokenFor({ role: 'partner', sub: `client:${partner.id}`, partnerId: partner.id });
+    await eventually(async () => {
+      const status = await gql<{ partnerFeedStatus: { factsApplied: number } }>(memberUrl, '{ partnerFeedStatus { factsApplied } }');
+      return (status.data?.partnerFeedStatus.factsApplied ?? 0) >= 1;
+    }, 20_000, 'the partner to reach the member replica');
+  });
+
+  afterAll(async () => {
+    await memberService?.stop();
+    await partnerService?.stop();
+  });
+
+  async function statementsOfOneEarn(memberId: string, total: string): Promise<string[]> {
+    const from = statements.length;
+    const earned = await earn(memberUrl, token, earnInput({ memberId, storeId: partner.stores[0]!.id, total }));
+    expect(earned.errors).toBeUndefined();
+    return statements.slice(from).filter((sql) => !BACKGROUND.test(sql));
+  }
+
+  it('sends ten statements: the till, then one transaction of nine whose writes go in a single batch', async () => {
+    const member = await enrolMember(memberUrl, 'Round Trip Member');
+    await statementsOfOneEarn(member.id, '1000'); // the first earn also prepares the connection's named statements
+    const sent = await statementsOfOneEarn(member.id, '2500');
+    const kinds = sent.map(kindOf);
+    expect(kinds).toEqual([
+      'till',
+      'START TRANSACTION',
+      'lock_wallet',
+      'idempotency claim',
+      'SAVEPOINT',
+      'earn context',
+      'write batch',
+      'balances',
+      'idempotency record',
+      'COMMIT',
+    ]);
+    const batch = sent[kinds.indexOf('write batch')]!;
+    for (const table of ['ledger_transaction', 'posting', 'lot', 'wallet', 'outbox']) expect(batch).toMatch(new RegExp(`(INSERT INTO|UPDATE) ${table}\\b`));
+  });
+});
+
+/** What each statement of the earn is, by a phrase only it contains. */
+function kindOf(sql: string): string {
+  const kinds: [RegExp, string][] = [
+    [/^\s*(START TRANSACTION|SAVEPOINT|COMMIT)\b/, ''],
+    [/FROM store_replica/, 'till'],
+    [/lock_wallet\(/, 'lock_wallet'],
+    [/INSERT INTO idempotency_record/, 'idempotency claim'],
+    [/FROM earn_rules_replica/, 'earn context'],
+    [/^\s*WITH w0 AS/, 'write batch'],
+    [/FROM wallet w\s+CROSS JOIN LATERAL/, 'balances'],
+    [/UPDATE idempotency_record/, 'idempotency record'],
+  ];
+  for (const [pattern, kind] of kinds) {
+    const match = pattern.exec(sql);
+    if (match) return kind || match[1]!;
+  }
+  return sql.slice(0, 60);
+}
