@@ -205,3 +205,15 @@ export function typenameOperation(client: GraphQLClient, token: string): () => P
     return result.code === undefined ? undefined : { code: result.code, message: result.message };
   };
 }
+
+/**
+ * The cheapest request that crosses the whole federation: one member by id, through the gateway to
+ * the member subgraph and one indexed SELECT. No earn, which writes, can be cheaper than this.
+ */
+export function memberReadOperation(load: Pick<WalletLoad, 'client' | 'random' | 'memberIds'>, token: string): () => Promise<Failure | undefined> {
+  return async () => {
+    const result = await load.client.call<{ member: { id: string } | null }>('query Member($id: ID!) { member(id: $id) { id } }', { id: load.random.pick(load.memberIds) }, token);
+    if (result.code !== undefined) return { code: result.code, message: result.message };
+    return result.data?.member ? undefined : { code: 'NOT_FOUND', message: 'a benchmark member was not found' };
+  };
+}

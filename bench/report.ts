@@ -9,7 +9,7 @@ import { existingSection } from './settlement-report';
 
 export interface PhaseResult {
   id: string;
-  group: 'ladder' | 'earn-spread' | 'earn-hot' | 'hold-capture' | 'earn-direct' | 'earn-open' | 'profile';
+  group: 'ladder' | 'earn-spread' | 'earn-hot' | 'hold-capture' | 'earn-direct' | 'floor' | 'earn-open' | 'profile';
   label: string;
   path: 'gateway' | 'member';
   /** What one operation is: an earn, a hold + capture pair, a request. */
@@ -139,6 +139,11 @@ export function renderReport(report: BenchReport, previous: string): string {
   } else if (peak) {
     targetRows.push(['earn through the gateway ≥ 50% of pgbench TPC-B TPS', `${f0(peak.result.throughput)} earn/s; no pgbench, no ratio`, 'not measured']);
   }
+  const floorRead = group('floor').find((p) => p.id.startsWith('floor-member-read'));
+  if (floorRead && report.pgbench) {
+    const ratio = floorRead.result.throughput / report.pgbench.tps;
+    targetRows.push(['… for scale, not a target: the cheapest request through the federation (one member by id, one SELECT)', `${f0(floorRead.result.throughput)} req/s (${floorRead.clients} clients${mark(floorRead)}) / ${f0(report.pgbench.tps)} tps = **${pct(ratio)}**`, 'the ceiling of any earn here']);
+  }
   for (const h of hot) {
     const s = spread.find((p) => p.clients === h.clients);
     if (!s) continue;
@@ -175,7 +180,7 @@ export function renderReport(report: BenchReport, previous: string): string {
   // Throughput.
   push('## Throughput (closed loop: each client sends its next request when the last one answered)', '');
   const loadRows = phases
-    .filter((p) => ['earn-spread', 'earn-hot', 'hold-capture', 'earn-direct', 'profile'].includes(p.group))
+    .filter((p) => ['earn-spread', 'earn-hot', 'hold-capture', 'earn-direct', 'floor', 'profile'].includes(p.group))
     .map((p) => {
       const r = p.result;
       return [

@@ -26,6 +26,7 @@ import {
   earnOperation,
   enrolMembers,
   holdCaptureOperation,
+  memberReadOperation,
   onboardPartners,
   partnerFeedHead,
   typenameOperation,
@@ -381,6 +382,10 @@ async function main(): Promise<BenchReport> {
   }
   // The gateway's share of the cost under load: the same earn, straight to the member subgraph.
   const directClients = config.clients[0]!;
+  // For scale: the most any request through the federation can reach here, with no earn's work at all.
+  const floorS = Math.max(5, Math.round(config.durationS / 2));
+  await measure({ id: `floor-typename-${directClients}`, group: 'floor', label: 'for scale: { __typename } at the gateway (no subgraph, no database)', path: 'gateway', unit: 'req', clients: directClients }, closed(directClients, typenameOperation(gateway, operator), floorS));
+  await measure({ id: `floor-member-read-${directClients}`, group: 'floor', label: 'for scale: one member by id (gateway, member subgraph, one indexed SELECT)', path: 'gateway', unit: 'req', clients: directClients }, closed(directClients, memberReadOperation(viaGateway, operator), floorS));
   await measure({ id: `earn-direct-${directClients}`, group: 'earn-direct', label: 'earn, spread, straight to the member subgraph (no gateway)', path: 'member', unit: 'earn', clients: directClients }, closed(directClients, earnOperation(viaMember, spread), Math.max(5, Math.round(config.durationS / 2))));
 
   // 5c. Latency at half of the spread-earn peak, open loop (requests start on schedule, answered or not).

@@ -21,17 +21,22 @@ interface PgClient {
 }
 
 /**
- * Runs a statement of the hot path as a named prepared statement on the transaction's connection:
- * Postgres parses and plans it once per connection (and settles on a generic plan after a few
- * runs) instead of on every call, as it does for the unnamed statements TypeORM sends. For
- * statements that cost more to plan than to run (BENCHMARKS.md, "Where the time goes (3)").
- * The name must belong to exactly one text. Inside a transaction only (the manager's runner holds
- * the connection); elsewhere it runs as an ordinary statement. Logged like any other.
+ * Runs a statement of the hot path as a named prepared statement: Postgres parses and plans it
+ * once per connection (and settles on a generic plan after a few runs) instead of on every call,
+ * as it does for the unnamed statements TypeORM sends. For statements that cost more to plan than
+ * to run (BENCHMARKS.md, "Where the time goes (3)"). The name must belong to exactly one text, and
+ * the names must be few: each connection keeps every statement it prepared. Inside a transaction
+ * it runs on the transaction's connection; outside one, on a connection from the pool. Logged like
+ * any other statement.
  */
 export async function preparedQuery<T>(manager: EntityManager, name: string, text: string, values: unknown[]): Promise<T[]> {
-  const client = (manager.queryRunner as { databaseConnection?: PgClient } | undefined)?.databaseConnection;
-  if (!client || typeof client.query !== 'function') return manager.query(text, values);
-  manager.connection.logger.logQuery(text, values, manager.queryRunner);
-  const result = await client.query({ name, text, values });
-  return result.rows as T[];
+  const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
+  try {
+    const client = (await runner.connect()) as PgClient;
+    manager.connection.logger.logQuery(text, values, runner);
+    const result = await client.query({ name, text, values });
+    return result.rows as T[];
+  } finally {
+    if (!manager.queryRunner) await runner.release();
+  }
 }

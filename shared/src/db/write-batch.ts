@@ -1,5 +1,7 @@
+import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
 import { assert } from '../errors';
+import { preparedQuery } from './sql';
 
 /** One write as its builder describes it: SQL with $1…$n placeholders, and their values. */
 export interface Statement {
@@ -41,10 +43,19 @@ export function batchStatement(statements: readonly Statement[]): Statement {
   return { text: `WITH ${parts.join(', ')} SELECT 1`, values };
 }
 
-/** Runs the writes in one round trip, inside the caller's transaction. */
-export async function runBatch(manager: EntityManager, statements: readonly Statement[]): Promise<void> {
+/**
+ * Runs the writes in one round trip, inside the caller's transaction. With `preparedAs`, the batch
+ * is a named prepared statement, one per shape (the text, which the number of rows changes), parsed
+ * and planned once per connection: for a hot path whose batches come in a few shapes only.
+ */
+export async function runBatch(manager: EntityManager, statements: readonly Statement[], options: { preparedAs?: string } = {}): Promise<void> {
   if (statements.length === 0) return;
   assert(manager.queryRunner?.isTransactionActive, 'a write batch runs inside a transaction');
   const { text, values } = batchStatement(statements);
-  await manager.query(text, values);
+  if (options.preparedAs === undefined) {
+    await manager.query(text, values);
+    return;
+  }
+  const shape = createHash('sha256').update(text).digest('hex').slice(0, 16);
+  await preparedQuery(manager, `${options.preparedAs}-${shape}`, text, values);
 }

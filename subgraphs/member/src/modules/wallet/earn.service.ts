@@ -96,7 +96,8 @@ export class EarnService {
       ...lotsForFact(lots.created, till.partnerId),
       availableAt: anyLot ? availableAt.toISOString() : null, expiresAt: anyLot ? expiresAt.toISOString() : null, purchase, at: now.toISOString(),
     };
-    // Every write of the earn in one round trip: none of them reads or changes another's rows.
+    // Every write of the earn in one round trip: none of them reads or changes another's rows. Its
+    // shapes are few (postings, lots, offers and a stamp card vary), so it is prepared per shape.
     await runBatch(manager, [
       ...transactionWrites,
       ...lots.statements,
@@ -104,7 +105,7 @@ export class EarnService {
       ...stampStatements(wallet.memberId, till.partnerId, evaluation, now),
       ...walletStatements(wallet.memberId, evaluation.points, split.debtRepaid, now),
       factsStatement([{ type: 'points.earned', key: wallet.memberId, payload: fact }]),
-    ]);
+    ], { preparedAs: 'earn-writes' });
     const view = await walletView(manager, wallet.memberId, now);
     return { transactionId, pointsEarned: evaluation.points, rulesVersion: version, breakdown: evaluation.components, availableAt: anyLot ? availableAt : null, expiresAt: anyLot ? expiresAt : null, wallet: view };
   }

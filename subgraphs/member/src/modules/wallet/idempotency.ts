@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { execute } from '@coalition/shared/db/sql';
+import { preparedQuery } from '@coalition/shared/db/sql';
 import { assert, CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { WalletError, type WalletErrorCode } from './wallet.errors';
 
@@ -52,13 +52,13 @@ export async function runIdempotent<T>(manager: EntityManager, call: IdempotentC
   const hash = requestHash(call.operation, call.request);
   // Claim the key first. The same key used at once for another member (another lock) waits here
   // for that transaction, then finds its record: a conflict or a replay, never a second effect.
-  const claimed = await execute(
-    manager,
+  const claimed = await preparedQuery(
+    manager, 'idempotency-claim-v1',
     `INSERT INTO idempotency_record (scope, key, operation, request_hash, response) VALUES ($1, $2, $3, $4, '{"pending": true}'::jsonb)
-     ON CONFLICT (scope, key) DO NOTHING`,
+     ON CONFLICT (scope, key) DO NOTHING RETURNING true AS claimed`,
     [call.scope, call.key, call.operation, hash],
   );
-  if (claimed.count === 0) return replay<T>(manager, call, hash);
+  if (claimed.length === 0) return replay<T>(manager, call, hash);
   await manager.query('SAVEPOINT idempotent_work');
   let recorded: Outcome<unknown>;
   try {
@@ -69,7 +69,7 @@ export async function runIdempotent<T>(manager: EntityManager, call: IdempotentC
     await manager.query('ROLLBACK TO SAVEPOINT idempotent_work');
     recorded = { error: { code: error.walletCode, message: error.message, details: detailsOf(error) } };
   }
-  await manager.query('UPDATE idempotency_record SET response = $3::jsonb WHERE scope = $1 AND key = $2', [call.scope, call.key, toJson(recorded)]);
+  await preparedQuery(manager, 'idempotency-record-v1', 'UPDATE idempotency_record SET response = $3::jsonb WHERE scope = $1 AND key = $2', [call.scope, call.key, toJson(recorded)]);
   // The first caller gets exactly what every replay will get.
   return recorded as Outcome<Wire<T>>;
 }

@@ -111,17 +111,12 @@ export async function walletView(manager: EntityManager, memberId: string, now: 
 export async function walletViewsAt(manager: EntityManager, memberIds: readonly string[], now: Date): Promise<Map<string, WalletView>> {
   // Open holds past their timeout have released their points by ledger time, though the status
   // (and the debt they repay) is only written when the member is next locked.
+  // One member (every write's answer) by equality, which Postgres plans once per connection; with
+  // `= ANY(array)` it would plan the statement anew on every call.
+  const one = memberIds.length === 1;
   const rows = await preparedQuery<WalletViewRow>(
-    manager, 'wallet-views-v2',
-    `SELECT w.member_id, w.lifetime_earned, w.debt, h.held, h.released,
-            l.id, l.remaining, l.available_at, l.expires_at, l.created_at, l.issuer_partner_id
-       FROM wallet w
-       CROSS JOIN LATERAL (
-         SELECT coalesce(sum(points) FILTER (WHERE expires_at > $2), 0) AS held, coalesce(sum(points) FILTER (WHERE expires_at <= $2), 0) AS released
-           FROM hold WHERE hold.member_id = w.member_id AND status = 'OPEN') h
-       LEFT JOIN lot l ON l.member_id = w.member_id AND l.remaining > 0
-      WHERE w.member_id = ANY($1::uuid[])`,
-    [[...memberIds], now],
+    manager, one ? 'wallet-view-v1' : 'wallet-views-v2', walletViewsSql(one ? 'w.member_id = $1::uuid' : 'w.member_id = ANY($1::uuid[])'),
+    [one ? memberIds[0] : [...memberIds], now],
   );
   const wallets = new Map<string, { row: WalletViewRow; lots: LiveLot[] }>();
   for (const row of rows) {
@@ -136,6 +131,16 @@ export async function walletViewsAt(manager: EntityManager, memberIds: readonly 
     return [memberId, { memberId, ...balances, expiringSoon, lifetimeEarned: BigInt(row.lifetime_earned), debt, asOf: now }];
   }));
 }
+
+const walletViewsSql = (members: string) => `
+  SELECT w.member_id, w.lifetime_earned, w.debt, h.held, h.released,
+         l.id, l.remaining, l.available_at, l.expires_at, l.created_at, l.issuer_partner_id
+    FROM wallet w
+    CROSS JOIN LATERAL (
+      SELECT coalesce(sum(points) FILTER (WHERE expires_at > $2), 0) AS held, coalesce(sum(points) FILTER (WHERE expires_at <= $2), 0) AS released
+        FROM hold WHERE hold.member_id = w.member_id AND status = 'OPEN') h
+    LEFT JOIN lot l ON l.member_id = w.member_id AND l.remaining > 0
+   WHERE ${members}`;
 
 /** A wallet with its holds summed, once per live lot (the lot's columns null when it has none). */
 type WalletViewRow = { member_id: string; lifetime_earned: string; debt: string; held: string; released: string } & { [K in keyof LotRow]: LotRow[K] | null };
