@@ -14,7 +14,8 @@ import { subgraphs, type SubgraphName } from '@coalition/shared/topology';
 import type { GatewayConfig } from './config';
 import { gatewayContext, type GatewayContext } from './context';
 import { formatGatewayError } from './format-error';
-import { createSubgraphFetcher, SubgraphDataSource } from './subgraph-data-source';
+import { SubgraphDataSource } from './subgraph-data-source';
+import { createSubgraphFetcher } from './subgraph-fetcher';
 import { mountTokenProxy } from './token-proxy';
 
 export interface RunningGateway {

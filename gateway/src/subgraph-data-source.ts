@@ -1,6 +1,5 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
-import { fetch, type Agent } from 'undici';
 import { z } from 'zod';
 import { ErrorCode, assert } from '@coalition/shared/errors';
 import { REQUEST_ID_HEADER } from '@coalition/shared/http/service-app';
@@ -36,15 +35,6 @@ const codedErrorsBody = z.object({
     .array(z.object({ message: z.string(), extensions: z.object({ code: z.string() }) }))
     .min(1),
 });
-
-/**
- * Calls every subgraph over one keep-alive connection pool, with a deadline per call. The deadline
- * covers the whole exchange, body included, so a subgraph that stalls mid-answer is cut off too.
- */
-export function createSubgraphFetcher(agent: Agent, timeoutMs: number): Fetcher {
-  assert(Number.isInteger(timeoutMs) && timeoutMs > 0, 'subgraph timeout is a positive number of ms');
-  return (url, init) => fetch(url, { ...init, dispatcher: agent, signal: AbortSignal.timeout(timeoutMs) });
-}
 
 /**
  * One subgraph as the gateway sees it: forwards the caller's token and request id, and turns every
