@@ -15,7 +15,7 @@ import { loadSigningKey } from '../../shared/src/auth/keys';
 import { serviceTokenProvider } from '../../shared/src/auth/service-token';
 import { loadConfig, serviceSettings, settings } from '../../shared/src/config';
 import { openDatabase } from '../../shared/src/db/data-source';
-import { FeedConsumer } from '../../shared/src/feed/consumer';
+import { FeedConsumer, oneByOne } from '../../shared/src/feed/consumer';
 import { httpFeedSource } from '../../shared/src/feed/http';
 import { createCursorTable, dropFeedTables, type Fact } from '../../shared/src/feed/outbox';
 import { createServiceApp, listen } from '../../shared/src/http/service-app';
@@ -93,7 +93,7 @@ async function main(): Promise<void> {
     name: config.FEED_CONSUMER_NAME,
     source: httpFeedSource(config.FEED_URL, serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), SERVICE)),
     dataSource,
-    apply: applyFact(config.APPLY_DELAY_MS),
+    apply: oneByOne(applyFact(config.APPLY_DELAY_MS)),
     logger,
     pollIntervalMs: config.FEED_POLL_INTERVAL_MS,
     batchSize: config.FEED_BATCH_SIZE,

@@ -15,12 +15,22 @@ export interface FeedConsumerOptions {
   name: string;
   source: FeedSource;
   dataSource: DataSource;
-  /** Applies one fact; runs in the same transaction that moves the cursor past it. */
-  apply: (manager: EntityManager, fact: Fact) => Promise<void>;
+  /**
+   * Applies a page of facts, in feed order; runs in the same transaction that moves the cursor past
+   * them. A consumer that applies facts one at a time wraps its function with `oneByOne`.
+   */
+  apply: (manager: EntityManager, facts: readonly Fact[]) => Promise<void>;
   logger: Logger;
   pollIntervalMs?: number;
   batchSize?: number;
 }
+
+/** A page applier from a function that applies one fact: each in turn, in feed order. */
+export const oneByOne =
+  (apply: (manager: EntityManager, fact: Fact) => Promise<void>) =>
+  async (manager: EntityManager, facts: readonly Fact[]): Promise<void> => {
+    for (const fact of facts) await apply(manager, fact);
+  };
 
 /**
  * Pulls facts and applies them exactly once: each page is applied in one transaction together
@@ -64,7 +74,7 @@ export class FeedConsumer {
       );
       // Someone else applied this page meanwhile: drop it, the next round starts from their cursor.
       if (locked[0]?.position !== after) return 0;
-      for (const fact of page.facts) await this.options.apply(manager, fact);
+      await this.options.apply(manager, page.facts);
       await manager.query(
         'UPDATE feed_cursor SET position = $2, facts_applied = facts_applied + $3, updated_at = now() WHERE consumer = $1',
         [this.options.name, page.next, page.facts.length],

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadPublicKeys, loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
-import { FeedConsumer } from '@coalition/shared/feed/consumer';
+import { FeedConsumer, oneByOne } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
 import { DateTimeScalar, IdempotencyKeyScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
@@ -67,7 +67,7 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
         name: PARTNER_FEED_CONSUMER,
         source: httpFeedSource(config.PARTNER_FEED_URL, token),
         dataSource,
-        apply: applyPartnerFact,
+        apply: oneByOne(applyPartnerFact),
         logger,
       });
       const m = membersResolvers(members, partnerFeed);

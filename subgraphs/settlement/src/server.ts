@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
-import { FeedConsumer } from '@coalition/shared/feed/consumer';
+import { FeedConsumer, oneByOne } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
 import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
@@ -23,7 +23,7 @@ import { ContractsService } from './modules/contracts/contracts.service';
 import { applyPartnerFact } from './modules/contracts/partner-feed';
 import { disputesResolvers } from './modules/disputes/disputes.resolvers';
 import { DisputesService } from './modules/disputes/disputes.service';
-import { recordMemberFact } from './modules/member-facts/member-feed';
+import { recordMemberFacts } from './modules/member-facts/member-feed';
 import { reportsResolvers } from './modules/reports/reports.resolvers';
 import { ReportsService } from './modules/reports/reports.service';
 
@@ -51,14 +51,14 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
         name: MEMBER_FEED_CONSUMER,
         source: httpFeedSource(config.MEMBER_FEED_URL, token),
         dataSource,
-        apply: recordMemberFact,
+        apply: recordMemberFacts,
         logger,
       });
       const partnerFeed = new FeedConsumer({
         name: PARTNER_FEED_CONSUMER,
         source: httpFeedSource(config.PARTNER_FEED_URL, token),
         dataSource,
-        apply: applyPartnerFact,
+        apply: oneByOne(applyPartnerFact),
         logger,
       });
       const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);

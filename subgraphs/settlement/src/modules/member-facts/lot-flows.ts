@@ -85,7 +85,7 @@ export function lotFlowsOf(fact: Fact): LotFlow[] {
   }
 }
 
-/** Records a fact's lot flows under its feed position (in the intake's transaction). */
+/** Records one fact's lot flows under its feed position: the lot_flow migration's backfill (the intake records whole pages, recordMemberFacts). */
 export async function recordLotFlows(manager: EntityManager, txId: string, seq: string, flows: readonly LotFlow[]): Promise<void> {
   if (flows.length === 0) return;
   await manager.query(

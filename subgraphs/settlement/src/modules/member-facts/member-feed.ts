@@ -2,42 +2,72 @@ import type { EntityManager } from 'typeorm';
 import type { Fact } from '@coalition/shared/feed/outbox';
 import { parsePosition } from '@coalition/shared/feed/position';
 import { assert } from '@coalition/shared/errors';
-import { lotFlowsOf, recordLotFlows } from './lot-flows';
+import { lotFlowsOf } from './lot-flows';
 import { settlementItemsOf } from './settlement-items';
 
 /**
- * Takes one member-feed fact into settlement's intake, keyed by its feed position, with the
- * settlement items it means and its lot flows. Cycles are cut at a position in this sequence, so
- * every fact belongs to exactly one cycle (LEDGER.md L10). The primary keys make a replayed fact
+ * Takes a page of member-feed facts into settlement's intake, each keyed by its feed position, with
+ * the settlement items it means and its lot flows. Cycles are cut at a position in this sequence,
+ * so every fact belongs to exactly one cycle (LEDGER.md L10). The primary keys make a replayed fact
  * an error, not a silent double: the cursor guarantees once.
+ *
+ * Three set-based INSERTs per page, however many facts it holds: under load a page holds tens of
+ * earns, and one statement per fact and table was most of settlement's share of an earn's cost
+ * (BENCHMARKS.md).
  */
-export async function recordMemberFact(manager: EntityManager, fact: Fact): Promise<void> {
-  const position = parsePosition(fact.position);
-  assert(position, `member feed sent a malformed position ${fact.position}`);
-  const txId = position.txId.toString();
-  const seq = position.seq.toString();
+export async function recordMemberFacts(manager: EntityManager, facts: readonly Fact[]): Promise<void> {
+  if (facts.length === 0) return;
+  const keyed = facts.map((fact) => {
+    const position = parsePosition(fact.position);
+    assert(position, `member feed sent a malformed position ${fact.position}`);
+    return { fact, txId: position.txId.toString(), seq: position.seq.toString() };
+  });
   await manager.query(
-    'INSERT INTO member_fact (tx_id, seq, type, key, payload, recorded_at) VALUES ($1, $2, $3, $4, $5::jsonb, $6)',
-    [txId, seq, fact.type, fact.key, JSON.stringify(fact.payload), fact.recordedAt],
-  );
-  await recordLotFlows(manager, txId, seq, lotFlowsOf(fact));
-  const items = settlementItemsOf(fact);
-  if (items.length === 0) return;
-  await manager.query(
-    `INSERT INTO settlement_item (tx_id, seq, n, kind, transaction_id, original_transaction_id, partner_id, issuer_partner_id, points, at)
-     SELECT $1, $2, n - 1, kind, transaction_id, original_transaction_id, partner_id, issuer_partner_id, points, at
-       FROM unnest($3::text[], $4::uuid[], $5::uuid[], $6::uuid[], $7::uuid[], $8::bigint[], $9::timestamptz[])
-            WITH ORDINALITY AS i (kind, transaction_id, original_transaction_id, partner_id, issuer_partner_id, points, at, n)`,
+    `INSERT INTO member_fact (tx_id, seq, type, key, payload, recorded_at)
+     SELECT * FROM unnest($1::numeric[], $2::bigint[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[])`,
     [
-      txId,
-      seq,
-      items.map((i) => i.kind),
-      items.map((i) => i.transactionId),
-      items.map((i) => i.originalTransactionId),
-      items.map((i) => i.partnerId),
-      items.map((i) => i.issuerPartnerId),
-      items.map((i) => i.points.toString()),
-      items.map((i) => i.at),
+      keyed.map((k) => k.txId),
+      keyed.map((k) => k.seq),
+      keyed.map((k) => k.fact.type),
+      keyed.map((k) => k.fact.key),
+      keyed.map((k) => JSON.stringify(k.fact.payload)),
+      keyed.map((k) => k.fact.recordedAt),
     ],
   );
+  const flows = keyed.flatMap(({ fact, txId, seq }) => lotFlowsOf(fact).map((flow, n) => ({ ...flow, txId, seq, n })));
+  if (flows.length > 0) {
+    await manager.query(
+      `INSERT INTO lot_flow (tx_id, seq, n, kind, lot_id, issuer_partner_id, points, at)
+       SELECT * FROM unnest($1::numeric[], $2::bigint[], $3::int[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[], $8::timestamptz[])`,
+      [
+        flows.map((f) => f.txId),
+        flows.map((f) => f.seq),
+        flows.map((f) => f.n),
+        flows.map((f) => f.kind),
+        flows.map((f) => f.lotId),
+        flows.map((f) => f.issuerPartnerId),
+        flows.map((f) => f.points.toString()),
+        flows.map((f) => f.at),
+      ],
+    );
+  }
+  const items = keyed.flatMap(({ fact, txId, seq }) => settlementItemsOf(fact).map((item, n) => ({ ...item, txId, seq, n })));
+  if (items.length > 0) {
+    await manager.query(
+      `INSERT INTO settlement_item (tx_id, seq, n, kind, transaction_id, original_transaction_id, partner_id, issuer_partner_id, points, at)
+       SELECT * FROM unnest($1::numeric[], $2::bigint[], $3::int[], $4::text[], $5::uuid[], $6::uuid[], $7::uuid[], $8::uuid[], $9::bigint[], $10::timestamptz[])`,
+      [
+        items.map((i) => i.txId),
+        items.map((i) => i.seq),
+        items.map((i) => i.n),
+        items.map((i) => i.kind),
+        items.map((i) => i.transactionId),
+        items.map((i) => i.originalTransactionId),
+        items.map((i) => i.partnerId),
+        items.map((i) => i.issuerPartnerId),
+        items.map((i) => i.points.toString()),
+        items.map((i) => i.at),
+      ],
+    );
+  }
 }
