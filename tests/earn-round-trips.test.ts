@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../shared/src/service/subgraph-service';
 import { loadMemberConfig } from '../subgraphs/member/src/config';
@@ -6,8 +7,8 @@ import { loadPartnerConfig } from '../subgraphs/partner-merchant/src/config';
 import { startPartnerService } from '../subgraphs/partner-merchant/src/server';
 import { enrolMember, onboardPartner, type OnboardedPartner } from './support/coalition';
 import { freshDatabaseUrl, keysDir } from './support/databases';
-import { eventually, gql, tokenFor } from './support/graphql';
-import { earn, earnInput } from './support/wallet';
+import { eventually, gql, operatorToken, tokenFor } from './support/graphql';
+import { earn, earnInput, hold } from './support/wallet';
 
 /**
  * BENCHMARKS.md: an earn's cost is mostly its round trips between the member service and Postgres,
@@ -18,6 +19,9 @@ import { earn, earnInput } from './support/wallet';
 
 /** The member service's background work (the partner feed consumer polling its cursor) is not the request's. */
 const BACKGROUND = /\bfeed_cursor\b/;
+
+/** Every balance a wallet answers with but its read time. */
+const WALLET_FIELDS = 'memberId available pending held lifetimeEarned debt expiringSoon { date firstExpiresAt points }';
 
 const subgraphEnv = (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> => ({
   NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', JWT_KEYS_DIR: keysDir(), DATABASE_URL: databaseUrl, ...extra,
@@ -39,7 +43,7 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
       { onQuery: (sql) => statements.push(sql) },
     );
     memberUrl = `${memberService.url}/graphql`;
-    partner = await onboardPartner(`${partnerService.url}/graphql`, 'Round Trips', ['Round Trips Central']);
+    partner = await onboardPartner(`${partnerService.url}/graphql`, 'Round Trips', ['Round Trips Central'], undefined, { returnWindowDays: 0 });
     token = tokenFor({ role: 'partner', sub: `client:${partner.id}`, partnerId: partner.id });
     await eventually(async () => {
       const status = await gql<{ partnerFeedStatus: { factsApplied: number } }>(memberUrl, '{ partnerFeedStatus { factsApplied } }');
@@ -59,7 +63,7 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
     return statements.slice(from).filter((sql) => !BACKGROUND.test(sql));
   }
 
-  it('sends ten statements: the till, then one transaction of nine whose writes go in a single batch', async () => {
+  it('sends seven statements: the till, then one transaction of six whose writes go in a single batch with the idempotency record', async () => {
     const member = await enrolMember(memberUrl, 'Round Trip Member');
     await statementsOfOneEarn(member.id, '1000'); // the first earn also prepares the connection's named statements
     const sent = await statementsOfOneEarn(member.id, '2500');
@@ -69,15 +73,34 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
       'START TRANSACTION',
       'lock_wallet',
       'idempotency claim',
-      'SAVEPOINT',
       'earn context',
       'write batch',
-      'balances',
-      'idempotency record',
       'COMMIT',
     ]);
     const batch = sent[kinds.indexOf('write batch')]!;
-    for (const table of ['ledger_transaction', 'posting', 'lot', 'wallet', 'outbox']) expect(batch).toMatch(new RegExp(`(INSERT INTO|UPDATE) ${table}\\b`));
+    for (const table of ['ledger_transaction', 'posting', 'lot', 'wallet', 'outbox', 'idempotency_record']) expect(batch).toMatch(new RegExp(`(INSERT INTO|UPDATE) ${table}\\b`));
+  });
+
+  it('answers with the balances the earn left, the same as a read of the wallet afterwards, holds included', async () => {
+    const member = await enrolMember(memberUrl, 'Round Trip Reader');
+    const storeId = partner.stores[0]!.id;
+    const earnAndRead = async (total: string) => {
+      const earned = await gql<{ earnPoints: { wallet: unknown } }>(
+        memberUrl, `mutation E($input: EarnPointsInput!) { earnPoints(input: $input) { wallet { ${WALLET_FIELDS} } } }`, { input: earnInput({ memberId: member.id, storeId, total }) }, token,
+      );
+      expect(earned.errors).toBeUndefined();
+      const read = await gql<{ member: { wallet: unknown } }>(memberUrl, `query M($id: ID!) { member(id: $id) { wallet { ${WALLET_FIELDS} } } }`, { id: member.id }, operatorToken());
+      expect(read.errors).toBeUndefined();
+      return { answered: earned.data?.earnPoints.wallet, read: read.data?.member.wallet };
+    };
+    const first = await earnAndRead('1000');
+    expect(first.answered).toEqual(first.read);
+    expect(first.answered).toMatchObject({ available: '10', held: '0' });
+    const held = await hold(memberUrl, token, { idempotencyKey: randomUUID(), memberId: member.id, storeId, points: '4' });
+    expect(held.errors).toBeUndefined();
+    const second = await earnAndRead('2599');
+    expect(second.answered).toEqual(second.read);
+    expect(second.answered).toMatchObject({ available: '31', held: '4', lifetimeEarned: '35' });
   });
 });
 

@@ -19,6 +19,7 @@ import { EarnRulesReplica1764723600000 } from '../migrations/1764723600000-earn-
 import { PartnerViews1764727200000 } from '../migrations/1764727200000-partner-views';
 import { OffersReplica1764730800000 } from '../migrations/1764730800000-offers-replica';
 import { LockWallet1764856800000 } from '../migrations/1764856800000-lock-wallet';
+import { LockWalletLots1764860400000 } from '../migrations/1764860400000-lock-wallet-lots';
 import { AdjustmentService } from './modules/wallet/adjustment.service';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
@@ -45,7 +46,7 @@ import { PartnerViewsService } from './modules/partner-views/partner-views.servi
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000, ReplicaBurnLimits1764115200000, DebtRepayment1764720000000, EarnRulesReplica1764723600000, PartnerViews1764727200000, OffersReplica1764730800000, LockWallet1764856800000];
+export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000, ReplicaBurnLimits1764115200000, DebtRepayment1764720000000, EarnRulesReplica1764723600000, PartnerViews1764727200000, OffersReplica1764730800000, LockWallet1764856800000, LockWalletLots1764860400000];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */

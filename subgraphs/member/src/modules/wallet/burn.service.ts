@@ -76,7 +76,9 @@ export class BurnService {
     const memberId = await memberIdOf(this.dataSource, input);
     return writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'hold', request: input, work: async (manager, wallet) => {
       assertAccepting(till, 'burn', wallet.now);
-      await this.assertAvailable(manager, wallet, input.points);
+      // The lots and holds as the lock read them: nothing has been written since.
+      const balances = balancesAt(wallet.now, wallet.lots, wallet.held);
+      if (balances.available < input.points) throw insufficientPoints(balances.available);
       const timeoutSeconds = input.timeoutSeconds ?? limits.holdTimeoutSecondsDefault;
       const rows: HoldRow[] = await manager.query(
         `INSERT INTO hold (id, member_id, partner_id, store_id, points, status, expires_at, created_at)
@@ -128,11 +130,6 @@ export class BurnService {
     } });
   }
 
-
-  private async assertAvailable(manager: EntityManager, wallet: LockedWallet, points: bigint): Promise<void> {
-    const balances = balancesAt(wallet.now, await liveLots(manager, wallet.memberId), await openHeldPoints(manager, wallet.memberId, wallet.now));
-    if (balances.available < points) throw insufficientPoints(balances.available);
-  }
 
   /** A hold the viewer may act on: its partner's (a terminal: its store's). Anyone else's is "not found". */
   private async holdFor(viewer: Viewer, holdId: string): Promise<Hold> {

@@ -2,20 +2,20 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { badInput } from '@coalition/shared/errors';
 import { factsStatement } from '@coalition/shared/feed/outbox';
-import { runBatch, type Statement } from '@coalition/shared/db/write-batch';
+import type { Statement } from '@coalition/shared/db/write-batch';
 import { isUniqueViolation } from '@coalition/shared/db/transaction';
 import { evaluateEarn, type Basket, type EarnComponent, type EarnEvaluation } from '@coalition/shared/earn-rules/evaluate-earn';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
-import type { Wire } from './idempotency';
+import type { Batched, Wire } from './idempotency';
 import { evaluateWithOffers, offerAwardStatements } from '../offers/offer-awards';
 import type { EarnRulesReplica } from '../partner-replica/earn-rules.replica';
-import { writeWallet } from './wallet-write';
+import { writeWalletBatched } from './wallet-write';
 import { account, transactionStatements } from './ledger';
 import { lotStatement, type NewLot } from './lots';
 import { assertAccepting, memberIdOf, tillFor, type Till } from './point-of-sale';
 import { fundingAfterDebt, type DebtSplit } from './earn-funding';
-import { walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { viewOf, type LockedWallet, type WalletView } from './wallet-state';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 import { earnInput, type EarnInput } from './wallet.inputs';
 
@@ -50,14 +50,14 @@ export class EarnService {
     const memberId = await memberIdOf(this.dataSource, input);
     const { idempotencyKey, ...request } = input;
     try {
-      return await writeWallet(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'earn', request, work: (manager, wallet) => this.record(manager, wallet, till, input) });
+      return await writeWalletBatched(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'earn', request, work: (manager, wallet) => this.record(manager, wallet, till, input) });
     } catch (error) {
       if (isUniqueViolation(error, 'ledger_transaction_receipt')) throw duplicateReceipt();
       throw error;
     }
   }
 
-  private async record(manager: EntityManager, wallet: LockedWallet, till: Till, input: EarnInput): Promise<EarnResult> {
+  private async record(manager: EntityManager, wallet: LockedWallet, till: Till, input: EarnInput): Promise<Batched<EarnResult>> {
     assertAccepting(till, 'earn', wallet.now);
     const context = await this.rules.earnContext(manager, { memberId: wallet.memberId, partnerId: till.partnerId, receiptId: input.receiptId, occurredAt: input.occurredAt, now: wallet.now, timeZone: till.timeZone });
     if (context.receiptTaken) throw duplicateReceipt();
@@ -96,18 +96,23 @@ export class EarnService {
       ...lotsForFact(lots.created, till.partnerId),
       availableAt: anyLot ? availableAt.toISOString() : null, expiresAt: anyLot ? expiresAt.toISOString() : null, purchase, at: now.toISOString(),
     };
-    // Every write of the earn in one round trip: none of them reads or changes another's rows. Its
-    // shapes are few (postings, lots, offers and a stamp card vary), so it is prepared per shape.
-    await runBatch(manager, [
-      ...transactionWrites,
-      ...lots.statements,
-      ...offerAwardStatements(wallet.memberId, evaluation),
-      ...stampStatements(wallet.memberId, till.partnerId, evaluation, now),
-      ...walletStatements(wallet.memberId, evaluation.points, split.debtRepaid, now),
-      factsStatement([{ type: 'points.earned', key: wallet.memberId, payload: fact }]),
-    ], { preparedAs: 'earn-writes' });
-    const view = await walletView(manager, wallet.memberId, now);
-    return { transactionId, pointsEarned: evaluation.points, rulesVersion: version, breakdown: evaluation.components, availableAt: anyLot ? availableAt : null, expiresAt: anyLot ? expiresAt : null, wallet: view };
+    // The balances the earn leaves, from the lots the lock read and the ones it adds: nothing is read back.
+    const view = viewOf(now, wallet.memberId, { lifetimeEarned: wallet.lifetimeEarned + evaluation.points, debt: wallet.debt - split.debtRepaid }, [...wallet.lots, ...lots.created.map((lot) => ({
+      id: lot.lotId, remaining: BigInt(lot.points), availableAt, expiresAt, createdAt: now, issuerPartnerId: lot.issuerPartnerId,
+    }))], wallet.held, 0n);
+    return {
+      result: { transactionId, pointsEarned: evaluation.points, rulesVersion: version, breakdown: evaluation.components, availableAt: anyLot ? availableAt : null, expiresAt: anyLot ? expiresAt : null, wallet: view },
+      // Every write of the earn, sent in one round trip with its idempotency record: none of them
+      // reads or changes another's rows.
+      writes: [
+        ...transactionWrites,
+        ...lots.statements,
+        ...offerAwardStatements(wallet.memberId, evaluation),
+        ...stampStatements(wallet.memberId, till.partnerId, evaluation, now),
+        ...walletStatements(wallet.memberId, evaluation.points, split.debtRepaid, now),
+        factsStatement([{ type: 'points.earned', key: wallet.memberId, payload: fact }]),
+      ],
+    };
   }
 }
 

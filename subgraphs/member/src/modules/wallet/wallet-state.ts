@@ -1,3 +1,4 @@
+import pg from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 import { aggregateLockKey } from '@coalition/shared/db/locks';
 import { preparedQuery } from '@coalition/shared/db/sql';
@@ -28,7 +29,25 @@ export interface LockedWallet {
   lifetimeEarned: bigint;
   /** Ledger time: the database clock, read once the lock is held, so it only moves forward per member. */
   now: Date;
+  /** The lots that still hold points, as the lock found them (after any debt repayment it made). */
+  lots: LiveLot[];
+  /** Points reserved by open holds, all within their timeout once the lock expired the others. */
+  held: bigint;
 }
+
+interface LockRow {
+  balance: string;
+  debt: string;
+  lifetime_earned: string;
+  now: Date;
+  expired_holds: { id: string; points: string }[];
+  /** [id, remaining, available_at, expires_at, created_at, issuer_partner_id], timestamps as Postgres's text. */
+  live_lots: [string, string, string, string, string, string | null][];
+  held: string;
+}
+
+/** The driver's own parser for timestamptz text, so dates passed inside JSON read exactly as in a column. */
+const parseTimestamp = pg.types.getTypeParser(pg.types.builtins.TIMESTAMPTZ) as (text: string) => Date;
 
 /**
  * Takes the member's lock: the first statement of every wallet write, so one member's operations
@@ -36,20 +55,32 @@ export interface LockedWallet {
  * different members never wait for each other.
  */
 export async function lockWallet(manager: EntityManager, memberId: string): Promise<LockedWallet> {
-  // One round trip (lock_wallet): the advisory lock, the wallet row locked, ledger time, and the
-  // holds past their timeout expired by ledger time before anything else reads them (L6).
-  const rows = await preparedQuery<{ balance: string; debt: string; lifetime_earned: string; now: Date; expired_holds: { id: string; points: string }[] }>(
-    manager, 'lock-wallet-v1', 'SELECT balance, debt, lifetime_earned, now, expired_holds FROM lock_wallet($1, $2)',
+  // One round trip (lock_wallet): the advisory lock, the wallet row locked, ledger time, the holds
+  // past their timeout expired by ledger time before anything else reads them (L6), then the live
+  // lots and what the open holds reserve.
+  const rows = await preparedQuery<LockRow>(
+    manager, 'lock-wallet-v2', 'SELECT balance, debt, lifetime_earned, now, expired_holds, live_lots, held FROM lock_wallet($1, $2)',
     [aggregateLockKey('member', memberId), memberId],
   );
   const row = rows[0];
   if (!row) throw notFound('Member');
-  const wallet = { memberId, balance: BigInt(row.balance), debt: BigInt(row.debt), lifetimeEarned: BigInt(row.lifetime_earned), now: row.now };
-  // What expired holds reserved repays the member's debt first.
+  const wallet: LockedWallet = {
+    memberId,
+    balance: BigInt(row.balance),
+    debt: BigInt(row.debt),
+    lifetimeEarned: BigInt(row.lifetime_earned),
+    now: row.now,
+    lots: row.live_lots.map(([id, remaining, availableAt, expiresAt, createdAt, issuerPartnerId]) => ({
+      id, remaining: BigInt(remaining), availableAt: parseTimestamp(availableAt), expiresAt: parseTimestamp(expiresAt), createdAt: parseTimestamp(createdAt), issuerPartnerId,
+    })),
+    held: BigInt(row.held),
+  };
+  // What expired holds reserved repays the member's debt first, from the lots it then re-reads.
   const expired = row.expired_holds;
   if (expired.length > 0 && wallet.debt > 0n) {
     const release = { holdIds: expired.map((h) => h.id).sort(), cause: 'EXPIRED' as const, points: expired.reduce((sum, h) => sum + BigInt(h.points), 0n) };
-    wallet.debt -= await repayDebtFromRelease(manager, wallet, release, await liveLots(manager, memberId), await openHeldPoints(manager, memberId, row.now));
+    wallet.debt -= await repayDebtFromRelease(manager, wallet, release, wallet.lots, wallet.held);
+    wallet.lots = await liveLots(manager, memberId);
   }
   return wallet;
 }
@@ -124,12 +155,22 @@ export async function walletViewsAt(manager: EntityManager, memberIds: readonly 
     if (!wallet) wallets.set(row.member_id, (wallet = { row, lots: [] }));
     if (row.id !== null) wallet.lots.push(toLiveLot(row as LotRow));
   }
-  return new Map([...wallets].map(([memberId, { row, lots }]) => {
-    const { lots: own, debt } = projectRepayment(now, lots, BigInt(row.held), BigInt(row.released), BigInt(row.debt));
-    const balances = balancesAt(now, own, BigInt(row.held));
-    const expiringSoon = expiringWithin(now, own, limits.expiringSoonDays);
-    return [memberId, { memberId, ...balances, expiringSoon, lifetimeEarned: BigInt(row.lifetime_earned), debt, asOf: now }];
-  }));
+  return new Map([...wallets].map(([memberId, { row, lots }]) => [
+    memberId,
+    viewOf(now, memberId, { lifetimeEarned: BigInt(row.lifetime_earned), debt: BigInt(row.debt) }, lots, BigInt(row.held), BigInt(row.released)),
+  ]));
+}
+
+/**
+ * One wallet's balances at ledger time `now`, from its row, its live lots and its open holds (those
+ * past their timeout `released`): pure, so a write can answer with the balances it leaves without
+ * reading them back.
+ */
+export function viewOf(now: Date, memberId: string, wallet: { lifetimeEarned: bigint; debt: bigint }, lots: LiveLot[], held: bigint, released: bigint): WalletView {
+  const { lots: own, debt } = projectRepayment(now, lots, held, released, wallet.debt);
+  const balances = balancesAt(now, own, held);
+  const expiringSoon = expiringWithin(now, own, limits.expiringSoonDays);
+  return { memberId, ...balances, expiringSoon, lifetimeEarned: wallet.lifetimeEarned, debt, asOf: now };
 }
 
 const walletViewsSql = (members: string) => `
