@@ -18,6 +18,8 @@ export const limits = {
   feedFetchTimeoutMs: 5_000,
   tokenLifetimeSecondsDefault: 3600,
   tokenLifetimeSecondsMax: 30 * 24 * 3600,
+  /** Verified tokens a process remembers until they expire (shared/src/auth/jwt.ts): about 1 KiB each. */
+  verifiedTokensCachedMax: 10_000,
   serviceReadyTimeoutMs: 60_000,
   shutdownGraceMs: 10_000,
   nameLengthMax: 200,

@@ -1,4 +1,5 @@
 import jwt from 'jsonwebtoken';
+import { LRUCache } from 'lru-cache';
 import { z } from 'zod';
 import { limits } from '../limits';
 import type { PublicKeys, SigningKey } from './keys';
@@ -48,8 +49,27 @@ export function signToken(key: SigningKey, claims: Claims, lifetimeSeconds: numb
 
 export class TokenError extends Error {}
 
+/**
+ * Tokens this process has verified, until they expire. The gateway and then each subgraph verify the
+ * caller's token on every request, and RS256 verification was a tenth of the gateway's CPU per earn
+ * (BENCHMARKS.md). A token verified once stays valid until its `exp`: nothing in it can change, and
+ * the keys are fixed for the life of the process (one cache per key set). So a cached token is only
+ * checked for expiry again, the same test jsonwebtoken makes. Bounded, least recently used out first.
+ */
+const verifiedTokens = new WeakMap<PublicKeys, LRUCache<string, { viewer: Viewer; expiresAtMs: number }>>();
+
 /** Verifies signature, key id, issuer, audience and expiry; returns the viewer or throws TokenError. */
 export function verifyToken(token: string, publicKeys: PublicKeys): Viewer {
+  let cache = verifiedTokens.get(publicKeys);
+  if (!cache) verifiedTokens.set(publicKeys, (cache = new LRUCache({ max: limits.verifiedTokensCachedMax })));
+  const cached = cache.get(token);
+  if (cached && Date.now() < cached.expiresAtMs) return cached.viewer;
+  const { viewer, expiresAtMs } = verifySignedToken(token, publicKeys);
+  if (expiresAtMs !== undefined) cache.set(token, { viewer, expiresAtMs });
+  return viewer;
+}
+
+function verifySignedToken(token: string, publicKeys: PublicKeys): { viewer: Viewer; expiresAtMs: number | undefined } {
   const decoded = jwt.decode(token, { complete: true });
   const kid = decoded?.header.kid;
   const key = kid === undefined ? undefined : publicKeys.get(kid);
@@ -62,7 +82,10 @@ export function verifyToken(token: string, publicKeys: PublicKeys): Viewer {
   }
   const claims = claimsSchema.safeParse(payload);
   if (!claims.success) throw new TokenError('token claims are malformed');
-  return { ...claims.data, scopes: roleScopes[claims.data.role] };
+  // jsonwebtoken accepts a token while the current second is before `exp`: the same instant in ms.
+  const exp = typeof payload === 'object' ? payload.exp : undefined;
+  const viewer = Object.freeze({ ...claims.data, scopes: roleScopes[claims.data.role] });
+  return { viewer, expiresAtMs: exp === undefined ? undefined : exp * 1000 };
 }
 
 export function bearerToken(header: string | undefined): string | undefined {

@@ -99,7 +99,7 @@ export class BurnService {
       const open = await this.openHold(manager, hold.id);
       const points = input.points ?? open.points;
       if (points > open.points) throw new WalletError(WalletErrorCode.CAPTURE_EXCEEDS_HOLD, `A capture takes at most the ${open.points} points held.`);
-      const burn = await burnFromLots(manager, wallet, points, { partnerId: open.partnerId, storeId: open.storeId, holdId: open.id });
+      const burn = await burnFromLots(manager, wallet, points, { partnerId: open.partnerId, storeId: open.storeId, holdId: open.id, heldPoints: open.points });
       const captured = await this.resolveHold(manager, open.id, 'CAPTURED', wallet.now, { points, transactionId: burn.transactionId });
       await this.repayDebt(manager, wallet, { holdIds: [open.id], cause: 'CAPTURED', points: open.points - points });
       return { ...burn, hold: captured, wallet: await walletView(manager, wallet.memberId, wallet.now) };
@@ -174,6 +174,8 @@ export interface BurnSite {
   partnerId: string;
   storeId: string | null;
   holdId?: string;
+  /** What the captured hold reserves (it is open, so the lock counted it among the held points). */
+  heldPoints?: bigint;
   reference?: string | null;
   /** More for the transaction's details (a reward redemption names its reward and order). */
   details?: Record<string, unknown>;
@@ -182,12 +184,13 @@ export interface BurnSite {
 /**
  * Takes points from the member's lots, oldest expiry first, and records the burn with its lot
  * links, its postings and its points.burned fact; INSUFFICIENT_POINTS when the available balance
- * is short. Inside a wallet write (writeWallet), under the member's lock.
+ * is short. Inside a wallet write (writeWallet), under the member's lock, before the work writes
+ * anything: it spends the lots and holds as the lock read them.
  */
 export async function burnFromLots(manager: EntityManager, wallet: LockedWallet, points: bigint, at: BurnSite): Promise<{ transactionId: string; pointsBurned: bigint }> {
-  const lots = await liveLots(manager, wallet.memberId);
+  const lots = wallet.lots;
   // A capture spends what its own hold reserved: that reservation does not count against it.
-  const balances = balancesAt(wallet.now, lots, await openHeldPoints(manager, wallet.memberId, wallet.now, at.holdId));
+  const balances = balancesAt(wallet.now, lots, wallet.held - (at.heldPoints ?? 0n));
   const takes = balances.available >= points ? takeFromLots(wallet.now, lots, points) : undefined;
   if (!takes) throw insufficientPoints(balances.available);
   const links = linksWithIssuers(takes, lots);

@@ -1,5 +1,6 @@
 import type { DataSource } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
+import { preparedQuery } from '@coalition/shared/db/sql';
 import { CoalitionError, ErrorCode, forbidden, notFound } from '@coalition/shared/errors';
 import type { EarnChannel } from '@coalition/shared/earn-rules/earn-rules';
 import { limits } from '@coalition/shared/limits';
@@ -33,13 +34,13 @@ export interface BurnLimits {
 export async function tillFor(dataSource: DataSource, viewer: Viewer, storeId: string): Promise<Till> {
   if (viewer.role !== 'partner' && viewer.role !== 'terminal') throw forbidden('Only partners and their terminals record points at a store.');
   if (viewer.role === 'terminal' && viewer.storeId !== storeId) throw forbidden('A terminal acts only at its own store.');
-  const rows: (BurnLimitRow & TillRow)[] =
-    await dataSource.query(
-      `SELECT s.partner_id, s.time_zone, s.kind, p.status, p.earn_stop_at, p.burn_stop_at, p.settlement_currency, p.return_window_days, p.burn_points_min, p.burn_points_max
-         FROM store_replica s JOIN partner_replica p ON p.id = s.partner_id
-        WHERE s.id = $1`,
-      [storeId],
-    );
+  const rows = await preparedQuery<BurnLimitRow & TillRow>(
+    dataSource.manager, 'till-v1',
+    `SELECT s.partner_id, s.time_zone, s.kind, p.status, p.earn_stop_at, p.burn_stop_at, p.settlement_currency, p.return_window_days, p.burn_points_min, p.burn_points_max
+       FROM store_replica s JOIN partner_replica p ON p.id = s.partner_id
+      WHERE s.id = $1`,
+    [storeId],
+  );
   const row = rows[0];
   if (!row || row.partner_id !== viewer.partnerId) throw notFound('Store');
   return {
