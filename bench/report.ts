@@ -54,6 +54,7 @@ export interface BenchReport {
   config: {
     durationS: number;
     warmupS: number;
+    loadWarmupS: number;
     clients: number[];
     partners: number;
     members: number;
@@ -122,10 +123,10 @@ export function renderReport(report: BenchReport, previous: string): string {
       'the ratios between phases of the same run are what to compare. The "others" column below is the share of the machine\'s CPU used by processes outside the benchmark ' +
       '(other sessions on the machine) during the window: where it is large (⚠), that phase was disturbed.',
     '',
-    `Settings: ${config.durationS} s per measured phase after ${config.warmupS} s of warm-up; clients ${config.clients.join(' and ')}; ` +
+    `Settings: ${config.durationS} s per measured phase after ${config.warmupS} s of warm-up (and ${config.loadWarmupS} s of earns at full load, not measured, before the first throughput phase); clients ${config.clients.join(' and ')}; ` +
       `${report.setup.partners} partners (one store each, return window 0 days, 1 point per EUR); ${report.setup.members} members; ` +
       `setup through the API (partners through the gateway, members straight at the member subgraph) took ${f1(report.setup.seconds)} s (the wallet's partner replica at ${report.setup.feedPosition}, ${report.setup.factsApplied} facts). ` +
-      'Environment: BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_CLIENTS, BENCH_PARTNERS, BENCH_MEMBERS, BENCH_PGBENCH_S, BENCH_PROFILE_S, BENCH_LADDER_S, BENCH_QUIET_WAIT_S, BENCH_PHASE_QUIET_WAIT_S, BENCH_KEEP=1.' +
+      'Environment: BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_LOAD_WARMUP_S, BENCH_CLIENTS, BENCH_PARTNERS, BENCH_MEMBERS, BENCH_PGBENCH_S, BENCH_PROFILE_S, BENCH_LADDER_S, BENCH_QUIET_WAIT_S, BENCH_PHASE_QUIET_WAIT_S, BENCH_KEEP=1.' +
       (report.shutdownMs ? ` Stopping the services at the end took ${Object.entries(report.shutdownMs).map(([name, ms]) => `${name} ${f1(ms / 1000)} s`).join(', ')}.` : ''),
     '',
   );
