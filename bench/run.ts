@@ -39,37 +39,11 @@ import { cpuBetween, cpuSnapshot, sampleMachineBusy, type CpuSnapshot, type Part
 import { closedLoop, openLoop, type LoadResult, type Operation } from './load';
 import { pgbenchAvailable, pgbenchInstallHint, runPgbench } from './pgbench';
 import { readStatements, resetStatements, withClient } from './postgres-stats';
-import { summariseProfile, type Stage } from './profile';
+import { summariseProfile } from './profile';
+import { stagesOf } from './profile-stages';
 import { renderReport, type BenchReport, type PhaseResult } from './report';
 import { freePort, ownSignals } from './process';
-
-const env = process.env;
-const int = (name: string, fallback: number) => {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new Error(`${name}=${JSON.stringify(value)}: must be a positive whole number`);
-  return Number(value);
-};
-
-const config = {
-  durationS: int('BENCH_DURATION_S', 20),
-  warmupS: int('BENCH_WARMUP_S', 2),
-  loadWarmupS: int('BENCH_LOAD_WARMUP_S', 15),
-  clients: (env.BENCH_CLIENTS ?? '32,64').split(',').map((c) => Number(c.trim())).filter((c) => Number.isInteger(c) && c > 0),
-  partners: int('BENCH_PARTNERS', 100),
-  members: int('BENCH_MEMBERS', 2000),
-  pgbenchScale: 10,
-  pgbenchClients: 32,
-  pgbenchThreads: 2,
-  pgbenchS: int('BENCH_PGBENCH_S', int('BENCH_DURATION_S', 20)),
-  profileS: int('BENCH_PROFILE_S', 10),
-  ladderS: int('BENCH_LADDER_S', 3),
-  output: resolve(env.BENCH_OUTPUT ?? 'BENCHMARKS.md'),
-  keep: env.BENCH_KEEP === '1',
-  quietWaitS: env.BENCH_QUIET_WAIT_S === '0' ? 0 : int('BENCH_QUIET_WAIT_S', 60),
-  phaseQuietWaitS: env.BENCH_PHASE_QUIET_WAIT_S === '0' ? 0 : int('BENCH_PHASE_QUIET_WAIT_S', 40),
-};
-if (config.clients.length === 0) throw new Error('BENCH_CLIENTS must list at least one client count, e.g. 32,64');
+import { config } from './settings';
 
 const root = resolve('.data', `bench-${process.pid}`);
 const log = (message: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
@@ -125,38 +99,6 @@ function postmasterPid(): number {
   const pid = Number(readFileSync(join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
   if (!Number.isInteger(pid) || pid <= 0) throw new Error('could not read the postmaster pid');
   return pid;
-}
-
-/** The stages whose inclusive CPU time the report shows, per service. */
-function stagesOf(service: string): Stage[] {
-  const common: Stage[] = [
-    { name: 'token check (verifyToken)', functionName: 'verifyToken' },
-    { name: '… of it, PEM → key object (createPublicKey)', functionName: 'createPublicKey' },
-    { name: 'request body JSON (body-parser)', group: 'body-parser' },
-    { name: 'GraphQL parse', functionName: 'parse', group: 'graphql' },
-    { name: 'GraphQL validate', functionName: 'validate', group: 'graphql' },
-    { name: 'logging (pino)', group: 'pino' },
-    { name: 'garbage collection', group: 'V8: garbage' },
-  ];
-  if (service === 'gateway') {
-    return [
-      ...common,
-      { name: 'express (routing, middleware, response)', group: 'express' },
-      { name: 'query planning (@apollo/query-planner)', group: '@apollo/query-planner' },
-      { name: 'plan execution (@apollo/gateway)', group: '@apollo/gateway' },
-      { name: 'subgraph call (undici fetch)', group: 'undici' },
-    ];
-  }
-  return [
-    ...common,
-    { name: 'express (routing, middleware, response)', group: 'express' },
-    { name: 'GraphQL execution (graphql-js)', group: 'graphql' },
-    { name: 'wallet code (subgraphs/member/src/modules/wallet)', group: 'subgraphs/member/src/modules/wallet' },
-    { name: 'input validation (zod)', group: 'zod' },
-    { name: 'idempotency request hash', functionName: 'requestHash' },
-    { name: 'TypeORM', group: 'typeorm' },
-    { name: 'Postgres driver (pg, pg-protocol, pg-pool)', group: 'pg' },
-  ];
 }
 
 const gb = (bytes: number) => (bytes / 1024 ** 3).toFixed(1);
@@ -255,7 +197,7 @@ async function main(): Promise<BenchReport> {
     env: {
       LOG_LEVEL: 'warn',
       NODE_ENV: 'production',
-      NODE_OPTIONS: `${env.NODE_OPTIONS ?? ''} --import ${hook}`.trim(),
+      NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim(),
       BENCH_CPU_PROFILE_DIR: profileDir,
     },
   });
