@@ -91,6 +91,9 @@ function createApolloServer(config: GatewayConfig, logger: Logger, supergraphSdl
     gateway,
     logger,
     introspection: !production,
+    // runMain owns SIGINT/SIGTERM and stops the whole service in order. Apollo's own handler
+    // (on outside NODE_ENV=test) raced it and held every shutdown for the full grace period.
+    stopOnTerminationSignals: false,
     hideSchemaDetailsFromClientErrors: production,
     includeStacktraceInErrorResponses: !production,
     allowBatchedHttpRequests: false,

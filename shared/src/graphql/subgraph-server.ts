@@ -44,6 +44,9 @@ export async function mountSubgraph<C extends BaseContext>(app: Express, options
   const server = new ApolloServer<C>({
     schema,
     introspection: !options.production,
+    // runMain owns SIGINT/SIGTERM and stops the whole service in order. Apollo's own handler
+    // (on outside NODE_ENV=test) raced it and held every shutdown for the full grace period.
+    stopOnTerminationSignals: false,
     // No "did you mean" field suggestions in production either: they would rebuild the schema.
     hideSchemaDetailsFromClientErrors: options.production,
     includeStacktraceInErrorResponses: !options.production,
