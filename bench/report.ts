@@ -3,6 +3,8 @@ import type { LoadResult } from './load';
 import type { PgbenchResult } from './pgbench';
 import type { StatementStats } from './postgres-stats';
 import type { ProfileSummary, Share } from './profile';
+import { errorsOf, f0, f1, f2, f3, othersShare, pct, table, DISTURBED } from './report-format';
+import { targetRows } from './report-targets';
 import { existingSection } from './settlement-report';
 
 /** BENCHMARKS.md from one run's numbers. A hand-written analysis between the markers survives re-runs. */
@@ -80,22 +82,11 @@ export interface BenchReport {
 const ANALYSIS_START = '<!-- analysis:start -->';
 const ANALYSIS_END = '<!-- analysis:end -->';
 
-const f0 = (n: number) => n.toFixed(0);
-const f1 = (n: number) => n.toFixed(1);
-const f2 = (n: number) => n.toFixed(2);
-const pct = (n: number) => `${(n * 100).toFixed(0)}%`;
-const errorsOf = (r: LoadResult) => Object.values(r.errors).reduce((a, b) => a + b, 0);
-const table = (head: string[], rows: string[][]) =>
-  [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-const yes = (met: boolean) => (met ? '**met**' : '**not met**');
 
 export function renderReport(report: BenchReport, previous: string): string {
   const { machine, config, phases } = report;
   const byId = new Map(phases.map((p) => [p.id, p]));
   const group = (g: PhaseResult['group']) => phases.filter((p) => p.group === g);
-  const spread = group('earn-spread');
-  const hot = group('earn-hot');
-  const peak = spread.reduce<PhaseResult | undefined>((best, p) => (!best || p.result.throughput > best.result.throughput ? p : best), undefined);
   const open = byId.get('earn-open-half');
   const lines: string[] = [];
   const push = (...text: string[]) => lines.push(...text);
@@ -132,36 +123,7 @@ export function renderReport(report: BenchReport, previous: string): string {
   );
 
   // Targets.
-  push('## Targets', '');
-  const targetRows: string[][] = [];
-  if (peak && report.pgbench) {
-    const ratio = peak.result.throughput / report.pgbench.tps;
-    targetRows.push(['earn through the gateway ≥ 50% of pgbench TPC-B TPS', `${f0(peak.result.throughput)} earn/s (${peak.clients} clients${mark(peak)}) / ${f0(report.pgbench.tps)} tps = **${pct(ratio)}**`, yes(ratio >= 0.5)]);
-  } else if (peak) {
-    targetRows.push(['earn through the gateway ≥ 50% of pgbench TPC-B TPS', `${f0(peak.result.throughput)} earn/s; no pgbench, no ratio`, 'not measured']);
-  }
-  const floorRead = group('floor').find((p) => p.id.startsWith('floor-member-read'));
-  if (floorRead && report.pgbench) {
-    const ratio = floorRead.result.throughput / report.pgbench.tps;
-    targetRows.push(['… for scale, not a target: the cheapest request through the federation (one member by id, one SELECT)', `${f0(floorRead.result.throughput)} req/s (${floorRead.clients} clients${mark(floorRead)}) / ${f0(report.pgbench.tps)} tps = **${pct(ratio)}**`, 'the ceiling of any earn here']);
-  }
-  for (const h of hot) {
-    const s = spread.find((p) => p.clients === h.clients);
-    if (!s) continue;
-    const ratio = h.result.throughput / s.result.throughput;
-    targetRows.push([`one hot partner ≥ 90% of spread over ${report.setup.partners} (${h.clients} clients)`, `${f0(h.result.throughput)}${mark(h)} / ${f0(s.result.throughput)}${mark(s)} earn/s = **${pct(ratio)}**`, yes(ratio >= 0.9)]);
-  }
-  if (open) {
-    targetRows.push([
-      'p99 earn latency at half of peak ≤ 25 ms',
-      `**${f1(open.result.latency.p99)} ms** at ${f0(open.rate ?? 0)} earn/s${mark(open)} (p50 ${f1(open.result.latency.p50)}, p95 ${f1(open.result.latency.p95)})`,
-      yes(open.result.latency.p99 <= 25),
-    ]);
-  }
-  const measured = phases.filter((p) => p.group !== 'profile');
-  const totalErrors = measured.reduce((sum, p) => sum + errorsOf(p.result), 0);
-  targetRows.push(['no errors', `${totalErrors} errors in the measured windows`, yes(totalErrors === 0)]);
-  push(table(['target', 'this run', ''], targetRows), '');
+  push('## Targets', '', table(['target', 'this run', ''], targetRows(report)), '');
 
   // Baseline.
   push('## Baseline: pgbench TPC-B', '');
@@ -388,12 +350,6 @@ export function renderReport(report: BenchReport, previous: string): string {
   return lines.join('\n');
 }
 
-const f3 = (n: number) => n.toFixed(3);
-/** Share of the machine's CPU capacity that other processes used in a window. */
-const othersShare = (cpu: CpuUsage) => (cpu.wallMs > 0 ? cpu.other / (cpu.wallMs * cpu.cores) : 0);
-/** Above this, a phase is marked as disturbed by other work. */
-const DISTURBED = 0.1;
-const mark = (p: PhaseResult) => (p.cpu && othersShare(p.cpu) > DISTURBED ? `, ⚠ others used ${pct(othersShare(p.cpu))} of the machine` : '');
 const shortDb = (name: string) => name.replace(/^coalition_/, '');
 
 function zip(a: Share[], b: Share[], n: number): [Share | undefined, Share | undefined][] {
