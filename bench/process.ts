@@ -1,4 +1,4 @@
-/** What both benchmarks need from their own process: a free port, and the say on shutdown. */
+/** What both benchmarks need from their own process: a free port, their settings, and the say on shutdown. */
 
 export { freePort } from '../tests/support/free-port';
 
@@ -15,4 +15,12 @@ export function ownSignals(log: (line: string) => void, cleanup: () => Promise<v
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/** A positive whole number from the environment (BENCH_…), or the fallback when it is unset. */
+export function positiveIntFromEnv(name: string, fallback: number): number {
+  const value = process.env[name];
+  if (value === undefined || value === '') return fallback;
+  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new Error(`${name}=${JSON.stringify(value)}: must be a positive whole number`);
+  return Number(value);
 }

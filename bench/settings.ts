@@ -1,12 +1,8 @@
 import { resolve } from 'node:path';
+import { positiveIntFromEnv } from './process';
 
 const env = process.env;
-const int = (name: string, fallback: number) => {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new Error(`${name}=${JSON.stringify(value)}: must be a positive whole number`);
-  return Number(value);
-};
+const int = positiveIntFromEnv;
 
 /** The benchmark's settings, from the environment (see bench/run.ts). */
 export const config = {

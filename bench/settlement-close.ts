@@ -29,15 +29,10 @@ import { checkCycle, rowsOf } from './settlement-checks';
 import { createGenerator, dropGenerator, positionOf, setFeedCursor, writeContracts, writeFacts, type FactSpace } from './settlement-facts';
 import { renderSettlementSection, spliceSettlementSection, type SettlementRun, type SizeResult, type StatementTime } from './settlement-report';
 import { withClient } from './postgres-stats';
-import { freePort, ownSignals } from './process';
+import { freePort, ownSignals, positiveIntFromEnv } from './process';
 
 const env = process.env;
-const int = (name: string, fallback: number) => {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new Error(`${name}=${JSON.stringify(value)}: must be a positive whole number`);
-  return Number(value);
-};
+const int = positiveIntFromEnv;
 const sizes = (env.BENCH_SETTLEMENT_SIZES ?? '1000000,10000000').split(',').map((s) => Number(s.trim().replace(/_/g, '')));
 if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 1000)) throw new Error('BENCH_SETTLEMENT_SIZES must list fact counts of at least 1000, e.g. 1000000,10000000');
 
