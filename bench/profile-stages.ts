@@ -10,11 +10,11 @@ export function stagesOf(service: string): Stage[] {
     { name: 'GraphQL validate', functionName: 'validate', group: 'graphql' },
     { name: 'logging (pino)', group: 'pino' },
     { name: 'garbage collection', group: 'V8: garbage' },
+    { name: 'express (routing, middleware, response)', group: 'express' },
   ];
   if (service === 'gateway') {
     return [
       ...common,
-      { name: 'express (routing, middleware, response)', group: 'express' },
       { name: 'query planning (@apollo/query-planner)', group: '@apollo/query-planner' },
       { name: 'plan execution (@apollo/gateway)', group: '@apollo/gateway' },
       { name: 'subgraph call (undici)', group: 'undici' },
@@ -22,7 +22,6 @@ export function stagesOf(service: string): Stage[] {
   }
   return [
     ...common,
-    { name: 'express (routing, middleware, response)', group: 'express' },
     { name: 'GraphQL execution (graphql-js)', group: 'graphql' },
     { name: 'wallet code (subgraphs/member/src/modules/wallet)', group: 'subgraphs/member/src/modules/wallet' },
     { name: 'input validation (zod)', group: 'zod' },

@@ -9,7 +9,7 @@ import { account, writeTransaction } from './ledger';
 import { consumeLots, createLot, linksWithIssuers } from './lots';
 import { memberIdOf } from './point-of-sale';
 import { takeForClawback } from './points';
-import { liveLots, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { adjustInput, type AdjustInput } from './wallet.inputs';
 import { writeWallet } from './wallet-write';
 
@@ -59,9 +59,10 @@ export class AdjustmentService {
   }
 
   private async debit(manager: EntityManager, wallet: LockedWallet, input: Omit<AdjustInput, 'idempotencyKey'>, operator: string): Promise<AdjustmentResult> {
-    const lots = await liveLots(manager, wallet.memberId);
-    // Like a clawback, a debit never takes points open holds reserve: those become debt, repaid when the holds let go.
-    const { takes, shortfall } = takeForClawback(wallet.now, lots, [], input.points, await openHeldPoints(manager, wallet.memberId, wallet.now));
+    // The lots and holds as the lock read them (nothing has been written since). Like a clawback, a
+    // debit never takes points open holds reserve: those become debt, repaid when the holds let go.
+    const lots = wallet.lots;
+    const { takes, shortfall } = takeForClawback(wallet.now, lots, [], input.points, wallet.held);
     const transactionId = await writeTransaction(manager, {
       memberId: wallet.memberId, kind: 'ADJUSTMENT', points: input.points, at: wallet.now,
       details: { direction: 'DEBIT', reason: input.reason, note: input.note, operator, debtRecorded: shortfall.toString() },

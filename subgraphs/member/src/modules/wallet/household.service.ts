@@ -10,7 +10,7 @@ import type { Wire } from './idempotency';
 import { account, writeTransaction } from './ledger';
 import { consumeLots, createLot, linksWithIssuers } from './lots';
 import { balancesAt, takeFromLots } from './points';
-import { liveLots, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { insufficientPoints } from './wallet.errors';
 import { householdInput, transferInput, type TransferInput } from './wallet.inputs';
 import { writeWallet } from './wallet-write';
@@ -76,8 +76,9 @@ export class HouseholdService {
   }
 
   private async move(manager: EntityManager, from: LockedWallet, to: LockedWallet, householdId: string, input: Omit<TransferInput, 'idempotencyKey'>): Promise<TransferResult> {
-    const lots = await liveLots(manager, from.memberId);
-    const balances = balancesAt(from.now, lots, await openHeldPoints(manager, from.memberId, from.now));
+    // The giver's lots and holds as the lock read them: nothing has been written since.
+    const lots = from.lots;
+    const balances = balancesAt(from.now, lots, from.held);
     const takes = balances.available >= input.points ? takeFromLots(from.now, lots, input.points) : undefined;
     if (!takes) throw insufficientPoints(balances.available);
     const transit = `household:${householdId}:transfers`;

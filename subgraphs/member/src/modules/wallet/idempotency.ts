@@ -59,10 +59,10 @@ export async function runIdempotent<T>(manager: EntityManager, call: IdempotentC
   try {
     recorded = { ok: JSON.parse(toJson(await work())) };
   } catch (error) {
-    if (!(error instanceof WalletError)) throw error;
+    const failure = recordedFailure(error);
     // The outcome is final for this key: undo the work, keep the record.
     await manager.query('ROLLBACK TO SAVEPOINT idempotent_work');
-    recorded = { error: { code: error.walletCode, message: error.message, details: detailsOf(error) } };
+    recorded = failure;
   }
   const record = recordStatement(call, recorded);
   await preparedQuery(manager, 'idempotency-record-v1', record.text, record.values);
@@ -92,8 +92,7 @@ export async function runIdempotentBatched<T>(manager: EntityManager, call: Idem
     recorded = { ok: JSON.parse(toJson(done.result)) };
     writes = done.writes;
   } catch (error) {
-    if (!(error instanceof WalletError)) throw error;
-    recorded = { error: { code: error.walletCode, message: error.message, details: detailsOf(error) } };
+    recorded = recordedFailure(error);
   }
   await runBatch(manager, [...writes, recordStatement(call, recorded)], { preparedAs: `${call.operation}-writes` });
   return recorded as Outcome<Wire<T>>;
@@ -126,6 +125,12 @@ async function replay<T>(manager: EntityManager, call: IdempotentCall, hash: str
     throw new CoalitionError(ErrorCode.IDEMPOTENCY_CONFLICT, 'This idempotency key was used for a different request.');
   }
   return record.response as Outcome<Wire<T>>;
+}
+
+/** A business failure as its key records it; anything else is not an outcome, and is thrown on. */
+function recordedFailure(error: unknown): Outcome<never> {
+  if (!(error instanceof WalletError)) throw error;
+  return { error: { code: error.walletCode, message: error.message, details: detailsOf(error) } };
 }
 
 function detailsOf(error: WalletError): Record<string, unknown> {

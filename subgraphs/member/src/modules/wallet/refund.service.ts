@@ -9,7 +9,7 @@ import { account, writeTransaction } from './ledger';
 import { consumeLots, createLot, linksWithIssuers } from './lots';
 import { tillFor } from './point-of-sale';
 import { clawbackForRefund, excusedByExpiry, takeForClawback } from './points';
-import { liveLots, openHeldPoints, walletView, type LockedWallet, type WalletView } from './wallet-state';
+import { walletView, type LockedWallet, type WalletView } from './wallet-state';
 import { WalletError, WalletErrorCode } from './wallet.errors';
 import { refundBurnInput, refundPurchaseInput } from './wallet.inputs';
 
@@ -51,11 +51,12 @@ export class RefundService {
       const amount = input.amount ?? total - refundedBefore;
       if (amount <= 0n || refundedBefore + amount > total) throw exceeds('purchase');
       const clawback = clawbackForRefund(earn.points, total, refundedBefore, amount);
-      const lots = await liveLots(manager, wallet.memberId);
+      // The lots and holds as the lock read them: nothing has been written since.
+      const lots = wallet.lots;
       const own = await this.ownLots(manager, earn.id);
       const excused = excusedByExpiry(clawback, own.expired, own.excused);
       const points = clawback - excused;
-      const openHeld = await openHeldPoints(manager, wallet.memberId, wallet.now);
+      const openHeld = wallet.held;
       const { takes, shortfall } = points === 0n ? { takes: [], shortfall: 0n } : takeForClawback(wallet.now, lots, own.lotIds, points, openHeld);
       // The partner takes back the share of the clawback it funded (the rest was the operator's
       // bonus): cumulative over the purchase's refunds, rounded down, exact for a full refund.
