@@ -42,7 +42,7 @@ import { readStatements, resetStatements, withClient } from './postgres-stats';
 import { summariseProfile } from './profile';
 import { stagesOf } from './profile-stages';
 import { renderReport, type BenchReport, type PhaseResult } from './report';
-import { freePort, ownSignals } from './process';
+import { ownSignals } from './process';
 import { config } from './settings';
 
 const root = resolve('.data', `bench-${process.pid}`);
@@ -89,7 +89,7 @@ const remember = (buffer: string[]) => (line: string) => {
   if (buffer.length > 300) buffer.shift();
 };
 
-async function startPostgres(port: number): Promise<PostgresServer> {
+async function startPostgres(port?: number): Promise<PostgresServer> {
   const server = await startEmbeddedPostgres({ dataDir: join(root, 'postgres'), port, onLog: remember(postgresLog) });
   ownSignals(log, cleanup);
   return server;
@@ -119,9 +119,10 @@ async function main(): Promise<BenchReport> {
   log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${gb(totalmem())} GiB; CPU busy before start ${(busyBefore * 100).toFixed(0)}%, load ${loadBefore.toFixed(2)}`);
 
   // 1. Postgres, with pg_stat_statements preloaded (that takes a restart).
-  const port = await freePort();
-  log(`starting Postgres on 127.0.0.1:${port}…`);
-  postgres = await startPostgres(port);
+  log('starting Postgres…');
+  postgres = await startPostgres();
+  const port = postgres.port;
+  log(`Postgres listens on 127.0.0.1:${port}`);
   const adminUrl = postgres.url('postgres');
   let statementsNote: string | undefined;
   try {

@@ -29,7 +29,7 @@ import { checkCycle, rowsOf } from './settlement-checks';
 import { createGenerator, dropGenerator, positionOf, setFeedCursor, writeContracts, writeFacts, type FactSpace } from './settlement-facts';
 import { renderSettlementSection, spliceSettlementSection, type SettlementRun, type SizeResult, type StatementTime } from './settlement-report';
 import { withClient } from './postgres-stats';
-import { freePort, ownSignals, positiveIntFromEnv } from './process';
+import { ownSignals, positiveIntFromEnv } from './process';
 
 const env = process.env;
 const int = positiveIntFromEnv;
@@ -115,8 +115,7 @@ async function main(): Promise<SettlementRun> {
   rmSync(root, { recursive: true, force: true });
   const busyBefore = await waitForQuiet();
   const loadBefore = loadavg()[0] ?? 0;
-  const port = await freePort();
-  postgres = await startEmbeddedPostgres({ dataDir: join(root, 'postgres'), port, onLog: (line) => postgresLog.push(line) });
+  postgres = await startEmbeddedPostgres({ dataDir: join(root, 'postgres'), onLog: (line) => postgresLog.push(line) });
   ownSignals(log, cleanup);
   const server = postgres;
   const adminUrl = server.url('postgres');

