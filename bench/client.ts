@@ -25,10 +25,19 @@ export class GraphQLClient {
     private readonly path: string,
     connections: number,
   ) {
-    this.pool = new Pool(origin, { connections, pipelining: 1, keepAliveTimeout: 30_000, keepAliveMaxTimeout: 60_000 });
+    this.pool = new Pool(origin, {
+      connections,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      keepAliveMaxTimeout: 60_000,
+    });
   }
 
-  async call<T>(query: string, variables: Record<string, unknown>, token: string): Promise<GraphQLResult<T>> {
+  async call<T>(
+    query: string,
+    variables: Record<string, unknown>,
+    token: string,
+  ): Promise<GraphQLResult<T>> {
     const response = await this.pool.request({
       path: this.path,
       method: 'POST',
@@ -47,7 +56,8 @@ export class GraphQLClient {
       const code = typeof first.extensions?.code === 'string' ? first.extensions.code : 'NO_CODE';
       return { data: body?.data, code, message: first.message };
     }
-    if (response.statusCode !== 200 || !body) return { code: `HTTP_${response.statusCode}`, message: text.slice(0, 200) };
+    if (response.statusCode !== 200 || !body)
+      return { code: `HTTP_${response.statusCode}`, message: text.slice(0, 200) };
     return { data: body.data };
   }
 
@@ -57,7 +67,11 @@ export class GraphQLClient {
 }
 
 /** Runs `work` over `items` with at most `concurrency` at a time; the first failure rejects. */
-export async function mapConcurrent<I, O>(items: readonly I[], concurrency: number, work: (item: I, index: number) => Promise<O>): Promise<O[]> {
+export async function mapConcurrent<I, O>(
+  items: readonly I[],
+  concurrency: number,
+  work: (item: I, index: number) => Promise<O>,
+): Promise<O[]> {
   const results = new Array<O>(items.length);
   let next = 0;
   const worker = async () => {

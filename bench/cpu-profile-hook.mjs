@@ -12,7 +12,8 @@ import { join } from 'node:path';
 const dir = process.env.BENCH_CPU_PROFILE_DIR;
 if (dir) {
   const entry = process.argv[1] ?? 'unknown';
-  const service = /subgraphs\/([\w-]+)\//.exec(entry)?.[1] ?? (entry.includes('gateway') ? 'gateway' : 'node');
+  const service =
+    /subgraphs\/([\w-]+)\//.exec(entry)?.[1] ?? (entry.includes('gateway') ? 'gateway' : 'node');
   const fail = (error) => process.stderr.write(`cpu profile (${service}): ${error}\n`);
   let session;
   process.on('SIGUSR2', () => {
@@ -21,7 +22,9 @@ if (dir) {
       session.connect();
       session.post('Profiler.enable', (error) => {
         if (error) return fail(error);
-        session.post('Profiler.setSamplingInterval', { interval: 500 }, () => session.post('Profiler.start', (e) => e && fail(e)));
+        session.post('Profiler.setSamplingInterval', { interval: 500 }, () =>
+          session.post('Profiler.start', (e) => e && fail(e)),
+        );
       });
       return;
     }

@@ -34,7 +34,11 @@ function procStat(pid: number): ProcStat | undefined {
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const field = (n: number) => Number(fields[n - 3] ?? 0);
   const toMs = (ticks: number) => (ticks * 1000) / ticksPerSecond;
-  return { ppid: field(4), ownMs: toMs(field(14) + field(15)), childrenMs: toMs(field(16) + field(17)) };
+  return {
+    ppid: field(4),
+    ownMs: toMs(field(14) + field(15)),
+    childrenMs: toMs(field(16) + field(17)),
+  };
 }
 
 type ProcessTable = Map<number, ProcStat>;
@@ -73,7 +77,8 @@ function treeCpuMs(rootPid: number, table: ProcessTable): number {
 function machineCpuMs(): { busy: number; total: number } {
   const line = readFileSync('/proc/stat', 'utf8').split('\n')[0] ?? '';
   const values = line.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = values;
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] =
+    values;
   const toMs = (ticks: number) => (ticks * 1000) / ticksPerSecond;
   const busy = user + nice + system + irq + softirq + steal;
   return { busy: toMs(busy), total: toMs(busy + idle + iowait) };
@@ -91,7 +96,10 @@ export interface PostgresProcesses {
  * title, "postgres: <user> <database> <client> <state>"), background processes by name
  * (checkpointer, walwriter, …).
  */
-export function postgresProcesses(postmasterPid: number, table: ProcessTable = scanProcesses()): PostgresProcesses {
+export function postgresProcesses(
+  postmasterPid: number,
+  table: ProcessTable = scanProcesses(),
+): PostgresProcesses {
   const postmaster = table.get(postmasterPid);
   const children: PostgresProcesses['children'] = {};
   if (!postmaster) return { children, postmasterMs: 0 };
@@ -105,7 +113,14 @@ export function postgresProcesses(postmasterPid: number, table: ProcessTable = s
       continue;
     }
     const backend = /^postgres: \S+ (\S+) \S+\(\d+\)/.exec(title);
-    const category = backend ? `backends: ${backend[1]}` : `background: ${title.replace(/^postgres: /, '').split(' ').slice(0, 2).join(' ').trim()}`;
+    const category = backend
+      ? `backends: ${backend[1]}`
+      : `background: ${title
+          .replace(/^postgres: /, '')
+          .split(' ')
+          .slice(0, 2)
+          .join(' ')
+          .trim()}`;
     children[Number(entry)] = { category, ms: stat.ownMs + stat.childrenMs };
   }
   return { children, postmasterMs: postmaster.ownMs + postmaster.childrenMs };
@@ -116,7 +131,10 @@ export function postgresProcesses(postmasterPid: number, table: ProcessTable = s
  * moved into the postmaster's reaped total: what it used before the first moment is taken back
  * out of that, so only the window's CPU remains (under "exited in the window + postmaster").
  */
-export function postgresBetween(before: PostgresProcesses, after: PostgresProcesses): Record<string, number> {
+export function postgresBetween(
+  before: PostgresProcesses,
+  after: PostgresProcesses,
+): Record<string, number> {
   const out: Record<string, number> = {};
   const add = (category: string, ms: number) => (out[category] = (out[category] ?? 0) + ms);
   let exitedBefore = 0;
@@ -125,8 +143,12 @@ export function postgresBetween(before: PostgresProcesses, after: PostgresProces
     if (now) add(now.category, Math.max(0, now.ms - child.ms));
     else exitedBefore += child.ms;
   }
-  for (const [pid, child] of Object.entries(after.children)) if (!before.children[Number(pid)]) add(child.category, child.ms);
-  add('exited in the window + postmaster', Math.max(0, after.postmasterMs - before.postmasterMs - exitedBefore));
+  for (const [pid, child] of Object.entries(after.children))
+    if (!before.children[Number(pid)]) add(child.category, child.ms);
+  add(
+    'exited in the window + postmaster',
+    Math.max(0, after.postmasterMs - before.postmasterMs - exitedBefore),
+  );
   return out;
 }
 
@@ -152,7 +174,12 @@ export function cpuSnapshot(parts: Parts): CpuSnapshot {
     } else byPart[name] = treeCpuMs(pid, table);
   }
   const postmaster = parts.postgres;
-  return { at: performance.now(), byPart, postgres: postmaster === undefined ? undefined : postgresProcesses(postmaster, table), machine: machineCpuMs() };
+  return {
+    at: performance.now(),
+    byPart,
+    postgres: postmaster === undefined ? undefined : postgresProcesses(postmaster, table),
+    machine: machineCpuMs(),
+  };
 }
 
 export interface CpuUsage {
@@ -175,10 +202,18 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot, cores: numbe
     byPart[name] = Math.max(0, ms - (before.byPart[name] ?? 0));
     ours += byPart[name]!;
   }
-  const postgres = before.postgres && after.postgres ? postgresBetween(before.postgres, after.postgres) : {};
+  const postgres =
+    before.postgres && after.postgres ? postgresBetween(before.postgres, after.postgres) : {};
   const busy = after.machine.busy - before.machine.busy;
   const total = after.machine.total - before.machine.total;
-  return { wallMs: after.at - before.at, byPart, postgres, other: Math.max(0, busy - ours), machineBusy: total > 0 ? busy / total : 0, cores };
+  return {
+    wallMs: after.at - before.at,
+    byPart,
+    postgres,
+    other: Math.max(0, busy - ours),
+    machineBusy: total > 0 ? busy / total : 0,
+    cores,
+  };
 }
 
 /** Machine-wide CPU busy share over a short sample, to say how quiet the machine was before the run. */

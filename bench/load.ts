@@ -49,7 +49,10 @@ export interface LoadResult {
 
 export function percentiles(samples: Float64Array | number[]): Percentiles {
   const sorted = Float64Array.from(samples).sort();
-  const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
+  const at = (q: number) =>
+    sorted.length === 0
+      ? 0
+      : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
   let sum = 0;
   for (const value of sorted) sum += value;
   return {
@@ -73,7 +76,13 @@ class Tally {
   readonly warmupErrors: Record<string, number> = {};
   readonly errorSamples: Record<string, string> = {};
 
-  record(inWindow: boolean, code: string | undefined, latencyMs: number, message?: string, startedAt = 0): void {
+  record(
+    inWindow: boolean,
+    code: string | undefined,
+    latencyMs: number,
+    message?: string,
+    startedAt = 0,
+  ): void {
     if (code !== undefined) {
       const bucket = inWindow ? this.errors : this.warmupErrors;
       bucket[code] = (bucket[code] ?? 0) + 1;
@@ -89,7 +98,10 @@ class Tally {
   }
 
   result(windowMs: number, windowOpen = 0): LoadResult {
-    const order = this.latencies.map((_, i) => i).sort((a, b) => this.latencies[b]! - this.latencies[a]!).slice(0, 10);
+    const order = this.latencies
+      .map((_, i) => i)
+      .sort((a, b) => this.latencies[b]! - this.latencies[a]!)
+      .slice(0, 10);
     return {
       completed: this.completed,
       succeeded: this.succeeded,
@@ -99,7 +111,10 @@ class Tally {
       windowMs,
       throughput: (this.succeeded * 1000) / windowMs,
       latency: percentiles(this.latencies),
-      slowest: order.map((i) => ({ atS: (this.startedAt[i]! - windowOpen) / 1000, ms: this.latencies[i]! })),
+      slowest: order.map((i) => ({
+        atS: (this.startedAt[i]! - windowOpen) / 1000,
+        ms: this.latencies[i]!,
+      })),
     };
   }
 }
@@ -145,10 +160,18 @@ export async function closedLoop(options: ClosedLoopOptions): Promise<LoadResult
       const sentAt = now();
       const { code, message } = await attempt(options.operation);
       const doneAt = now();
-      tally.record(doneAt >= windowOpen && doneAt <= windowClose, code, doneAt - sentAt, message, sentAt);
+      tally.record(
+        doneAt >= windowOpen && doneAt <= windowClose,
+        code,
+        doneAt - sentAt,
+        message,
+        sentAt,
+      );
     }
   };
-  const closing = new Promise<void>((resolve) => setTimeout(resolve, options.warmupMs + options.durationMs));
+  const closing = new Promise<void>((resolve) =>
+    setTimeout(resolve, options.warmupMs + options.durationMs),
+  );
   const clients = Promise.all(Array.from({ length: options.clients }, client));
   await closing;
   if (!opened) {
@@ -191,7 +214,13 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
     const done = attempt(options.operation).then(({ code, message }) => {
       inFlight -= 1;
       const doneAt = now();
-      tally.record(scheduledAt >= windowOpen && scheduledAt < windowClose, code, doneAt - scheduledAt, message, scheduledAt);
+      tally.record(
+        scheduledAt >= windowOpen && scheduledAt < windowClose,
+        code,
+        doneAt - scheduledAt,
+        message,
+        scheduledAt,
+      );
     });
     pending.add(done);
     void done.then(() => pending.delete(done));
@@ -204,7 +233,11 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
         opened = true;
         void options.onWindow?.('open');
       }
-      for (let due = start + index * intervalMs; due <= t && due < windowClose; due = start + index * intervalMs) {
+      for (
+        let due = start + index * intervalMs;
+        due <= t && due < windowClose;
+        due = start + index * intervalMs
+      ) {
         launch(due);
         index += 1;
       }
@@ -217,5 +250,10 @@ export async function openLoop(options: OpenLoopOptions): Promise<LoadResult> {
   await options.onWindow?.('close');
   await Promise.all(pending);
   const result = tally.result(options.durationMs, windowOpen);
-  return { ...result, targetRate: options.ratePerSecond, startedRate: (startedInWindow * 1000) / options.durationMs, inFlightMax };
+  return {
+    ...result,
+    targetRate: options.ratePerSecond,
+    startedRate: (startedInWindow * 1000) / options.durationMs,
+    inFlightMax,
+  };
 }

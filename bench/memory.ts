@@ -76,8 +76,20 @@ function childrenOf(postmasterPid: number): number[] {
 }
 
 /** Samples every `intervalMs` until stopped, temporary files in `tempDir` too; the process list is re-read each second (backends come and go). */
-export function sampleMemory(postmasterPid: number, intervalMs: number, tempDir: string): { stop(): MemoryPeaks } {
-  const peaks: MemoryPeaks = { samples: 0, nodeRssMax: 0, nodeHeapUsedMax: 0, postgresBackendAnonMax: 0, postgresAnonSumMax: 0, postgresShmemMax: 0, tempBytesMax: 0 };
+export function sampleMemory(
+  postmasterPid: number,
+  intervalMs: number,
+  tempDir: string,
+): { stop(): MemoryPeaks } {
+  const peaks: MemoryPeaks = {
+    samples: 0,
+    nodeRssMax: 0,
+    nodeHeapUsedMax: 0,
+    postgresBackendAnonMax: 0,
+    postgresAnonSumMax: 0,
+    postgresShmemMax: 0,
+    tempBytesMax: 0,
+  };
   let pids = childrenOf(postmasterPid);
   let listedAt = Date.now();
   const sample = () => {
@@ -94,7 +106,8 @@ export function sampleMemory(postmasterPid: number, intervalMs: number, tempDir:
       if (!kb) continue;
       const anon = (kb.RssAnon ?? 0) * 1024;
       sum += anon;
-      if (pid !== postmasterPid) peaks.postgresBackendAnonMax = Math.max(peaks.postgresBackendAnonMax, anon);
+      if (pid !== postmasterPid)
+        peaks.postgresBackendAnonMax = Math.max(peaks.postgresBackendAnonMax, anon);
       peaks.postgresShmemMax = Math.max(peaks.postgresShmemMax, (kb.RssShmem ?? 0) * 1024);
     }
     peaks.postgresAnonSumMax = Math.max(peaks.postgresAnonSumMax, sum);

@@ -38,7 +38,13 @@ function run(args: string[], env: NodeJS.ProcessEnv): Promise<string> {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`pgbench ${args.join(' ')} exited with ${code}:\n${output.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(output)
+        : reject(
+            new Error(`pgbench ${args.join(' ')} exited with ${code}:\n${output.slice(-2000)}`),
+          ),
+    );
   });
 }
 
@@ -64,14 +70,27 @@ export async function runPgbench(options: PgbenchOptions): Promise<PgbenchResult
   const initSeconds = (performance.now() - initStart) / 1000;
   const cpuBefore = reapedChildrenCpuMs();
   options.onRun?.('start');
-  const output = await run(['-c', String(options.clients), '-j', String(options.threads), '-T', String(options.durationS), ...connection, options.database], env);
+  const output = await run(
+    [
+      '-c',
+      String(options.clients),
+      '-j',
+      String(options.threads),
+      '-T',
+      String(options.durationS),
+      ...connection,
+      options.database,
+    ],
+    env,
+  );
   options.onRun?.('end');
   const clientCpuMs = reapedChildrenCpuMs() - cpuBefore;
   const number = (pattern: RegExp) => {
     const match = pattern.exec(output);
     return match?.[1] === undefined ? undefined : Number(match[1]);
   };
-  const tps = number(/tps = ([\d.]+) \(without initial connection time\)/) ?? number(/tps = ([\d.]+)/);
+  const tps =
+    number(/tps = ([\d.]+) \(without initial connection time\)/) ?? number(/tps = ([\d.]+)/);
   if (tps === undefined) throw new Error(`could not read tps from pgbench's output:\n${output}`);
   return {
     version,

@@ -30,7 +30,10 @@ export interface StatementStats {
   top: StatementRow[];
 }
 
-export async function withClient<T>(url: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  url: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -46,13 +49,26 @@ export async function resetStatements(adminUrl: string): Promise<void> {
 
 export async function readStatements(adminUrl: string, limit = 25): Promise<StatementStats> {
   return withClient(adminUrl, async (client) => {
-    const totals = await client.query<{ database: string; calls: string; total_ms: number; plan_ms: number }>(
+    const totals = await client.query<{
+      database: string;
+      calls: string;
+      total_ms: number;
+      plan_ms: number;
+    }>(
       `SELECT d.datname AS database, sum(s.calls)::text AS calls, sum(s.total_exec_time)::float8 AS total_ms, sum(s.total_plan_time)::float8 AS plan_ms
          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
         WHERE d.datname <> 'postgres'
         GROUP BY d.datname ORDER BY total_ms DESC`,
     );
-    const top = await client.query<{ database: string; calls: string; total_ms: number; plan_ms: number; mean_ms: number; rows: string; query: string }>(
+    const top = await client.query<{
+      database: string;
+      calls: string;
+      total_ms: number;
+      plan_ms: number;
+      mean_ms: number;
+      rows: string;
+      query: string;
+    }>(
       `SELECT d.datname AS database, s.calls::text AS calls, s.total_exec_time::float8 AS total_ms, s.total_plan_time::float8 AS plan_ms, s.mean_exec_time::float8 AS mean_ms,
               s.rows::text AS rows, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 140) AS query
          FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
@@ -62,8 +78,21 @@ export async function readStatements(adminUrl: string, limit = 25): Promise<Stat
       [limit],
     );
     return {
-      byDatabase: totals.rows.map((r) => ({ database: r.database, calls: Number(r.calls), totalMs: r.total_ms, planMs: r.plan_ms })),
-      top: top.rows.map((r) => ({ database: r.database, calls: Number(r.calls), totalMs: r.total_ms, planMs: r.plan_ms, meanMs: r.mean_ms, rows: Number(r.rows), query: r.query })),
+      byDatabase: totals.rows.map((r) => ({
+        database: r.database,
+        calls: Number(r.calls),
+        totalMs: r.total_ms,
+        planMs: r.plan_ms,
+      })),
+      top: top.rows.map((r) => ({
+        database: r.database,
+        calls: Number(r.calls),
+        totalMs: r.total_ms,
+        planMs: r.plan_ms,
+        meanMs: r.mean_ms,
+        rows: Number(r.rows),
+        query: r.query,
+      })),
     };
   });
 }

@@ -21,6 +21,7 @@ export function ownSignals(log: (line: string) => void, cleanup: () => Promise<v
 export function positiveIntFromEnv(name: string, fallback: number): number {
   const value = process.env[name];
   if (value === undefined || value === '') return fallback;
-  if (!/^\d+$/.test(value) || Number(value) <= 0) throw new Error(`${name}=${JSON.stringify(value)}: must be a positive whole number`);
+  if (!/^\d+$/.test(value) || Number(value) <= 0)
+    throw new Error(`${name}=${JSON.stringify(value)}: must be a positive whole number`);
   return Number(value);
 }

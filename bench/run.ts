@@ -46,7 +46,8 @@ import { ownSignals } from './process';
 import { config } from './settings';
 
 const root = resolve('.data', `bench-${process.pid}`);
-const log = (message: string) => process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+const log = (message: string) =>
+  process.stdout.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 
 let postgres: PostgresServer | undefined;
 let network: Network | undefined;
@@ -65,16 +66,26 @@ function cleanup(): Promise<void> {
       const { gateway, services } = network;
       const stop = async (service: typeof gateway) => {
         const start = performance.now();
-        await service.stop().catch((error: unknown) => log(`while stopping ${service.name}: ${(error as Error).message}`));
+        await service
+          .stop()
+          .catch((error: unknown) =>
+            log(`while stopping ${service.name}: ${(error as Error).message}`),
+          );
         stopTimes[service.name] = performance.now() - start;
       };
       await stop(gateway);
       await Promise.all(Object.values(services).map(stop));
-      log(`stopped the network (${Object.entries(stopTimes).map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`).join(', ')})`);
+      log(
+        `stopped the network (${Object.entries(stopTimes)
+          .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`)
+          .join(', ')})`,
+      );
     }
     if (postgres) {
       log('stopping Postgres…');
-      await postgres.stop().catch((error: unknown) => log(`while stopping Postgres: ${(error as Error).message}`));
+      await postgres
+        .stop()
+        .catch((error: unknown) => log(`while stopping Postgres: ${(error as Error).message}`));
     }
     if (config.keep) log(`kept ${root} (BENCH_KEEP=1)`);
     else rmSync(root, { recursive: true, force: true });
@@ -90,7 +101,11 @@ const remember = (buffer: string[]) => (line: string) => {
 };
 
 async function startPostgres(port?: number): Promise<PostgresServer> {
-  const server = await startEmbeddedPostgres({ dataDir: join(root, 'postgres'), port, onLog: remember(postgresLog) });
+  const server = await startEmbeddedPostgres({
+    dataDir: join(root, 'postgres'),
+    port,
+    onLog: remember(postgresLog),
+  });
   ownSignals(log, cleanup);
   return server;
 }
@@ -112,11 +127,15 @@ async function main(): Promise<BenchReport> {
   let busyBefore = await sampleMachineBusy(2000);
   const quietBy = Date.now() + config.quietWaitS * 1000;
   while (busyBefore > 0.25 && Date.now() < quietBy) {
-    log(`the machine is ${(busyBefore * 100).toFixed(0)}% busy before the run started; waiting up to ${config.quietWaitS} s for it to quieten (BENCH_QUIET_WAIT_S)…`);
+    log(
+      `the machine is ${(busyBefore * 100).toFixed(0)}% busy before the run started; waiting up to ${config.quietWaitS} s for it to quieten (BENCH_QUIET_WAIT_S)…`,
+    );
     busyBefore = await sampleMachineBusy(5000);
   }
   const loadBefore = loadavg()[0] ?? 0;
-  log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${gb(totalmem())} GiB; CPU busy before start ${(busyBefore * 100).toFixed(0)}%, load ${loadBefore.toFixed(2)}`);
+  log(
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${gb(totalmem())} GiB; CPU busy before start ${(busyBefore * 100).toFixed(0)}%, load ${loadBefore.toFixed(2)}`,
+  );
 
   // 1. Postgres, with pg_stat_statements preloaded (that takes a restart).
   log('starting Postgres…');
@@ -134,18 +153,26 @@ async function main(): Promise<BenchReport> {
     await postgres.stop();
     postgres = undefined;
     postgres = await startPostgres(port);
-    await withClient(adminUrl, (client) => client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'));
+    await withClient(adminUrl, (client) =>
+      client.query('CREATE EXTENSION IF NOT EXISTS pg_stat_statements'),
+    );
   } catch (error) {
     statementsNote = `pg_stat_statements could not be loaded: ${(error as Error).message}`;
     log(statementsNote);
     postgres ??= await startPostgres(port);
   }
   const server = postgres;
-  const serverVersion = await withClient(adminUrl, async (client) => (await client.query<{ version: string }>('SELECT version()')).rows[0]?.version ?? 'unknown');
+  const serverVersion = await withClient(
+    adminUrl,
+    async (client) =>
+      (await client.query<{ version: string }>('SELECT version()')).rows[0]?.version ?? 'unknown',
+  );
   const settings = await withClient(adminUrl, async (client) =>
-    (await client.query<{ name: string; setting: string; unit: string | null }>(
-      `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections', 'synchronous_commit', 'fsync', 'wal_level', 'max_wal_size', 'checkpoint_timeout') ORDER BY name`,
-    )).rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`),
+    (
+      await client.query<{ name: string; setting: string; unit: string | null }>(
+        `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_connections', 'synchronous_commit', 'fsync', 'wal_level', 'max_wal_size', 'checkpoint_timeout') ORDER BY name`,
+      )
+    ).rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`),
   );
   const pgPid = postmasterPid();
 
@@ -171,7 +198,10 @@ async function main(): Promise<BenchReport> {
       threads: config.pgbenchThreads,
       durationS: config.pgbenchS,
       onRun: (edge) => {
-        if (edge === 'start') log(`pgbench: -c ${config.pgbenchClients} -j ${config.pgbenchThreads} -T ${config.pgbenchS}…`);
+        if (edge === 'start')
+          log(
+            `pgbench: -c ${config.pgbenchClients} -j ${config.pgbenchThreads} -T ${config.pgbenchS}…`,
+          );
         if (edge === 'start') before = cpuSnapshot(parts);
         else after = cpuSnapshot(parts);
       },
@@ -205,7 +235,10 @@ async function main(): Promise<BenchReport> {
   const net = network;
   for (const service of [net.gateway, ...Object.values(net.services)]) {
     service.child.once('exit', (code, signal) => {
-      if (!cleaning) log(`${service.name} exited unexpectedly (code ${code}, signal ${signal}); its last lines:\n${serviceLog.slice(-20).join('\n')}`);
+      if (!cleaning)
+        log(
+          `${service.name} exited unexpectedly (code ${code}, signal ${signal}); its last lines:\n${serviceLog.slice(-20).join('\n')}`,
+        );
     });
   }
   const maxClients = Math.max(...config.clients);
@@ -232,7 +265,9 @@ async function main(): Promise<BenchReport> {
   const head = await partnerFeedHead(net.services['partner-merchant'].url, key);
   const feed = await waitForPartnerFeed(gateway, operator, head, 60_000);
   const setupS = (performance.now() - setupStart) / 1000;
-  log(`setup done in ${setupS.toFixed(1)} s; the wallet's replica is at ${feed.position} (${feed.factsApplied} partner facts)`);
+  log(
+    `setup done in ${setupS.toFixed(1)} s; the wallet's replica is at ${feed.position} (${feed.factsApplied} partner facts)`,
+  );
 
   const random = new Random(20251125);
   const balances = new Balances();
@@ -256,7 +291,10 @@ async function main(): Promise<BenchReport> {
       if (usage.machineBusy <= 0.2 || quietBudgetMs <= 0) return;
       const others = usage.other / (usage.wallMs * usage.cores);
       // Once, then every ten seconds of waiting.
-      if ((config.phaseQuietWaitS * 1000 - quietBudgetMs) % 10_000 === 0) log(`  the machine is ${(usage.machineBusy * 100).toFixed(0)}% busy (${(others * 100).toFixed(0)}% by other processes, the rest ours); waiting (${(quietBudgetMs / 1000).toFixed(0)} s of BENCH_PHASE_QUIET_WAIT_S left)…`);
+      if ((config.phaseQuietWaitS * 1000 - quietBudgetMs) % 10_000 === 0)
+        log(
+          `  the machine is ${(usage.machineBusy * 100).toFixed(0)}% busy (${(others * 100).toFixed(0)}% by other processes, the rest ours); waiting (${(quietBudgetMs / 1000).toFixed(0)} s of BENCH_PHASE_QUIET_WAIT_S left)…`,
+        );
       quietBudgetMs -= 1000;
     }
   };
@@ -273,7 +311,9 @@ async function main(): Promise<BenchReport> {
     let after: CpuSnapshot | undefined;
     const pending: Promise<void>[] = [];
     if (options.waitForQuiet !== false) await waitForQuiet();
-    log(`${phase.label}${phase.clients ? `, ${phase.clients} clients` : ''}${phase.rate ? `, ${phase.rate.toFixed(0)}/s` : ''}…`);
+    log(
+      `${phase.label}${phase.clients ? `, ${phase.clients} clients` : ''}${phase.rate ? `, ${phase.rate.toFixed(0)}/s` : ''}…`,
+    );
     const result = await run((edge) => {
       if (edge === 'open') {
         before = cpuSnapshot(parts);
@@ -284,7 +324,11 @@ async function main(): Promise<BenchReport> {
       }
     });
     await Promise.all(pending);
-    const done: PhaseResult = { ...phase, result, cpu: before && after ? cpuBetween(before, after, cpus().length) : undefined };
+    const done: PhaseResult = {
+      ...phase,
+      result,
+      cpu: before && after ? cpuBetween(before, after, cpus().length) : undefined,
+    };
     const errors = Object.values(result.errors).reduce((a, b) => a + b, 0);
     log(
       `  ${result.throughput.toFixed(1)} ${phase.unit}/s, p50 ${result.latency.p50.toFixed(1)} ms, p99 ${result.latency.p99.toFixed(1)} ms, errors ${errors}` +
@@ -294,22 +338,76 @@ async function main(): Promise<BenchReport> {
     phases.push(done);
     return done;
   };
-  const closed = (clientsCount: number, operation: Operation, seconds = config.durationS, warmup = warmupMs) => (onWindow: (edge: 'open' | 'close') => void) =>
-    closedLoop({ clients: clientsCount, warmupMs: warmup, durationMs: seconds * 1000, operation, onWindow });
+  const closed =
+    (clientsCount: number, operation: Operation, seconds = config.durationS, warmup = warmupMs) =>
+    (onWindow: (edge: 'open' | 'close') => void) =>
+      closedLoop({
+        clients: clientsCount,
+        warmupMs: warmup,
+        durationMs: seconds * 1000,
+        operation,
+        onWindow,
+      });
 
   // 5a. The latency ladder, one client at a time: what each hop costs with nothing queued.
   const ladderMs = config.ladderS;
-  await measure({ id: 'ladder-gw-typename', group: 'ladder', label: 'gateway only: { __typename }', path: 'gateway', unit: 'req', clients: 1 }, closed(1, typenameOperation(gateway, operator), ladderMs, 1000));
-  await measure({ id: 'ladder-member-typename', group: 'ladder', label: 'member subgraph only: { __typename }', path: 'member', unit: 'req', clients: 1 }, closed(1, typenameOperation(direct, operator), ladderMs, 1000));
-  await measure({ id: 'ladder-member-earn', group: 'ladder', label: 'earn, straight to the member subgraph', path: 'member', unit: 'earn', clients: 1 }, closed(1, earnOperation(viaMember, spread), ladderMs, 1000));
-  await measure({ id: 'ladder-gw-earn', group: 'ladder', label: 'earn through the gateway', path: 'gateway', unit: 'earn', clients: 1 }, closed(1, earnOperation(viaGateway, spread), ladderMs, 1000));
+  await measure(
+    {
+      id: 'ladder-gw-typename',
+      group: 'ladder',
+      label: 'gateway only: { __typename }',
+      path: 'gateway',
+      unit: 'req',
+      clients: 1,
+    },
+    closed(1, typenameOperation(gateway, operator), ladderMs, 1000),
+  );
+  await measure(
+    {
+      id: 'ladder-member-typename',
+      group: 'ladder',
+      label: 'member subgraph only: { __typename }',
+      path: 'member',
+      unit: 'req',
+      clients: 1,
+    },
+    closed(1, typenameOperation(direct, operator), ladderMs, 1000),
+  );
+  await measure(
+    {
+      id: 'ladder-member-earn',
+      group: 'ladder',
+      label: 'earn, straight to the member subgraph',
+      path: 'member',
+      unit: 'earn',
+      clients: 1,
+    },
+    closed(1, earnOperation(viaMember, spread), ladderMs, 1000),
+  );
+  await measure(
+    {
+      id: 'ladder-gw-earn',
+      group: 'ladder',
+      label: 'earn through the gateway',
+      path: 'gateway',
+      unit: 'earn',
+      clients: 1,
+    },
+    closed(1, earnOperation(viaGateway, spread), ladderMs, 1000),
+  );
 
   // 5b. Throughput: earn spread over every partner, earn at one hot partner, hold + capture pairs.
   // First a warm-up under full load, not measured: JIT, pools, caches and the first autovacuum of the
   // new tables otherwise land in the first phase measured and in no other (the hot partner's came
   // out a third cheaper per earn than the spread phases run before it).
   log(`warm-up: ${config.loadWarmupS} s of earns at ${config.clients[0]} clients, not measured…`);
-  await closedLoop({ clients: config.clients[0]!, warmupMs: config.loadWarmupS * 1000, durationMs: 1, operation: earnOperation(viaGateway, spread), onWindow: () => undefined });
+  await closedLoop({
+    clients: config.clients[0]!,
+    warmupMs: config.loadWarmupS * 1000,
+    durationMs: 1,
+    operation: earnOperation(viaGateway, spread),
+    onWindow: () => undefined,
+  });
   let statements: BenchReport['statements'];
   for (const [index, c] of config.clients.entries()) {
     // pg_stat_statements over the first spread-earn window: what one earn costs the database.
@@ -322,30 +420,112 @@ async function main(): Promise<BenchReport> {
             },
           }
         : undefined;
-    await measure({ id: `earn-spread-${c}`, group: 'earn-spread', label: `earn, spread over ${partners.length} partners`, path: 'gateway', unit: 'earn', clients: c }, closed(c, earnOperation(viaGateway, spread)), around);
+    await measure(
+      {
+        id: `earn-spread-${c}`,
+        group: 'earn-spread',
+        label: `earn, spread over ${partners.length} partners`,
+        path: 'gateway',
+        unit: 'earn',
+        clients: c,
+      },
+      closed(c, earnOperation(viaGateway, spread)),
+      around,
+    );
   }
   for (const c of config.clients) {
-    await measure({ id: `earn-hot-${c}`, group: 'earn-hot', label: 'earn, every purchase at one partner', path: 'gateway', unit: 'earn', clients: c }, closed(c, earnOperation(viaGateway, atHot)));
+    await measure(
+      {
+        id: `earn-hot-${c}`,
+        group: 'earn-hot',
+        label: 'earn, every purchase at one partner',
+        path: 'gateway',
+        unit: 'earn',
+        clients: c,
+      },
+      closed(c, earnOperation(viaGateway, atHot)),
+    );
   }
   for (const c of config.clients) {
-    await measure({ id: `hold-capture-${c}`, group: 'hold-capture', label: `hold + capture pairs, spread over ${partners.length} partners`, path: 'gateway', unit: 'pair', requestsPerOp: 2, clients: c }, closed(c, holdCaptureOperation(viaGateway, spread)));
+    await measure(
+      {
+        id: `hold-capture-${c}`,
+        group: 'hold-capture',
+        label: `hold + capture pairs, spread over ${partners.length} partners`,
+        path: 'gateway',
+        unit: 'pair',
+        requestsPerOp: 2,
+        clients: c,
+      },
+      closed(c, holdCaptureOperation(viaGateway, spread)),
+    );
   }
   // The gateway's share of the cost under load: the same earn, straight to the member subgraph.
   const directClients = config.clients[0]!;
   // For scale: the most any request through the federation can reach here, with no earn's work at all.
   const floorS = Math.max(5, Math.round(config.durationS / 2));
-  await measure({ id: `floor-typename-${directClients}`, group: 'floor', label: 'for scale: { __typename } at the gateway (no subgraph, no database)', path: 'gateway', unit: 'req', clients: directClients }, closed(directClients, typenameOperation(gateway, operator), floorS));
-  await measure({ id: `floor-member-read-${directClients}`, group: 'floor', label: 'for scale: one member by id (gateway, member subgraph, one indexed SELECT)', path: 'gateway', unit: 'req', clients: directClients }, closed(directClients, memberReadOperation(viaGateway, operator), floorS));
-  await measure({ id: `earn-direct-${directClients}`, group: 'earn-direct', label: 'earn, spread, straight to the member subgraph (no gateway)', path: 'member', unit: 'earn', clients: directClients }, closed(directClients, earnOperation(viaMember, spread), Math.max(5, Math.round(config.durationS / 2))));
+  await measure(
+    {
+      id: `floor-typename-${directClients}`,
+      group: 'floor',
+      label: 'for scale: { __typename } at the gateway (no subgraph, no database)',
+      path: 'gateway',
+      unit: 'req',
+      clients: directClients,
+    },
+    closed(directClients, typenameOperation(gateway, operator), floorS),
+  );
+  await measure(
+    {
+      id: `floor-member-read-${directClients}`,
+      group: 'floor',
+      label: 'for scale: one member by id (gateway, member subgraph, one indexed SELECT)',
+      path: 'gateway',
+      unit: 'req',
+      clients: directClients,
+    },
+    closed(directClients, memberReadOperation(viaGateway, operator), floorS),
+  );
+  await measure(
+    {
+      id: `earn-direct-${directClients}`,
+      group: 'earn-direct',
+      label: 'earn, spread, straight to the member subgraph (no gateway)',
+      path: 'member',
+      unit: 'earn',
+      clients: directClients,
+    },
+    closed(
+      directClients,
+      earnOperation(viaMember, spread),
+      Math.max(5, Math.round(config.durationS / 2)),
+    ),
+  );
 
   // 5c. Latency at half of the spread-earn peak, open loop (requests start on schedule, answered or not).
-  const peak = Math.max(...phases.filter((p) => p.group === 'earn-spread').map((p) => p.result.throughput));
+  const peak = Math.max(
+    ...phases.filter((p) => p.group === 'earn-spread').map((p) => p.result.throughput),
+  );
   const rate = Math.max(1, peak / 2);
   const openPool = new GraphQLClient(net.gateway.url, '/graphql', 512);
   clients.push(openPool);
   await measure(
-    { id: 'earn-open-half', group: 'earn-open', label: 'earn, spread, open loop at half the spread peak', path: 'gateway', unit: 'earn', rate },
-    (onWindow) => openLoop({ ratePerSecond: rate, warmupMs, durationMs, operation: earnOperation({ ...viaGateway, client: openPool }, spread), onWindow }),
+    {
+      id: 'earn-open-half',
+      group: 'earn-open',
+      label: 'earn, spread, open loop at half the spread peak',
+      path: 'gateway',
+      unit: 'earn',
+      rate,
+    },
+    (onWindow) =>
+      openLoop({
+        ratePerSecond: rate,
+        warmupMs,
+        durationMs,
+        operation: earnOperation({ ...viaGateway, client: openPool }, spread),
+        onWindow,
+      }),
   );
 
   // 6. Where the time goes: CPU profiles of the services during a short spread-earn run.
@@ -353,16 +533,40 @@ async function main(): Promise<BenchReport> {
   await waitForQuiet();
   for (const service of profiled) service.child.kill('SIGUSR2');
   await new Promise((r) => setTimeout(r, 300));
-  await measure({ id: 'profile', group: 'profile', label: 'earn, spread, under the CPU profiler', path: 'gateway', unit: 'earn', clients: directClients }, closed(directClients, earnOperation(viaGateway, spread), config.profileS, 1000), undefined, { waitForQuiet: false });
+  await measure(
+    {
+      id: 'profile',
+      group: 'profile',
+      label: 'earn, spread, under the CPU profiler',
+      path: 'gateway',
+      unit: 'earn',
+      clients: directClients,
+    },
+    closed(directClients, earnOperation(viaGateway, spread), config.profileS, 1000),
+    undefined,
+    { waitForQuiet: false },
+  );
   for (const service of profiled) service.child.kill('SIGUSR2');
   const profiles: BenchReport['profiles'] = [];
   const deadline = Date.now() + 20_000;
-  while (Date.now() < deadline && (!existsSync(profileDir) || readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).length < profiled.length)) {
+  while (
+    Date.now() < deadline &&
+    (!existsSync(profileDir) ||
+      readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).length < profiled.length)
+  ) {
     await new Promise((r) => setTimeout(r, 200));
   }
-  for (const file of existsSync(profileDir) ? readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).sort() : []) {
+  for (const file of existsSync(profileDir)
+    ? readdirSync(profileDir)
+        .filter((f) => f.endsWith('.cpuprofile'))
+        .sort()
+    : []) {
     const service = file.replace(/-\d+\.cpuprofile$/, '');
-    profiles.push({ service, file: join(profileDir, file), summary: summariseProfile(join(profileDir, file), stagesOf(service)) });
+    profiles.push({
+      service,
+      file: join(profileDir, file),
+      summary: summariseProfile(join(profileDir, file), stagesOf(service)),
+    });
   }
 
   const finishedAt = new Date();
@@ -396,7 +600,13 @@ async function main(): Promise<BenchReport> {
     },
     pgbench,
     pgbenchMissing,
-    setup: { partners: partners.length, members: memberIds.length, seconds: setupS, feedPosition: feed.position, factsApplied: feed.factsApplied },
+    setup: {
+      partners: partners.length,
+      members: memberIds.length,
+      seconds: setupS,
+      feedPosition: feed.position,
+      factsApplied: feed.factsApplied,
+    },
     phases,
     statements,
     statementsNote,
@@ -412,12 +622,16 @@ try {
   report.shutdownMs = stopTimes;
   const previous = existsSync(config.output) ? readFileSync(config.output, 'utf8') : '';
   writeFileSync(config.output, renderReport(report, previous));
-  log(`wrote ${config.output} (${((report.finishedAt.getTime() - report.startedAt.getTime()) / 1000).toFixed(0)} s)`);
+  log(
+    `wrote ${config.output} (${((report.finishedAt.getTime() - report.startedAt.getTime()) / 1000).toFixed(0)} s)`,
+  );
 } catch (error) {
   exitCode = 1;
   process.stderr.write(`\nThe benchmark failed: ${(error as Error).stack ?? String(error)}\n`);
-  if (serviceLog.length) process.stderr.write(`\nLast service log lines:\n${serviceLog.slice(-15).join('\n')}\n`);
-  if (postgresLog.length) process.stderr.write(`\nLast Postgres log lines:\n${postgresLog.slice(-10).join('\n')}\n`);
+  if (serviceLog.length)
+    process.stderr.write(`\nLast service log lines:\n${serviceLog.slice(-15).join('\n')}\n`);
+  if (postgresLog.length)
+    process.stderr.write(`\nLast Postgres log lines:\n${postgresLog.slice(-10).join('\n')}\n`);
   await cleanup();
 }
 process.exit(exitCode);

@@ -9,7 +9,10 @@ export const config = {
   durationS: int('BENCH_DURATION_S', 20),
   warmupS: int('BENCH_WARMUP_S', 2),
   loadWarmupS: int('BENCH_LOAD_WARMUP_S', 15),
-  clients: (env.BENCH_CLIENTS ?? '32,64').split(',').map((c) => Number(c.trim())).filter((c) => Number.isInteger(c) && c > 0),
+  clients: (env.BENCH_CLIENTS ?? '32,64')
+    .split(',')
+    .map((c) => Number(c.trim()))
+    .filter((c) => Number.isInteger(c) && c > 0),
   partners: int('BENCH_PARTNERS', 100),
   members: int('BENCH_MEMBERS', 2000),
   pgbenchScale: 10,
@@ -23,4 +26,5 @@ export const config = {
   quietWaitS: env.BENCH_QUIET_WAIT_S === '0' ? 0 : int('BENCH_QUIET_WAIT_S', 60),
   phaseQuietWaitS: env.BENCH_PHASE_QUIET_WAIT_S === '0' ? 0 : int('BENCH_PHASE_QUIET_WAIT_S', 40),
 };
-if (config.clients.length === 0) throw new Error('BENCH_CLIENTS must list at least one client count, e.g. 32,64');
+if (config.clients.length === 0)
+  throw new Error('BENCH_CLIENTS must list at least one client count, e.g. 32,64');

@@ -26,15 +26,34 @@ import { CyclesService } from '../subgraphs/settlement/src/modules/cycles/cycles
 import { cpuBetween, cpuSnapshot, sampleMachineBusy } from './cpu';
 import { sampleMemory } from './memory';
 import { checkCycle, rowsOf } from './settlement-checks';
-import { createGenerator, dropGenerator, positionOf, setFeedCursor, writeContracts, writeFacts, type FactSpace } from './settlement-facts';
-import { renderSettlementSection, spliceSettlementSection, type SettlementRun, type SizeResult, type StatementTime } from './settlement-report';
+import {
+  createGenerator,
+  dropGenerator,
+  positionOf,
+  setFeedCursor,
+  writeContracts,
+  writeFacts,
+  type FactSpace,
+} from './settlement-facts';
+import {
+  renderSettlementSection,
+  spliceSettlementSection,
+  type SettlementRun,
+  type SizeResult,
+  type StatementTime,
+} from './settlement-report';
 import { withClient } from './postgres-stats';
 import { ownSignals, positiveIntFromEnv } from './process';
 
 const env = process.env;
 const int = positiveIntFromEnv;
-const sizes = (env.BENCH_SETTLEMENT_SIZES ?? '1000000,10000000').split(',').map((s) => Number(s.trim().replace(/_/g, '')));
-if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 1000)) throw new Error('BENCH_SETTLEMENT_SIZES must list fact counts of at least 1000, e.g. 1000000,10000000');
+const sizes = (env.BENCH_SETTLEMENT_SIZES ?? '1000000,10000000')
+  .split(',')
+  .map((s) => Number(s.trim().replace(/_/g, '')));
+if (sizes.length === 0 || sizes.some((s) => !Number.isInteger(s) || s < 1000))
+  throw new Error(
+    'BENCH_SETTLEMENT_SIZES must list fact counts of at least 1000, e.g. 1000000,10000000',
+  );
 
 const config = {
   sizes,
@@ -50,28 +69,35 @@ const config = {
 const TARGET_S_PER_FACT = 10 / 1_000_000;
 
 const root = resolve('.data', `bench-settlement-${process.pid}`);
-const log = (message: string) => process.stdout.write(`[bench:settlement ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
+const log = (message: string) =>
+  process.stdout.write(`[bench:settlement ${new Date().toISOString().slice(11, 19)}] ${message}\n`);
 const postgresLog: string[] = [];
 let postgres: PostgresServer | undefined;
 let cleaning: Promise<void> | undefined;
 
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
-    if (postgres) await postgres.stop().catch((error: unknown) => log(`while stopping Postgres: ${(error as Error).message}`));
+    if (postgres)
+      await postgres
+        .stop()
+        .catch((error: unknown) => log(`while stopping Postgres: ${(error as Error).message}`));
     if (config.keep) log(`kept ${root} (BENCH_KEEP=1)`);
     else rmSync(root, { recursive: true, force: true });
   })();
   return cleaning;
 }
 
-const postmasterPid = () => Number(readFileSync(join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+const postmasterPid = () =>
+  Number(readFileSync(join(root, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
 
 /** Waits up to BENCH_QUIET_WAIT_S for the machine to be under a quarter busy; returns how busy it was. */
 async function waitForQuiet(): Promise<number> {
   let busy = await sampleMachineBusy(2000);
   const until = Date.now() + config.quietWaitS * 1000;
   while (busy > 0.25 && Date.now() < until) {
-    log(`  the machine is ${(busy * 100).toFixed(0)}% busy; waiting up to ${config.quietWaitS} s for it to quieten (BENCH_QUIET_WAIT_S)…`);
+    log(
+      `  the machine is ${(busy * 100).toFixed(0)}% busy; waiting up to ${config.quietWaitS} s for it to quieten (BENCH_QUIET_WAIT_S)…`,
+    );
     busy = await sampleMachineBusy(5000);
   }
   return busy;
@@ -81,7 +107,9 @@ async function waitForQuiet(): Promise<number> {
 function labelOf(sql: string): string {
   const text = sql.replace(/\s+/g, ' ').trim();
   const writes = [...new Set([...text.matchAll(/INSERT INTO ([\w.]+)/g)].map((m) => m[1]))];
-  return writes.length > 1 || (writes.length === 1 && !text.startsWith('INSERT')) ? `${text.slice(0, 70)} … [writes ${writes.join(', ')}]` : text.slice(0, 110);
+  return writes.length > 1 || (writes.length === 1 && !text.startsWith('INSERT'))
+    ? `${text.slice(0, 70)} … [writes ${writes.join(', ')}]`
+    : text.slice(0, 110);
 }
 
 /** Records when each statement is sent: the gap to the next one is (about) its time in the database. */
@@ -115,17 +143,24 @@ async function main(): Promise<SettlementRun> {
   rmSync(root, { recursive: true, force: true });
   const busyBefore = await waitForQuiet();
   const loadBefore = loadavg()[0] ?? 0;
-  postgres = await startEmbeddedPostgres({ dataDir: join(root, 'postgres'), onLog: (line) => postgresLog.push(line) });
+  postgres = await startEmbeddedPostgres({
+    dataDir: join(root, 'postgres'),
+    onLog: (line) => postgresLog.push(line),
+  });
   ownSignals(log, cleanup);
   const server = postgres;
   const adminUrl = server.url('postgres');
   const pgInfo = await withClient(adminUrl, async (client) => ({
     version: (await client.query<{ version: string }>('SELECT version()')).rows[0]!.version,
-    settings: (await client.query<{ name: string; setting: string; unit: string | null }>(
-      `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'hash_mem_multiplier', 'maintenance_work_mem', 'max_wal_size', 'synchronous_commit', 'max_parallel_workers_per_gather', 'jit') ORDER BY name`,
-    )).rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`),
+    settings: (
+      await client.query<{ name: string; setting: string; unit: string | null }>(
+        `SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'work_mem', 'hash_mem_multiplier', 'maintenance_work_mem', 'max_wal_size', 'synchronous_commit', 'max_parallel_workers_per_gather', 'jit') ORDER BY name`,
+      )
+    ).rows.map((r) => `${r.name}=${r.setting}${r.unit ?? ''}`),
   }));
-  log(`machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB; busy ${(busyBefore * 100).toFixed(0)}%, load ${loadBefore.toFixed(2)}; ${pgInfo.version.split(',')[0]}`);
+  log(
+    `machine: ${cpus()[0]?.model ?? 'unknown CPU'}, ${cpus().length} cores, ${(totalmem() / 1024 ** 3).toFixed(1)} GiB; busy ${(busyBefore * 100).toFixed(0)}%, load ${loadBefore.toFixed(2)}; ${pgInfo.version.split(',')[0]}`,
+  );
   const results: SizeResult[] = [];
   for (const size of config.sizes) results.push(await benchSize(server, size));
   return {
@@ -142,7 +177,12 @@ async function main(): Promise<SettlementRun> {
       busyBefore,
       loadBefore,
     },
-    config: { partners: config.partners, previous: config.previous, chunk: config.chunk, targetSPerFact: TARGET_S_PER_FACT },
+    config: {
+      partners: config.partners,
+      previous: config.previous,
+      chunk: config.chunk,
+      targetSPerFact: TARGET_S_PER_FACT,
+    },
     results,
   };
 }
@@ -152,23 +192,45 @@ async function benchSize(server: PostgresServer, size: number): Promise<SizeResu
   const url = server.url(database);
   const clock = new StatementClock();
   log(`${size.toLocaleString('en')} facts: migrating ${database}…`);
-  const dataSource = await openDatabase({ url, entities: [], migrations, onQuery: clock.onQuery, applicationName: 'bench-settlement', poolSize: 2 });
-  const cycles = new CyclesService(dataSource, { model: 'HUB', baseCurrency: 'EUR' }, MEMBER_FEED_CONSUMER);
+  const dataSource = await openDatabase({
+    url,
+    entities: [],
+    migrations,
+    onQuery: clock.onQuery,
+    applicationName: 'bench-settlement',
+    poolSize: 2,
+  });
+  const cycles = new CyclesService(
+    dataSource,
+    { model: 'HUB', baseCurrency: 'EUR' },
+    MEMBER_FEED_CONSUMER,
+  );
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    const space: FactSpace = { partners: config.partners, previousEnd: config.previous, lastFact: config.previous + size };
+    const space: FactSpace = {
+      partners: config.partners,
+      previousEnd: config.previous,
+      lastFact: config.previous + size,
+    };
     const setup = await generate(client, cycles, space, size);
     const measured = await measureClose(client, cycles, clock, size, space);
     const verified = config.verify ? await verifyClose(cycles, measured.cycleId) : undefined;
     const sizes = await client.query<{ name: string; bytes: string }>(
       `SELECT relname AS name, pg_total_relation_size(oid)::text AS bytes FROM pg_class WHERE relname IN ('member_fact', 'settlement_item', 'journal_entry') ORDER BY relname`,
     );
-    return { size, ...setup, ...measured, verified, tableBytes: Object.fromEntries(sizes.rows.map((r) => [r.name, Number(r.bytes)])) };
+    return {
+      size,
+      ...setup,
+      ...measured,
+      verified,
+      tableBytes: Object.fromEntries(sizes.rows.map((r) => [r.name, Number(r.bytes)])),
+    };
   } finally {
     await client.end();
     await dataSource.destroy();
-    if (!config.keep) await withClient(server.url('postgres'), (admin) => admin.query(`DROP DATABASE ${database}`));
+    if (!config.keep)
+      await withClient(server.url('postgres'), (admin) => admin.query(`DROP DATABASE ${database}`));
   }
 }
 
@@ -184,11 +246,21 @@ async function generate(client: pg.Client, cycles: CyclesService, space: FactSpa
   const beforeStarted = performance.now();
   await cycles.close({}, 'operator:bench');
   const previousCloseMs = performance.now() - beforeStarted;
-  log(`  the cycle before (${(space.previousEnd + 1).toLocaleString('en')} facts) closed in ${(previousCloseMs / 1000).toFixed(2)} s; writing ${size.toLocaleString('en')} facts…`);
+  log(
+    `  the cycle before (${(space.previousEnd + 1).toLocaleString('en')} facts) closed in ${(previousCloseMs / 1000).toFixed(2)} s; writing ${size.toLocaleString('en')} facts…`,
+  );
   const writeStarted = performance.now();
-  const items = await writeFacts(client, space.previousEnd + 1, space.lastFact, config.chunk, (done) => {
-    log(`  … ${(done - space.previousEnd).toLocaleString('en')} facts (${((performance.now() - writeStarted) / 1000).toFixed(0)} s)`);
-  });
+  const items = await writeFacts(
+    client,
+    space.previousEnd + 1,
+    space.lastFact,
+    config.chunk,
+    (done) => {
+      log(
+        `  … ${(done - space.previousEnd).toLocaleString('en')} facts (${((performance.now() - writeStarted) / 1000).toFixed(0)} s)`,
+      );
+    },
+  );
   await setFeedCursor(client, MEMBER_FEED_CONSUMER, space.lastFact);
   await dropGenerator(client);
   // What autovacuum would long have done to tables filled over weeks, and the load's dirty pages
@@ -203,13 +275,21 @@ async function generate(client: pg.Client, cycles: CyclesService, space: FactSpa
 
 /** Where the write-ahead log stands, and how many checkpoints have run: what a close costs the WAL. */
 async function walState(client: pg.Client): Promise<{ lsnBytes: bigint; checkpoints: number }> {
-  const row = (await client.query<{ lsn: string; checkpoints: string }>(
-    `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn, (SELECT num_timed + num_requested FROM pg_stat_checkpointer)::text AS checkpoints`,
-  )).rows[0]!;
+  const row = (
+    await client.query<{ lsn: string; checkpoints: string }>(
+      `SELECT (pg_current_wal_lsn() - '0/0'::pg_lsn)::text AS lsn, (SELECT num_timed + num_requested FROM pg_stat_checkpointer)::text AS checkpoints`,
+    )
+  ).rows[0]!;
   return { lsnBytes: BigInt(row.lsn.split('.')[0]!), checkpoints: Number(row.checkpoints) };
 }
 
-async function measureClose(client: pg.Client, cycles: CyclesService, clock: StatementClock, size: number, space: FactSpace) {
+async function measureClose(
+  client: pg.Client,
+  cycles: CyclesService,
+  clock: StatementClock,
+  size: number,
+  space: FactSpace,
+) {
   const busyBefore = await waitForQuiet();
   const pm = postmasterPid();
   const parts = { postgres: pm, 'bench (node)': process.pid };
@@ -225,20 +305,37 @@ async function measureClose(client: pg.Client, cycles: CyclesService, clock: Sta
   const peaks = memory.stop();
   const cpu = cpuBetween(cpuBefore, cpuSnapshot(parts), cpus().length);
   const closeS = (ended - started) / 1000;
-  log(`  closed in ${closeS.toFixed(2)} s (target ${(size * TARGET_S_PER_FACT).toFixed(0)} s); node RSS max ${(peaks.nodeRssMax / 2 ** 20).toFixed(0)} MiB, Postgres backend private max ${(peaks.postgresBackendAnonMax / 2 ** 20).toFixed(0)} MiB, temp files max ${(peaks.tempBytesMax / 2 ** 20).toFixed(0)} MiB`);
+  log(
+    `  closed in ${closeS.toFixed(2)} s (target ${(size * TARGET_S_PER_FACT).toFixed(0)} s); node RSS max ${(peaks.nodeRssMax / 2 ** 20).toFixed(0)} MiB, Postgres backend private max ${(peaks.postgresBackendAnonMax / 2 ** 20).toFixed(0)} MiB, temp files max ${(peaks.tempBytesMax / 2 ** 20).toFixed(0)} MiB`,
+  );
   const walAfter = await walState(client);
-  const wal = { bytes: Number(walAfter.lsnBytes - walBefore.lsnBytes), checkpoints: walAfter.checkpoints - walBefore.checkpoints };
+  const wal = {
+    bytes: Number(walAfter.lsnBytes - walBefore.lsnBytes),
+    checkpoints: walAfter.checkpoints - walBefore.checkpoints,
+  };
   const rows = await rowsOf(client, closed.id);
   const checks = await checkCycle(client, closed.id, positionOf(space.lastFact));
   for (const c of checks) log(`  ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
-  return { cycleId: closed.id, closeS, statements, memory: peaks, cpu, busyBefore, wal, rows, checks };
+  return {
+    cycleId: closed.id,
+    closeS,
+    statements,
+    memory: peaks,
+    cpu,
+    busyBefore,
+    wal,
+    rows,
+    checks,
+  };
 }
 
 async function verifyClose(cycles: CyclesService, cycleId: string) {
   const started = performance.now();
   const result = await cycles.verify(cycleId);
   const seconds = (performance.now() - started) / 1000;
-  log(`  recomputed in ${seconds.toFixed(1)} s: ${result.matches ? 'identical' : `${result.differences.length} differences, e.g. ${result.differences[0]}`}`);
+  log(
+    `  recomputed in ${seconds.toFixed(1)} s: ${result.matches ? 'identical' : `${result.differences.length} differences, e.g. ${result.differences[0]}`}`,
+  );
   return { matches: result.matches, differences: result.differences.slice(0, 5), seconds };
 }
 
@@ -246,9 +343,16 @@ let exitCode = 0;
 try {
   const run = await main();
   await cleanup();
-  const previous = existsSync(config.output) ? readFileSync(config.output, 'utf8') : '# Benchmarks\n';
-  writeFileSync(config.output, spliceSettlementSection(previous, renderSettlementSection(run, previous)));
-  log(`wrote ${config.output} (${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(0)} s)`);
+  const previous = existsSync(config.output)
+    ? readFileSync(config.output, 'utf8')
+    : '# Benchmarks\n';
+  writeFileSync(
+    config.output,
+    spliceSettlementSection(previous, renderSettlementSection(run, previous)),
+  );
+  log(
+    `wrote ${config.output} (${((run.finishedAt.getTime() - run.startedAt.getTime()) / 1000).toFixed(0)} s)`,
+  );
   if (run.results.some((r) => r.checks.some((c) => !c.ok) || r.verified?.matches === false)) {
     exitCode = 1;
     process.stderr.write('\nSome checks of the closed cycles failed: see above.\n');
@@ -256,7 +360,8 @@ try {
 } catch (error) {
   exitCode = 1;
   process.stderr.write(`\nThe benchmark failed: ${(error as Error).stack ?? String(error)}\n`);
-  if (postgresLog.length) process.stderr.write(`\nLast Postgres log lines:\n${postgresLog.slice(-10).join('\n')}\n`);
+  if (postgresLog.length)
+    process.stderr.write(`\nLast Postgres log lines:\n${postgresLog.slice(-10).join('\n')}\n`);
   await cleanup();
 }
 process.exit(exitCode);

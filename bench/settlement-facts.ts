@@ -37,7 +37,8 @@ export const CONTRACTS_FROM = '2026-01-01T00:00:00Z';
 export const GBP_RATE = '1.1734';
 
 /** The uuid of partner p (1-based): deterministic, readable in a query plan. */
-export const partnerUuid = (p: number) => `00000000-0000-4000-8000-${p.toString(16).padStart(12, '0')}`;
+export const partnerUuid = (p: number) =>
+  `00000000-0000-4000-8000-${p.toString(16).padStart(12, '0')}`;
 
 /** Helper functions, inlined by the planner (single-statement IMMUTABLE SQL functions). */
 function functionsSql(space: FactSpace): string[] {
@@ -151,11 +152,14 @@ export async function writeContracts(client: pg.Client, space: FactSpace): Promi
       FROM generate_series(1, ${space.partners}) AS p
       CROSS JOIN generate_series(1, 2) AS v
      WHERE v = 1 OR p % 5 = 0`);
-  await client.query(`INSERT INTO fx_rate (currency, rate, set_at, set_by) VALUES ('GBP', ${GBP_RATE}, now(), 'operator:bench')`);
+  await client.query(
+    `INSERT INTO fx_rate (currency, rate, set_at, set_by) VALUES ('GBP', ${GBP_RATE}, now(), 'operator:bench')`,
+  );
 }
 
 export async function createGenerator(client: pg.Client, space: FactSpace): Promise<void> {
-  if (space.partners < 10) throw new Error('the benchmark needs at least 10 partners (issuers step by 7)');
+  if (space.partners < 10)
+    throw new Error('the benchmark needs at least 10 partners (issuers step by 7)');
   if (space.previousEnd < 100) throw new Error('the cycle before needs at least 100 facts');
   for (const sql of functionsSql(space)) await client.query(sql);
 }
@@ -165,7 +169,13 @@ export async function dropGenerator(client: pg.Client): Promise<void> {
 }
 
 /** Facts from..to (inclusive) and their items, in chunks so progress shows; returns the items written. */
-export async function writeFacts(client: pg.Client, from: number, to: number, chunk: number, onChunk?: (done: number) => void): Promise<number> {
+export async function writeFacts(
+  client: pg.Client,
+  from: number,
+  to: number,
+  chunk: number,
+  onChunk?: (done: number) => void,
+): Promise<number> {
   let items = 0;
   for (let start = from; start <= to; start += chunk) {
     const end = Math.min(to, start + chunk - 1);
@@ -179,7 +189,11 @@ export async function writeFacts(client: pg.Client, from: number, to: number, ch
 export const positionOf = (i: number) => `${1000 + i}.${i}`;
 
 /** Where the member feed's consumer stands: a close cuts the cycle here. */
-export async function setFeedCursor(client: pg.Client, consumer: string, lastFact: number): Promise<void> {
+export async function setFeedCursor(
+  client: pg.Client,
+  consumer: string,
+  lastFact: number,
+): Promise<void> {
   await client.query(
     `INSERT INTO feed_cursor (consumer, position, facts_applied, updated_at) VALUES ($1, $2, $3, now())
      ON CONFLICT (consumer) DO UPDATE SET position = excluded.position, facts_applied = excluded.facts_applied, updated_at = now()`,

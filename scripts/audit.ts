@@ -6,7 +6,11 @@
  */
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
-import { auditLedger, formatReport, type AuditReport } from '../subgraphs/member/src/modules/audit/ledger-audit';
+import {
+  auditLedger,
+  formatReport,
+  type AuditReport,
+} from '../subgraphs/member/src/modules/audit/ledger-audit';
 
 const defaultUrl = 'postgres://postgres:postgres@127.0.0.1:54320/coalition_member';
 const connectTimeoutMs = 5_000;
@@ -33,14 +37,23 @@ function expiryRunAtFrom(argv: string[]): Date | undefined {
 }
 
 async function audit(url: string, expiryRunAt: Date | undefined): Promise<AuditReport | string> {
-  const dataSource = new DataSource({ type: 'postgres', url, parseInt8: false, poolSize: 1, connectTimeoutMS: connectTimeoutMs, applicationName: 'coalition-audit' });
+  const dataSource = new DataSource({
+    type: 'postgres',
+    url,
+    parseInt8: false,
+    poolSize: 1,
+    connectTimeoutMS: connectTimeoutMs,
+    applicationName: 'coalition-audit',
+  });
   try {
     await dataSource.initialize();
   } catch (error) {
     return `cannot connect: ${(error as Error).message}`;
   }
   try {
-    const tables: { present: boolean }[] = await dataSource.query("SELECT to_regclass('ledger_transaction') IS NOT NULL AS present");
+    const tables: { present: boolean }[] = await dataSource.query(
+      "SELECT to_regclass('ledger_transaction') IS NOT NULL AS present",
+    );
     if (!tables[0]?.present) return 'no wallet ledger here (is this the migrated member database?)';
     return await auditLedger(dataSource, expiryRunAt ? { expiryRunAt } : {});
   } finally {

@@ -5,10 +5,14 @@ import { composeSupergraph, repoRoot, supergraphPath } from '../gateway/src/comp
 /** `npm run compose`: writes gateway/supergraph.graphql from the three subgraph schemas. */
 const outcome = composeSupergraph();
 if (!outcome.ok) {
-  process.stderr.write(`Composition failed; ${relative(repoRoot, supergraphPath)} was not written:\n`);
+  process.stderr.write(
+    `Composition failed; ${relative(repoRoot, supergraphPath)} was not written:\n`,
+  );
   for (const error of outcome.errors) process.stderr.write(`  - ${error}\n`);
   process.exit(1);
 }
 for (const hint of outcome.hints) process.stderr.write(`hint: ${hint}\n`);
 writeFileSync(supergraphPath, outcome.supergraphSdl);
-process.stdout.write(`Wrote ${relative(repoRoot, supergraphPath)} (${outcome.hints.length} composition hints).\n`);
+process.stdout.write(
+  `Wrote ${relative(repoRoot, supergraphPath)} (${outcome.hints.length} composition hints).\n`,
+);

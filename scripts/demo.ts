@@ -22,7 +22,16 @@ import { partnerSpecs } from './demo/catalog';
 import { planCoalition, type PlannedMember } from './demo/plan';
 import { printSummary } from './demo/report';
 import { seedFrom } from './demo/rng';
-import { ensureMember, ensurePartner, linkPartner, memberDirectory, partnerDirectory, type DemoContext, type LiveMember, type LivePartner } from './demo/setup';
+import {
+  ensureMember,
+  ensurePartner,
+  linkPartner,
+  memberDirectory,
+  partnerDirectory,
+  type DemoContext,
+  type LiveMember,
+  type LivePartner,
+} from './demo/setup';
 import { loadState, saveState } from './demo/state';
 import { Tally } from './demo/tally';
 
@@ -50,7 +59,10 @@ async function phase<T>(title: string, work: () => Promise<T>): Promise<T> {
 
 /** The month ends where the first run with this seed against this network put it, so replays match. */
 function anchorFor(ctx: DemoContext, seed: number, partners: readonly LivePartner[]): Date {
-  const fingerprint = createHash('sha256').update(partners.map((p) => p.id).join(',')).digest('hex').slice(0, 12);
+  const fingerprint = createHash('sha256')
+    .update(partners.map((p) => p.id).join(','))
+    .digest('hex')
+    .slice(0, 12);
   const key = `${seed}@${fingerprint}`;
   const saved = ctx.state.anchors[key];
   if (saved && !Number.isNaN(Date.parse(saved))) return new Date(saved);
@@ -78,23 +90,36 @@ async function run(seed: number, signingKey: SigningKey): Promise<number> {
   const tooMany = () => tally.unexpected.length >= FAILURES_MAX;
   try {
     const directory = partnerDirectory(ctx);
-    const partners = await phase('Partners: onboarding, API credentials, POST /oauth/token', async () => {
-      const live: LivePartner[] = [];
-      for (const spec of partnerSpecs) live.push(await ensurePartner(ctx, spec, directory));
-      return live;
-    });
+    const partners = await phase(
+      'Partners: onboarding, API credentials, POST /oauth/token',
+      async () => {
+        const live: LivePartner[] = [];
+        for (const spec of partnerSpecs) live.push(await ensurePartner(ctx, spec, directory));
+        return live;
+      },
+    );
     const anchor = anchorFor(ctx, seed, partners);
     const plan = planCoalition({ seed, anchor, partners, memberCount: MEMBER_COUNT });
-    console.log(`  ${partners.filter((p) => p.created).length} onboarded, ${partners.filter((p) => !p.created).length} already there; the month ends ${anchor.toISOString()}`);
+    console.log(
+      `  ${partners.filter((p) => p.created).length} onboarded, ${partners.filter((p) => !p.created).length} already there; the month ends ${anchor.toISOString()}`,
+    );
 
     const members: (LiveMember | undefined)[] = new Array(plan.length);
     const people = memberDirectory(ctx);
     await phase(`Members: ${plan.length} (found again or enrolled at a partner's till)`, () =>
-      forEachLimited(plan, CONCURRENCY, async (planned) => {
-        const enroller = partners[planned.partners[0] ?? 0];
-        if (!enroller) throw new Error('a member without a partner to enrol at');
-        members[planned.index] = await ensureMember(ctx, planned, enroller, people).catch((error: unknown) => (unexpected(error), undefined));
-      }, () => tally.failed));
+      forEachLimited(
+        plan,
+        CONCURRENCY,
+        async (planned) => {
+          const enroller = partners[planned.partners[0] ?? 0];
+          if (!enroller) throw new Error('a member without a partner to enrol at');
+          members[planned.index] = await ensureMember(ctx, planned, enroller, people).catch(
+            (error: unknown) => (unexpected(error), undefined),
+          );
+        },
+        () => tally.failed,
+      ),
+    );
     saveState(statePath, ctx.state);
     if (tally.failed) return report(tally, startedAt);
 
@@ -103,23 +128,58 @@ async function run(seed: number, signingKey: SigningKey): Promise<number> {
       return member ? planned.partners.map((p) => ({ member, partner: partners[p]! })) : [];
     });
     const links = wanted.filter((l) => !l.member.linkedPartnerIds.includes(l.partner.id));
-    await phase(`Links: ${links.length} of ${wanted.length} member–partner links to make (waiting for the partner feed)`, async () => {
-      // The first link of each partner waits until the partner feed has brought it to the member service.
-      const firsts = partners.flatMap((partner) => links.filter((l) => l.partner === partner).slice(0, 1));
-      await Promise.all(firsts.map((l) => retryWhile('NOT_FOUND', PARTNER_FEED_WAIT_MS, () => linkPartner(ctx, l.member.id, l.partner)).catch(unexpected)));
-      if (tally.failed) return;
-      await forEachLimited(links.filter((l) => !firsts.includes(l)), CONCURRENCY, (l) => retryWhile('NOT_FOUND', PARTNER_FEED_WAIT_MS, () => linkPartner(ctx, l.member.id, l.partner)).catch(unexpected), () => tally.failed);
-    });
+    await phase(
+      `Links: ${links.length} of ${wanted.length} member–partner links to make (waiting for the partner feed)`,
+      async () => {
+        // The first link of each partner waits until the partner feed has brought it to the member service.
+        const firsts = partners.flatMap((partner) =>
+          links.filter((l) => l.partner === partner).slice(0, 1),
+        );
+        await Promise.all(
+          firsts.map((l) =>
+            retryWhile('NOT_FOUND', PARTNER_FEED_WAIT_MS, () =>
+              linkPartner(ctx, l.member.id, l.partner),
+            ).catch(unexpected),
+          ),
+        );
+        if (tally.failed) return;
+        await forEachLimited(
+          links.filter((l) => !firsts.includes(l)),
+          CONCURRENCY,
+          (l) =>
+            retryWhile('NOT_FOUND', PARTNER_FEED_WAIT_MS, () =>
+              linkPartner(ctx, l.member.id, l.partner),
+            ).catch(unexpected),
+          () => tally.failed,
+        );
+      },
+    );
     if (tally.failed) return report(tally, startedAt);
 
     const steps = plan.reduce((n, m) => n + m.steps.length, 0);
     await phase(`Activity: ${steps} planned POS steps over 30 days`, () =>
-      forEachLimited(plan, CONCURRENCY, async (planned: PlannedMember) => {
-        const member = members[planned.index];
-        if (member) await playMonth(ctx, tally, member.id, planned.steps, partners).catch(unexpected);
-      }, tooMany));
+      forEachLimited(
+        plan,
+        CONCURRENCY,
+        async (planned: PlannedMember) => {
+          const member = members[planned.index];
+          if (member)
+            await playMonth(ctx, tally, member.id, planned.steps, partners).catch(unexpected);
+        },
+        tooMany,
+      ),
+    );
 
-    await printSummary(ctx, { gatewayUrl, keysDir: keysDirSetting ?? null, seed, partners, members, plan, links: wanted.length, tally }).catch(unexpected);
+    await printSummary(ctx, {
+      gatewayUrl,
+      keysDir: keysDirSetting ?? null,
+      seed,
+      partners,
+      members,
+      plan,
+      links: wanted.length,
+      tally,
+    }).catch(unexpected);
     return report(tally, startedAt, ctx.api.describeRequests());
   } catch (error) {
     unexpected(error);
@@ -132,9 +192,12 @@ async function run(seed: number, signingKey: SigningKey): Promise<number> {
 function report(tally: Tally, startedAt: number, requests?: string): number {
   if (tally.failed) {
     console.error(`\n${tally.unexpected.length} unexpected failure(s):`);
-    for (const error of tally.unexpected) console.error(`  ${error.operation}: ${error.code} — ${error.message}`);
-    if (tally.unexpected.some((e) => e.code === 'NETWORK')) console.error(`Is the network running at ${gatewayUrl}? (npm start, or set GATEWAY_URL)`);
-    if (tally.unexpected.some((e) => e.code === 'UNAUTHENTICATED')) console.error('Is JWT_KEYS_DIR the key directory of the network at GATEWAY_URL?');
+    for (const error of tally.unexpected)
+      console.error(`  ${error.operation}: ${error.code} — ${error.message}`);
+    if (tally.unexpected.some((e) => e.code === 'NETWORK'))
+      console.error(`Is the network running at ${gatewayUrl}? (npm start, or set GATEWAY_URL)`);
+    if (tally.unexpected.some((e) => e.code === 'UNAUTHENTICATED'))
+      console.error('Is JWT_KEYS_DIR the key directory of the network at GATEWAY_URL?');
     return 1;
   }
   console.log(`\nDone in ${elapsed(startedAt)}${requests === undefined ? '' : ` (${requests})`}.`);
@@ -151,7 +214,9 @@ async function main(): Promise<number> {
     console.error((error as Error).message);
     return 2;
   }
-  console.log(`Coalition demo against ${gatewayUrl}, seed ${seed} (replay with DEMO_SEED=${seed}; state in ${statePath})\n`);
+  console.log(
+    `Coalition demo against ${gatewayUrl}, seed ${seed} (replay with DEMO_SEED=${seed}; state in ${statePath})\n`,
+  );
   return run(seed, signingKey);
 }
 

@@ -28,9 +28,13 @@ function mirrorPublicKeys(from: string, to: string): void {
 }
 
 try {
-  const config = loadConfig('keys', { JWT_KEYS_DIR: settings.keysDir, JWT_PUBLIC_KEYS_DIR: settings.keysDir.optional() });
+  const config = loadConfig('keys', {
+    JWT_KEYS_DIR: settings.keysDir,
+    JWT_PUBLIC_KEYS_DIR: settings.keysDir.optional(),
+  });
   const key = ensureSigningKey(config.JWT_KEYS_DIR);
-  if (config.JWT_PUBLIC_KEYS_DIR !== undefined) mirrorPublicKeys(config.JWT_KEYS_DIR, config.JWT_PUBLIC_KEYS_DIR);
+  if (config.JWT_PUBLIC_KEYS_DIR !== undefined)
+    mirrorPublicKeys(config.JWT_KEYS_DIR, config.JWT_PUBLIC_KEYS_DIR);
   process.stdout.write(`${key.kid}\n`);
 } catch (error) {
   if (error instanceof ConfigError) {

@@ -20,7 +20,9 @@ const urlSetting = (name: SubgraphName) => `DATABASE_URL_${name.toUpperCase().re
 async function main(): Promise<void> {
   const startedAt = Date.now();
   const key = ensureSigningKey(keysDir);
-  const external = (['member', 'partner-merchant', 'settlement'] as const).every((name) => process.env[urlSetting(name)]);
+  const external = (['member', 'partner-merchant', 'settlement'] as const).every(
+    (name) => process.env[urlSetting(name)],
+  );
   let postgres: PostgresServer | undefined;
   if (!external) {
     console.log(`Starting PostgreSQL on 127.0.0.1:${postgresPort} (data in ${dataDir}/postgres)…`);
@@ -49,7 +51,10 @@ async function main(): Promise<void> {
       databaseUrl: (name) => process.env[urlSetting(name)] ?? postgres!.url(databaseNames[name]),
       keysDir,
       ports,
-      env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn', NODE_ENV: process.env.NODE_ENV ?? 'development' },
+      env: {
+        LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+        NODE_ENV: process.env.NODE_ENV ?? 'development',
+      },
     });
   } catch (error) {
     console.error(`Could not start the network: ${(error as Error).message}`);
@@ -59,7 +64,9 @@ async function main(): Promise<void> {
   for (const service of Object.values(network.services)) {
     service.child.once('exit', (code, signal) => {
       if (stopping) return;
-      console.error(`${service.name} exited unexpectedly (code ${code}, signal ${signal}); stopping.`);
+      console.error(
+        `${service.name} exited unexpectedly (code ${code}, signal ${signal}); stopping.`,
+      );
       void shutdown(1);
     });
   }

@@ -8,7 +8,8 @@ import { parseArgs } from 'node:util';
 import { signToken, type Claims } from '../shared/src/auth/jwt';
 import { loadSigningKey } from '../shared/src/auth/keys';
 
-const usage = 'usage: npm run token -- --role <member|partner|terminal|operator> [--member ID] [--partner ID] [--store ID] [--ttl SECONDS]';
+const usage =
+  'usage: npm run token -- --role <member|partner|terminal|operator> [--member ID] [--partner ID] [--store ID] [--ttl SECONDS]';
 
 function claimsFrom(values: Record<string, string | undefined>): Claims {
   const { role, member, partner, store } = values;
@@ -22,7 +23,8 @@ function claimsFrom(values: Record<string, string | undefined>): Claims {
       if (!partner) throw new Error('--partner <partner id> is required for a partner token');
       return { role, sub: `partner:${partner}:dev`, partnerId: partner };
     case 'terminal':
-      if (!partner || !store) throw new Error('--partner and --store are required for a terminal token');
+      if (!partner || !store)
+        throw new Error('--partner and --store are required for a terminal token');
       return { role, sub: `terminal:${store}:dev`, partnerId: partner, storeId: store };
     default:
       throw new Error(usage);
@@ -31,7 +33,13 @@ function claimsFrom(values: Record<string, string | undefined>): Claims {
 
 try {
   const { values } = parseArgs({
-    options: { role: { type: 'string' }, member: { type: 'string' }, partner: { type: 'string' }, store: { type: 'string' }, ttl: { type: 'string' } },
+    options: {
+      role: { type: 'string' },
+      member: { type: 'string' },
+      partner: { type: 'string' },
+      store: { type: 'string' },
+      ttl: { type: 'string' },
+    },
   });
   const key = loadSigningKey(resolve(process.env.JWT_KEYS_DIR ?? '.data/keys'));
   console.log(signToken(key, claimsFrom(values), Number(values.ttl ?? 3600)));

@@ -36,7 +36,8 @@ interface ServiceConfig {
 const KEYS_DIR = '/etc/coalition/keys';
 const DATABASE_URL = 'postgres://coalition:coalition@db.internal:5432/coalition_partner';
 
-const without = (env: Env, name: string): Env => Object.fromEntries(Object.entries(env).filter(([key]) => key !== name));
+const without = (env: Env, name: string): Env =>
+  Object.fromEntries(Object.entries(env).filter(([key]) => key !== name));
 
 /** Wrong in every service the same way. */
 function commonInvalid(minimal: Env): Array<[string, Env, string[]]> {
@@ -50,7 +51,11 @@ function commonInvalid(minimal: Env): Array<[string, Env, string[]]> {
     ['HOST empty', { ...minimal, HOST: '' }, ['HOST']],
     ['JWT_KEYS_DIR missing', without(minimal, 'JWT_KEYS_DIR'), ['JWT_KEYS_DIR']],
     ['JWT_KEYS_DIR empty', { ...minimal, JWT_KEYS_DIR: '' }, ['JWT_KEYS_DIR']],
-    ['PORT=abc and LOG_LEVEL=loud together', { ...minimal, PORT: 'abc', LOG_LEVEL: 'loud' }, ['LOG_LEVEL', 'PORT']],
+    [
+      'PORT=abc and LOG_LEVEL=loud together',
+      { ...minimal, PORT: 'abc', LOG_LEVEL: 'loud' },
+      ['LOG_LEVEL', 'PORT'],
+    ],
   ];
 }
 
@@ -65,26 +70,55 @@ function subgraphInvalid(minimal: Env): Array<[string, Env, string[]]> {
 }
 
 const subgraphMinimal: Env = { JWT_KEYS_DIR: KEYS_DIR, DATABASE_URL };
-const serviceDefaults = { NODE_ENV: 'development', LOG_LEVEL: 'info', HOST: '127.0.0.1', JWT_KEYS_DIR: KEYS_DIR };
+const serviceDefaults = {
+  NODE_ENV: 'development',
+  LOG_LEVEL: 'info',
+  HOST: '127.0.0.1',
+  JWT_KEYS_DIR: KEYS_DIR,
+};
 
 const services: ServiceConfig[] = [
   {
     service: 'partner-merchant',
     load: loadPartnerConfig,
     minimal: subgraphMinimal,
-    defaults: { ...serviceDefaults, DATABASE_URL, PORT: 4002, REWARD_REDEMPTIONS_URL: 'http://127.0.0.1:4001/internal/reward-redemptions', REWARD_ORDER_RETRY_INTERVAL_MS: 5_000 },
+    defaults: {
+      ...serviceDefaults,
+      DATABASE_URL,
+      PORT: 4002,
+      REWARD_REDEMPTIONS_URL: 'http://127.0.0.1:4001/internal/reward-redemptions',
+      REWARD_ORDER_RETRY_INTERVAL_MS: 5_000,
+    },
     invalid: subgraphInvalid(subgraphMinimal),
   },
   {
     service: 'member',
     load: loadMemberConfig,
     minimal: subgraphMinimal,
-    defaults: { ...serviceDefaults, DATABASE_URL, PORT: 4001, PARTNER_FEED_URL: 'http://127.0.0.1:4002/feed', EXPIRY_INTERVAL_MS: 60_000 },
+    defaults: {
+      ...serviceDefaults,
+      DATABASE_URL,
+      PORT: 4001,
+      PARTNER_FEED_URL: 'http://127.0.0.1:4002/feed',
+      EXPIRY_INTERVAL_MS: 60_000,
+    },
     invalid: [
       ...subgraphInvalid(subgraphMinimal),
-      ['PARTNER_FEED_URL=not-a-url', { ...subgraphMinimal, PARTNER_FEED_URL: 'not-a-url' }, ['PARTNER_FEED_URL']],
-      ['PARTNER_FEED_URL=ftp://…', { ...subgraphMinimal, PARTNER_FEED_URL: 'ftp://127.0.0.1/feed' }, ['PARTNER_FEED_URL']],
-      ['EXPIRY_INTERVAL_MS=0', { ...subgraphMinimal, EXPIRY_INTERVAL_MS: '0' }, ['EXPIRY_INTERVAL_MS']],
+      [
+        'PARTNER_FEED_URL=not-a-url',
+        { ...subgraphMinimal, PARTNER_FEED_URL: 'not-a-url' },
+        ['PARTNER_FEED_URL'],
+      ],
+      [
+        'PARTNER_FEED_URL=ftp://…',
+        { ...subgraphMinimal, PARTNER_FEED_URL: 'ftp://127.0.0.1/feed' },
+        ['PARTNER_FEED_URL'],
+      ],
+      [
+        'EXPIRY_INTERVAL_MS=0',
+        { ...subgraphMinimal, EXPIRY_INTERVAL_MS: '0' },
+        ['EXPIRY_INTERVAL_MS'],
+      ],
     ],
   },
   {
@@ -104,10 +138,26 @@ const services: ServiceConfig[] = [
     },
     invalid: [
       ...subgraphInvalid(subgraphMinimal),
-      ['MEMBER_FEED_URL=not-a-url', { ...subgraphMinimal, MEMBER_FEED_URL: 'not-a-url' }, ['MEMBER_FEED_URL']],
-      ['MEMBER_FEED_URL and DATABASE_URL both wrong', { ...subgraphMinimal, MEMBER_FEED_URL: 'not-a-url', DATABASE_URL: 'mysql://x' }, ['DATABASE_URL', 'MEMBER_FEED_URL']],
-      ['SETTLEMENT_BASE_CURRENCY=EURO', { ...subgraphMinimal, SETTLEMENT_BASE_CURRENCY: 'EURO' }, ['SETTLEMENT_BASE_CURRENCY']],
-      ['SETTLEMENT_CYCLE_PERIOD=HOURLY', { ...subgraphMinimal, SETTLEMENT_CYCLE_PERIOD: 'HOURLY' }, ['SETTLEMENT_CYCLE_PERIOD']],
+      [
+        'MEMBER_FEED_URL=not-a-url',
+        { ...subgraphMinimal, MEMBER_FEED_URL: 'not-a-url' },
+        ['MEMBER_FEED_URL'],
+      ],
+      [
+        'MEMBER_FEED_URL and DATABASE_URL both wrong',
+        { ...subgraphMinimal, MEMBER_FEED_URL: 'not-a-url', DATABASE_URL: 'mysql://x' },
+        ['DATABASE_URL', 'MEMBER_FEED_URL'],
+      ],
+      [
+        'SETTLEMENT_BASE_CURRENCY=EURO',
+        { ...subgraphMinimal, SETTLEMENT_BASE_CURRENCY: 'EURO' },
+        ['SETTLEMENT_BASE_CURRENCY'],
+      ],
+      [
+        'SETTLEMENT_CYCLE_PERIOD=HOURLY',
+        { ...subgraphMinimal, SETTLEMENT_CYCLE_PERIOD: 'HOURLY' },
+        ['SETTLEMENT_CYCLE_PERIOD'],
+      ],
     ],
   },
   {
@@ -125,10 +175,26 @@ const services: ServiceConfig[] = [
     },
     invalid: [
       ...commonInvalid({ JWT_KEYS_DIR: KEYS_DIR }),
-      ['SUBGRAPH_TIMEOUT_MS=0', { JWT_KEYS_DIR: KEYS_DIR, SUBGRAPH_TIMEOUT_MS: '0' }, ['SUBGRAPH_TIMEOUT_MS']],
-      ['SUBGRAPH_TIMEOUT_MS=-5', { JWT_KEYS_DIR: KEYS_DIR, SUBGRAPH_TIMEOUT_MS: '-5' }, ['SUBGRAPH_TIMEOUT_MS']],
-      ['SUBGRAPH_TIMEOUT_MS=soon', { JWT_KEYS_DIR: KEYS_DIR, SUBGRAPH_TIMEOUT_MS: 'soon' }, ['SUBGRAPH_TIMEOUT_MS']],
-      ['PARTNER_MERCHANT_URL=not-a-url', { JWT_KEYS_DIR: KEYS_DIR, PARTNER_MERCHANT_URL: 'not-a-url' }, ['PARTNER_MERCHANT_URL']],
+      [
+        'SUBGRAPH_TIMEOUT_MS=0',
+        { JWT_KEYS_DIR: KEYS_DIR, SUBGRAPH_TIMEOUT_MS: '0' },
+        ['SUBGRAPH_TIMEOUT_MS'],
+      ],
+      [
+        'SUBGRAPH_TIMEOUT_MS=-5',
+        { JWT_KEYS_DIR: KEYS_DIR, SUBGRAPH_TIMEOUT_MS: '-5' },
+        ['SUBGRAPH_TIMEOUT_MS'],
+      ],
+      [
+        'SUBGRAPH_TIMEOUT_MS=soon',
+        { JWT_KEYS_DIR: KEYS_DIR, SUBGRAPH_TIMEOUT_MS: 'soon' },
+        ['SUBGRAPH_TIMEOUT_MS'],
+      ],
+      [
+        'PARTNER_MERCHANT_URL=not-a-url',
+        { JWT_KEYS_DIR: KEYS_DIR, PARTNER_MERCHANT_URL: 'not-a-url' },
+        ['PARTNER_MERCHANT_URL'],
+      ],
       ['an empty environment', {}, ['JWT_KEYS_DIR']],
     ],
   },
@@ -147,36 +213,49 @@ function configErrorOf(load: () => unknown): ConfigError {
 
 /** The distinct settings a problem list names ("NAME is required …" or "NAME=…: …"); a setting may fail more than one check. */
 const distinctNames = (problems: readonly string[], pattern: RegExp): string[] =>
-  [...new Set(problems.map((problem) => pattern.exec(problem)?.[1] ?? `unparsed: ${problem}`))].sort();
+  [
+    ...new Set(problems.map((problem) => pattern.exec(problem)?.[1] ?? `unparsed: ${problem}`)),
+  ].sort();
 const PROBLEM = /^([A-Z][A-Z0-9_]*)(?:=| is required)/;
 const PRINTED_PROBLEM = /^ {2}- ([A-Z][A-Z0-9_]*)(?:=| is required)/;
 
-describe.each(services)('$service configuration', ({ service, load, minimal, defaults, invalid }) => {
-  it.each(invalid)('refuses %s with a ConfigError naming exactly that', (_what, env, names) => {
-    const error = configErrorOf(() => load(env));
+describe.each(services)(
+  '$service configuration',
+  ({ service, load, minimal, defaults, invalid }) => {
+    it.each(invalid)('refuses %s with a ConfigError naming exactly that', (_what, env, names) => {
+      const error = configErrorOf(() => load(env));
 
-    expect(error.service).toBe(service);
-    expect(distinctNames(error.problems, PROBLEM)).toEqual([...names].sort());
-    // The message printed on stderr: a headline, then a line per problem, each naming its setting.
-    const [headline, ...lines] = error.message.split('\n');
-    expect(headline).toBe(`${service}: invalid configuration:`);
-    expect(lines).toHaveLength(error.problems.length);
-    expect(distinctNames(lines, PRINTED_PROBLEM)).toEqual([...names].sort());
-  });
-
-  it('accepts the least environment, filling in the documented defaults', () => {
-    expect(load(minimal)).toEqual(defaults);
-  });
-
-  it('takes explicit settings over the defaults (PORT 0 picks a free port)', () => {
-    expect(load({ ...minimal, PORT: '0', NODE_ENV: 'production', LOG_LEVEL: 'silent', HOST: '0.0.0.0' })).toMatchObject({
-      PORT: 0,
-      NODE_ENV: 'production',
-      LOG_LEVEL: 'silent',
-      HOST: '0.0.0.0',
+      expect(error.service).toBe(service);
+      expect(distinctNames(error.problems, PROBLEM)).toEqual([...names].sort());
+      // The message printed on stderr: a headline, then a line per problem, each naming its setting.
+      const [headline, ...lines] = error.message.split('\n');
+      expect(headline).toBe(`${service}: invalid configuration:`);
+      expect(lines).toHaveLength(error.problems.length);
+      expect(distinctNames(lines, PRINTED_PROBLEM)).toEqual([...names].sort());
     });
-  });
-});
+
+    it('accepts the least environment, filling in the documented defaults', () => {
+      expect(load(minimal)).toEqual(defaults);
+    });
+
+    it('takes explicit settings over the defaults (PORT 0 picks a free port)', () => {
+      expect(
+        load({
+          ...minimal,
+          PORT: '0',
+          NODE_ENV: 'production',
+          LOG_LEVEL: 'silent',
+          HOST: '0.0.0.0',
+        }),
+      ).toMatchObject({
+        PORT: 0,
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'silent',
+        HOST: '0.0.0.0',
+      });
+    });
+  },
+);
 
 const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const entryOf = (dir: string) => fileURLToPath(new URL(`../${dir}/src/main.ts`, import.meta.url));
@@ -222,8 +301,14 @@ function accepts(port: number): Promise<boolean> {
 }
 
 /** Runs an entry point as `node --import tsx <entry>` until it exits, probing its port meanwhile. */
-async function runEntry(entry: string, env: Record<string, string>, port: number): Promise<Refusal> {
-  const inherited = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTING_NAMES.has(name)));
+async function runEntry(
+  entry: string,
+  env: Record<string, string>,
+  port: number,
+): Promise<Refusal> {
+  const inherited = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !SETTING_NAMES.has(name)),
+  );
   const startedAtMs = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: REPO_ROOT,
@@ -269,28 +354,69 @@ async function databaseExists(databaseUrl: string): Promise<boolean> {
 }
 
 describe('a service process started with a broken environment', () => {
-  const cases: Array<{ service: string; dir: string; env: (databaseUrl: string) => Record<string, string>; setting: string }> = [
-    { service: 'partner-merchant', dir: 'subgraphs/partner-merchant', env: (databaseUrl) => ({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'loud' }), setting: 'LOG_LEVEL' },
-    { service: 'member', dir: 'subgraphs/member', env: (databaseUrl) => ({ DATABASE_URL: databaseUrl, PARTNER_FEED_URL: 'not-a-url' }), setting: 'PARTNER_FEED_URL' },
-    { service: 'settlement', dir: 'subgraphs/settlement', env: () => ({ DATABASE_URL: 'mysql://x' }), setting: 'DATABASE_URL' },
-    { service: 'gateway', dir: 'gateway', env: () => ({ SUBGRAPH_TIMEOUT_MS: '0' }), setting: 'SUBGRAPH_TIMEOUT_MS' },
+  const cases: Array<{
+    service: string;
+    dir: string;
+    env: (databaseUrl: string) => Record<string, string>;
+    setting: string;
+  }> = [
+    {
+      service: 'partner-merchant',
+      dir: 'subgraphs/partner-merchant',
+      env: (databaseUrl) => ({ DATABASE_URL: databaseUrl, LOG_LEVEL: 'loud' }),
+      setting: 'LOG_LEVEL',
+    },
+    {
+      service: 'member',
+      dir: 'subgraphs/member',
+      env: (databaseUrl) => ({ DATABASE_URL: databaseUrl, PARTNER_FEED_URL: 'not-a-url' }),
+      setting: 'PARTNER_FEED_URL',
+    },
+    {
+      service: 'settlement',
+      dir: 'subgraphs/settlement',
+      env: () => ({ DATABASE_URL: 'mysql://x' }),
+      setting: 'DATABASE_URL',
+    },
+    {
+      service: 'gateway',
+      dir: 'gateway',
+      env: () => ({ SUBGRAPH_TIMEOUT_MS: '0' }),
+      setting: 'SUBGRAPH_TIMEOUT_MS',
+    },
   ];
 
-  it.each(cases)('$service exits with code 78 naming $setting, before it listens or touches a database', async ({ service, dir, env, setting }) => {
-    const port = await freePort();
-    const databaseUrl = freshDatabaseUrl(`config_${service.replace('-', '_')}`);
-    const refusal = await runEntry(entryOf(dir), { NODE_ENV: 'test', HOST: '127.0.0.1', PORT: String(port), JWT_KEYS_DIR: keysDir(), ...env(databaseUrl) }, port);
+  it.each(cases)(
+    '$service exits with code 78 naming $setting, before it listens or touches a database',
+    async ({ service, dir, env, setting }) => {
+      const port = await freePort();
+      const databaseUrl = freshDatabaseUrl(`config_${service.replace('-', '_')}`);
+      const refusal = await runEntry(
+        entryOf(dir),
+        {
+          NODE_ENV: 'test',
+          HOST: '127.0.0.1',
+          PORT: String(port),
+          JWT_KEYS_DIR: keysDir(),
+          ...env(databaseUrl),
+        },
+        port,
+      );
 
-    expect({ code: refusal.code, signal: refusal.signal }, refusal.stderr).toEqual({ code: EX_CONFIG, signal: null });
-    // A headline, then the problems, all about that one setting: no stack trace, nothing else.
-    const [headline, ...lines] = refusal.stderr.trimEnd().split('\n');
-    expect(headline).toBe(`${service}: invalid configuration:`);
-    expect(lines.length).toBeGreaterThan(0);
-    expect(distinctNames(lines, PRINTED_PROBLEM)).toEqual([setting]);
-    expect(refusal.stdout).toBe('');
-    expect(refusal.messages).toEqual([]);
-    expect(refusal.portAccepted).toBe(false);
-    expect(await databaseExists(databaseUrl)).toBe(false);
-    expect(refusal.elapsedMs).toBeLessThan(REFUSED_WITHIN_MS);
-  });
+      expect({ code: refusal.code, signal: refusal.signal }, refusal.stderr).toEqual({
+        code: EX_CONFIG,
+        signal: null,
+      });
+      // A headline, then the problems, all about that one setting: no stack trace, nothing else.
+      const [headline, ...lines] = refusal.stderr.trimEnd().split('\n');
+      expect(headline).toBe(`${service}: invalid configuration:`);
+      expect(lines.length).toBeGreaterThan(0);
+      expect(distinctNames(lines, PRINTED_PROBLEM)).toEqual([setting]);
+      expect(refusal.stdout).toBe('');
+      expect(refusal.messages).toEqual([]);
+      expect(refusal.portAccepted).toBe(false);
+      expect(await databaseExists(databaseUrl)).toBe(false);
+      expect(refusal.elapsedMs).toBeLessThan(REFUSED_WITHIN_MS);
+    },
+  );
 });

@@ -8,7 +8,12 @@ import { loadPartnerConfig } from '../subgraphs/partner-merchant/src/config';
 import { startPartnerService } from '../subgraphs/partner-merchant/src/server';
 import { loadSettlementConfig } from '../subgraphs/settlement/src/config';
 import { startSettlementService } from '../subgraphs/settlement/src/server';
-import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
+import {
+  enrolMember,
+  linkPartner,
+  onboardPartner,
+  type OnboardedPartner,
+} from './support/coalition';
 import { freshDatabaseUrl, keysDir } from './support/databases';
 import { eventually, gql, operatorToken, tokenFor } from './support/graphql';
 import { earn, earnInput, hold } from './support/wallet';
@@ -31,7 +36,8 @@ const CYCLES = 3;
  * readers read the outbox several times a second. Those statements are not the request's.
  */
 const BACKGROUND_TABLES = /\b(feed_cursor|outbox)\b/;
-const isRequestRead = (sql: string): boolean => /^\s*SELECT\b/i.test(sql) && !BACKGROUND_TABLES.test(sql);
+const isRequestRead = (sql: string): boolean =>
+  /^\s*SELECT\b/i.test(sql) && !BACKGROUND_TABLES.test(sql);
 
 /** Every statement one service sent, in order, so a test can count what a single request read. */
 class StatementLog {
@@ -48,7 +54,10 @@ class StatementLog {
   }
 }
 
-function subgraphEnv(databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> {
+function subgraphEnv(
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -65,7 +74,12 @@ const memberRefs = (ids: readonly string[]) => ids.map((id) => ({ __typename: 'M
 const sorted = (ids: readonly string[]): string[] => [...ids].sort();
 
 /** One `_entities` request straight to a subgraph, as the gateway would send it; fails on any error. */
-async function entities<T>(service: RunningService, selection: string, representations: unknown[], token = operatorToken()): Promise<T[]> {
+async function entities<T>(
+  service: RunningService,
+  selection: string,
+  representations: unknown[],
+  token = operatorToken(),
+): Promise<T[]> {
   const response = await gql<{ _entities: T[] }>(
     `${service.url}/graphql`,
     `query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ${selection} } }`,
@@ -93,15 +107,25 @@ describe('entity references resolve through DataLoaders: one database query for 
   const cycleIds = Array.from({ length: CYCLES }, () => randomUUID());
 
   beforeAll(async () => {
-    partnerService = await startPartnerService(loadPartnerConfig(subgraphEnv(freshDatabaseUrl('dataloader_partner'))), { onQuery: partnerLog.record });
+    partnerService = await startPartnerService(
+      loadPartnerConfig(subgraphEnv(freshDatabaseUrl('dataloader_partner'))),
+      { onQuery: partnerLog.record },
+    );
     memberService = await startMemberService(
       // No expiry round (its first comes a minute after start) among the statements a test counts.
-      loadMemberConfig(subgraphEnv(freshDatabaseUrl('dataloader_member'), { PARTNER_FEED_URL: `${partnerService.url}/feed`, EXPIRY_INTERVAL_MS: '600000' })),
+      loadMemberConfig(
+        subgraphEnv(freshDatabaseUrl('dataloader_member'), {
+          PARTNER_FEED_URL: `${partnerService.url}/feed`,
+          EXPIRY_INTERVAL_MS: '600000',
+        }),
+      ),
       { onQuery: memberLog.record },
     );
     settlementDatabaseUrl = freshDatabaseUrl('dataloader_settlement');
     settlementService = await startSettlementService(
-      loadSettlementConfig(subgraphEnv(settlementDatabaseUrl, { MEMBER_FEED_URL: `${memberService.url}/feed` })),
+      loadSettlementConfig(
+        subgraphEnv(settlementDatabaseUrl, { MEMBER_FEED_URL: `${memberService.url}/feed` }),
+      ),
       { onQuery: settlementLog.record },
     );
 
@@ -115,10 +139,17 @@ describe('entity references resolve through DataLoaders: one database query for 
     );
 
     const memberUrl = `${memberService.url}/graphql`;
-    await eventually(async () => {
-      const status = await gql<{ partnerFeedStatus: { factsApplied: number } }>(memberUrl, '{ partnerFeedStatus { factsApplied } }');
-      return (status.data?.partnerFeedStatus.factsApplied ?? 0) >= PARTNERS;
-    }, 20_000, 'every partner to reach the member replica');
+    await eventually(
+      async () => {
+        const status = await gql<{ partnerFeedStatus: { factsApplied: number } }>(
+          memberUrl,
+          '{ partnerFeedStatus { factsApplied } }',
+        );
+        return (status.data?.partnerFeedStatus.factsApplied ?? 0) >= PARTNERS;
+      },
+      20_000,
+      'every partner to reach the member replica',
+    );
     members = await Promise.all(
       Array.from({ length: MEMBERS }, async (_, i) => {
         const name = `Member ${i}`;
@@ -130,7 +161,11 @@ describe('entity references resolve through DataLoaders: one database query for 
       }),
     );
 
-    await seedSettlementCycles(settlementDatabaseUrl, cycleIds, partners.map((partner) => partner.id));
+    await seedSettlementCycles(
+      settlementDatabaseUrl,
+      cycleIds,
+      partners.map((partner) => partner.id),
+    );
   });
 
   afterAll(async () => {
@@ -142,24 +177,48 @@ describe('entity references resolve through DataLoaders: one database query for 
   describe('partner-merchant', () => {
     const selection = '... on Partner { id name stores { id name } }';
 
-    it.each([PARTNERS, FEW])('resolves %i Partner references with their stores in two SELECTs: partners, then stores', async (count) => {
-      const wanted = partners.slice(0, count);
-      const { result, reads } = await partnerLog.readsDuring(() => entities<OnboardedPartner>(partnerService, selection, partnerRefs(wanted.map((p) => p.id))));
+    it.each([PARTNERS, FEW])(
+      'resolves %i Partner references with their stores in two SELECTs: partners, then stores',
+      async (count) => {
+        const wanted = partners.slice(0, count);
+        const { result, reads } = await partnerLog.readsDuring(() =>
+          entities<OnboardedPartner>(
+            partnerService,
+            selection,
+            partnerRefs(wanted.map((p) => p.id)),
+          ),
+        );
 
-      expect(result).toEqual(wanted);
-      expect(result.every((partner) => partner.stores.length === 2)).toBe(true);
-      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "partner"/), expect.stringMatching(/FROM "store"/)]);
-    });
+        expect(result).toEqual(wanted);
+        expect(result.every((partner) => partner.stores.length === 2)).toBe(true);
+        expect(reads, reads.join('\n')).toEqual([
+          expect.stringMatching(/FROM "partner"/),
+          expect.stringMatching(/FROM "store"/),
+        ]);
+      },
+    );
 
     it('resolves 25 Store references, and their partners, in two SELECTs', async () => {
-      const stores = partners.flatMap((partner) => partner.stores.map((store) => ({ ...store, partner: { id: partner.id, name: partner.name } })));
+      const stores = partners.flatMap((partner) =>
+        partner.stores.map((store) => ({
+          ...store,
+          partner: { id: partner.id, name: partner.name },
+        })),
+      );
       const wanted = stores.slice(0, PARTNERS);
       const { result, reads } = await partnerLog.readsDuring(() =>
-        entities(partnerService, '... on Store { id name partner { id name } }', wanted.map((store) => ({ __typename: 'Store', id: store.id }))),
+        entities(
+          partnerService,
+          '... on Store { id name partner { id name } }',
+          wanted.map((store) => ({ __typename: 'Store', id: store.id })),
+        ),
       );
 
       expect(result).toEqual(wanted);
-      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "store"/), expect.stringMatching(/FROM "partner"/)]);
+      expect(reads, reads.join('\n')).toEqual([
+        expect.stringMatching(/FROM "store"/),
+        expect.stringMatching(/FROM "partner"/),
+      ]);
     });
   });
 
@@ -167,31 +226,63 @@ describe('entity references resolve through DataLoaders: one database query for 
     const selection = '... on Member { id cardNumber linkedPartners { id } }';
     type ResolvedMember = { id: string; cardNumber: string; linkedPartners: { id: string }[] };
 
-    it.each([MEMBERS, FEW])('resolves %i Member references with their linked partners in two SELECTs: members, then links', async (count) => {
-      const wanted = members.slice(0, count);
-      const { result, reads } = await memberLog.readsDuring(() => entities<ResolvedMember>(memberService, selection, memberRefs(wanted.map((m) => m.id))));
+    it.each([MEMBERS, FEW])(
+      'resolves %i Member references with their linked partners in two SELECTs: members, then links',
+      async (count) => {
+        const wanted = members.slice(0, count);
+        const { result, reads } = await memberLog.readsDuring(() =>
+          entities<ResolvedMember>(memberService, selection, memberRefs(wanted.map((m) => m.id))),
+        );
 
-      expect(result.map((member) => ({ id: member.id, cardNumber: member.cardNumber, partnerIds: sorted(member.linkedPartners.map((p) => p.id)) }))).toEqual(
-        wanted.map((member) => ({ id: member.id, cardNumber: member.cardNumber, partnerIds: sorted(member.partnerIds) })),
-      );
-      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "member"/), expect.stringMatching(/FROM "member_partner_link"/)]);
-    });
+        expect(
+          result.map((member) => ({
+            id: member.id,
+            cardNumber: member.cardNumber,
+            partnerIds: sorted(member.linkedPartners.map((p) => p.id)),
+          })),
+        ).toEqual(
+          wanted.map((member) => ({
+            id: member.id,
+            cardNumber: member.cardNumber,
+            partnerIds: sorted(member.partnerIds),
+          })),
+        );
+        expect(reads, reads.join('\n')).toEqual([
+          expect.stringMatching(/FROM "member"/),
+          expect.stringMatching(/FROM "member_partner_link"/),
+        ]);
+      },
+    );
 
     it("checks a partner's consent for every member in the same two SELECTs", async () => {
       const partner = partners[3];
       if (!partner) throw new Error('the partners were not onboarded');
-      const token = tokenFor({ role: 'partner', sub: `client:${partner.id}`, partnerId: partner.id });
+      const token = tokenFor({
+        role: 'partner',
+        sub: `client:${partner.id}`,
+        partnerId: partner.id,
+      });
       const { result, reads } = await memberLog.readsDuring(() =>
-        entities<ResolvedMember | null>(memberService, '... on Member { id name linkedPartners { id } }', memberRefs(members.map((m) => m.id)), token),
+        entities<ResolvedMember | null>(
+          memberService,
+          '... on Member { id name linkedPartners { id } }',
+          memberRefs(members.map((m) => m.id)),
+          token,
+        ),
       );
 
       // A partner sees the members who linked it, and of their links only its own; the rest are null.
       const expected = members.map((member) =>
-        member.partnerIds.includes(partner.id) ? { id: member.id, name: member.name, linkedPartners: [{ id: partner.id }] } : null,
+        member.partnerIds.includes(partner.id)
+          ? { id: member.id, name: member.name, linkedPartners: [{ id: partner.id }] }
+          : null,
       );
       expect(expected.filter(Boolean).length).toBeGreaterThan(0);
       expect(result).toEqual(expected);
-      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "member"/), expect.stringMatching(/FROM "member_partner_link"/)]);
+      expect(reads, reads.join('\n')).toEqual([
+        expect.stringMatching(/FROM "member"/),
+        expect.stringMatching(/FROM "member_partner_link"/),
+      ]);
     });
   });
 
@@ -201,72 +292,157 @@ describe('entity references resolve through DataLoaders: one database query for 
     /** Member id → the balances its writes add up to. */
     const expected = new Map<string, Balances>();
     /** One SELECT for the ledger time, then one for the wallet rows with their open holds and live lots. */
-    const walletReads = [/ledger_now\(\)/, /FROM wallet w[\s\S]*FROM hold[\s\S]*JOIN lot/].map((pattern) => expect.stringMatching(pattern));
+    const walletReads = [/ledger_now\(\)/, /FROM wallet w[\s\S]*FROM hold[\s\S]*JOIN lot/].map(
+      (pattern) => expect.stringMatching(pattern),
+    );
 
     beforeAll(async () => {
       // Member i: i + 1 pending points from a purchase at partner i; even i also 100 + i goodwill
       // points available, of which every fourth member has 10 on hold. Every wallet differs.
       const memberUrl = `${memberService.url}/graphql`;
-      await Promise.all(members.map(async (member, i) => {
-        const partner = partners[i % PARTNERS]!;
-        const partnerToken = tokenFor({ role: 'partner', sub: `client:${partner.id}`, partnerId: partner.id });
-        const earned = await earn(memberUrl, partnerToken, earnInput({ memberId: member.id, storeId: partner.stores[0]!.id, total: `${(i + 1) * 100}` }));
-        expect(earned.errors).toBeUndefined();
-        const goodwill = i % 2 === 0 ? 100 + i : 0;
-        const held = i % 4 === 0 ? 10 : 0;
-        if (goodwill > 0) {
-          const credited = await gql(memberUrl, `mutation A($input: AdjustPointsInput!) { adjustPoints(input: $input) { transactionId } }`, {
-            input: { idempotencyKey: randomUUID(), memberId: member.id, direction: 'CREDIT', points: `${goodwill}`, reason: 'GOODWILL', note: 'dataloader test' },
+      await Promise.all(
+        members.map(async (member, i) => {
+          const partner = partners[i % PARTNERS]!;
+          const partnerToken = tokenFor({
+            role: 'partner',
+            sub: `client:${partner.id}`,
+            partnerId: partner.id,
           });
-          expect(credited.errors).toBeUndefined();
-        }
-        if (held > 0) {
-          const holding = await hold(memberUrl, partnerToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: partner.stores[0]!.id, points: `${held}` });
-          expect(holding.errors).toBeUndefined();
-        }
-        expected.set(member.id, { available: `${goodwill - held}`, pending: `${i + 1}`, held: `${held}`, lifetimeEarned: `${i + 1}` });
-      }));
-    });
-
-    it.each([MEMBERS, FEW])("lists %i members with their wallets in three SELECTs: members, then the wallets' ledger time, then their rows, holds and lots", async (count) => {
-      type Listed = { members: { edges: { node: { id: string; wallet: Balances } }[] } };
-      const { result, reads } = await memberLog.readsDuring(() =>
-        gql<Listed>(`${memberService.url}/graphql`, `query List($first: Int!) { members(first: $first) { edges { node { id ${walletSelection} } } } }`, { first: count }),
+          const earned = await earn(
+            memberUrl,
+            partnerToken,
+            earnInput({
+              memberId: member.id,
+              storeId: partner.stores[0]!.id,
+              total: `${(i + 1) * 100}`,
+            }),
+          );
+          expect(earned.errors).toBeUndefined();
+          const goodwill = i % 2 === 0 ? 100 + i : 0;
+          const held = i % 4 === 0 ? 10 : 0;
+          if (goodwill > 0) {
+            const credited = await gql(
+              memberUrl,
+              `mutation A($input: AdjustPointsInput!) { adjustPoints(input: $input) { transactionId } }`,
+              {
+                input: {
+                  idempotencyKey: randomUUID(),
+                  memberId: member.id,
+                  direction: 'CREDIT',
+                  points: `${goodwill}`,
+                  reason: 'GOODWILL',
+                  note: 'dataloader test',
+                },
+              },
+            );
+            expect(credited.errors).toBeUndefined();
+          }
+          if (held > 0) {
+            const holding = await hold(memberUrl, partnerToken, {
+              idempotencyKey: randomUUID(),
+              memberId: member.id,
+              storeId: partner.stores[0]!.id,
+              points: `${held}`,
+            });
+            expect(holding.errors).toBeUndefined();
+          }
+          expected.set(member.id, {
+            available: `${goodwill - held}`,
+            pending: `${i + 1}`,
+            held: `${held}`,
+            lifetimeEarned: `${i + 1}`,
+          });
+        }),
       );
-
-      expect(result.errors).toBeUndefined();
-      const listed = result.data?.members.edges.map((edge) => edge.node) ?? [];
-      expect(listed).toHaveLength(count);
-      expect(listed).toEqual(listed.map((member) => ({ id: member.id, wallet: expected.get(member.id) })));
-      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "member"/), ...walletReads]);
     });
 
-    it.each([MEMBERS, FEW])('resolves the wallets of %i Member references in the same two SELECTs after the members', async (count) => {
-      const wanted = members.slice(0, count);
-      const { result, reads } = await memberLog.readsDuring(() =>
-        entities<{ id: string; wallet: Balances }>(memberService, `... on Member { id ${walletSelection} }`, memberRefs(wanted.map((m) => m.id))),
-      );
+    it.each([MEMBERS, FEW])(
+      "lists %i members with their wallets in three SELECTs: members, then the wallets' ledger time, then their rows, holds and lots",
+      async (count) => {
+        type Listed = { members: { edges: { node: { id: string; wallet: Balances } }[] } };
+        const { result, reads } = await memberLog.readsDuring(() =>
+          gql<Listed>(
+            `${memberService.url}/graphql`,
+            `query List($first: Int!) { members(first: $first) { edges { node { id ${walletSelection} } } } }`,
+            { first: count },
+          ),
+        );
 
-      expect(result).toEqual(wanted.map((member) => ({ id: member.id, wallet: expected.get(member.id) })));
-      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM "member"/), ...walletReads]);
-    });
+        expect(result.errors).toBeUndefined();
+        const listed = result.data?.members.edges.map((edge) => edge.node) ?? [];
+        expect(listed).toHaveLength(count);
+        expect(listed).toEqual(
+          listed.map((member) => ({ id: member.id, wallet: expected.get(member.id) })),
+        );
+        expect(reads, reads.join('\n')).toEqual([
+          expect.stringMatching(/FROM "member"/),
+          ...walletReads,
+        ]);
+      },
+    );
+
+    it.each([MEMBERS, FEW])(
+      'resolves the wallets of %i Member references in the same two SELECTs after the members',
+      async (count) => {
+        const wanted = members.slice(0, count);
+        const { result, reads } = await memberLog.readsDuring(() =>
+          entities<{ id: string; wallet: Balances }>(
+            memberService,
+            `... on Member { id ${walletSelection} }`,
+            memberRefs(wanted.map((m) => m.id)),
+          ),
+        );
+
+        expect(result).toEqual(
+          wanted.map((member) => ({ id: member.id, wallet: expected.get(member.id) })),
+        );
+        expect(reads, reads.join('\n')).toEqual([
+          expect.stringMatching(/FROM "member"/),
+          ...walletReads,
+        ]);
+      },
+    );
   });
 
   describe('settlement', () => {
     const selection = '... on Partner { id settlementCycles { edges { cursor node { id } } } }';
-    type ResolvedPartner = { id: string; settlementCycles: { edges: { cursor: string; node: { id: string } }[] } };
+    type ResolvedPartner = {
+      id: string;
+      settlementCycles: { edges: { cursor: string; node: { id: string } }[] };
+    };
 
-    it.each([PARTNERS, FEW])("resolves the settlement cycles of %i Partner references in one SELECT", async (count) => {
-      const wanted = partners.slice(0, count);
-      const { result, reads } = await settlementLog.readsDuring(() => entities<ResolvedPartner>(settlementService, selection, partnerRefs(wanted.map((p) => p.id))));
+    it.each([PARTNERS, FEW])(
+      'resolves the settlement cycles of %i Partner references in one SELECT',
+      async (count) => {
+        const wanted = partners.slice(0, count);
+        const { result, reads } = await settlementLog.readsDuring(() =>
+          entities<ResolvedPartner>(
+            settlementService,
+            selection,
+            partnerRefs(wanted.map((p) => p.id)),
+          ),
+        );
 
-      // Partner i has a statement in the (i mod 3) oldest cycles; they list newest first.
-      expect(result.map((partner) => ({ id: partner.id, cycles: partner.settlementCycles.edges.map((edge) => edge.node.id) }))).toEqual(
-        wanted.map((partner, i) => ({ id: partner.id, cycles: cycleIds.slice(CYCLES - (i % CYCLES)) })),
-      );
-      expect(result.flatMap((partner) => partner.settlementCycles.edges).every((edge) => edge.cursor.length > 0)).toBe(true);
-      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM partner_statement/)]);
-    });
+        // Partner i has a statement in the (i mod 3) oldest cycles; they list newest first.
+        expect(
+          result.map((partner) => ({
+            id: partner.id,
+            cycles: partner.settlementCycles.edges.map((edge) => edge.node.id),
+          })),
+        ).toEqual(
+          wanted.map((partner, i) => ({
+            id: partner.id,
+            cycles: cycleIds.slice(CYCLES - (i % CYCLES)),
+          })),
+        );
+        expect(
+          result
+            .flatMap((partner) => partner.settlementCycles.edges)
+            .every((edge) => edge.cursor.length > 0),
+        ).toBe(true);
+        expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM partner_statement/)]);
+      },
+    );
   });
 });
 
@@ -275,7 +451,11 @@ describe('entity references resolve through DataLoaders: one database query for 
  * statements for the partners, straight into settlement's database. cycleIds run newest first;
  * partner i gets a statement in the (i mod CYCLES) oldest cycles.
  */
-async function seedSettlementCycles(databaseUrl: string, cycleIds: readonly string[], partnerIds: readonly string[]): Promise<void> {
+async function seedSettlementCycles(
+  databaseUrl: string,
+  cycleIds: readonly string[],
+  partnerIds: readonly string[],
+): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -289,7 +469,10 @@ async function seedSettlementCycles(databaseUrl: string, cycleIds: readonly stri
     }
     for (const [i, partnerId] of partnerIds.entries()) {
       for (const cycleId of cycleIds.slice(CYCLES - (i % CYCLES))) {
-        await client.query('INSERT INTO partner_statement (cycle_id, partner_id) VALUES ($1, $2)', [cycleId, partnerId]);
+        await client.query('INSERT INTO partner_statement (cycle_id, partner_id) VALUES ($1, $2)', [
+          cycleId,
+          partnerId,
+        ]);
       }
     }
   } finally {

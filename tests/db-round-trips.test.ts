@@ -21,9 +21,13 @@ describe('database round trips', () => {
     await admin.connect();
     try {
       // A server whose default is stricter: the data source must still give READ COMMITTED when asked.
-      await admin.query(`ALTER DATABASE "${new URL(url).pathname.slice(1)}" SET default_transaction_isolation = 'serializable'`);
+      await admin.query(
+        `ALTER DATABASE "${new URL(url).pathname.slice(1)}" SET default_transaction_isolation = 'serializable'`,
+      );
       await admin.query('CREATE TABLE parent (id int PRIMARY KEY, name text NOT NULL)');
-      await admin.query('CREATE TABLE child (parent_id int NOT NULL REFERENCES parent (id), n int NOT NULL CONSTRAINT child_n_unique UNIQUE)');
+      await admin.query(
+        'CREATE TABLE child (parent_id int NOT NULL REFERENCES parent (id), n int NOT NULL CONSTRAINT child_n_unique UNIQUE)',
+      );
       await admin.query('CREATE TABLE counter (id int PRIMARY KEY, n int NOT NULL)');
       await admin.query('INSERT INTO counter VALUES (1, 0)');
     } finally {
@@ -38,7 +42,14 @@ describe('database round trips', () => {
   });
 
   const isolationIn = (level: 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE') =>
-    inTransaction(dataSource, level, async (manager) => ((await manager.query('SHOW transaction_isolation')) as { transaction_isolation: string }[])[0]!.transaction_isolation);
+    inTransaction(
+      dataSource,
+      level,
+      async (manager) =>
+        (
+          (await manager.query('SHOW transaction_isolation')) as { transaction_isolation: string }[]
+        )[0]!.transaction_isolation,
+    );
 
   it('runs each transaction at the level it asks for, READ COMMITTED included, whatever the server default', async () => {
     expect(await isolationIn('READ COMMITTED')).toBe('read committed');
@@ -47,20 +58,27 @@ describe('database round trips', () => {
   });
 
   it('writes a parent, its children and an update in one statement, foreign keys checked', async () => {
-    await inTransaction(dataSource, 'READ COMMITTED', (manager) => runBatch(manager, [
-      { text: 'INSERT INTO parent (id, name) VALUES ($1, $2)', values: [1, 'one'] },
-      { text: 'INSERT INTO child (parent_id, n) VALUES ($1, $2), ($1, $3)', values: [1, 10, 11] },
-      { text: 'UPDATE counter SET n = n + $2 WHERE id = $1', values: [1, 2] },
-    ]));
-    expect(await dataSource.query('SELECT parent_id, n FROM child ORDER BY n')).toEqual([{ parent_id: 1, n: 10 }, { parent_id: 1, n: 11 }]);
+    await inTransaction(dataSource, 'READ COMMITTED', (manager) =>
+      runBatch(manager, [
+        { text: 'INSERT INTO parent (id, name) VALUES ($1, $2)', values: [1, 'one'] },
+        { text: 'INSERT INTO child (parent_id, n) VALUES ($1, $2), ($1, $3)', values: [1, 10, 11] },
+        { text: 'UPDATE counter SET n = n + $2 WHERE id = $1', values: [1, 2] },
+      ]),
+    );
+    expect(await dataSource.query('SELECT parent_id, n FROM child ORDER BY n')).toEqual([
+      { parent_id: 1, n: 10 },
+      { parent_id: 1, n: 11 },
+    ]);
     expect(await dataSource.query('SELECT n FROM counter')).toEqual([{ n: 2 }]);
   });
 
   it('refuses a child without its parent', async () => {
-    const orphan = inTransaction(dataSource, 'READ COMMITTED', (manager) => runBatch(manager, [
-      { text: 'INSERT INTO parent (id, name) VALUES ($1, $2)', values: [2, 'two'] },
-      { text: 'INSERT INTO child (parent_id, n) VALUES ($1, $2)', values: [99, 20] },
-    ]));
+    const orphan = inTransaction(dataSource, 'READ COMMITTED', (manager) =>
+      runBatch(manager, [
+        { text: 'INSERT INTO parent (id, name) VALUES ($1, $2)', values: [2, 'two'] },
+        { text: 'INSERT INTO child (parent_id, n) VALUES ($1, $2)', values: [99, 20] },
+      ]),
+    );
     await expect(orphan).rejects.toMatchObject({ driverError: { code: '23503' } });
     expect(await dataSource.query('SELECT id FROM parent WHERE id = 2')).toEqual([]);
   });
@@ -68,11 +86,13 @@ describe('database round trips', () => {
   it('names the constraint a part violates, and keeps none of the other parts', async () => {
     let caught: unknown;
     try {
-      await inTransaction(dataSource, 'READ COMMITTED', (manager) => runBatch(manager, [
-        { text: 'INSERT INTO parent (id, name) VALUES ($1, $2)', values: [3, 'three'] },
-        { text: 'UPDATE counter SET n = n + $2 WHERE id = $1', values: [1, 100] },
-        { text: 'INSERT INTO child (parent_id, n) VALUES ($1, $2)', values: [1, 10] },
-      ]));
+      await inTransaction(dataSource, 'READ COMMITTED', (manager) =>
+        runBatch(manager, [
+          { text: 'INSERT INTO parent (id, name) VALUES ($1, $2)', values: [3, 'three'] },
+          { text: 'UPDATE counter SET n = n + $2 WHERE id = $1', values: [1, 100] },
+          { text: 'INSERT INTO child (parent_id, n) VALUES ($1, $2)', values: [1, 10] },
+        ]),
+      );
     } catch (error) {
       caught = error;
     }
@@ -82,6 +102,10 @@ describe('database round trips', () => {
   });
 
   it('runs only inside a transaction', async () => {
-    await expect(runBatch(dataSource.manager, [{ text: 'UPDATE counter SET n = n WHERE id = $1', values: [1] }])).rejects.toThrow(/inside a transaction/);
+    await expect(
+      runBatch(dataSource.manager, [
+        { text: 'UPDATE counter SET n = n WHERE id = $1', values: [1] },
+      ]),
+    ).rejects.toThrow(/inside a transaction/);
   });
 });

@@ -7,7 +7,15 @@
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -19,7 +27,12 @@ import { gatewaySettings, loadGatewayConfig } from '../gateway/src/config';
 import { repoRoot } from '../gateway/src/compose';
 import { loadPublicKeys, loadSigningKey } from '../shared/src/auth/keys';
 import { limits } from '../shared/src/limits';
-import { databaseNames, gatewayDefaultPort, subgraphs, type SubgraphName } from '../shared/src/topology';
+import {
+  databaseNames,
+  gatewayDefaultPort,
+  subgraphs,
+  type SubgraphName,
+} from '../shared/src/topology';
 import { loadMemberConfig, memberConfigShape } from '../subgraphs/member/src/config';
 import { loadPartnerConfig, partnerConfigShape } from '../subgraphs/partner-merchant/src/config';
 import { loadSettlementConfig, settlementConfigShape } from '../subgraphs/settlement/src/config';
@@ -29,24 +42,31 @@ import { freePort } from './support/free-port';
 // The files under test, parsed into typed shapes (a shape mismatch is itself a failure).
 
 const environmentValue = z.union([z.string(), z.number(), z.boolean()]);
-const composeService = z.object({
-  image: z.string().optional(),
-  build: z.object({ context: z.string(), dockerfile: z.string().optional() }).optional(),
-  command: z.array(z.string()).optional(),
-  environment: z.record(z.string(), environmentValue).optional(),
-  volumes: z.array(z.string()).optional(),
-  ports: z.array(z.string()).optional(),
-  depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
-  healthcheck: z.object({ test: z.array(z.string()) }).loose().optional(),
-  restart: z.string().optional(),
-  user: z.string().optional(),
-  stop_grace_period: z.string().optional(),
-}).loose();
+const composeService = z
+  .object({
+    image: z.string().optional(),
+    build: z.object({ context: z.string(), dockerfile: z.string().optional() }).optional(),
+    command: z.array(z.string()).optional(),
+    environment: z.record(z.string(), environmentValue).optional(),
+    volumes: z.array(z.string()).optional(),
+    ports: z.array(z.string()).optional(),
+    depends_on: z.record(z.string(), z.object({ condition: z.string() })).optional(),
+    healthcheck: z
+      .object({ test: z.array(z.string()) })
+      .loose()
+      .optional(),
+    restart: z.string().optional(),
+    user: z.string().optional(),
+    stop_grace_period: z.string().optional(),
+  })
+  .loose();
 type ComposeService = z.infer<typeof composeService>;
-const composeFile = z.object({
-  services: z.record(z.string(), composeService),
-  volumes: z.record(z.string(), z.unknown()).optional(),
-}).loose();
+const composeFile = z
+  .object({
+    services: z.record(z.string(), composeService),
+    volumes: z.record(z.string(), z.unknown()).optional(),
+  })
+  .loose();
 
 const composeText = readFileSync(join(repoRoot, 'docker-compose.yml'), 'utf8');
 // Compose resolves `<<` merge keys; so does the parser with merge: true.
@@ -89,7 +109,12 @@ const configOf: Record<SubgraphName | 'gateway', Pick<AppService, 'shape' | 'loa
 };
 
 const appServices: AppService[] = [
-  ...subgraphs.map((s) => ({ name: s.name, dir: s.dir, defaultPort: s.defaultPort, ...configOf[s.name] })),
+  ...subgraphs.map((s) => ({
+    name: s.name,
+    dir: s.dir,
+    defaultPort: s.defaultPort,
+    ...configOf[s.name],
+  })),
   { name: 'gateway', dir: 'gateway', defaultPort: gatewayDefaultPort, ...configOf.gateway },
 ];
 
@@ -110,7 +135,12 @@ function serviceNamed(name: string): ComposeService {
 
 /** The container's environment as the process sees it: every value a string. */
 function environmentOf(name: string): Record<string, string> {
-  return Object.fromEntries(Object.entries(serviceNamed(name).environment ?? {}).map(([key, value]) => [key, String(value)]));
+  return Object.fromEntries(
+    Object.entries(serviceNamed(name).environment ?? {}).map(([key, value]) => [
+      key,
+      String(value),
+    ]),
+  );
 }
 
 const configFor = (service: AppService) => service.load(environmentOf(service.name));
@@ -151,13 +181,20 @@ function sourceFilesOf(dir: string): string[] {
   walk(join(repoRoot, dir, 'src'));
   return files;
 }
-const sourceCalls = (dir: string, fn: string) => sourceFilesOf(dir).some((file) => readFileSync(file, 'utf8').includes(`${fn}(`));
+const sourceCalls = (dir: string, fn: string) =>
+  sourceFilesOf(dir).some((file) => readFileSync(file, 'utf8').includes(`${fn}(`));
 
 /** Runs a command like Docker would, with exactly the given environment; resolves its exit code and output. */
-async function run(command: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+async function run(
+  command: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const [file, ...args] = command;
   if (file !== 'node') throw new Error(`only node commands can run here, not ${file}`);
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env: { PATH: process.env.PATH ?? '', ...env } });
+  const child = spawn(process.execPath, args, {
+    cwd: repoRoot,
+    env: { PATH: process.env.PATH ?? '', ...env },
+  });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -170,15 +207,20 @@ async function run(command: string[], env: Record<string, string>): Promise<{ co
 
 describe('docker-compose.yml', () => {
   it('has postgres, the keys job, every subgraph of the topology and the gateway', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['postgres', 'keys', ...subgraphs.map((s) => s.name), 'gateway'].sort());
+    expect(Object.keys(compose.services).sort()).toEqual(
+      ['postgres', 'keys', ...subgraphs.map((s) => s.name), 'gateway'].sort(),
+    );
     // The config table above covers the topology, so a new subgraph cannot slip past these checks.
-    expect(appServices.map((s) => s.name).sort()).toEqual([...subgraphs.map((s) => s.name), 'gateway'].sort());
+    expect(appServices.map((s) => s.name).sort()).toEqual(
+      [...subgraphs.map((s) => s.name), 'gateway'].sort(),
+    );
   });
 
   it('interpolates nothing from the host: every value is literal', () => {
     expect(composeText.replace(/\$\$/g, '')).not.toContain('$');
     for (const name of Object.keys(compose.services)) {
-      for (const value of Object.values(serviceNamed(name).environment ?? {})) expect(value).not.toBeNull();
+      for (const value of Object.values(serviceNamed(name).environment ?? {}))
+        expect(value).not.toBeNull();
     }
   });
 
@@ -186,7 +228,12 @@ describe('docker-compose.yml', () => {
     for (const name of ['keys', ...appServices.map((s) => s.name)]) {
       const service = serviceNamed(name);
       expect(service.build, name).toBeDefined();
-      expect(existsSync(join(repoRoot, service.build!.context, service.build!.dockerfile ?? 'Dockerfile')), name).toBe(true);
+      expect(
+        existsSync(
+          join(repoRoot, service.build!.context, service.build!.dockerfile ?? 'Dockerfile'),
+        ),
+        name,
+      ).toBe(true);
       expect(service.image, name).toBe(serviceNamed('keys').image);
       expect(service.user ?? 'node', name).not.toMatch(/^(root|0)(:|$)/);
     }
@@ -205,12 +252,15 @@ describe('docker-compose.yml', () => {
     for (const name of ['postgres', ...appServices.map((s) => s.name)]) {
       expect(['always', 'unless-stopped'], name).toContain(serviceNamed(name).restart);
     }
-    expect(['no', 'on-failure'].some((policy) => serviceNamed('keys').restart?.startsWith(policy))).toBe(true);
+    expect(
+      ['no', 'on-failure'].some((policy) => serviceNamed('keys').restart?.startsWith(policy)),
+    ).toBe(true);
   });
 
   it('declares every named volume it mounts', () => {
     for (const name of Object.keys(compose.services)) {
-      for (const mount of mountsOf(name).filter((m) => m.named)) expect(Object.keys(compose.volumes ?? {}), name).toContain(mount.source);
+      for (const mount of mountsOf(name).filter((m) => m.named))
+        expect(Object.keys(compose.volumes ?? {}), name).toContain(mount.source);
     }
   });
 
@@ -222,13 +272,17 @@ describe('docker-compose.yml', () => {
     });
 
     it('sets every required setting of its config shape', () => {
-      const required = Object.entries(service.shape).filter(([, schema]) => isRequired(schema)).map(([key]) => key);
+      const required = Object.entries(service.shape)
+        .filter(([, schema]) => isRequired(schema))
+        .map(([key]) => key);
       expect(required).toContain('JWT_KEYS_DIR');
       expect(Object.keys(environmentOf(service.name))).toEqual(expect.arrayContaining(required));
     });
 
     it('sets only settings the service reads (a misspelt one would silently fall back to its default)', () => {
-      const unknown = Object.keys(environmentOf(service.name)).filter((key) => !(key in service.shape) && !libraryVariables.has(key));
+      const unknown = Object.keys(environmentOf(service.name)).filter(
+        (key) => !(key in service.shape) && !libraryVariables.has(key),
+      );
       expect(unknown).toEqual([]);
     });
 
@@ -248,7 +302,9 @@ describe('docker-compose.yml', () => {
     });
 
     it('starts once the key exists', () => {
-      expect(serviceNamed(service.name).depends_on?.keys?.condition).toBe('service_completed_successfully');
+      expect(serviceNamed(service.name).depends_on?.keys?.condition).toBe(
+        'service_completed_successfully',
+      );
     });
   });
 
@@ -269,22 +325,25 @@ describe('docker-compose.yml', () => {
       stub.close();
     });
 
-    it.each(appServices)('the healthcheck of $name asks /readyz on its PORT: healthy on 200, unhealthy on 503 or when nothing listens', async (service) => {
-      const test = serviceNamed(service.name).healthcheck?.test ?? [];
-      expect(test[0]).toBe('CMD');
-      const command = test.slice(1);
-      // The command reads the port from the container's environment: run it with PORT aimed at the stub.
-      const env = { ...environmentOf(service.name), PORT: String(stubPort) };
-      paths.length = 0;
-      status = 200;
-      expect((await run(command, env)).code).toBe(0);
-      expect(paths).toEqual(['/readyz']);
-      status = 503;
-      expect((await run(command, env)).code).not.toBe(0);
-      expect((await run(command, { ...env, PORT: String(await freePort()) })).code).not.toBe(0);
-      // In the container, PORT is the one the service listens on.
-      expect(environmentOf(service.name).PORT).toBe(String(configFor(service).PORT));
-    });
+    it.each(appServices)(
+      'the healthcheck of $name asks /readyz on its PORT: healthy on 200, unhealthy on 503 or when nothing listens',
+      async (service) => {
+        const test = serviceNamed(service.name).healthcheck?.test ?? [];
+        expect(test[0]).toBe('CMD');
+        const command = test.slice(1);
+        // The command reads the port from the container's environment: run it with PORT aimed at the stub.
+        const env = { ...environmentOf(service.name), PORT: String(stubPort) };
+        paths.length = 0;
+        status = 200;
+        expect((await run(command, env)).code).toBe(0);
+        expect(paths).toEqual(['/readyz']);
+        status = 503;
+        expect((await run(command, env)).code).not.toBe(0);
+        expect((await run(command, { ...env, PORT: String(await freePort()) })).code).not.toBe(0);
+        // In the container, PORT is the one the service listens on.
+        expect(environmentOf(service.name).PORT).toBe(String(configFor(service).PORT));
+      },
+    );
 
     it("postgres's healthcheck uses pg_isready over TCP (the init script's temporary server is socket-only)", () => {
       const test = serviceNamed('postgres').healthcheck?.test ?? [];
@@ -298,7 +357,10 @@ describe('docker-compose.yml', () => {
     it('waits for each service to be healthy before starting the one that consumes it', () => {
       for (let i = 1; i < startOrder.length; i++) {
         const [previous, name] = [startOrder[i - 1]!, startOrder[i]!];
-        expect(serviceNamed(name).depends_on?.[previous]?.condition, `${name} after ${previous}`).toBe('service_healthy');
+        expect(
+          serviceNamed(name).depends_on?.[previous]?.condition,
+          `${name} after ${previous}`,
+        ).toBe('service_healthy');
       }
     });
 
@@ -309,8 +371,14 @@ describe('docker-compose.yml', () => {
         if (done.has(name)) return;
         expect(visiting.has(name), `dependency cycle: ${[...path, name].join(' → ')}`).toBe(false);
         visiting.add(name);
-        for (const [dependency, { condition }] of Object.entries(serviceNamed(name).depends_on ?? {})) {
-          if (condition === 'service_healthy') expect(serviceNamed(dependency).healthcheck, `${name} waits for ${dependency}`).toBeDefined();
+        for (const [dependency, { condition }] of Object.entries(
+          serviceNamed(name).depends_on ?? {},
+        )) {
+          if (condition === 'service_healthy')
+            expect(
+              serviceNamed(dependency).healthcheck,
+              `${name} waits for ${dependency}`,
+            ).toBeDefined();
           visit(dependency, [...path, name]);
         }
         visiting.delete(name);
@@ -322,22 +390,36 @@ describe('docker-compose.yml', () => {
     it('starts every subgraph after postgres, and the gateway after every subgraph', () => {
       for (const subgraph of subgraphs) {
         expect(serviceNamed(subgraph.name).depends_on?.postgres?.condition).toBe('service_healthy');
-        expect(serviceNamed('gateway').depends_on?.[subgraph.name]?.condition).toBe('service_healthy');
+        expect(serviceNamed('gateway').depends_on?.[subgraph.name]?.condition).toBe(
+          'service_healthy',
+        );
       }
     });
   });
 
   describe('databases', () => {
     const initSql = readFileSync(initSqlPath, 'utf8');
-    const roles = new Map([...initSql.matchAll(/CREATE ROLE\s+(\w+)\s+(?:WITH\s+)?LOGIN\s+PASSWORD\s+'([^']*)'/gi)].map((m) => [m[1]!, m[2]!]));
-    const owners = new Map([...initSql.matchAll(/CREATE DATABASE\s+(\w+)\s+OWNER\s+(\w+)/gi)].map((m) => [m[1]!, m[2]!]));
-    const closed = new Set([...initSql.matchAll(/REVOKE ALL ON DATABASE\s+(\w+)\s+FROM PUBLIC/gi)].map((m) => m[1]!));
+    const roles = new Map(
+      [...initSql.matchAll(/CREATE ROLE\s+(\w+)\s+(?:WITH\s+)?LOGIN\s+PASSWORD\s+'([^']*)'/gi)].map(
+        (m) => [m[1]!, m[2]!],
+      ),
+    );
+    const owners = new Map(
+      [...initSql.matchAll(/CREATE DATABASE\s+(\w+)\s+OWNER\s+(\w+)/gi)].map((m) => [m[1]!, m[2]!]),
+    );
+    const closed = new Set(
+      [...initSql.matchAll(/REVOKE ALL ON DATABASE\s+(\w+)\s+FROM PUBLIC/gi)].map((m) => m[1]!),
+    );
 
     it('mounts the init script where the postgres image runs it on first start', () => {
-      const mount = mountsOf('postgres').find((m) => m.target.startsWith('/docker-entrypoint-initdb.d/'));
+      const mount = mountsOf('postgres').find((m) =>
+        m.target.startsWith('/docker-entrypoint-initdb.d/'),
+      );
       expect(mount?.target).toMatch(/\.sql$/);
       expect(join(repoRoot, mount!.source)).toBe(initSqlPath);
-      expect(mountsOf('postgres').find((m) => m.target === '/var/lib/postgresql/data')?.named).toBe(true);
+      expect(mountsOf('postgres').find((m) => m.target === '/var/lib/postgresql/data')?.named).toBe(
+        true,
+      );
     });
 
     it('runs the PostgreSQL major version npm start embeds', () => {
@@ -345,17 +427,22 @@ describe('docker-compose.yml', () => {
       expect(serviceNamed('postgres').image).toBe(`postgres:${embedded}`);
     });
 
-    it.each(subgraphs)('the DATABASE_URL of $name names its own database on the postgres service, as its own role', (subgraph) => {
-      const url = new URL(environmentOf(subgraph.name).DATABASE_URL ?? '');
-      expect(url.hostname).toBe('postgres');
-      expect(url.port || '5432').toBe('5432');
-      const database = url.pathname.slice(1);
-      expect(database).toBe(databaseNames[subgraph.name]);
-      const user = decodeURIComponent(url.username);
-      expect(owners.get(database), `init-databases.sql creates ${database}`).toBe(user);
-      expect(roles.get(user), `init-databases.sql creates role ${user} with this password`).toBe(decodeURIComponent(url.password));
-      expect(closed.has(database), `only ${user} may connect to ${database}`).toBe(true);
-    });
+    it.each(subgraphs)(
+      'the DATABASE_URL of $name names its own database on the postgres service, as its own role',
+      (subgraph) => {
+        const url = new URL(environmentOf(subgraph.name).DATABASE_URL ?? '');
+        expect(url.hostname).toBe('postgres');
+        expect(url.port || '5432').toBe('5432');
+        const database = url.pathname.slice(1);
+        expect(database).toBe(databaseNames[subgraph.name]);
+        const user = decodeURIComponent(url.username);
+        expect(owners.get(database), `init-databases.sql creates ${database}`).toBe(user);
+        expect(roles.get(user), `init-databases.sql creates role ${user} with this password`).toBe(
+          decodeURIComponent(url.password),
+        );
+        expect(closed.has(database), `only ${user} may connect to ${database}`).toBe(true);
+      },
+    );
 
     it('gives no two subgraphs the same database or role', () => {
       const urls = subgraphs.map((s) => new URL(environmentOf(s.name).DATABASE_URL ?? ''));
@@ -378,7 +465,9 @@ describe('docker-compose.yml', () => {
     it.each(feedSettings.map(({ service, setting }) => ({ name: service.name, service, setting })))(
       '$setting of $name reaches, by compose service name, the service its npm start default points at',
       ({ service, setting }) => {
-        const url = new URL(String((configFor(service) as unknown as Record<string, unknown>)[setting]));
+        const url = new URL(
+          String((configFor(service) as unknown as Record<string, unknown>)[setting]),
+        );
         const producer = appServices.find((candidate) => candidate.name === url.hostname);
         expect(producer, `${url.hostname} is a compose service`).toBeDefined();
         expect(Number(url.port)).toBe(portOf(producer!.name));
@@ -386,28 +475,43 @@ describe('docker-compose.yml', () => {
         const byDefault = new URL(String(service.shape[setting]!.parse(undefined)));
         expect(Number(byDefault.port)).toBe(producer!.defaultPort);
         expect(url.pathname).toBe(byDefault.pathname);
-        expect(sourceFilesOf(producer!.dir).some((file) => /producesFeed:\s*true/.test(readFileSync(file, 'utf8'))), `${producer!.name} serves a feed`).toBe(true);
+        expect(
+          sourceFilesOf(producer!.dir).some((file) =>
+            /producesFeed:\s*true/.test(readFileSync(file, 'utf8')),
+          ),
+          `${producer!.name} serves a feed`,
+        ).toBe(true);
       },
     );
 
     it("REWARD_REDEMPTIONS_URL of partner-merchant reaches, by compose service name, the member service's route its npm start default points at", () => {
-      const url = new URL(loadPartnerConfig(environmentOf('partner-merchant')).REWARD_REDEMPTIONS_URL);
+      const url = new URL(
+        loadPartnerConfig(environmentOf('partner-merchant')).REWARD_REDEMPTIONS_URL,
+      );
       const byDefault = new URL(String(partnerConfigShape.REWARD_REDEMPTIONS_URL.parse(undefined)));
       const member = appServices.find((service) => service.name === 'member')!;
       expect(url.hostname).toBe(member.name);
       expect(Number(url.port)).toBe(portOf(member.name));
       expect(Number(byDefault.port)).toBe(member.defaultPort);
       expect(url.pathname).toBe(byDefault.pathname);
-      expect(sourceFilesOf(member.dir).some((file) => readFileSync(file, 'utf8').includes(`'${url.pathname}'`)), `member serves ${url.pathname}`).toBe(true);
+      expect(
+        sourceFilesOf(member.dir).some((file) =>
+          readFileSync(file, 'utf8').includes(`'${url.pathname}'`),
+        ),
+        `member serves ${url.pathname}`,
+      ).toBe(true);
     });
 
-    it.each(subgraphs)('the gateway setting $urlSetting reaches the /graphql of $name by compose service name', (subgraph) => {
-      const config = loadGatewayConfig(environmentOf('gateway'));
-      const url = new URL(config[subgraph.urlSetting]);
-      expect(url.hostname).toBe(subgraph.name);
-      expect(Number(url.port)).toBe(portOf(subgraph.name));
-      expect(url.pathname).toBe('/graphql');
-    });
+    it.each(subgraphs)(
+      'the gateway setting $urlSetting reaches the /graphql of $name by compose service name',
+      (subgraph) => {
+        const config = loadGatewayConfig(environmentOf('gateway'));
+        const url = new URL(config[subgraph.urlSetting]);
+        expect(url.hostname).toBe(subgraph.name);
+        expect(Number(url.port)).toBe(portOf(subgraph.name));
+        expect(url.pathname).toBe('/graphql');
+      },
+    );
 
     it("the gateway's supergraph ships in the image", () => {
       const config = loadGatewayConfig(environmentOf('gateway'));
@@ -418,21 +522,33 @@ describe('docker-compose.yml', () => {
   });
 
   describe('signing keys', () => {
-    const signers = appServices.filter((s) => sourceCalls(s.dir, 'loadSigningKey')).map((s) => s.name);
-    const writers = appServices.filter((s) => sourceCalls(s.dir, 'ensureSigningKey')).map((s) => s.name);
+    const signers = appServices
+      .filter((s) => sourceCalls(s.dir, 'loadSigningKey'))
+      .map((s) => s.name);
+    const writers = appServices
+      .filter((s) => sourceCalls(s.dir, 'ensureSigningKey'))
+      .map((s) => s.name);
     let root = '';
     let kid = '';
     /** Each named volume as a directory here; a container path becomes the path on its volume. */
     const onVolume = (name: string, path: string) => {
       const mount = mountHolding(name, path);
-      if (!mount?.named) throw new Error(`${name}: ${path} is on no named volume (it would not outlive the container)`);
+      if (!mount?.named)
+        throw new Error(
+          `${name}: ${path} is on no named volume (it would not outlive the container)`,
+        );
       return join(root, mount.source, path.slice(mount.target.length));
     };
     const keysDirOf = (name: string) => onVolume(name, environmentOf(name).JWT_KEYS_DIR ?? '');
 
     beforeAll(async () => {
       root = mkdtempSync(join(tmpdir(), 'coalition-compose-keys-'));
-      const env = Object.fromEntries(Object.entries(environmentOf('keys')).map(([key, value]) => [key, value.startsWith('/') ? onVolume('keys', value) : value]));
+      const env = Object.fromEntries(
+        Object.entries(environmentOf('keys')).map(([key, value]) => [
+          key,
+          value.startsWith('/') ? onVolume('keys', value) : value,
+        ]),
+      );
       const first = await run(serviceNamed('keys').command ?? [], env);
       expect(first.stderr).toBe('');
       expect(first.code).toBe(0);
@@ -448,8 +564,15 @@ describe('docker-compose.yml', () => {
 
     it('the keys job generates a key once, keeps it on every later run, and retires stale public keys', async () => {
       expect(kid).toMatch(/^k-/);
-      const env = Object.fromEntries(Object.entries(environmentOf('keys')).map(([key, value]) => [key, value.startsWith('/') ? onVolume('keys', value) : value]));
-      const stale = env.JWT_PUBLIC_KEYS_DIR ? join(env.JWT_PUBLIC_KEYS_DIR, 'retired.pub.pem') : undefined;
+      const env = Object.fromEntries(
+        Object.entries(environmentOf('keys')).map(([key, value]) => [
+          key,
+          value.startsWith('/') ? onVolume('keys', value) : value,
+        ]),
+      );
+      const stale = env.JWT_PUBLIC_KEYS_DIR
+        ? join(env.JWT_PUBLIC_KEYS_DIR, 'retired.pub.pem')
+        : undefined;
       if (stale) writeFileSync(stale, 'retired');
       const again = await run(serviceNamed('keys').command ?? [], env);
       expect(again.code).toBe(0);
@@ -457,15 +580,18 @@ describe('docker-compose.yml', () => {
       if (stale) expect(existsSync(stale)).toBe(false);
     });
 
-    it.each(appServices)('$name finds, on its volume, the keys it verifies with and — only if it signs — the private key', (service) => {
-      const dir = keysDirOf(service.name);
-      expect([...loadPublicKeys(dir).keys()]).toContain(kid);
-      if (signers.includes(service.name)) {
-        expect(loadSigningKey(dir).kid).toBe(kid);
-      } else {
-        expect(readdirSync(dir).filter((file) => file.endsWith('.key.pem'))).toEqual([]);
-      }
-    });
+    it.each(appServices)(
+      '$name finds, on its volume, the keys it verifies with and — only if it signs — the private key',
+      (service) => {
+        const dir = keysDirOf(service.name);
+        expect([...loadPublicKeys(dir).keys()]).toContain(kid);
+        if (signers.includes(service.name)) {
+          expect(loadSigningKey(dir).kid).toBe(kid);
+        } else {
+          expect(readdirSync(dir).filter((file) => file.endsWith('.key.pem'))).toEqual([]);
+        }
+      },
+    );
 
     it.each(appServices)('$name mounts its keys read-only unless it generates keys', (service) => {
       const mount = mountHolding(service.name, environmentOf(service.name).JWT_KEYS_DIR ?? '');
@@ -476,7 +602,11 @@ describe('docker-compose.yml', () => {
       const user = finalUser();
       for (const mount of mountsOf('keys').filter((m) => m.named)) {
         const prepared = dockerfile().some(
-          (step) => step.instruction === 'RUN' && step.args.includes(`mkdir -p`) && step.args.includes(mount.target) && new RegExp(`chown ${user}(:${user})? `).test(step.args),
+          (step) =>
+            step.instruction === 'RUN' &&
+            step.args.includes(`mkdir -p`) &&
+            step.args.includes(mount.target) &&
+            new RegExp(`chown ${user}(:${user})? `).test(step.args),
         );
         expect(prepared, `${mount.target} is created and chowned to ${user}`).toBe(true);
       }
@@ -505,7 +635,9 @@ function dockerfile(): Step[] {
 }
 
 function finalUser(): string {
-  const user = dockerfile().filter((step) => step.instruction === 'USER').at(-1)?.args;
+  const user = dockerfile()
+    .filter((step) => step.instruction === 'USER')
+    .at(-1)?.args;
   if (!user) throw new Error('the Dockerfile never leaves root (no USER)');
   return user;
 }
@@ -529,7 +661,8 @@ function isDockerIgnored(path: string): boolean {
   let ignored = false;
   for (const pattern of patterns) {
     const negated = pattern.startsWith('!');
-    if (toRegExp(negated ? pattern.slice(1) : pattern).test(path.replace(/^\//, ''))) ignored = !negated;
+    if (toRegExp(negated ? pattern.slice(1) : pattern).test(path.replace(/^\//, '')))
+      ignored = !negated;
   }
   return ignored;
 }
@@ -548,18 +681,33 @@ describe('Dockerfile', () => {
 
   it('installs with npm ci from the lockfile and every workspace manifest, before copying the source', () => {
     expect(npmCi).toBeGreaterThan(-1);
-    const copiedBefore = steps.slice(0, npmCi).filter((step) => step.instruction === 'COPY').flatMap((step) => {
-      const parts = step.args.split(/\s+/).filter((part) => !part.startsWith('--'));
-      const destination = parts.pop() ?? '';
-      return parts.map((source) => (destination.endsWith('/') && destination !== './' ? posix.join(destination, posix.basename(source)) : source));
-    });
-    const workspaceManifests = rootPackage.workspaces.flatMap((pattern) =>
-      pattern.endsWith('/*')
-        ? readdirSync(join(repoRoot, pattern.slice(0, -2)), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${pattern.slice(0, -2)}/${e.name}`)
-        : [pattern],
-    ).map((dir) => `${dir}/package.json`);
-    expect(copiedBefore).toEqual(expect.arrayContaining(['package.json', 'package-lock.json', ...workspaceManifests]));
-    expect(index((step) => step.instruction === 'COPY' && /^\.\s+\.$/.test(step.args))).toBeGreaterThan(npmCi);
+    const copiedBefore = steps
+      .slice(0, npmCi)
+      .filter((step) => step.instruction === 'COPY')
+      .flatMap((step) => {
+        const parts = step.args.split(/\s+/).filter((part) => !part.startsWith('--'));
+        const destination = parts.pop() ?? '';
+        return parts.map((source) =>
+          destination.endsWith('/') && destination !== './'
+            ? posix.join(destination, posix.basename(source))
+            : source,
+        );
+      });
+    const workspaceManifests = rootPackage.workspaces
+      .flatMap((pattern) =>
+        pattern.endsWith('/*')
+          ? readdirSync(join(repoRoot, pattern.slice(0, -2)), { withFileTypes: true })
+              .filter((e) => e.isDirectory())
+              .map((e) => `${pattern.slice(0, -2)}/${e.name}`)
+          : [pattern],
+      )
+      .map((dir) => `${dir}/package.json`);
+    expect(copiedBefore).toEqual(
+      expect.arrayContaining(['package.json', 'package-lock.json', ...workspaceManifests]),
+    );
+    expect(
+      index((step) => step.instruction === 'COPY' && /^\.\s+\.$/.test(step.args)),
+    ).toBeGreaterThan(npmCi);
   });
 
   it('installs only runtime dependencies, among them tsx, which the services run through', () => {
@@ -569,20 +717,33 @@ describe('Dockerfile', () => {
   });
 
   it('runs from /app, where the compose commands and the source live, as a non-root user', () => {
-    expect(steps.filter((step) => step.instruction === 'WORKDIR').map((step) => step.args)).toEqual(['/app']);
+    expect(steps.filter((step) => step.instruction === 'WORKDIR').map((step) => step.args)).toEqual(
+      ['/app'],
+    );
     expect(finalUser()).not.toMatch(/^(root|0)(:|$)/);
-    expect(index((step) => step.instruction === 'USER')).toBeGreaterThan(Math.max(...steps.map((step, i) => (step.instruction === 'RUN' ? i : -1))));
+    expect(index((step) => step.instruction === 'USER')).toBeGreaterThan(
+      Math.max(...steps.map((step, i) => (step.instruction === 'RUN' ? i : -1))),
+    );
   });
 
   it('.dockerignore leaves out node_modules, .data and .git, and nothing the services need', () => {
-    for (const path of ['node_modules/zod/package.json', 'shared/node_modules/x', '.data/keys/current-kid', '.git/HEAD']) expect(isDockerIgnored(path), path).toBe(true);
+    for (const path of [
+      'node_modules/zod/package.json',
+      'shared/node_modules/x',
+      '.data/keys/current-kid',
+      '.git/HEAD',
+    ])
+      expect(isDockerIgnored(path), path).toBe(true);
     const needed = [
       'package.json',
       'package-lock.json',
       'scripts/ensure-keys.ts',
       'scripts/token.ts',
       ...appServices.map((s) => `${s.dir}/src/main.ts`),
-      ...subgraphs.flatMap((s) => [`${s.dir}/schema.graphql`, ...readdirSync(join(repoRoot, s.dir, 'migrations')).map((f) => `${s.dir}/migrations/${f}`)]),
+      ...subgraphs.flatMap((s) => [
+        `${s.dir}/schema.graphql`,
+        ...readdirSync(join(repoRoot, s.dir, 'migrations')).map((f) => `${s.dir}/migrations/${f}`),
+      ]),
     ];
     for (const path of needed) {
       expect(existsSync(join(repoRoot, path)), path).toBe(true);

@@ -21,10 +21,20 @@ import { earn, earnInput, hold } from './support/wallet';
 const BACKGROUND = /\bfeed_cursor\b/;
 
 /** Every balance a wallet answers with but its read time. */
-const WALLET_FIELDS = 'memberId available pending held lifetimeEarned debt expiringSoon { date firstExpiresAt points }';
+const WALLET_FIELDS =
+  'memberId available pending held lifetimeEarned debt expiringSoon { date firstExpiresAt points }';
 
-const subgraphEnv = (databaseUrl: string, extra: Record<string, string> = {}): Record<string, string> => ({
-  NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', JWT_KEYS_DIR: keysDir(), DATABASE_URL: databaseUrl, ...extra,
+const subgraphEnv = (
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> => ({
+  NODE_ENV: 'test',
+  LOG_LEVEL: 'silent',
+  HOST: '127.0.0.1',
+  PORT: '0',
+  JWT_KEYS_DIR: keysDir(),
+  DATABASE_URL: databaseUrl,
+  ...extra,
 });
 
 describe('an earn makes a fixed, small number of round trips to Postgres', () => {
@@ -36,19 +46,39 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
   let token: string;
 
   beforeAll(async () => {
-    partnerService = await startPartnerService(loadPartnerConfig(subgraphEnv(freshDatabaseUrl('round_trips_partner'))));
+    partnerService = await startPartnerService(
+      loadPartnerConfig(subgraphEnv(freshDatabaseUrl('round_trips_partner'))),
+    );
     memberService = await startMemberService(
       // No expiry round (its first comes long after start) among the statements counted.
-      loadMemberConfig(subgraphEnv(freshDatabaseUrl('round_trips_member'), { PARTNER_FEED_URL: `${partnerService.url}/feed`, EXPIRY_INTERVAL_MS: '600000' })),
+      loadMemberConfig(
+        subgraphEnv(freshDatabaseUrl('round_trips_member'), {
+          PARTNER_FEED_URL: `${partnerService.url}/feed`,
+          EXPIRY_INTERVAL_MS: '600000',
+        }),
+      ),
       { onQuery: (sql) => statements.push(sql) },
     );
     memberUrl = `${memberService.url}/graphql`;
-    partner = await onboardPartner(`${partnerService.url}/graphql`, 'Round Trips', ['Round Trips Central'], undefined, { returnWindowDays: 0 });
+    partner = await onboardPartner(
+      `${partnerService.url}/graphql`,
+      'Round Trips',
+      ['Round Trips Central'],
+      undefined,
+      { returnWindowDays: 0 },
+    );
     token = tokenFor({ role: 'partner', sub: `client:${partner.id}`, partnerId: partner.id });
-    await eventually(async () => {
-      const status = await gql<{ partnerFeedStatus: { factsApplied: number } }>(memberUrl, '{ partnerFeedStatus { factsApplied } }');
-      return (status.data?.partnerFeedStatus.factsApplied ?? 0) >= 1;
-    }, 20_000, 'the partner to reach the member replica');
+    await eventually(
+      async () => {
+        const status = await gql<{ partnerFeedStatus: { factsApplied: number } }>(
+          memberUrl,
+          '{ partnerFeedStatus { factsApplied } }',
+        );
+        return (status.data?.partnerFeedStatus.factsApplied ?? 0) >= 1;
+      },
+      20_000,
+      'the partner to reach the member replica',
+    );
   });
 
   afterAll(async () => {
@@ -58,7 +88,11 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
 
   async function statementsOfOneEarn(memberId: string, total: string): Promise<string[]> {
     const from = statements.length;
-    const earned = await earn(memberUrl, token, earnInput({ memberId, storeId: partner.stores[0]!.id, total }));
+    const earned = await earn(
+      memberUrl,
+      token,
+      earnInput({ memberId, storeId: partner.stores[0]!.id, total }),
+    );
     expect(earned.errors).toBeUndefined();
     return statements.slice(from).filter((sql) => !BACKGROUND.test(sql));
   }
@@ -78,7 +112,15 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
       'COMMIT',
     ]);
     const batch = sent[kinds.indexOf('write batch')]!;
-    for (const table of ['ledger_transaction', 'posting', 'lot', 'wallet', 'outbox', 'idempotency_record']) expect(batch).toMatch(new RegExp(`(INSERT INTO|UPDATE) ${table}\\b`));
+    for (const table of [
+      'ledger_transaction',
+      'posting',
+      'lot',
+      'wallet',
+      'outbox',
+      'idempotency_record',
+    ])
+      expect(batch).toMatch(new RegExp(`(INSERT INTO|UPDATE) ${table}\\b`));
   });
 
   it('answers with the balances the earn left, the same as a read of the wallet afterwards, holds included', async () => {
@@ -86,17 +128,30 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
     const storeId = partner.stores[0]!.id;
     const earnAndRead = async (total: string) => {
       const earned = await gql<{ earnPoints: { wallet: unknown } }>(
-        memberUrl, `mutation E($input: EarnPointsInput!) { earnPoints(input: $input) { wallet { ${WALLET_FIELDS} } } }`, { input: earnInput({ memberId: member.id, storeId, total }) }, token,
+        memberUrl,
+        `mutation E($input: EarnPointsInput!) { earnPoints(input: $input) { wallet { ${WALLET_FIELDS} } } }`,
+        { input: earnInput({ memberId: member.id, storeId, total }) },
+        token,
       );
       expect(earned.errors).toBeUndefined();
-      const read = await gql<{ member: { wallet: unknown } }>(memberUrl, `query M($id: ID!) { member(id: $id) { wallet { ${WALLET_FIELDS} } } }`, { id: member.id }, operatorToken());
+      const read = await gql<{ member: { wallet: unknown } }>(
+        memberUrl,
+        `query M($id: ID!) { member(id: $id) { wallet { ${WALLET_FIELDS} } } }`,
+        { id: member.id },
+        operatorToken(),
+      );
       expect(read.errors).toBeUndefined();
       return { answered: earned.data?.earnPoints.wallet, read: read.data?.member.wallet };
     };
     const first = await earnAndRead('1000');
     expect(first.answered).toEqual(first.read);
     expect(first.answered).toMatchObject({ available: '10', held: '0' });
-    const held = await hold(memberUrl, token, { idempotencyKey: randomUUID(), memberId: member.id, storeId, points: '4' });
+    const held = await hold(memberUrl, token, {
+      idempotencyKey: randomUUID(),
+      memberId: member.id,
+      storeId,
+      points: '4',
+    });
     expect(held.errors).toBeUndefined();
     const second = await earnAndRead('2599');
     expect(second.answered).toEqual(second.read);

@@ -5,7 +5,12 @@ import { createDataSource } from '../shared/src/db/data-source';
 import { comparePositions, FEED_START } from '../shared/src/feed/position';
 import { spawnService, type ServiceProcess } from '../shared/src/runtime/service-process';
 import { freshDatabaseUrl, keysDir } from './support/databases';
-import { beginOutboxTransaction, openProducerDatabase, serveFeed, type FeedServer } from './support/feed-producer';
+import {
+  beginOutboxTransaction,
+  openProducerDatabase,
+  serveFeed,
+  type FeedServer,
+} from './support/feed-producer';
 import { seededRandom, sleep, type Random } from './support/random';
 
 /**
@@ -15,7 +20,9 @@ import { seededRandom, sleep, type Random } from './support/random';
  * while its replacement already runs (two instances race for the cursor), sometimes before it is up.
  */
 
-const CONSUMER_ENTRY = fileURLToPath(new URL('./support/feed-consumer-process.ts', import.meta.url));
+const CONSUMER_ENTRY = fileURLToPath(
+  new URL('./support/feed-consumer-process.ts', import.meta.url),
+);
 const CONSUMER_NAME = 'points-to-settlement';
 const KILLS = 10;
 /**
@@ -54,7 +61,11 @@ describe('a feed consumer killed and restarted over and over', () => {
 
   afterAll(async () => {
     const consumers = await Promise.allSettled(started);
-    await Promise.all(consumers.map((result) => (result.status === 'fulfilled' ? result.value.stop('SIGKILL') : undefined)));
+    await Promise.all(
+      consumers.map((result) =>
+        result.status === 'fulfilled' ? result.value.stop('SIGKILL') : undefined,
+      ),
+    );
     await consumerDb?.destroy();
     await feed?.close();
     await producer?.destroy();
@@ -83,53 +94,73 @@ describe('a feed consumer killed and restarted over and over', () => {
     return consumer;
   }
 
-  it('applies every committed fact exactly once, in feed order, through ten SIGKILLs', async () => {
-    const random = seededRandom('feed consumer restarts');
-    const startedAtMs = Date.now();
-    const ledger: Ledger = new Map();
-    let producing = true;
-    const production = Promise.all(
-      Array.from({ length: PRODUCER_WRITERS }, (_, writer) => produce(producer, random, writer, ledger, () => producing)),
-    );
+  it(
+    'applies every committed fact exactly once, in feed order, through ten SIGKILLs',
+    async () => {
+      const random = seededRandom('feed consumer restarts');
+      const startedAtMs = Date.now();
+      const ledger: Ledger = new Map();
+      let producing = true;
+      const production = Promise.all(
+        Array.from({ length: PRODUCER_WRITERS }, (_, writer) =>
+          produce(producer, random, writer, ledger, () => producing),
+        ),
+      );
 
-    let current = await startConsumer();
-    consumerDb = await createDataSource({ url: consumerDatabaseUrl, entities: [], migrations: [], poolSize: 2 }).initialize();
-    for (let kill = 0; kill < KILLS; kill++) {
-      // The replacement boots while the victim keeps consuming and starts as soon as it is up.
-      const replacement = startConsumer();
-      const how = KILL_PLAN[kill % KILL_PLAN.length];
-      if (how === 'racing the replacement, mid-page') {
-        await replacement;
-        await sleep(random.int(RACE_MS.min, RACE_MS.max));
-      } else {
-        await sleep(random.int(KILL_AFTER_MS.min, KILL_AFTER_MS.max));
+      let current = await startConsumer();
+      consumerDb = await createDataSource({
+        url: consumerDatabaseUrl,
+        entities: [],
+        migrations: [],
+        poolSize: 2,
+      }).initialize();
+      for (let kill = 0; kill < KILLS; kill++) {
+        // The replacement boots while the victim keeps consuming and starts as soon as it is up.
+        const replacement = startConsumer();
+        const how = KILL_PLAN[kill % KILL_PLAN.length];
+        if (how === 'racing the replacement, mid-page') {
+          await replacement;
+          await sleep(random.int(RACE_MS.min, RACE_MS.max));
+        } else {
+          await sleep(random.int(KILL_AFTER_MS.min, KILL_AFTER_MS.max));
+        }
+        if (how !== 'at a random moment') await waitUntilApplying(consumerDb, current);
+        await current.stop('SIGKILL');
+        current = await replacement;
       }
-      if (how !== 'at a random moment') await waitUntilApplying(consumerDb, current);
-      await current.stop('SIGKILL');
-      current = await replacement;
-    }
-    producing = false;
-    await production;
-    const producedAtMs = Date.now();
+      producing = false;
+      await production;
+      const producedAtMs = Date.now();
 
-    await waitForCursor(consumerDb, await lastFeedPosition(producer));
-    await current.stop('SIGTERM');
-    console.log(
-      `restarts: ${ledger.size} facts committed over ${producedAtMs - startedAtMs} ms and ${KILLS} kills; caught up ${Date.now() - producedAtMs} ms later`,
-    );
-    for (const line of consumerLog) console.warn(`consumer: ${line}`);
+      await waitForCursor(consumerDb, await lastFeedPosition(producer));
+      await current.stop('SIGTERM');
+      console.log(
+        `restarts: ${ledger.size} facts committed over ${producedAtMs - startedAtMs} ms and ${KILLS} kills; caught up ${Date.now() - producedAtMs} ms later`,
+      );
+      for (const line of consumerLog) console.warn(`consumer: ${line}`);
 
-    await expectEachFactAppliedOnceInFeedOrder(producer, consumerDb, ledger);
-    expect(feed.statuses.length).toBeGreaterThan(KILLS);
-    expect(feed.statuses.filter((status) => status !== 200)).toEqual([]);
-  }, TEST_TIMEOUT_MS);
+      await expectEachFactAppliedOnceInFeedOrder(producer, consumerDb, ledger);
+      expect(feed.statuses.length).toBeGreaterThan(KILLS);
+      expect(feed.statuses.filter((status) => status !== 200)).toEqual([]);
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 /** One producer writer: transactions of 1–3 facts, some taking their id early, some committing late, some rolled back. */
-async function produce(dataSource: DataSource, random: Random, writer: number, ledger: Ledger, keepGoing: () => boolean): Promise<void> {
+async function produce(
+  dataSource: DataSource,
+  random: Random,
+  writer: number,
+  ledger: Ledger,
+  keepGoing: () => boolean,
+): Promise<void> {
   for (let t = 0; keepGoing() && t < PRODUCER_TRANSACTIONS_PER_WRITER_MAX; t++) {
     const tx = await beginOutboxTransaction(dataSource);
-    const facts = Array.from({ length: random.int(1, 3) }, (_, f) => ({ id: `w${writer}-t${t}-f${f}`, key: `member-${random.int(0, KEYS - 1)}` }));
+    const facts = Array.from({ length: random.int(1, 3) }, (_, f) => ({
+      id: `w${writer}-t${t}-f${f}`,
+      key: `member-${random.int(0, KEYS - 1)}`,
+    }));
     try {
       if (random.chance(0.25)) await tx.xid();
       for (const fact of facts) await tx.append([fact.id], fact.key);
@@ -173,9 +204,15 @@ async function lastFeedPosition(producer: DataSource): Promise<string> {
 async function waitForCursor(consumerDb: DataSource, position: string): Promise<void> {
   const deadline = Date.now() + CATCH_UP_WITHIN_MS;
   for (;;) {
-    const rows: { position: string }[] = await consumerDb.query('SELECT position FROM feed_cursor WHERE consumer = $1', [CONSUMER_NAME]);
+    const rows: { position: string }[] = await consumerDb.query(
+      'SELECT position FROM feed_cursor WHERE consumer = $1',
+      [CONSUMER_NAME],
+    );
     if (rows[0]?.position === position) return;
-    if (Date.now() > deadline) throw new Error(`consumer cursor at ${rows[0]?.position} did not reach ${position} within ${CATCH_UP_WITHIN_MS} ms`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `consumer cursor at ${rows[0]?.position} did not reach ${position} within ${CATCH_UP_WITHIN_MS} ms`,
+      );
     await sleep(50);
   }
 }
@@ -186,7 +223,11 @@ interface FeedRow {
   id: string;
 }
 
-async function expectEachFactAppliedOnceInFeedOrder(producer: DataSource, consumerDb: DataSource, ledger: Ledger): Promise<void> {
+async function expectEachFactAppliedOnceInFeedOrder(
+  producer: DataSource,
+  consumerDb: DataSource,
+  ledger: Ledger,
+): Promise<void> {
   const feedOrder: FeedRow[] = await producer.query(
     `SELECT tx_id::text || '.' || seq AS position, key, payload->>'id' AS id FROM outbox ORDER BY outbox.tx_id, outbox.seq`,
   );
@@ -209,12 +250,19 @@ async function expectEachFactAppliedOnceInFeedOrder(producer: DataSource, consum
   for (let key = 0; key < KEYS; key++) {
     const name = `member-${key}`;
     const appliedForKey = applied.filter((row) => row.key === name).map((row) => row.position);
-    expect(appliedForKey, `facts about ${name}, each once`).toEqual(feedOrder.filter((row) => row.key === name).map((row) => row.position));
-    const ascending = appliedForKey.every((position, i) => i === 0 || comparePositions(appliedForKey[i - 1] ?? FEED_START, position) < 0);
+    expect(appliedForKey, `facts about ${name}, each once`).toEqual(
+      feedOrder.filter((row) => row.key === name).map((row) => row.position),
+    );
+    const ascending = appliedForKey.every(
+      (position, i) =>
+        i === 0 || comparePositions(appliedForKey[i - 1] ?? FEED_START, position) < 0,
+    );
     expect(ascending, `facts about ${name} applied in feed order`).toBe(true);
   }
 
-  const counters: { key: string; count: string }[] = await consumerDb.query('SELECT key, applied_count::text AS count FROM key_counter ORDER BY key');
+  const counters: { key: string; count: string }[] = await consumerDb.query(
+    'SELECT key, applied_count::text AS count FROM key_counter ORDER BY key',
+  );
   const expectedCounts = new Map<string, number>();
   for (const key of ledger.values()) expectedCounts.set(key, (expectedCounts.get(key) ?? 0) + 1);
   expect(new Map(counters.map((row) => [row.key, Number(row.count)]))).toEqual(expectedCounts);
@@ -223,7 +271,9 @@ async function expectEachFactAppliedOnceInFeedOrder(producer: DataSource, consum
   expect(new Set(applied.map((row) => row.pid)).size).toBeGreaterThanOrEqual(3);
   // Sequence values are never handed back, so gaps in applied_id are applications a kill undid
   // (a consumer that loses the race for the cursor drops its page before applying anything).
-  const ids: { max: string | null; count: string }[] = await consumerDb.query('SELECT max(applied_id)::text AS max, count(*)::text AS count FROM applied');
+  const ids: { max: string | null; count: string }[] = await consumerDb.query(
+    'SELECT max(applied_id)::text AS max, count(*)::text AS count FROM applied',
+  );
   const undone = Number(ids[0]?.max ?? 0) - Number(ids[0]?.count ?? 0);
   console.log(`restarts: ${undone} applications were undone by kills mid-page and redone`);
   expect(undone).toBeGreaterThan(0);

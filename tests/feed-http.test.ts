@@ -17,7 +17,8 @@ const VISIBLE_WITHIN_MS = 10_000;
 async function waitUntilVisible(dataSource: DataSource, count: number): Promise<void> {
   const deadline = Date.now() + VISIBLE_WITHIN_MS;
   while ((await readFacts(dataSource)).facts.length < count) {
-    if (Date.now() > deadline) throw new Error(`the feed did not show ${count} facts within ${VISIBLE_WITHIN_MS} ms`);
+    if (Date.now() > deadline)
+      throw new Error(`the feed did not show ${count} facts within ${VISIBLE_WITHIN_MS} ms`);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -49,8 +50,13 @@ describe('the HTTP event feed', () => {
     if (strangerKeysDir) rmSync(strangerKeysDir, { recursive: true, force: true });
   });
 
-  async function get(query: string, authorization?: string): Promise<{ status: number; body: unknown }> {
-    const response = await fetch(`${feed.url}${query}`, { headers: authorization === undefined ? {} : { authorization } });
+  async function get(
+    query: string,
+    authorization?: string,
+  ): Promise<{ status: number; body: unknown }> {
+    const response = await fetch(`${feed.url}${query}`, {
+      headers: authorization === undefined ? {} : { authorization },
+    });
     return { status: response.status, body: await response.json() };
   }
 
@@ -83,10 +89,15 @@ describe('the HTTP event feed', () => {
     ['no authorization header', () => undefined],
     ['a token that is not a JWT', () => 'Bearer not-a-jwt'],
     ['another scheme', () => `Basic ${Buffer.from('svc:secret').toString('base64')}`],
-    ['a token signed by an unknown key', () => `Bearer ${signToken(ensureSigningKey(strangerKeysDir), { role: 'service', sub: 'service:x' })}`],
+    [
+      'a token signed by an unknown key',
+      () =>
+        `Bearer ${signToken(ensureSigningKey(strangerKeysDir), { role: 'service', sub: 'service:x' })}`,
+    ],
     [
       'a token forged with a known key id',
-      () => `Bearer ${signToken({ kid: key.kid, privateKeyPem: ensureSigningKey(strangerKeysDir).privateKeyPem }, { role: 'service', sub: 'service:x' })}`,
+      () =>
+        `Bearer ${signToken({ kid: key.kid, privateKeyPem: ensureSigningKey(strangerKeysDir).privateKeyPem }, { role: 'service', sub: 'service:x' })}`,
     ],
   ])('rejects %s as unauthenticated (401)', async (_case, authorization) => {
     const { status, body } = await get('?after=0.0', authorization());
@@ -98,7 +109,10 @@ describe('the HTTP event feed', () => {
   it.each<[string, Claims]>([
     ['a member', { role: 'member', sub: 'member:1', memberId: randomUUID() }],
     ['a partner', { role: 'partner', sub: 'partner:1', partnerId: randomUUID() }],
-    ['a terminal', { role: 'terminal', sub: 'terminal:1', partnerId: randomUUID(), storeId: randomUUID() }],
+    [
+      'a terminal',
+      { role: 'terminal', sub: 'terminal:1', partnerId: randomUUID(), storeId: randomUUID() },
+    ],
   ])('refuses %s (403)', async (_case, claims) => {
     const { status, body } = await get('?after=0.0', tokenFor(claims));
     expect(status).toBe(403);

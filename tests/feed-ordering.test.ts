@@ -40,7 +40,10 @@ class CursorReader {
     const page = await readFacts(this.dataSource, this.cursor, limit);
     let previous = this.cursor;
     for (const fact of page.facts) {
-      expect(comparePositions(fact.position, previous), `${fact.position} comes after ${previous}`).toBe(1);
+      expect(
+        comparePositions(fact.position, previous),
+        `${fact.position} comes after ${previous}`,
+      ).toBe(1);
       previous = fact.position;
     }
     expect(page.next).toBe(previous);
@@ -65,7 +68,9 @@ class CursorReader {
       if (done()) return;
       if (Date.now() > deadline) {
         const ids = this.ids();
-        throw new Error(`feed still lacks facts after ${timeoutMs} ms; delivered ${ids.length} (${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''})`);
+        throw new Error(
+          `feed still lacks facts after ${timeoutMs} ms; delivered ${ids.length} (${ids.slice(0, 20).join(', ')}${ids.length > 20 ? ', …' : ''})`,
+        );
       }
       await sleep(20);
     }
@@ -80,14 +85,15 @@ class CursorReader {
   }
 }
 
-
 /**
  * Consumes transaction ids (cheaply: one committed transaction per loop turn in a procedure) until the
  * next id is a little below a power of ten, and returns that power. Ids then gain a digit within
  * the test, as they do in production at 10^5, 10^6, ...
  */
 async function burnTransactionIdsToJustBelowAPowerOfTen(dataSource: DataSource): Promise<bigint> {
-  const rows: { xid: string }[] = await dataSource.query('SELECT pg_current_xact_id()::text AS xid');
+  const rows: { xid: string }[] = await dataSource.query(
+    'SELECT pg_current_xact_id()::text AS xid',
+  );
   const current = BigInt(rows[0]?.xid ?? '0');
   let boundary = 10n ** BigInt(current.toString().length);
   if (boundary - current < DIGIT_CROSSING_MARGIN * 2n) boundary *= 10n;
@@ -104,7 +110,10 @@ async function burnTransactionIdsToJustBelowAPowerOfTen(dataSource: DataSource):
 }
 
 async function seqsAfter(dataSource: DataSource, seq: bigint): Promise<bigint[]> {
-  const rows: { seq: string }[] = await dataSource.query('SELECT seq FROM outbox WHERE seq > $1 ORDER BY seq', [seq.toString()]);
+  const rows: { seq: string }[] = await dataSource.query(
+    'SELECT seq FROM outbox WHERE seq > $1 ORDER BY seq',
+    [seq.toString()],
+  );
   return rows.map((row) => BigInt(row.seq));
 }
 
@@ -184,15 +193,24 @@ describe('the event feed when transactions commit out of order', () => {
     const boundary = await burnTransactionIdsToJustBelowAPowerOfTen(producer);
     const heldBelow = await beginOutboxTransaction(producer);
     await heldBelow.append(['held-below']);
-    const written: { id: string; xid: bigint }[] = [{ id: 'held-below', xid: await heldBelow.xid() }];
-    for (let t = 0; t < DIGIT_CROSSING_TRANSACTIONS_MAX && (written.at(-1)?.xid ?? 0n) < boundary + 3n; t++) {
+    const written: { id: string; xid: bigint }[] = [
+      { id: 'held-below', xid: await heldBelow.xid() },
+    ];
+    for (
+      let t = 0;
+      t < DIGIT_CROSSING_TRANSACTIONS_MAX && (written.at(-1)?.xid ?? 0n) < boundary + 3n;
+      t++
+    ) {
       const tx = await beginOutboxTransaction(producer);
       await tx.append([`t${t}`]);
       written.push({ id: `t${t}`, xid: await tx.xid() });
       await tx.commit();
     }
     const xids = written.map((w) => w.xid);
-    expect(xids.some((xid) => xid < boundary) && xids.some((xid) => xid >= boundary), `ids straddle ${boundary}`).toBe(true);
+    expect(
+      xids.some((xid) => xid < boundary) && xids.some((xid) => xid >= boundary),
+      `ids straddle ${boundary}`,
+    ).toBe(true);
 
     const reader = new CursorReader(producer, 3);
     await reader.pollAwhile(2);
@@ -200,7 +218,9 @@ describe('the event feed when transactions commit out of order', () => {
     await heldBelow.commit();
     await reader.drainUntil(() => reader.delivered.length >= written.length);
     await reader.pollAwhile(2);
-    expect(reader.ids()).toEqual([...written].sort((a, b) => (a.xid < b.xid ? -1 : 1)).map((w) => w.id));
+    expect(reader.ids()).toEqual(
+      [...written].sort((a, b) => (a.xid < b.xid ? -1 : 1)).map((w) => w.id),
+    );
   });
 
   it('delivers exactly the committed facts, each once and in order, to a reader polling among randomized concurrent writers', async () => {
@@ -210,7 +230,11 @@ describe('the event feed when transactions commit out of order', () => {
     const ledger: Ledger = { committed: new Set(), rolledBack: new Set() };
     const reader = new CursorReader(producer, 5);
     let writing = true;
-    const writers = Promise.all(Array.from({ length: STRESS_WRITERS }, (_, writer) => runWriter(producer, random, writer, ledger))).finally(() => {
+    const writers = Promise.all(
+      Array.from({ length: STRESS_WRITERS }, (_, writer) =>
+        runWriter(producer, random, writer, ledger),
+      ),
+    ).finally(() => {
       writing = false;
     });
     const reading = (async () => {
@@ -220,7 +244,9 @@ describe('the event feed when transactions commit out of order', () => {
       }
     })();
     await Promise.all([writers, reading]);
-    console.log(`stress: ${ledger.committed.size} facts committed, ${ledger.rolledBack.size} rolled back, ${reader.delivered.length} delivered while writing`);
+    console.log(
+      `stress: ${ledger.committed.size} facts committed, ${ledger.rolledBack.size} rolled back, ${reader.delivered.length} delivered while writing`,
+    );
 
     await reader.drainUntil(() => reader.delivered.length >= ledger.committed.size);
     await reader.pollAwhile();
@@ -232,7 +258,10 @@ describe('the event feed when transactions commit out of order', () => {
     expect(ledger.committed.size).toBeGreaterThan(STRESS_WRITERS * STRESS_TRANSACTIONS_PER_WRITER);
     expect(ledger.rolledBack.size).toBeGreaterThan(0);
     const txIds = reader.delivered.map((fact) => parsePosition(fact.position)?.txId ?? 0n);
-    expect(txIds.some((id) => id < boundary) && txIds.some((id) => id >= boundary), `ids straddle ${boundary}`).toBe(true);
+    expect(
+      txIds.some((id) => id < boundary) && txIds.some((id) => id >= boundary),
+      `ids straddle ${boundary}`,
+    ).toBe(true);
   });
 });
 
@@ -246,7 +275,12 @@ interface Ledger {
  * transaction id and a high sequence number), some append in several statements with pauses, some
  * commit late, some roll back.
  */
-async function runWriter(dataSource: DataSource, random: Random, writer: number, ledger: Ledger): Promise<void> {
+async function runWriter(
+  dataSource: DataSource,
+  random: Random,
+  writer: number,
+  ledger: Ledger,
+): Promise<void> {
   for (let t = 0; t < STRESS_TRANSACTIONS_PER_WRITER; t++) {
     const tx = await beginOutboxTransaction(dataSource);
     const ids: string[] = [];
@@ -255,7 +289,10 @@ async function runWriter(dataSource: DataSource, random: Random, writer: number,
       await sleep(random.int(0, 10));
       const statements = random.int(1, 3);
       for (let s = 0; s < statements; s++) {
-        const batch = Array.from({ length: random.int(1, 2) }, (_, f) => `w${writer}-t${t}-s${s}-f${f}`);
+        const batch = Array.from(
+          { length: random.int(1, 2) },
+          (_, f) => `w${writer}-t${t}-s${s}-f${f}`,
+        );
         await tx.append(batch, `member-${random.int(0, 4)}`);
         ids.push(...batch);
         await sleep(random.int(0, 8));

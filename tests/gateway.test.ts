@@ -30,7 +30,13 @@ const SLOW_SUBGRAPH_DELAY_MS = 5_000;
 // Applies to every subgraph of that gateway: long enough for the healthy ones on a loaded machine.
 const SHORT_TIMEOUT_MS = 1_000;
 
-const member = { id: MEMBER_ID, cardNumber: '6006000000000001', name: 'Ada', email: 'ada@example.com', enrolledAt: '2026-01-01T00:00:00.000Z' };
+const member = {
+  id: MEMBER_ID,
+  cardNumber: '6006000000000001',
+  name: 'Ada',
+  email: 'ada@example.com',
+  enrolledAt: '2026-01-01T00:00:00.000Z',
+};
 const partner = {
   id: PARTNER_ID,
   name: 'Fuel & Go',
@@ -56,7 +62,10 @@ const cycle = {
   openedAt: '2026-01-01T00:00:00.000Z',
   closedAt: '2026-02-01T00:00:00.000Z',
 };
-const cycles = { edges: [{ cursor: 'c1', node: cycle }], pageInfo: { hasNextPage: false, endCursor: 'c1' } };
+const cycles = {
+  edges: [{ cursor: 'c1', node: cycle }],
+  pageInfo: { hasNextPage: false, endCursor: 'c1' },
+};
 
 const memberResolvers: GraphQLResolverMap<BaseContext> = {
   Query: {
@@ -77,10 +86,14 @@ const partnerResolvers: GraphQLResolverMap<BaseContext> = {
   Query: {
     partner: (_source: unknown, args: { id: string }) => (args.id === PARTNER_ID ? partner : null),
     store: (_source: unknown, args: { id: string }) => (args.id === STORE_ID ? store : null),
-    partners: () => ({ edges: [{ cursor: 'p1', node: partner }], pageInfo: { hasNextPage: false, endCursor: 'p1' } }),
+    partners: () => ({
+      edges: [{ cursor: 'p1', node: partner }],
+      pageInfo: { hasNextPage: false, endCursor: 'p1' },
+    }),
   },
   Partner: {
-    __resolveReference: (reference: { id: string }) => (reference.id === PARTNER_ID ? partner : null),
+    __resolveReference: (reference: { id: string }) =>
+      reference.id === PARTNER_ID ? partner : null,
     stores: () => [store],
   },
   Store: {
@@ -99,11 +112,21 @@ function mountTokenEndpoint(app: express.Express): void {
     const body = (req.body ?? {}) as Record<string, unknown>;
     res.setHeader('cache-control', 'no-store');
     if (body.client_id === 'pos-client' && body.client_secret === 'right-secret') {
-      res.json({ access_token: 'issued-token', token_type: 'Bearer', expires_in: 3600, request_id: req.header('x-request-id') });
+      res.json({
+        access_token: 'issued-token',
+        token_type: 'Bearer',
+        expires_in: 3600,
+        request_id: req.header('x-request-id'),
+      });
       return;
     }
     res.setHeader('www-authenticate', 'Basic realm="coalition"');
-    res.status(401).json({ error: 'invalid_client', error_description: 'Unknown client, wrong secret, or revoked credentials.' });
+    res
+      .status(401)
+      .json({
+        error: 'invalid_client',
+        error_description: 'Unknown client, wrong secret, or revoked credentials.',
+      });
   });
 }
 
@@ -118,16 +141,35 @@ interface GraphQLAnswer {
 async function post(
   gateway: RunningGateway,
   query: string,
-  options: { token?: string; authorization?: string; requestId?: string; variables?: Record<string, unknown> } = {},
+  options: {
+    token?: string;
+    authorization?: string;
+    requestId?: string;
+    variables?: Record<string, unknown>;
+  } = {},
 ): Promise<GraphQLAnswer> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  const authorization = options.authorization ?? (options.token ? `Bearer ${options.token}` : undefined);
+  const authorization =
+    options.authorization ?? (options.token ? `Bearer ${options.token}` : undefined);
   if (authorization) headers.authorization = authorization;
   if (options.requestId) headers['x-request-id'] = options.requestId;
-  const response = await fetch(`${gateway.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query, variables: options.variables }) });
+  const response = await fetch(`${gateway.url}/graphql`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ query, variables: options.variables }),
+  });
   const text = await response.text();
-  const body = JSON.parse(text) as { data?: Record<string, unknown> | null; errors?: GraphQLFormattedError[] };
-  return { status: response.status, requestId: response.headers.get('x-request-id'), data: body.data, errors: body.errors ?? [], text };
+  const body = JSON.parse(text) as {
+    data?: Record<string, unknown> | null;
+    errors?: GraphQLFormattedError[];
+  };
+  return {
+    status: response.status,
+    requestId: response.headers.get('x-request-id'),
+    data: body.data,
+    errors: body.errors ?? [],
+    text,
+  };
 }
 
 function tokenFor(claims: Claims): string {
@@ -136,7 +178,9 @@ function tokenFor(claims: Claims): string {
 
 /** Nothing a client could use to find or fingerprint our internals. */
 function expectNoInternals(text: string, ports: number[]): void {
-  expect(text).not.toMatch(/127\.0\.0\.1|localhost|http|stacktrace|ECONNREFUSED|\bat .+\.(ts|js):\d+/i);
+  expect(text).not.toMatch(
+    /127\.0\.0\.1|localhost|http|stacktrace|ECONNREFUSED|\bat .+\.(ts|js):\d+/i,
+  );
   for (const port of ports) expect(text).not.toMatch(new RegExp(`\\b${port}\\b`));
 }
 
@@ -170,9 +214,17 @@ describe('the gateway', () => {
     const keys = keysDir();
     [memberSubgraph, partnerSubgraph, settlementSubgraph, slowPartnerSubgraph] = await Promise.all([
       startStandInSubgraph('member', { keysDir: keys, resolvers: memberResolvers }),
-      startStandInSubgraph('partner-merchant', { keysDir: keys, resolvers: partnerResolvers, mountRoutes: mountTokenEndpoint }),
+      startStandInSubgraph('partner-merchant', {
+        keysDir: keys,
+        resolvers: partnerResolvers,
+        mountRoutes: mountTokenEndpoint,
+      }),
       startStandInSubgraph('settlement', { keysDir: keys, resolvers: settlementResolvers }),
-      startStandInSubgraph('partner-merchant', { keysDir: keys, resolvers: partnerResolvers, delayMs: SLOW_SUBGRAPH_DELAY_MS }),
+      startStandInSubgraph('partner-merchant', {
+        keysDir: keys,
+        resolvers: partnerResolvers,
+        delayMs: SLOW_SUBGRAPH_DELAY_MS,
+      }),
     ]);
     gateway = await gatewayWith({});
     operatorToken = tokenFor({ role: 'operator', sub: 'operator-1' });
@@ -181,7 +233,11 @@ describe('the gateway', () => {
 
   afterAll(async () => {
     await Promise.all(gateways.map((running) => running.stop()));
-    await Promise.all([memberSubgraph, partnerSubgraph, settlementSubgraph, slowPartnerSubgraph].map((subgraph) => subgraph?.stop()));
+    await Promise.all(
+      [memberSubgraph, partnerSubgraph, settlementSubgraph, slowPartnerSubgraph].map((subgraph) =>
+        subgraph?.stop(),
+      ),
+    );
   });
 
   describe('authentication', () => {
@@ -190,7 +246,10 @@ describe('the gateway', () => {
       const answer = await post(gateway, '{ me { id } }', { requestId });
       expect(answer.status).toBe(401);
       expect(answer.errors).toEqual([
-        { message: 'A bearer token is required: send Authorization: Bearer <token>.', extensions: { code: 'UNAUTHENTICATED' } },
+        {
+          message: 'A bearer token is required: send Authorization: Bearer <token>.',
+          extensions: { code: 'UNAUTHENTICATED' },
+        },
       ]);
       expect(answer.data).toBeUndefined();
       expect(memberSubgraph.seen.filter((seen) => seen.requestId === requestId)).toEqual([]);
@@ -203,14 +262,18 @@ describe('the gateway', () => {
         'a token signed with another key under our key id',
         () => {
           const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-          const forged = jwt.sign({ role: 'operator', scope: 'operator' }, privateKey.export({ type: 'pkcs8', format: 'pem' }), {
-            algorithm: 'RS256',
-            keyid: key().kid,
-            subject: 'intruder',
-            issuer: ISSUER,
-            audience: AUDIENCE,
-            expiresIn: 600,
-          });
+          const forged = jwt.sign(
+            { role: 'operator', scope: 'operator' },
+            privateKey.export({ type: 'pkcs8', format: 'pem' }),
+            {
+              algorithm: 'RS256',
+              keyid: key().kid,
+              subject: 'intruder',
+              issuer: ISSUER,
+              audience: AUDIENCE,
+              expiresIn: 600,
+            },
+          );
           return `Bearer ${forged}`;
         },
       ],
@@ -220,7 +283,13 @@ describe('the gateway', () => {
           const expired = jwt.sign(
             { role: 'operator', scope: 'operator', exp: Math.floor(Date.now() / 1000) - 60 },
             key().privateKeyPem,
-            { algorithm: 'RS256', keyid: key().kid, subject: 'operator-1', issuer: ISSUER, audience: AUDIENCE },
+            {
+              algorithm: 'RS256',
+              keyid: key().kid,
+              subject: 'operator-1',
+              issuer: ISSUER,
+              audience: AUDIENCE,
+            },
           );
           return `Bearer ${expired}`;
         },
@@ -244,7 +313,10 @@ describe('the gateway', () => {
       const answer = await post(gateway, '{ me { id } }', { authorization: authorization() });
       expect(answer.status).toBe(401);
       expect(answer.errors).toEqual([
-        expect.objectContaining({ message: 'The bearer token is invalid or expired.', extensions: { code: 'UNAUTHENTICATED' } }),
+        expect.objectContaining({
+          message: 'The bearer token is invalid or expired.',
+          extensions: { code: 'UNAUTHENTICATED' },
+        }),
       ]);
     });
   });
@@ -275,9 +347,10 @@ describe('the gateway', () => {
         },
       });
       for (const subgraph of [memberSubgraph, partnerSubgraph, settlementSubgraph]) {
-        expect(subgraph.seen.filter((seen) => seen.requestId === requestId), subgraph.name).toEqual([
-          { authorization: `Bearer ${memberToken}`, requestId },
-        ]);
+        expect(
+          subgraph.seen.filter((seen) => seen.requestId === requestId),
+          subgraph.name,
+        ).toEqual([{ authorization: `Bearer ${memberToken}`, requestId }]);
       }
     });
 
@@ -286,14 +359,20 @@ describe('the gateway', () => {
       const answer = await post(gateway, '{ me { id } }', { token: memberToken });
       expect(answer.data).toEqual({ me: { id: MEMBER_ID } });
       expect(answer.requestId).toMatch(/^[0-9a-f-]{36}$/);
-      expect(memberSubgraph.seen.slice(before)).toEqual([{ authorization: `Bearer ${memberToken}`, requestId: answer.requestId }]);
+      expect(memberSubgraph.seen.slice(before)).toEqual([
+        { authorization: `Bearer ${memberToken}`, requestId: answer.requestId },
+      ]);
     });
 
     it.each([
       [
         'FORBIDDEN',
         'member(id: "x") { id }',
-        { message: 'You may only see your own membership.', path: ['member'], extensions: { code: 'FORBIDDEN', serviceName: 'member' } },
+        {
+          message: 'You may only see your own membership.',
+          path: ['member'],
+          extensions: { code: 'FORBIDDEN', serviceName: 'member' },
+        },
       ],
       [
         'BAD_USER_INPUT',
@@ -304,12 +383,15 @@ describe('the gateway', () => {
           extensions: { code: 'BAD_USER_INPUT', field: 'cardNumber', serviceName: 'member' },
         },
       ],
-    ])("passes a subgraph's %s error through with its code, message, details and path", async (_code, field, expected) => {
-      const answer = await post(gateway, `query { me { id } ${field} }`, { token: memberToken });
-      expect(answer.status).toBe(200);
-      expect(answer.data).toEqual({ me: { id: MEMBER_ID }, [String(expected.path[0])]: null });
-      expect(answer.errors).toEqual([expected]);
-    });
+    ])(
+      "passes a subgraph's %s error through with its code, message, details and path",
+      async (_code, field, expected) => {
+        const answer = await post(gateway, `query { me { id } ${field} }`, { token: memberToken });
+        expect(answer.status).toBe(200);
+        expect(answer.data).toEqual({ me: { id: MEMBER_ID }, [String(expected.path[0])]: null });
+        expect(answer.errors).toEqual([expected]);
+      },
+    );
 
     it('answers readiness once the supergraph is loaded, and points a visitor of / to /graphql', async () => {
       const ready = await fetch(`${gateway.url}/readyz`);
@@ -322,20 +404,30 @@ describe('the gateway', () => {
 
   describe('the HTTP shell', () => {
     it.each([
-      ['/graphql', { errors: [{ message: 'The request could not be read.', extensions: { code: 'BAD_REQUEST' } }] }],
+      [
+        '/graphql',
+        {
+          errors: [
+            { message: 'The request could not be read.', extensions: { code: 'BAD_REQUEST' } },
+          ],
+        },
+      ],
       ['/oauth/token', { error: 'invalid_request' }],
-    ])('answers a malformed JSON body at %s with 400 and JSON, not an HTML page with a stack', async (path, expected) => {
-      const response = await fetch(`${gateway.url}${path}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` },
-        body: '{"query": ',
-      });
-      expect(response.status).toBe(400);
-      expect(response.headers.get('content-type')).toMatch(/^application\/json/);
-      const text = await response.text();
-      expect(JSON.parse(text)).toEqual(expected);
-      expectNoInternals(text, [gateway.port]);
-    });
+    ])(
+      'answers a malformed JSON body at %s with 400 and JSON, not an HTML page with a stack',
+      async (path, expected) => {
+        const response = await fetch(`${gateway.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${operatorToken}` },
+          body: '{"query": ',
+        });
+        expect(response.status).toBe(400);
+        expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+        const text = await response.text();
+        expect(JSON.parse(text)).toEqual(expected);
+        expectNoInternals(text, [gateway.port]);
+      },
+    );
   });
 
   describe('when a subgraph fails', () => {
@@ -344,12 +436,17 @@ describe('the gateway', () => {
     it('nulls only the fields of a subgraph that is down, with SERVICE_UNAVAILABLE and nothing internal', async () => {
       // Taken just before use, leaving other processes the least time to start listening on it.
       const closedPort = await freePort();
-      const degraded = await gatewayWith({ PARTNER_MERCHANT_URL: `http://127.0.0.1:${closedPort}/graphql` });
+      const degraded = await gatewayWith({
+        PARTNER_MERCHANT_URL: `http://127.0.0.1:${closedPort}/graphql`,
+      });
       const answer = await post(degraded, partnerAndMe, { token: operatorToken });
       expect(answer.status).toBe(200);
       expect(answer.data).toEqual({ me: { id: MEMBER_ID, name: 'Ada' }, partner: null });
       expect(answer.errors).toEqual([
-        { message: 'The partner-merchant service is unavailable.', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' } },
+        {
+          message: 'The partner-merchant service is unavailable.',
+          extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' },
+        },
       ]);
       expectNoInternals(answer.text, [closedPort, degraded.port]);
     });
@@ -364,7 +461,10 @@ describe('the gateway', () => {
       expect(Date.now() - startedAt).toBeLessThan(SLOW_SUBGRAPH_DELAY_MS);
       expect(answer.data).toEqual({ me: { id: MEMBER_ID, name: 'Ada' }, partner: null });
       expect(answer.errors).toEqual([
-        { message: 'The partner-merchant service is unavailable.', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' } },
+        {
+          message: 'The partner-merchant service is unavailable.',
+          extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' },
+        },
       ]);
       expectNoInternals(answer.text, [slowPartnerSubgraph.port, impatient.port]);
     });
@@ -378,11 +478,16 @@ describe('the gateway', () => {
       await once(broken, 'listening');
       const { port } = broken.address() as AddressInfo;
       try {
-        const degraded = await gatewayWith({ PARTNER_MERCHANT_URL: `http://127.0.0.1:${port}/graphql` });
+        const degraded = await gatewayWith({
+          PARTNER_MERCHANT_URL: `http://127.0.0.1:${port}/graphql`,
+        });
         const answer = await post(degraded, partnerAndMe, { token: operatorToken });
         expect(answer.data).toEqual({ me: { id: MEMBER_ID, name: 'Ada' }, partner: null });
         expect(answer.errors).toEqual([
-          { message: 'The partner-merchant service is unavailable.', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' } },
+          {
+            message: 'The partner-merchant service is unavailable.',
+            extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' },
+          },
         ]);
         expect(answer.text).not.toContain('10.9.8.7');
         expectNoInternals(answer.text, [port, degraded.port]);
@@ -395,13 +500,19 @@ describe('the gateway', () => {
     it("passes on a subgraph's refusal of the whole request (HTTP 401) with its code, not its address", async () => {
       const otherKeys = join(tmpdir(), `gateway-test-keys-${randomUUID()}`);
       ensureSigningKey(otherKeys);
-      const distrustful = await startStandInSubgraph('member', { keysDir: otherKeys, resolvers: memberResolvers });
+      const distrustful = await startStandInSubgraph('member', {
+        keysDir: otherKeys,
+        resolvers: memberResolvers,
+      });
       try {
         const degraded = await gatewayWith({ MEMBER_URL: distrustful.graphqlUrl });
         const answer = await post(degraded, partnerAndMe, { token: operatorToken });
         expect(answer.data).toEqual({ me: null, partner: { id: PARTNER_ID, name: 'Fuel & Go' } });
         expect(answer.errors).toEqual([
-          { message: 'The bearer token is invalid or expired.', extensions: { code: 'UNAUTHENTICATED', serviceName: 'member' } },
+          {
+            message: 'The bearer token is invalid or expired.',
+            extensions: { code: 'UNAUTHENTICATED', serviceName: 'member' },
+          },
         ]);
         expectNoInternals(answer.text, [distrustful.port, degraded.port]);
       } finally {
@@ -414,11 +525,18 @@ describe('the gateway', () => {
   describe('query limits', () => {
     /** store { partner { stores { partner { ... { id } } } } }: `levels` fields between the root field and the leaf. */
     const nested = (levels: number) => {
-      const fields = Array.from({ length: levels }, (_, level) => (level % 2 === 0 ? 'partner' : 'stores'));
+      const fields = Array.from({ length: levels }, (_, level) =>
+        level % 2 === 0 ? 'partner' : 'stores',
+      );
       return `query { store(id: "${STORE_ID}") { ${fields.map((field) => `${field} { `).join('')}id${' }'.repeat(levels)} } }`;
     };
     const cases: Array<[string, string, string, RegExp]> = [
-      ['deeper than queryDepthMax', 'GRAPHQL_VALIDATION_FAILED', nested(limits.queryDepthMax - 1), /depth limit of 10 exceeded, found 11/i],
+      [
+        'deeper than queryDepthMax',
+        'GRAPHQL_VALIDATION_FAILED',
+        nested(limits.queryDepthMax - 1),
+        /depth limit of 10 exceeded, found 11/i,
+      ],
       [
         'with more aliases than queryAliasesMax',
         'GRAPHQL_VALIDATION_FAILED',
@@ -431,26 +549,42 @@ describe('the gateway', () => {
         'query { partners(first: 100) { edges { node { name stores { name partner { name stores { name timeZone } } } } } } }',
         /cost limit of 5000 exceeded/i,
       ],
-      ['longer than queryTokensMax', 'GRAPHQL_PARSE_FAILED', `query { me { ${'id '.repeat(limits.queryTokensMax)} } }`, /more tha[nt] 2000 tokens/i],
+      [
+        'longer than queryTokensMax',
+        'GRAPHQL_PARSE_FAILED',
+        `query { me { ${'id '.repeat(limits.queryTokensMax)} } }`,
+        /more tha[nt] 2000 tokens/i,
+      ],
     ];
 
     it('lets a query within every limit through', async () => {
-      const answer = await post(gateway, nested(limits.queryDepthMax - 2), { token: operatorToken });
+      const answer = await post(gateway, nested(limits.queryDepthMax - 2), {
+        token: operatorToken,
+      });
       expect(answer.errors).toEqual([]);
       // The leaf, eight fields down, came back: the whole depth was resolved.
-      expect(JSON.stringify(answer.data)).toMatch(new RegExp(`^\\{"store":\\{"partner":\\{"stores":.*"id":"${STORE_ID}"`));
+      expect(JSON.stringify(answer.data)).toMatch(
+        new RegExp(`^\\{"store":\\{"partner":\\{"stores":.*"id":"${STORE_ID}"`),
+      );
     });
 
-    it.each(cases)('rejects a query %s with %s, before any subgraph is called', async (_label, code, query, message) => {
-      const requestId = `limit-${randomUUID()}`;
-      const answer = await post(gateway, query, { token: operatorToken, requestId });
-      expect(answer.status).toBe(400);
-      expect(answer.data).toBeUndefined();
-      expect(answer.errors).toEqual([
-        expect.objectContaining({ message: expect.stringMatching(message), extensions: expect.objectContaining({ code }) }),
-      ]);
-      for (const subgraph of [memberSubgraph, partnerSubgraph]) expect(subgraph.seen.filter((seen) => seen.requestId === requestId)).toEqual([]);
-    });
+    it.each(cases)(
+      'rejects a query %s with %s, before any subgraph is called',
+      async (_label, code, query, message) => {
+        const requestId = `limit-${randomUUID()}`;
+        const answer = await post(gateway, query, { token: operatorToken, requestId });
+        expect(answer.status).toBe(400);
+        expect(answer.data).toBeUndefined();
+        expect(answer.errors).toEqual([
+          expect.objectContaining({
+            message: expect.stringMatching(message),
+            extensions: expect.objectContaining({ code }),
+          }),
+        ]);
+        for (const subgraph of [memberSubgraph, partnerSubgraph])
+          expect(subgraph.seen.filter((seen) => seen.requestId === requestId)).toEqual([]);
+      },
+    );
   });
 
   describe('in production', () => {
@@ -465,10 +599,16 @@ describe('the gateway', () => {
       const production = await gatewayWith({ NODE_ENV: 'production' });
       const answer = await post(production, introspection, { token: operatorToken });
       expect(answer.status).toBe(400);
-      expect(answer.errors).toEqual([expect.objectContaining({ extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }) })]);
+      expect(answer.errors).toEqual([
+        expect.objectContaining({
+          extensions: expect.objectContaining({ code: 'GRAPHQL_VALIDATION_FAILED' }),
+        }),
+      ]);
       expect(answer.text).not.toContain('stacktrace');
       const invalid = await post(production, '{ me { noSuchField } }', { token: operatorToken });
-      expect(invalid.errors).toEqual([expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })]);
+      expect(invalid.errors).toEqual([
+        expect.objectContaining({ extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }),
+      ]);
       expect(invalid.text).not.toContain('stacktrace');
     });
   });
@@ -478,31 +618,53 @@ describe('the gateway', () => {
       const response = await fetch(`${gateway.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', 'x-request-id': 'token-request-1' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: 'pos-client', client_secret: 'right-secret' }),
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: 'pos-client',
+          client_secret: 'right-secret',
+        }),
       });
       expect(response.status).toBe(200);
       expect(response.headers.get('cache-control')).toBe('no-store');
-      expect(await response.json()).toEqual({ access_token: 'issued-token', token_type: 'Bearer', expires_in: 3600, request_id: 'token-request-1' });
+      expect(await response.json()).toEqual({
+        access_token: 'issued-token',
+        token_type: 'Bearer',
+        expires_in: 3600,
+        request_id: 'token-request-1',
+      });
     });
 
     it("passes a form body and partner-merchant's refusal through with its status", async () => {
       const response = await fetch(`${gateway.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: new URLSearchParams({ grant_type: 'client_credentials', client_id: 'pos-client', client_secret: 'wrong' }).toString(),
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: 'pos-client',
+          client_secret: 'wrong',
+        }).toString(),
       });
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Basic realm="coalition"');
-      expect(await response.json()).toEqual({ error: 'invalid_client', error_description: 'Unknown client, wrong secret, or revoked credentials.' });
+      expect(await response.json()).toEqual({
+        error: 'invalid_client',
+        error_description: 'Unknown client, wrong secret, or revoked credentials.',
+      });
     });
 
     it('answers 503 temporarily_unavailable, without its address, when partner-merchant is down', async () => {
       const closedPort = await freePort();
-      const degraded = await gatewayWith({ PARTNER_MERCHANT_URL: `http://127.0.0.1:${closedPort}/graphql` });
+      const degraded = await gatewayWith({
+        PARTNER_MERCHANT_URL: `http://127.0.0.1:${closedPort}/graphql`,
+      });
       const response = await fetch(`${degraded.url}/oauth/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ grant_type: 'client_credentials', client_id: 'pos-client', client_secret: 'right-secret' }),
+        body: JSON.stringify({
+          grant_type: 'client_credentials',
+          client_id: 'pos-client',
+          client_secret: 'right-secret',
+        }),
       });
       expect(response.status).toBe(503);
       const text = await response.text();
@@ -539,7 +701,10 @@ describe('the gateway', () => {
 
     it.each([
       ['JWT_KEYS_DIR', { JWT_KEYS_DIR: join(keysDir(), 'missing') }],
-      ['SUPERGRAPH_PATH', { JWT_KEYS_DIR: keysDir(), SUPERGRAPH_PATH: join(keysDir(), 'missing.graphql') }],
+      [
+        'SUPERGRAPH_PATH',
+        { JWT_KEYS_DIR: keysDir(), SUPERGRAPH_PATH: join(keysDir(), 'missing.graphql') },
+      ],
     ])('refuses to start when %s points nowhere', async (name, env) => {
       const config = loadGatewayConfig({ ...env, PORT: '0', LOG_LEVEL: 'silent' });
       await expect(startGateway(config)).rejects.toThrowError(new RegExp(`- ${name}=`));

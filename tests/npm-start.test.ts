@@ -24,20 +24,35 @@ const CROSS_SUBGRAPH_QUERY = `query M($id: ID!) { member(id: $id) { id linkedPar
 type CrossQuery = { member: unknown };
 const expectedMember = (memberId: string, partnerId: string) => ({
   id: memberId,
-  linkedPartners: [{ id: partnerId, name: 'Kept Across Restarts', stores: [{ name: 'Only Store' }], settlementCycles: { edges: [] } }],
+  linkedPartners: [
+    {
+      id: partnerId,
+      name: 'Kept Across Restarts',
+      stores: [{ name: 'Only Store' }],
+      settlementCycles: { edges: [] },
+    },
+  ],
 });
 
 /** Runs `npm start` as a user would, with its own data directory and ports. */
 async function npmStart(): Promise<Started> {
   const startedAt = Date.now();
   const child = spawn('npm', ['start'], {
-    env: { ...process.env, COALITION_DATA_DIR: dataDir, POSTGRES_PORT: String(postgresPort), COALITION_PORTS: 'ephemeral' },
+    env: {
+      ...process.env,
+      COALITION_DATA_DIR: dataDir,
+      POSTGRES_PORT: String(postgresPort),
+      COALITION_PORTS: 'ephemeral',
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   const output: string[] = [];
   const gatewayUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start printed no gateway URL in 60 s:\n${output.join('')}`)), 60_000);
+    const timer = setTimeout(
+      () => reject(new Error(`npm start printed no gateway URL in 60 s:\n${output.join('')}`)),
+      60_000,
+    );
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
       const match = /Gateway\s+(http:\/\/\S+)\/graphql/.exec(output.join(''));
@@ -48,7 +63,9 @@ async function npmStart(): Promise<Started> {
     };
     child.stdout?.on('data', onData);
     child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${output.join('')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`npm start exited with ${code}:\n${output.join('')}`)),
+    );
   });
   return { child, output, gatewayUrl, startedAt };
 }
@@ -60,7 +77,8 @@ async function npmStart(): Promise<Started> {
 async function ctrlC(started: Started): Promise<string> {
   process.kill(-started.child.pid!, 'SIGINT');
   const deadline = Date.now() + 30_000;
-  while (!started.output.join('').includes('Stopped.') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!started.output.join('').includes('Stopped.') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
   return started.output.join('');
 }
 
@@ -82,12 +100,20 @@ describe('npm start', () => {
     const first = await npmStart();
     expect(first.output.join('')).toContain('npm run token -- --role operator');
     // The first start generated the signing key; a development token is signed with it.
-    const operator = signToken(loadSigningKey(join(dataDir, 'keys')), { role: 'operator', sub: 'operator:test' });
+    const operator = signToken(loadSigningKey(join(dataDir, 'keys')), {
+      role: 'operator',
+      sub: 'operator:test',
+    });
     const graphql = `${first.gatewayUrl}/graphql`;
     const partner = await onboardPartner(graphql, 'Kept Across Restarts', ['Only Store'], operator);
     const member = await enrolMember(graphql, 'Restart Member', operator);
     await linkPartner(graphql, member.id, partner.id, operator);
-    const across = await gql<CrossQuery>(graphql, CROSS_SUBGRAPH_QUERY, { id: member.id }, operator);
+    const across = await gql<CrossQuery>(
+      graphql,
+      CROSS_SUBGRAPH_QUERY,
+      { id: member.id },
+      operator,
+    );
     expect(across.data?.member).toEqual(expectedMember(member.id, partner.id));
     // The issue's bar: from `npm start` to an answer that spans all three subgraphs within a minute.
     expect((Date.now() - first.startedAt) / 1000).toBeLessThan(60);
@@ -96,7 +122,12 @@ describe('npm start', () => {
     expect(await portIsClosed(Number(new URL(first.gatewayUrl).port))).toBe(true);
 
     const second = await npmStart();
-    const again = await gql<CrossQuery>(`${second.gatewayUrl}/graphql`, CROSS_SUBGRAPH_QUERY, { id: member.id }, operator);
+    const again = await gql<CrossQuery>(
+      `${second.gatewayUrl}/graphql`,
+      CROSS_SUBGRAPH_QUERY,
+      { id: member.id },
+      operator,
+    );
     expect(again.data?.member).toEqual(expectedMember(member.id, partner.id));
     expect(await ctrlC(second)).toContain('Stopped.');
     expect(await portIsClosed(postgresPort)).toBe(true);

@@ -21,10 +21,22 @@ let partnerDb: Database;
 
 /** The facts of a type about one offer, once the feed serves at least `count` of them. */
 const factsAbout = (type: string, offerId: string, count = 1) =>
-  factsWhere(network.services['partner-merchant'].url, `${type} for ${offerId}`, (fact) => fact.type === type && fact.payload.offerId === offerId, count);
+  factsWhere(
+    network.services['partner-merchant'].url,
+    `${type} for ${offerId}`,
+    (fact) => fact.type === type && fact.payload.offerId === offerId,
+    count,
+  );
 
-const partnerToken = (partnerId: string) => tokenFor({ role: 'partner', sub: `pc_test${partnerId.slice(0, 8)}`, partnerId });
-const terminalToken = (partner: OnboardedPartner) => tokenFor({ role: 'terminal', sub: `tc_test${partner.id.slice(0, 8)}`, partnerId: partner.id, storeId: partner.stores[0]!.id });
+const partnerToken = (partnerId: string) =>
+  tokenFor({ role: 'partner', sub: `pc_test${partnerId.slice(0, 8)}`, partnerId });
+const terminalToken = (partner: OnboardedPartner) =>
+  tokenFor({
+    role: 'terminal',
+    sub: `tc_test${partner.id.slice(0, 8)}`,
+    partnerId: partner.id,
+    storeId: partner.stores[0]!.id,
+  });
 const memberToken = () => {
   const memberId = randomUUID();
   return tokenFor({ role: 'member', sub: `member:${memberId}`, memberId });
@@ -53,34 +65,75 @@ interface OfferView {
 /** A small valid offer starting now; overrides replace (or, as undefined, remove) its fields. */
 const offerInput = (overrides: Record<string, unknown> = {}) =>
   Object.fromEntries(
-    Object.entries({ name: 'Spend 20, get 200', bonusPoints: '200', minimumSpendMinor: '2000', startsAt: inDays(0), endsAt: inDays(30), ...overrides }).filter(([, v]) => v !== undefined),
+    Object.entries({
+      name: 'Spend 20, get 200',
+      bonusPoints: '200',
+      minimumSpendMinor: '2000',
+      startsAt: inDays(0),
+      endsAt: inDays(30),
+      ...overrides,
+    }).filter(([, v]) => v !== undefined),
   );
 
 const create = (partnerId: string, input: Record<string, unknown>, token = operatorToken()) =>
-  gql<{ createOffer: OfferView }>(url, `mutation C($p: ID!, $i: OfferInput!) { createOffer(partnerId: $p, input: $i) { ${OFFER} } }`, { p: partnerId, i: input }, token);
+  gql<{ createOffer: OfferView }>(
+    url,
+    `mutation C($p: ID!, $i: OfferInput!) { createOffer(partnerId: $p, input: $i) { ${OFFER} } }`,
+    { p: partnerId, i: input },
+    token,
+  );
 
 const endOffer = (offerId: string, token = operatorToken()) =>
-  gql<{ endOffer: OfferView }>(url, `mutation E($o: ID!) { endOffer(offerId: $o) { ${OFFER} } }`, { o: offerId }, token);
+  gql<{ endOffer: OfferView }>(
+    url,
+    `mutation E($o: ID!) { endOffer(offerId: $o) { ${OFFER} } }`,
+    { o: offerId },
+    token,
+  );
 
-const readOffer = (id: string, token: string | null = operatorToken()) => gql<{ offer: OfferView | null }>(url, `query O($id: ID!) { offer(id: $id) { ${OFFER} } }`, { id }, token);
+const readOffer = (id: string, token: string | null = operatorToken()) =>
+  gql<{ offer: OfferView | null }>(
+    url,
+    `query O($id: ID!) { offer(id: $id) { ${OFFER} } }`,
+    { id },
+    token,
+  );
 
 /** Creates an offer as the operator and returns it; fails the test on any error. */
-async function created(partnerId: string, overrides: Record<string, unknown> = {}): Promise<OfferView> {
+async function created(
+  partnerId: string,
+  overrides: Record<string, unknown> = {},
+): Promise<OfferView> {
   const response = await create(partnerId, offerInput(overrides));
   expect(response.errors).toBeUndefined();
   return response.data!.createOffer;
 }
 
-type Listing = { partner: { offers: { edges: { cursor: string; node: { id: string; status: string } }[]; pageInfo: { hasNextPage: boolean; endCursor: string | null } } | null } | null };
+type Listing = {
+  partner: {
+    offers: {
+      edges: { cursor: string; node: { id: string; status: string } }[];
+      pageInfo: { hasNextPage: boolean; endCursor: string | null };
+    } | null;
+  } | null;
+};
 const LIST = `query L($id: ID!, $first: Int, $after: String, $ended: Boolean) {
   partner(id: $id) { offers(first: $first, after: $after, includeEnded: $ended) { edges { cursor node { id status } } pageInfo { hasNextPage endCursor } } } }`;
 
 /** Every offer of the partner, page by page; the ids of each page. */
-async function pagesOf(partnerId: string, options: { first: number; includeEnded?: boolean; token?: string }): Promise<string[][]> {
+async function pagesOf(
+  partnerId: string,
+  options: { first: number; includeEnded?: boolean; token?: string },
+): Promise<string[][]> {
   const pages: string[][] = [];
   let after: string | null = null;
   for (let i = 0; i < 50; i++) {
-    const response: GraphQLResponse<Listing> = await gql<Listing>(url, LIST, { id: partnerId, first: options.first, after, ended: options.includeEnded ?? null }, options.token ?? operatorToken());
+    const response: GraphQLResponse<Listing> = await gql<Listing>(
+      url,
+      LIST,
+      { id: partnerId, first: options.first, after, ended: options.includeEnded ?? null },
+      options.token ?? operatorToken(),
+    );
     expect(response.errors).toBeUndefined();
     const connection = response.data!.partner!.offers!;
     pages.push(connection.edges.map((e) => e.node.id));
@@ -92,8 +145,14 @@ async function pagesOf(partnerId: string, options: { first: number; includeEnded
 
 /** What a refused request must leave alone: the partner's offers and its offer facts. */
 const footprint = async (partnerId: string) => ({
-  offers: await partnerDb.rows('SELECT id, status, ended_at FROM offer WHERE partner_id = $1 ORDER BY id', [partnerId]),
-  facts: await partnerDb.rows(`SELECT seq FROM outbox WHERE key = $1 AND type LIKE 'offer.%' ORDER BY seq`, [partnerId]),
+  offers: await partnerDb.rows(
+    'SELECT id, status, ended_at FROM offer WHERE partner_id = $1 ORDER BY id',
+    [partnerId],
+  ),
+  facts: await partnerDb.rows(
+    `SELECT seq FROM outbox WHERE key = $1 AND type LIKE 'offer.%' ORDER BY seq`,
+    [partnerId],
+  ),
 });
 
 beforeAll(async () => {
@@ -168,13 +227,37 @@ describe('publishing an offer', () => {
   });
 
   it('fills in the defaults: everyone, any spend, once per member, no budget', async () => {
-    const offer = await created(cafe.id, { name: 'Ten percent more', bonusPoints: undefined, bonusPercent: 10, minimumSpendMinor: undefined, audienceTiers: undefined });
-    expect(offer).toMatchObject({ bonusPoints: null, bonusPercent: 10, minimumSpendMinor: '0', categories: null, audience: 'EVERYONE', audienceTiers: [], audienceMemberIds: [], budgetPoints: null, perMemberLimit: 1, description: '' });
+    const offer = await created(cafe.id, {
+      name: 'Ten percent more',
+      bonusPoints: undefined,
+      bonusPercent: 10,
+      minimumSpendMinor: undefined,
+      audienceTiers: undefined,
+    });
+    expect(offer).toMatchObject({
+      bonusPoints: null,
+      bonusPercent: 10,
+      minimumSpendMinor: '0',
+      categories: null,
+      audience: 'EVERYONE',
+      audienceTiers: [],
+      audienceMemberIds: [],
+      budgetPoints: null,
+      perMemberLimit: 1,
+      description: '',
+    });
     const [fact] = await factsAbout('offer.published', offer.id);
-    expect(fact?.payload.offer).toMatchObject({ bonusPoints: null, bonusPercent: 10, minimumSpendMinor: '0', audience: 'EVERYONE', budgetPoints: null, perMemberLimit: 1 });
+    expect(fact?.payload.offer).toMatchObject({
+      bonusPoints: null,
+      bonusPercent: 10,
+      minimumSpendMinor: '0',
+      audience: 'EVERYONE',
+      budgetPoints: null,
+      perMemberLimit: 1,
+    });
   });
 
-  it("takes a startsAt a few seconds behind as now, so an offer never starts before it existed", async () => {
+  it('takes a startsAt a few seconds behind as now, so an offer never starts before it existed', async () => {
     const before = Date.now();
     const offer = await created(cafe.id, { startsAt: new Date(before - 2_000).toISOString() });
     expect(Date.parse(offer.startsAt)).toBeGreaterThanOrEqual(before - 1_000);
@@ -186,14 +269,38 @@ describe('publishing an offer', () => {
   it.each<[string, () => Record<string, unknown>, string]>([
     ['both a fixed and a percent bonus', () => offerInput({ bonusPercent: 10 }), 'bonusPoints'],
     ['neither bonus', () => offerInput({ bonusPoints: undefined }), 'bonusPoints'],
-    ['an endsAt before its startsAt', () => offerInput({ startsAt: inDays(5), endsAt: inDays(4) }), 'endsAt'],
-    ['an endsAt in the past', () => offerInput({ startsAt: inDays(-3), endsAt: inDays(-1) }), 'endsAt'],
+    [
+      'an endsAt before its startsAt',
+      () => offerInput({ startsAt: inDays(5), endsAt: inDays(4) }),
+      'endsAt',
+    ],
+    [
+      'an endsAt in the past',
+      () => offerInput({ startsAt: inDays(-3), endsAt: inDays(-1) }),
+      'endsAt',
+    ],
     ['a startsAt in the past', () => offerInput({ startsAt: inDays(-1 / 24) }), 'startsAt'],
     ['a TIERS audience without tiers', () => offerInput({ audience: 'TIERS' }), 'audienceTiers'],
-    ['a lower-case tier', () => offerInput({ audience: 'TIERS', audienceTiers: ['gold'] }), 'audienceTiers.0'],
-    ['a MEMBERS audience without members', () => offerInput({ audience: 'MEMBERS' }), 'audienceMemberIds'],
-    ['member ids that are not ids', () => offerInput({ audience: 'MEMBERS', audienceMemberIds: [randomUUID(), 'member-42'] }), 'audienceMemberIds.1'],
-    ['a negative minimum spend', () => offerInput({ minimumSpendMinor: '-1' }), 'minimumSpendMinor'],
+    [
+      'a lower-case tier',
+      () => offerInput({ audience: 'TIERS', audienceTiers: ['gold'] }),
+      'audienceTiers.0',
+    ],
+    [
+      'a MEMBERS audience without members',
+      () => offerInput({ audience: 'MEMBERS' }),
+      'audienceMemberIds',
+    ],
+    [
+      'member ids that are not ids',
+      () => offerInput({ audience: 'MEMBERS', audienceMemberIds: [randomUUID(), 'member-42'] }),
+      'audienceMemberIds.1',
+    ],
+    [
+      'a negative minimum spend',
+      () => offerInput({ minimumSpendMinor: '-1' }),
+      'minimumSpendMinor',
+    ],
     ['a bonus of 0 points', () => offerInput({ bonusPoints: '0' }), 'bonusPoints'],
     ['a budget of 0', () => offerInput({ budgetPoints: '0' }), 'budgetPoints'],
     ['a per-member limit of 0', () => offerInput({ perMemberLimit: 0 }), 'perMemberLimit'],
@@ -216,16 +323,27 @@ describe('the live-offer limit', () => {
     const busy = await onboardPartner(url, unique('Offer Busy'));
     for (let batch = 0; batch < (LIVE_OFFERS_MAX - 2) / 7; batch++) {
       const count = Math.min(7, LIVE_OFFERS_MAX - 2 - batch * 7);
-      await Promise.all(Array.from({ length: count }, (_, i) => created(busy.id, { name: `Offer ${batch * 7 + i}` })));
+      await Promise.all(
+        Array.from({ length: count }, (_, i) =>
+          created(busy.id, { name: `Offer ${batch * 7 + i}` }),
+        ),
+      );
     }
     // Two places left, five asking for them at the same moment: the partner's lock lets exactly two in.
-    const racing = await Promise.all(Array.from({ length: 5 }, (_, i) => create(busy.id, offerInput({ name: `Racer ${i}` }), partnerToken(busy.id))));
+    const racing = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        create(busy.id, offerInput({ name: `Racer ${i}` }), partnerToken(busy.id)),
+      ),
+    );
     expect(racing.filter((r) => r.errors === undefined)).toHaveLength(2);
     for (const refused of racing.filter((r) => r.errors !== undefined)) {
       expect(codesOf(refused)).toEqual(['BAD_USER_INPUT']);
       expect(fieldOf(refused)).toBe('partnerId');
     }
-    const live = await partnerDb.rows<{ n: number }>(`SELECT count(*)::integer AS n FROM offer WHERE partner_id = $1`, [busy.id]);
+    const live = await partnerDb.rows<{ n: number }>(
+      `SELECT count(*)::integer AS n FROM offer WHERE partner_id = $1`,
+      [busy.id],
+    );
     expect(live[0]?.n).toBe(LIVE_OFFERS_MAX);
 
     const before = await footprint(busy.id);
@@ -252,7 +370,11 @@ describe('ending an offer', () => {
     const ended = await endOffer(offer.id, partnerToken(deli.id));
     expect(ended.errors).toBeUndefined();
     const { endedAt } = ended.data!.endOffer;
-    expect(ended.data!.endOffer).toEqual({ ...offer, status: 'ENDED', endedAt: expect.any(String) });
+    expect(ended.data!.endOffer).toEqual({
+      ...offer,
+      status: 'ENDED',
+      endedAt: expect.any(String),
+    });
     expect(Math.abs(Date.parse(endedAt!) - Date.now())).toBeLessThan(60_000);
 
     const [fact] = await factsAbout('offer.ended', offer.id);
@@ -263,7 +385,10 @@ describe('ending an offer', () => {
     expect(again.errors).toBeUndefined();
     expect(again.data!.endOffer).toEqual(ended.data!.endOffer);
     expect((await readOffer(offer.id)).data?.offer).toEqual(ended.data!.endOffer);
-    const facts = await partnerDb.rows(`SELECT seq FROM outbox WHERE type = 'offer.ended' AND payload->>'offerId' = $1`, [offer.id]);
+    const facts = await partnerDb.rows(
+      `SELECT seq FROM outbox WHERE type = 'offer.ended' AND payload->>'offerId' = $1`,
+      [offer.id],
+    );
     expect(facts).toHaveLength(1);
   });
 
@@ -283,7 +408,12 @@ describe('ending an offer', () => {
 
     const ended = await endOffer(offer.id);
     expect(ended.data?.endOffer).toEqual(seen);
-    expect(await partnerDb.rows(`SELECT seq FROM outbox WHERE type = 'offer.ended' AND payload->>'offerId' = $1`, [offer.id])).toEqual([]);
+    expect(
+      await partnerDb.rows(
+        `SELECT seq FROM outbox WHERE type = 'offer.ended' AND payload->>'offerId' = $1`,
+        [offer.id],
+      ),
+    ).toEqual([]);
   });
 
   it('refuses an id that is not one, and finds no offer behind an unknown one', async () => {
@@ -303,15 +433,32 @@ describe("listing a partner's offers", () => {
     const newestFirst = made.map((o) => o.id).reverse();
 
     const live = await pagesOf(bistro.id, { first: 2, token: partnerToken(bistro.id) });
-    expect(live).toEqual([[newestFirst[0], newestFirst[1]], [newestFirst[2], newestFirst[4]]]);
+    expect(live).toEqual([
+      [newestFirst[0], newestFirst[1]],
+      [newestFirst[2], newestFirst[4]],
+    ]);
     const all = await pagesOf(bistro.id, { first: 2, includeEnded: true });
-    expect(all).toEqual([[newestFirst[0], newestFirst[1]], [newestFirst[2], newestFirst[3]], [newestFirst[4]]]);
+    expect(all).toEqual([
+      [newestFirst[0], newestFirst[1]],
+      [newestFirst[2], newestFirst[3]],
+      [newestFirst[4]],
+    ]);
 
-    const rows = await partnerDb.rows<{ id: string }>('SELECT id FROM offer WHERE partner_id = $1 ORDER BY created_at DESC, id DESC', [bistro.id]);
+    const rows = await partnerDb.rows<{ id: string }>(
+      'SELECT id FROM offer WHERE partner_id = $1 ORDER BY created_at DESC, id DESC',
+      [bistro.id],
+    );
     expect(all.flat()).toEqual(rows.map((r) => r.id));
-    const bad = await gql(url, LIST, { id: bistro.id, first: 2, after: 'not-a-cursor', ended: true });
+    const bad = await gql(url, LIST, {
+      id: bistro.id,
+      first: 2,
+      after: 'not-a-cursor',
+      ended: true,
+    });
     expect(codesOf(bad)).toEqual(['BAD_USER_INPUT']);
-    expect(codesOf(await gql(url, LIST, { id: bistro.id, first: 1000, after: null, ended: null }))).toEqual(['BAD_USER_INPUT']);
+    expect(
+      codesOf(await gql(url, LIST, { id: bistro.id, first: 1000, after: null, ended: null })),
+    ).toEqual(['BAD_USER_INPUT']);
   });
 });
 
@@ -326,7 +473,7 @@ describe('who reaches an offer', () => {
     offer = await created(owner.id, { audience: 'MEMBERS', audienceMemberIds: [randomUUID()] });
   });
 
-  it("gives another partner nothing: NOT_FOUND when ending, exactly as for an unknown id, null when reading, FORBIDDEN when creating", async () => {
+  it('gives another partner nothing: NOT_FOUND when ending, exactly as for an unknown id, null when reading, FORBIDDEN when creating', async () => {
     const rivalToken = partnerToken(rival.id);
     const before = await footprint(owner.id);
     const foreign = await endOffer(offer.id, rivalToken);
@@ -338,7 +485,12 @@ describe('who reaches an offer', () => {
     const read = await readOffer(offer.id, rivalToken);
     expect(read.errors).toBeUndefined();
     expect(read.data?.offer).toBeNull();
-    const listed = await gql<Listing>(url, LIST, { id: owner.id, first: 10, after: null, ended: true }, rivalToken);
+    const listed = await gql<Listing>(
+      url,
+      LIST,
+      { id: owner.id, first: 10, after: null, ended: true },
+      rivalToken,
+    );
     expect(listed.errors).toBeUndefined();
     expect(listed.data?.partner).toBeNull();
 
@@ -355,7 +507,12 @@ describe('who reaches an offer', () => {
       expect(read.errors).toBeUndefined();
       expect(read.data?.offer).toBeNull();
     }
-    const listed = await gql<Listing>(url, LIST, { id: owner.id, first: 10, after: null, ended: true }, terminalToken(owner));
+    const listed = await gql<Listing>(
+      url,
+      LIST,
+      { id: owner.id, first: 10, after: null, ended: true },
+      terminalToken(owner),
+    );
     expect(listed.errors).toBeUndefined();
     expect(listed.data?.partner).toEqual({ offers: null });
     expect(await footprint(owner.id)).toEqual(before);
@@ -368,7 +525,12 @@ describe('who reaches an offer', () => {
       expect(read.data?.offer?.audienceMemberIds).toHaveLength(1);
       expect((await pagesOf(owner.id, { first: 10, token })).flat()).toEqual([offer.id]);
     }
-    const named = await gql<{ offer: { partner: { name: string } } }>(url, `query O($id: ID!) { offer(id: $id) { partner { name } } }`, { id: offer.id }, partnerToken(owner.id));
+    const named = await gql<{ offer: { partner: { name: string } } }>(
+      url,
+      `query O($id: ID!) { offer(id: $id) { partner { name } } }`,
+      { id: offer.id },
+      partnerToken(owner.id),
+    );
     expect(named.data?.offer.partner.name).toBe(owner.name);
 
     const byOperator = await create(rival.id, offerInput({ name: 'Set up by the operator' }));
@@ -377,7 +539,9 @@ describe('who reaches an offer', () => {
     expect(ended.data?.endOffer.status).toBe('ENDED');
     const [fact] = await factsAbout('offer.ended', byOperator.data!.createOffer.id);
     expect(fact?.key).toBe(rival.id);
-    const stored = await partnerDb.rows('SELECT created_by, ended_by FROM offer WHERE id = $1', [byOperator.data!.createOffer.id]);
+    const stored = await partnerDb.rows('SELECT created_by, ended_by FROM offer WHERE id = $1', [
+      byOperator.data!.createOffer.id,
+    ]);
     expect(stored).toEqual([{ created_by: 'operator:test', ended_by: 'operator:test' }]);
   });
 

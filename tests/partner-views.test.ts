@@ -3,7 +3,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningService } from '../shared/src/service/subgraph-service';
 import { loadMemberConfig } from '../subgraphs/member/src/config';
 import { startMemberService } from '../subgraphs/member/src/server';
-import { createApiClient, enrolMember, exchangeClientCredentials, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
+import {
+  createApiClient,
+  enrolMember,
+  exchangeClientCredentials,
+  linkPartner,
+  onboardPartner,
+  type OnboardedPartner,
+} from './support/coalition';
 import { keysDir } from './support/databases';
 import { codesOf, gql, operatorToken, tokenFor, type GraphQLResponse } from './support/graphql';
 import { DAY_MS, ledgerClock, MINUTE_MS, type LedgerClock } from './support/ledger-clock';
@@ -93,15 +100,35 @@ async function nextMinute<T>(work: () => Promise<T>): Promise<T> {
   return work();
 }
 
-async function earnAt(token: string, member: Member, storeId: string, points: number, receiptId = `R-${randomUUID()}`): Promise<string> {
-  const response = await earn(url, token, earnInput({ memberId: member.id, storeId, total: `${points * 100}`, receiptId }));
+async function earnAt(
+  token: string,
+  member: Member,
+  storeId: string,
+  points: number,
+  receiptId = `R-${randomUUID()}`,
+): Promise<string> {
+  const response = await earn(
+    url,
+    token,
+    earnInput({ memberId: member.id, storeId, total: `${points * 100}`, receiptId }),
+  );
   expect(response.errors).toBeUndefined();
   expect(response.data?.earnPoints.pointsEarned).toBe(String(points));
   return response.data!.earnPoints.transactionId;
 }
 
-async function burnAt(token: string, member: Member, storeId: string, points: number): Promise<string> {
-  const response = await burn(url, token, { idempotencyKey: randomUUID(), memberId: member.id, storeId, points: String(points) });
+async function burnAt(
+  token: string,
+  member: Member,
+  storeId: string,
+  points: number,
+): Promise<string> {
+  const response = await burn(url, token, {
+    idempotencyKey: randomUUID(),
+    memberId: member.id,
+    storeId,
+    points: String(points),
+  });
   expect(response.errors).toBeUndefined();
   return response.data!.burnPoints!.transactionId;
 }
@@ -116,18 +143,37 @@ const TRANSACTIONS = `
     }
   }`;
 
-type TransactionArgs = { first?: number; after?: string; storeId?: string; kinds?: string[]; from?: string; to?: string };
+type TransactionArgs = {
+  first?: number;
+  after?: string;
+  storeId?: string;
+  kinds?: string[];
+  from?: string;
+  to?: string;
+};
 
 function transactionsOf(token: string, partnerId: string, args: TransactionArgs = {}) {
-  return gql<{ partner: { ledgerTransactions: Page | null } | null }>(url, TRANSACTIONS, { id: partnerId, ...args }, token);
+  return gql<{ partner: { ledgerTransactions: Page | null } | null }>(
+    url,
+    TRANSACTIONS,
+    { id: partnerId, ...args },
+    token,
+  );
 }
 
 /** Every page of a partner's list, `first` at a time; fails on any error. */
-async function allTransactions(token: string, partnerId: string, args: TransactionArgs = {}): Promise<{ nodes: Node[]; pages: number }> {
+async function allTransactions(
+  token: string,
+  partnerId: string,
+  args: TransactionArgs = {},
+): Promise<{ nodes: Node[]; pages: number }> {
   const nodes: Node[] = [];
   let cursor: string | undefined;
   for (let pages = 1; ; pages++) {
-    const response = await transactionsOf(token, partnerId, { ...args, ...(cursor ? { after: cursor } : {}) });
+    const response = await transactionsOf(token, partnerId, {
+      ...args,
+      ...(cursor ? { after: cursor } : {}),
+    });
     expect(response.errors).toBeUndefined();
     const page = response.data?.partner?.ledgerTransactions;
     if (!page) throw new Error('no ledgerTransactions');
@@ -141,14 +187,24 @@ const ids = (nodes: Node[]) => nodes.map((node) => node.id);
 /** Grocer's transactions by their number in the story (1 = the first), newest first as the list gives them. */
 const grocerTransactions = (...numbers: number[]) => numbers.map((n) => atGrocer[n - 1]!.id);
 
-const SUMMARY = 'from to pointsIssued earnCount pointsRedeemed burnCount pointsClawedBack purchaseRefundCount pointsGivenBack burnRefundCount netPointsIssued netPointsRedeemed transactionCount';
+const SUMMARY =
+  'from to pointsIssued earnCount pointsRedeemed burnCount pointsClawedBack purchaseRefundCount pointsGivenBack burnRefundCount netPointsIssued netPointsRedeemed transactionCount';
 const REACH = 'from to members membersAlsoElsewhere';
 
 function totalsOf(token: string, partnerId: string, from: Date | string, to: Date | string) {
-  return gql<{ partner: { pointsSummary: Record<string, unknown> | null; memberReach: Record<string, unknown> | null } | null }>(
+  return gql<{
+    partner: {
+      pointsSummary: Record<string, unknown> | null;
+      memberReach: Record<string, unknown> | null;
+    } | null;
+  }>(
     url,
     `query Totals($id: ID!, $from: DateTime!, $to: DateTime!) { partner(id: $id) { pointsSummary(from: $from, to: $to) { ${SUMMARY} } memberReach(from: $from, to: $to) { ${REACH} } } }`,
-    { id: partnerId, from: typeof from === 'string' ? from : iso(from), to: typeof to === 'string' ? to : iso(to) },
+    {
+      id: partnerId,
+      from: typeof from === 'string' ? from : iso(from),
+      to: typeof to === 'string' ? to : iso(to),
+    },
     token,
   );
 }
@@ -156,7 +212,9 @@ function totalsOf(token: string, partnerId: string, from: Date | string, to: Dat
 beforeAll(async () => {
   network = await startTestNetwork('partner_views');
   url = network.graphqlUrl;
-  grocer = await onboardPartner(url, 'Views Grocer', ['North', 'South'], undefined, { returnWindowDays: 0 });
+  grocer = await onboardPartner(url, 'Views Grocer', ['North', 'South'], undefined, {
+    returnWindowDays: 0,
+  });
   cafe = await onboardPartner(url, 'Views Cafe', ['Corner'], undefined, { returnWindowDays: 0 });
   grocerToken = await tokenFromCredentials(grocer.id);
   grocerTerminal = await tokenFromCredentials(grocer.id, north().id);
@@ -174,7 +232,10 @@ beforeAll(async () => {
   dayThree = after(dayTwo, DAY_MS);
 
   const grocerEarn = async (member: Member, storeId: string, points: number, receiptId?: string) =>
-    atGrocer.push({ id: await nextMinute(() => earnAt(grocerToken, member, storeId, points, receiptId)), memberId: member.id });
+    atGrocer.push({
+      id: await nextMinute(() => earnAt(grocerToken, member, storeId, points, receiptId)),
+      memberId: member.id,
+    });
   await grocerEarn(ann, north().id, 100);
   await grocerEarn(ben, south().id, 50);
   await grocerEarn(cat, north().id, 30, 'R-CAT');
@@ -183,10 +244,23 @@ beforeAll(async () => {
   atCafe.push(await nextMinute(() => earnAt(cafeToken, dan, cafe.stores[0]!.id, 40)));
   const annBurn = await nextMinute(() => burnAt(grocerToken, ann, north().id, 25));
   atGrocer.push({ id: annBurn, memberId: ann.id });
-  const purchaseRefund = await nextMinute(() => refundPurchase(url, grocerToken, { idempotencyKey: randomUUID(), storeId: north().id, receiptId: 'R-CAT', amount: '1000' }));
+  const purchaseRefund = await nextMinute(() =>
+    refundPurchase(url, grocerToken, {
+      idempotencyKey: randomUUID(),
+      storeId: north().id,
+      receiptId: 'R-CAT',
+      amount: '1000',
+    }),
+  );
   expect(purchaseRefund.data?.refundPurchase?.points).toBe('10');
   atGrocer.push({ id: purchaseRefund.data!.refundPurchase!.transactionId, memberId: cat.id });
-  const burnRefund = await nextMinute(() => refundBurn(url, grocerToken, { idempotencyKey: randomUUID(), transactionId: annBurn, points: '5' }));
+  const burnRefund = await nextMinute(() =>
+    refundBurn(url, grocerToken, {
+      idempotencyKey: randomUUID(),
+      transactionId: annBurn,
+      points: '5',
+    }),
+  );
   expect(burnRefund.data?.refundBurn?.points).toBe('5');
   atGrocer.push({ id: burnRefund.data!.refundBurn!.transactionId, memberId: ann.id });
 
@@ -218,7 +292,12 @@ describe("a partner's transactions", () => {
       ['EARN', '100', 'North'],
     ]);
     expect(nodes[2]).toMatchObject({ receiptId: null, reversesId: grocerTransactions(3)[0] });
-    expect(nodes[4]).toMatchObject({ receiptId: 'R-CAT', reversesId: null, rulesVersion: 1, createdAt: iso(after(dayOne, 3 * MINUTE_MS)) });
+    expect(nodes[4]).toMatchObject({
+      receiptId: 'R-CAT',
+      reversesId: null,
+      rulesVersion: 1,
+      createdAt: iso(after(dayOne, 3 * MINUTE_MS)),
+    });
   });
 
   it('names the member only where the member linked the partner, never because they linked another', async () => {
@@ -236,11 +315,23 @@ describe("a partner's transactions", () => {
   });
 
   it('stops naming a member who withdraws consent', async () => {
-    const unlink = await gql(url, 'mutation U($m: ID!, $p: ID!) { unlinkPartner(memberId: $m, partnerId: $p) { id } }', { m: cat.id, p: grocer.id });
+    const unlink = await gql(
+      url,
+      'mutation U($m: ID!, $p: ID!) { unlinkPartner(memberId: $m, partnerId: $p) { id } }',
+      { m: cat.id, p: grocer.id },
+    );
     expect(unlink.errors).toBeUndefined();
     try {
       const { nodes } = await allTransactions(grocerToken, grocer.id);
-      expect(nodes.map((node) => node.member?.id ?? null)).toEqual([null, ann.id, null, ann.id, null, null, ann.id]);
+      expect(nodes.map((node) => node.member?.id ?? null)).toEqual([
+        null,
+        ann.id,
+        null,
+        ann.id,
+        null,
+        null,
+        ann.id,
+      ]);
     } finally {
       await linkPartner(url, cat.id, grocer.id);
     }
@@ -253,7 +344,11 @@ describe("a partner's transactions", () => {
     ['an empty list of kinds', () => ({ kinds: [] }), []],
     ['day 2 on', () => ({ from: iso(dayTwo) }), [7]],
     ['up to day 2', () => ({ to: iso(dayTwo) }), [6, 5, 4, 3, 2, 1]],
-    ['[the burn, the burn refund): from is in, to is out', () => ({ from: iso(after(dayOne, 7 * MINUTE_MS)), to: iso(after(dayOne, 9 * MINUTE_MS)) }), [5, 4]],
+    [
+      '[the burn, the burn refund): from is in, to is out',
+      () => ({ from: iso(after(dayOne, 7 * MINUTE_MS)), to: iso(after(dayOne, 9 * MINUTE_MS)) }),
+      [5, 4],
+    ],
     ['a store of another partner', () => ({ storeId: cafe.stores[0]!.id }), []],
   ])('filters by %s', async (_, args, expected) => {
     const { nodes } = await allTransactions(grocerToken, grocer.id, { first: 2, ...args() });
@@ -262,52 +357,169 @@ describe("a partner's transactions", () => {
 
   it('shows an operator every member', async () => {
     const { nodes } = await allTransactions(operatorToken(), grocer.id, { first: 100 });
-    expect(nodes.map((node) => node.member?.id)).toEqual([dan.id, ann.id, cat.id, ann.id, cat.id, ben.id, ann.id]);
-    expect(nodes.map((node) => node.member?.name)).toEqual([dan.name, ann.name, cat.name, ann.name, cat.name, ben.name, ann.name]);
+    expect(nodes.map((node) => node.member?.id)).toEqual([
+      dan.id,
+      ann.id,
+      cat.id,
+      ann.id,
+      cat.id,
+      ben.id,
+      ann.id,
+    ]);
+    expect(nodes.map((node) => node.member?.name)).toEqual([
+      dan.name,
+      ann.name,
+      cat.name,
+      ann.name,
+      cat.name,
+      ben.name,
+      ann.name,
+    ]);
   });
 });
 
 describe("a partner's points for a period", () => {
-  const zeros = { pointsIssued: '0', earnCount: 0, pointsRedeemed: '0', burnCount: 0, pointsClawedBack: '0', purchaseRefundCount: 0, pointsGivenBack: '0', burnRefundCount: 0, netPointsIssued: '0', netPointsRedeemed: '0', transactionCount: 0 };
+  const zeros = {
+    pointsIssued: '0',
+    earnCount: 0,
+    pointsRedeemed: '0',
+    burnCount: 0,
+    pointsClawedBack: '0',
+    purchaseRefundCount: 0,
+    pointsGivenBack: '0',
+    burnRefundCount: 0,
+    netPointsIssued: '0',
+    netPointsRedeemed: '0',
+    transactionCount: 0,
+  };
 
   it.each<[string, () => [Date, Date], Record<string, unknown>]>([
-    ['day 1', () => [dayOne, dayTwo], { pointsIssued: '180', earnCount: 3, pointsRedeemed: '25', burnCount: 1, pointsClawedBack: '10', purchaseRefundCount: 1, pointsGivenBack: '5', burnRefundCount: 1, netPointsIssued: '170', netPointsRedeemed: '20', transactionCount: 6 }],
-    ['day 2', () => [dayTwo, dayThree], { ...zeros, pointsIssued: '60', earnCount: 1, netPointsIssued: '60', transactionCount: 1 }],
-    ['both days', () => [dayOne, dayThree], { pointsIssued: '240', earnCount: 4, pointsRedeemed: '25', burnCount: 1, pointsClawedBack: '10', purchaseRefundCount: 1, pointsGivenBack: '5', burnRefundCount: 1, netPointsIssued: '230', netPointsRedeemed: '20', transactionCount: 7 }],
+    [
+      'day 1',
+      () => [dayOne, dayTwo],
+      {
+        pointsIssued: '180',
+        earnCount: 3,
+        pointsRedeemed: '25',
+        burnCount: 1,
+        pointsClawedBack: '10',
+        purchaseRefundCount: 1,
+        pointsGivenBack: '5',
+        burnRefundCount: 1,
+        netPointsIssued: '170',
+        netPointsRedeemed: '20',
+        transactionCount: 6,
+      },
+    ],
+    [
+      'day 2',
+      () => [dayTwo, dayThree],
+      { ...zeros, pointsIssued: '60', earnCount: 1, netPointsIssued: '60', transactionCount: 1 },
+    ],
+    [
+      'both days',
+      () => [dayOne, dayThree],
+      {
+        pointsIssued: '240',
+        earnCount: 4,
+        pointsRedeemed: '25',
+        burnCount: 1,
+        pointsClawedBack: '10',
+        purchaseRefundCount: 1,
+        pointsGivenBack: '5',
+        burnRefundCount: 1,
+        netPointsIssued: '230',
+        netPointsRedeemed: '20',
+        transactionCount: 7,
+      },
+    ],
     ['the day before', () => [after(dayOne, -DAY_MS), dayOne], zeros],
-    ['a period ending just before the refund of the burn', () => [dayOne, after(dayOne, 9 * MINUTE_MS)], { pointsGivenBack: '0', burnRefundCount: 0, netPointsRedeemed: '25', transactionCount: 5 }],
-  ])('adds up Grocer’s issued, redeemed and reversed points for %s', async (_, period, expected) => {
-    const [from, to] = period();
-    const response = await totalsOf(grocerToken, grocer.id, from, to);
-    expect(response.errors).toBeUndefined();
-    expect(response.data?.partner?.pointsSummary).toMatchObject({ from: iso(from), to: iso(to), ...expected });
-  });
+    [
+      'a period ending just before the refund of the burn',
+      () => [dayOne, after(dayOne, 9 * MINUTE_MS)],
+      { pointsGivenBack: '0', burnRefundCount: 0, netPointsRedeemed: '25', transactionCount: 5 },
+    ],
+  ])(
+    'adds up Grocer’s issued, redeemed and reversed points for %s',
+    async (_, period, expected) => {
+      const [from, to] = period();
+      const response = await totalsOf(grocerToken, grocer.id, from, to);
+      expect(response.errors).toBeUndefined();
+      expect(response.data?.partner?.pointsSummary).toMatchObject({
+        from: iso(from),
+        to: iso(to),
+        ...expected,
+      });
+    },
+  );
 
   it("adds up another partner's own points apart", async () => {
     const dayOneAtCafe = await totalsOf(cafeToken, cafe.id, dayOne, dayTwo);
-    expect(dayOneAtCafe.data?.partner?.pointsSummary).toMatchObject({ pointsIssued: '60', earnCount: 2, pointsRedeemed: '10', burnCount: 1, transactionCount: 3 });
+    expect(dayOneAtCafe.data?.partner?.pointsSummary).toMatchObject({
+      pointsIssued: '60',
+      earnCount: 2,
+      pointsRedeemed: '10',
+      burnCount: 1,
+      transactionCount: 3,
+    });
   });
 });
 
 describe("a partner's member reach", () => {
-  it.each<[string, () => OnboardedPartner, () => [Date, Date], { members: number; membersAlsoElsewhere: number }]>([
+  it.each<
+    [
+      string,
+      () => OnboardedPartner,
+      () => [Date, Date],
+      { members: number; membersAlsoElsewhere: number },
+    ]
+  >([
     // Ann, Ben and Cat at Grocer; Ann (earn) and Ben (burn) at Cafe as well, Cat only on day 2.
-    ['Grocer on day 1', () => grocer, () => [dayOne, dayTwo], { members: 3, membersAlsoElsewhere: 2 }],
+    [
+      'Grocer on day 1',
+      () => grocer,
+      () => [dayOne, dayTwo],
+      { members: 3, membersAlsoElsewhere: 2 },
+    ],
     // Dan at Grocer; his day-1 earn at Cafe is outside the period, Cat's day-2 one is not his.
-    ['Grocer on day 2', () => grocer, () => [dayTwo, dayThree], { members: 1, membersAlsoElsewhere: 0 }],
-    ['Grocer over both days', () => grocer, () => [dayOne, dayThree], { members: 4, membersAlsoElsewhere: 4 }],
+    [
+      'Grocer on day 2',
+      () => grocer,
+      () => [dayTwo, dayThree],
+      { members: 1, membersAlsoElsewhere: 0 },
+    ],
+    [
+      'Grocer over both days',
+      () => grocer,
+      () => [dayOne, dayThree],
+      { members: 4, membersAlsoElsewhere: 4 },
+    ],
     ['Cafe on day 1', () => cafe, () => [dayOne, dayTwo], { members: 3, membersAlsoElsewhere: 2 }],
-    ['Grocer on the day before', () => grocer, () => [after(dayOne, -DAY_MS), dayOne], { members: 0, membersAlsoElsewhere: 0 }],
+    [
+      'Grocer on the day before',
+      () => grocer,
+      () => [after(dayOne, -DAY_MS), dayOne],
+      { members: 0, membersAlsoElsewhere: 0 },
+    ],
   ])('counts %s', async (_, partner, period, expected) => {
     const [from, to] = period();
     const response = await totalsOf(operatorToken(), partner().id, from, to);
     expect(response.errors).toBeUndefined();
-    expect(response.data?.partner?.memberReach).toEqual({ from: iso(from), to: iso(to), ...expected });
+    expect(response.data?.partner?.memberReach).toEqual({
+      from: iso(from),
+      to: iso(to),
+      ...expected,
+    });
   });
 
   it('tells the partner itself how many members, but not how many shop elsewhere, among fewer than 10', async () => {
     const response = await totalsOf(grocerToken, grocer.id, dayOne, dayTwo);
-    expect(response.data?.partner?.memberReach).toEqual({ from: iso(dayOne), to: iso(dayTwo), members: 3, membersAlsoElsewhere: null });
+    expect(response.data?.partner?.memberReach).toEqual({
+      from: iso(dayOne),
+      to: iso(dayTwo),
+      members: 3,
+      membersAlsoElsewhere: null,
+    });
   });
 });
 
@@ -315,43 +527,96 @@ describe('who sees a partner’s views', () => {
   const ALL_VIEWS = `ledgerTransactions { edges { cursor } } pointsSummary(from: $from, to: $to) { pointsIssued } memberReach(from: $from, to: $to) { members }`;
 
   it('refuses another partner: through the gateway it cannot even see the partner, and straight at the member service it gets nulls', async () => {
-    const viaGateway = await gql<{ partner: unknown }>(url, `query P($id: ID!, $from: DateTime!, $to: DateTime!) { partner(id: $id) { ${ALL_VIEWS} } }`, { id: grocer.id, from: iso(dayOne), to: iso(dayTwo) }, cafeToken);
+    const viaGateway = await gql<{ partner: unknown }>(
+      url,
+      `query P($id: ID!, $from: DateTime!, $to: DateTime!) { partner(id: $id) { ${ALL_VIEWS} } }`,
+      { id: grocer.id, from: iso(dayOne), to: iso(dayTwo) },
+      cafeToken,
+    );
     expect(viaGateway.errors).toBeUndefined();
     expect(viaGateway.data?.partner).toBeNull();
 
     const direct = await gql<{ _entities: unknown[] }>(
       `${network.services.member.url}/graphql`,
       `query E($r: [_Any!]!, $from: DateTime!, $to: DateTime!) { _entities(representations: $r) { ... on Partner { id ${ALL_VIEWS} } } }`,
-      { r: [{ __typename: 'Partner', id: grocer.id }, { __typename: 'Partner', id: 'not-an-id' }], from: iso(dayOne), to: iso(dayTwo) },
+      {
+        r: [
+          { __typename: 'Partner', id: grocer.id },
+          { __typename: 'Partner', id: 'not-an-id' },
+        ],
+        from: iso(dayOne),
+        to: iso(dayTwo),
+      },
       cafeToken,
     );
     expect(direct.errors).toBeUndefined();
-    expect(direct.data?._entities).toEqual([{ id: grocer.id, ledgerTransactions: null, pointsSummary: null, memberReach: null }, null]);
+    expect(direct.data?._entities).toEqual([
+      { id: grocer.id, ledgerTransactions: null, pointsSummary: null, memberReach: null },
+      null,
+    ]);
   });
 
   it("gives the partner's own terminal the partner but not its views", async () => {
-    const response = await gql<{ partner: unknown }>(url, `query P($id: ID!, $from: DateTime!, $to: DateTime!) { partner(id: $id) { name ${ALL_VIEWS} } }`, { id: grocer.id, from: iso(dayOne), to: iso(dayTwo) }, grocerTerminal);
+    const response = await gql<{ partner: unknown }>(
+      url,
+      `query P($id: ID!, $from: DateTime!, $to: DateTime!) { partner(id: $id) { name ${ALL_VIEWS} } }`,
+      { id: grocer.id, from: iso(dayOne), to: iso(dayTwo) },
+      grocerTerminal,
+    );
     expect(response.errors).toBeUndefined();
-    expect(response.data?.partner).toEqual({ name: 'Views Grocer', ledgerTransactions: null, pointsSummary: null, memberReach: null });
+    expect(response.data?.partner).toEqual({
+      name: 'Views Grocer',
+      ledgerTransactions: null,
+      pointsSummary: null,
+      memberReach: null,
+    });
   });
 
   it('gives a member the partners they linked, but not their views', async () => {
     const token = tokenFor({ role: 'member', sub: `member:${ann.id}`, memberId: ann.id });
-    const response = await gql<{ me: { linkedPartners: unknown[] } }>(url, `query M($from: DateTime!, $to: DateTime!) { me { linkedPartners { id ${ALL_VIEWS} } } }`, { from: iso(dayOne), to: iso(dayTwo) }, token);
+    const response = await gql<{ me: { linkedPartners: unknown[] } }>(
+      url,
+      `query M($from: DateTime!, $to: DateTime!) { me { linkedPartners { id ${ALL_VIEWS} } } }`,
+      { from: iso(dayOne), to: iso(dayTwo) },
+      token,
+    );
     expect(response.errors).toBeUndefined();
-    expect(response.data?.me.linkedPartners).toEqual([grocer, cafe].map((partner) => ({ id: partner.id, ledgerTransactions: null, pointsSummary: null, memberReach: null })));
+    expect(response.data?.me.linkedPartners).toEqual(
+      [grocer, cafe].map((partner) => ({
+        id: partner.id,
+        ledgerTransactions: null,
+        pointsSummary: null,
+        memberReach: null,
+      })),
+    );
   });
 
   it("shows an operator every partner's views, in one request for a list of partners", async () => {
-    const response = await gql<{ partners: { edges: { node: { id: string; pointsSummary: { pointsIssued: string }; memberReach: { members: number } } }[] } }>(
+    const response = await gql<{
+      partners: {
+        edges: {
+          node: {
+            id: string;
+            pointsSummary: { pointsIssued: string };
+            memberReach: { members: number };
+          };
+        }[];
+      };
+    }>(
       url,
       'query P($from: DateTime!, $to: DateTime!) { partners(first: 100) { edges { node { id pointsSummary(from: $from, to: $to) { pointsIssued } memberReach(from: $from, to: $to) { members } } } } }',
       { from: iso(dayOne), to: iso(dayTwo) },
     );
     expect(response.errors).toBeUndefined();
     const byId = new Map(response.data!.partners.edges.map((edge) => [edge.node.id, edge.node]));
-    expect(byId.get(grocer.id)).toMatchObject({ pointsSummary: { pointsIssued: '180' }, memberReach: { members: 3 } });
-    expect(byId.get(cafe.id)).toMatchObject({ pointsSummary: { pointsIssued: '60' }, memberReach: { members: 3 } });
+    expect(byId.get(grocer.id)).toMatchObject({
+      pointsSummary: { pointsIssued: '180' },
+      memberReach: { members: 3 },
+    });
+    expect(byId.get(cafe.id)).toMatchObject({
+      pointsSummary: { pointsIssued: '60' },
+      memberReach: { members: 3 },
+    });
   });
 });
 
@@ -365,14 +630,24 @@ describe('bad arguments are refused with BAD_USER_INPUT naming the field', () =>
   it.each<[string, string, () => [Date, Date], string]>([
     ['an empty period', SUMMARY_OF, () => [dayOne, dayOne], 'from'],
     ['a period that ends before it starts', SUMMARY_OF, () => [dayTwo, dayOne], 'from'],
-    ['a summary over 366 days and a millisecond', SUMMARY_OF, () => [dayOne, after(dayOne, days(366) + 1)], 'to'],
+    [
+      'a summary over 366 days and a millisecond',
+      SUMMARY_OF,
+      () => [dayOne, after(dayOne, days(366) + 1)],
+      'to',
+    ],
     ['a reach over 367 days', REACH_OF, () => [dayOne, after(dayOne, days(367))], 'to'],
     ['a list filter that ends before it starts', LIST_OF, () => [dayTwo, dayOne], 'from'],
   ])('refuses %s', async (_, selection, period, named) => {
     const [from, to] = period();
     // The totals require both ends of the period; the list takes either.
     const type = selection === LIST_OF ? 'DateTime' : 'DateTime!';
-    const response = await gql(url, `query P($id: ID!, $from: ${type}, $to: ${type}) { partner(id: $id) { ${selection} } }`, { id: grocer.id, from: iso(from), to: iso(to) }, grocerToken);
+    const response = await gql(
+      url,
+      `query P($id: ID!, $from: ${type}, $to: ${type}) { partner(id: $id) { ${selection} } }`,
+      { id: grocer.id, from: iso(from), to: iso(to) },
+      grocerToken,
+    );
     expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
     expect(response.errors?.[0]?.extensions?.field).toBe(named);
   });
@@ -391,15 +666,24 @@ describe('bad arguments are refused with BAD_USER_INPUT naming the field', () =>
   it('accepts a period of exactly 366 days', async () => {
     const response = await totalsOf(grocerToken, grocer.id, after(dayTwo, -days(366)), dayTwo);
     expect(response.errors).toBeUndefined();
-    expect(response.data?.partner?.pointsSummary).toMatchObject({ pointsIssued: '180', transactionCount: 6 });
+    expect(response.data?.partner?.pointsSummary).toMatchObject({
+      pointsIssued: '180',
+      transactionCount: 6,
+    });
   });
 });
 
 /** Statements a member service sent to the ledger while some work ran. */
-async function ledgerReadsDuring(statements: string[], work: () => Promise<GraphQLResponse<{ _entities: unknown[] }>>) {
+async function ledgerReadsDuring(
+  statements: string[],
+  work: () => Promise<GraphQLResponse<{ _entities: unknown[] }>>,
+) {
   const from = statements.length;
   const response = await work();
-  return { response, reads: statements.slice(from).filter((sql) => /\bledger_transaction\b/.test(sql)) };
+  return {
+    response,
+    reads: statements.slice(from).filter((sql) => /\bledger_transaction\b/.test(sql)),
+  };
 }
 
 describe('a list of partners costs one query per view, however many partners', () => {
@@ -410,8 +694,14 @@ describe('a list of partners costs one query per view, however many partners', (
     // A second member service on the same database, in this process, so that its statements can be counted.
     service = await startMemberService(
       loadMemberConfig({
-        NODE_ENV: 'test', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', JWT_KEYS_DIR: keysDir(), DATABASE_URL: network.databaseUrls.member,
-        PARTNER_FEED_URL: `${network.services['partner-merchant'].url}/feed`, EXPIRY_INTERVAL_MS: '600000',
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'silent',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        JWT_KEYS_DIR: keysDir(),
+        DATABASE_URL: network.databaseUrls.member,
+        PARTNER_FEED_URL: `${network.services['partner-merchant'].url}/feed`,
+        EXPIRY_INTERVAL_MS: '600000',
       }),
       { onQuery: (sql) => statements.push(sql) },
     );
@@ -428,14 +718,31 @@ describe('a list of partners costs one query per view, however many partners', (
         `${service.url}/graphql`,
         `query E($r: [_Any!]!, $from: DateTime!, $to: DateTime!) { _entities(representations: $r) { ... on Partner {
            ledgerTransactions(first: 2) { edges { node { id } } } pointsSummary(from: $from, to: $to) { pointsIssued } memberReach(from: $from, to: $to) { members } } } }`,
-        { r: partners.map((partner) => ({ __typename: 'Partner', id: partner.id })), from: iso(dayOne), to: iso(dayTwo) },
+        {
+          r: partners.map((partner) => ({ __typename: 'Partner', id: partner.id })),
+          from: iso(dayOne),
+          to: iso(dayTwo),
+        },
       ),
     );
     expect(response.errors).toBeUndefined();
     expect(response.data?._entities).toEqual(
       [
-        { ledgerTransactions: { edges: grocerTransactions(7, 6).map((id) => ({ node: { id } })) }, pointsSummary: { pointsIssued: '180' }, memberReach: { members: 3 } },
-        { ledgerTransactions: { edges: [...atCafe].reverse().slice(0, 2).map((id) => ({ node: { id } })) }, pointsSummary: { pointsIssued: '60' }, memberReach: { members: 3 } },
+        {
+          ledgerTransactions: { edges: grocerTransactions(7, 6).map((id) => ({ node: { id } })) },
+          pointsSummary: { pointsIssued: '180' },
+          memberReach: { members: 3 },
+        },
+        {
+          ledgerTransactions: {
+            edges: [...atCafe]
+              .reverse()
+              .slice(0, 2)
+              .map((id) => ({ node: { id } })),
+          },
+          pointsSummary: { pointsIssued: '60' },
+          memberReach: { members: 3 },
+        },
       ].slice(0, count),
     );
     expect(reads, reads.join('\n')).toHaveLength(3);

@@ -6,7 +6,11 @@ import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { signToken } from '../shared/src/auth/jwt';
 import { loadSigningKey } from '../shared/src/auth/keys';
-import { PostgresStartError, startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtime/postgres';
+import {
+  PostgresStartError,
+  startEmbeddedPostgres,
+  type PostgresServer,
+} from '../shared/src/runtime/postgres';
 import { freePort } from './support/free-port';
 
 // Under .data/ like the real thing: as root, Postgres's own user must be able to reach it.
@@ -38,10 +42,15 @@ function squat(port: number): Promise<Server> {
 
 describe('starting PostgreSQL', () => {
   it(`starts and stops ${SERVERS_AT_ONCE} servers at once, ${ROUNDS} rounds, with no failure: initdb every ${FRESH_EVERY} rounds, a new port every round`, async () => {
-    const dataDirs = Array.from({ length: SERVERS_AT_ONCE }, (_, i) => join(root, `concurrent-${i}`));
+    const dataDirs = Array.from({ length: SERVERS_AT_ONCE }, (_, i) =>
+      join(root, `concurrent-${i}`),
+    );
     for (let round = 0; round < ROUNDS; round += 1) {
-      if (round % FRESH_EVERY === 0) for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
-      const servers = await Promise.all(dataDirs.map((dataDir) => startEmbeddedPostgres({ dataDir })));
+      if (round % FRESH_EVERY === 0)
+        for (const dataDir of dataDirs) rmSync(dataDir, { recursive: true, force: true });
+      const servers = await Promise.all(
+        dataDirs.map((dataDir) => startEmbeddedPostgres({ dataDir })),
+      );
       expect(new Set(servers.map((server) => server.port)).size).toBe(SERVERS_AT_ONCE);
       expect(await Promise.all(servers.map(answers))).toEqual(servers.map(() => 1));
       await Promise.all(servers.map((server) => server.stop()));
@@ -70,7 +79,9 @@ describe('starting PostgreSQL', () => {
       const error = failure as PostgresStartError;
       expect(error.message).toContain(`port ${port} is taken by another process`);
       expect(error.command).toMatch(new RegExp(`/postgres -D .* -p ${port} `));
-      expect(error.logTail.join('\n')).toContain('could not bind IPv4 address "127.0.0.1": Address already in use');
+      expect(error.logTail.join('\n')).toContain(
+        'could not bind IPv4 address "127.0.0.1": Address already in use',
+      );
     } finally {
       squatter.close();
     }
@@ -108,13 +119,23 @@ describe('two npm start at once, in two directories', () => {
           POSTGRES_PORT: String(await freePort()),
           COALITION_PORTS: 'ephemeral',
         };
-        const run: NpmStart = { child: spawn('npm', ['start'], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true }), output: [] };
+        const run: NpmStart = {
+          child: spawn('npm', ['start'], {
+            env,
+            stdio: ['ignore', 'pipe', 'pipe'],
+            detached: true,
+          }),
+          output: [],
+        };
         started.push(run);
         return { gatewayUrl: await gatewayUrlOf(run), dataDir };
       }),
     );
     for (const { gatewayUrl, dataDir } of runs) {
-      const operator = signToken(loadSigningKey(join(dataDir, 'keys')), { role: 'operator', sub: 'operator:test' });
+      const operator = signToken(loadSigningKey(join(dataDir, 'keys')), {
+        role: 'operator',
+        sub: 'operator:test',
+      });
       const response = await fetch(`${gatewayUrl}/graphql`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${operator}` },
@@ -133,7 +154,10 @@ interface NpmStart {
 
 function gatewayUrlOf({ child, output }: NpmStart): Promise<string> {
   return new Promise((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`npm start printed no gateway URL in 150 s:\n${output.join('')}`)), 150_000);
+    const timer = setTimeout(
+      () => reject(new Error(`npm start printed no gateway URL in 150 s:\n${output.join('')}`)),
+      150_000,
+    );
     const onData = (chunk: Buffer) => {
       output.push(chunk.toString());
       const match = /Gateway\s+(http:\/\/\S+)\/graphql/.exec(output.join(''));
@@ -158,5 +182,6 @@ async function stopNpmStart({ child, output }: NpmStart): Promise<void> {
     return; // the group is gone already
   }
   const deadline = Date.now() + 30_000;
-  while (!output.join('').includes('Stopped.') && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while (!output.join('').includes('Stopped.') && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 100));
 }

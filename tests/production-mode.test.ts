@@ -26,7 +26,14 @@ interface Subject {
 async function startPartnerIn(mode: Mode): Promise<Subject> {
   const databaseUrl = freshDatabaseUrl(`production_mode_${mode}`);
   const service = await startPartnerService(
-    loadPartnerConfig({ NODE_ENV: mode, LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', JWT_KEYS_DIR: keysDir(), DATABASE_URL: databaseUrl }),
+    loadPartnerConfig({
+      NODE_ENV: mode,
+      LOG_LEVEL: 'silent',
+      HOST: '127.0.0.1',
+      PORT: '0',
+      JWT_KEYS_DIR: keysDir(),
+      DATABASE_URL: databaseUrl,
+    }),
   );
   const graphqlUrl = `${service.url}/graphql`;
   const partner = await onboardPartner(graphqlUrl, `Aldo Markets (${mode})`, ['Berlin Mitte']);
@@ -89,11 +96,20 @@ describe('a subgraph with NODE_ENV=production', () => {
     const response = await gql(subject.graphqlUrl, STORES_OF_PARTNER, { id: subject.partnerId });
 
     expect(response.errors).toBeUndefined();
-    expect(response.data).toEqual({ partner: { id: subject.partnerId, stores: [{ id: expect.any(String), name: 'Berlin Mitte' }] } });
+    expect(response.data).toEqual({
+      partner: {
+        id: subject.partnerId,
+        stores: [{ id: expect.any(String), name: 'Berlin Mitte' }],
+      },
+    });
   });
 
   it('answers a business error with its code and message, without a stack trace', async () => {
-    const response = await gql(subject.graphqlUrl, ONBOARD_WITH_UNKNOWN_CURRENCY, unknownCurrencyInput('Currency Test Prod'));
+    const response = await gql(
+      subject.graphqlUrl,
+      ONBOARD_WITH_UNKNOWN_CURRENCY,
+      unknownCurrencyInput('Currency Test Prod'),
+    );
 
     const error = onlyError(response);
     expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'settlementCurrency' });
@@ -110,10 +126,24 @@ describe('a subgraph with NODE_ENV=production', () => {
     // stores is non-null, so the failure nulls the partner: the error still says where it happened.
     expect(response.data).toEqual({ partner: null });
     expect(response.errors).toEqual([
-      { message: 'Internal server error.', path: ['partner', 'stores'], locations: [expect.any(Object)], extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      {
+        message: 'Internal server error.',
+        path: ['partner', 'stores'],
+        locations: [expect.any(Object)],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      },
     ]);
     const text = JSON.stringify(response.errors);
-    for (const leak of [/stacktrace/i, /relation/i, /does not exist/i, /SELECT/i, /"Store"/, /QueryFailed/i, /\.ts:\d+/, /node_modules/]) {
+    for (const leak of [
+      /stacktrace/i,
+      /relation/i,
+      /does not exist/i,
+      /SELECT/i,
+      /"Store"/,
+      /QueryFailed/i,
+      /\.ts:\d+/,
+      /node_modules/,
+    ]) {
       expect(text).not.toMatch(leak);
     }
   });
@@ -131,14 +161,23 @@ describe('a subgraph with NODE_ENV=development', () => {
   });
 
   it('allows introspection', async () => {
-    const response = await gql<{ __schema: { types: { name: string }[] } }>(subject.graphqlUrl, INTROSPECTION);
+    const response = await gql<{ __schema: { types: { name: string }[] } }>(
+      subject.graphqlUrl,
+      INTROSPECTION,
+    );
 
     expect(response.errors).toBeUndefined();
-    expect(response.data?.__schema.types.map((type) => type.name)).toEqual(expect.arrayContaining(['Partner', 'Store', 'OnboardPartnerInput']));
+    expect(response.data?.__schema.types.map((type) => type.name)).toEqual(
+      expect.arrayContaining(['Partner', 'Store', 'OnboardPartnerInput']),
+    );
   });
 
   it('answers a business error with its code and message, without a stack trace', async () => {
-    const response = await gql(subject.graphqlUrl, ONBOARD_WITH_UNKNOWN_CURRENCY, unknownCurrencyInput('Currency Test Dev'));
+    const response = await gql(
+      subject.graphqlUrl,
+      ONBOARD_WITH_UNKNOWN_CURRENCY,
+      unknownCurrencyInput('Currency Test Dev'),
+    );
 
     const error = onlyError(response);
     expect(error.extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'settlementCurrency' });

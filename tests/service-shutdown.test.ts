@@ -16,7 +16,10 @@ import { freshDatabaseUrl, keysDir } from './support/databases';
  */
 describe('services stop by themselves on SIGTERM', () => {
   const nodeEnv = process.env.NODE_ENV;
-  const signalListeners = () => ({ SIGTERM: process.listenerCount('SIGTERM'), SIGINT: process.listenerCount('SIGINT') });
+  const signalListeners = () => ({
+    SIGTERM: process.listenerCount('SIGTERM'),
+    SIGINT: process.listenerCount('SIGINT'),
+  });
 
   afterEach(() => {
     process.env.NODE_ENV = nodeEnv;
@@ -27,10 +30,26 @@ describe('services stop by themselves on SIGTERM', () => {
     process.env.NODE_ENV = 'production';
     const before = signalListeners();
     const partner = await startPartnerService(
-      loadPartnerConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', JWT_KEYS_DIR: keysDir(), DATABASE_URL: freshDatabaseUrl('shutdown_signals') }),
+      loadPartnerConfig({
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'silent',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        JWT_KEYS_DIR: keysDir(),
+        DATABASE_URL: freshDatabaseUrl('shutdown_signals'),
+      }),
     );
     const gateway = await startGateway(
-      loadGatewayConfig({ NODE_ENV: 'production', LOG_LEVEL: 'silent', HOST: '127.0.0.1', PORT: '0', JWT_KEYS_DIR: keysDir(), MEMBER_URL: 'http://127.0.0.1:9/graphql', PARTNER_MERCHANT_URL: `${partner.url}/graphql`, SETTLEMENT_URL: 'http://127.0.0.1:9/graphql' }),
+      loadGatewayConfig({
+        NODE_ENV: 'production',
+        LOG_LEVEL: 'silent',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        JWT_KEYS_DIR: keysDir(),
+        MEMBER_URL: 'http://127.0.0.1:9/graphql',
+        PARTNER_MERCHANT_URL: `${partner.url}/graphql`,
+        SETTLEMENT_URL: 'http://127.0.0.1:9/graphql',
+      }),
     );
     try {
       expect(signalListeners()).toEqual(before);
@@ -48,10 +67,19 @@ describe('services stop by themselves on SIGTERM', () => {
       output: 'ignore',
       env: { NODE_ENV: 'production', LOG_LEVEL: 'warn' },
     });
-    const processes: ServiceProcess[] = [network.gateway, network.services.settlement, network.services.member, network.services['partner-merchant']];
+    const processes: ServiceProcess[] = [
+      network.gateway,
+      network.services.settlement,
+      network.services.member,
+      network.services['partner-merchant'],
+    ];
     await network.stop();
-    expect(processes.map((p) => ({ name: p.name, exitCode: p.child.exitCode, signal: p.child.signalCode }))).toEqual(
-      processes.map((p) => ({ name: p.name, exitCode: 0, signal: null })),
-    );
+    expect(
+      processes.map((p) => ({
+        name: p.name,
+        exitCode: p.child.exitCode,
+        signal: p.child.signalCode,
+      })),
+    ).toEqual(processes.map((p) => ({ name: p.name, exitCode: 0, signal: null })));
   }, 60_000);
 });

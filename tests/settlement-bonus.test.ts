@@ -6,7 +6,15 @@ import { eventually, gql, tokenFor } from './support/graphql';
 import { HOUR_MS } from './support/ledger-clock';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase } from './support/sql';
-import { amountsOf, closeCycle, setContract, settlementCaughtUp, statementOf, verifyCycle, type ClosedCycle } from './support/settlement';
+import {
+  amountsOf,
+  closeCycle,
+  setContract,
+  settlementCaughtUp,
+  statementOf,
+  verifyCycle,
+  type ClosedCycle,
+} from './support/settlement';
 import { burn, earn, earnInput, refundPurchase } from './support/wallet';
 
 /**
@@ -27,7 +35,9 @@ let cycle: ClosedCycle;
 beforeAll(async () => {
   network = await startTestNetwork('settle_bonus');
   url = network.graphqlUrl;
-  grocer = await onboardPartner(url, 'Bonus Grocer', ['Market'], undefined, { returnWindowDays: 0 });
+  grocer = await onboardPartner(url, 'Bonus Grocer', ['Market'], undefined, {
+    returnWindowDays: 0,
+  });
   cafe = await onboardPartner(url, 'Bonus Cafe', ['Corner'], undefined, { returnWindowDays: 0 });
   grocerToken = tokenFor({ role: 'partner', sub: 'partner:grocer', partnerId: grocer.id });
   cafeToken = tokenFor({ role: 'partner', sub: 'partner:cafe', partnerId: cafe.id });
@@ -35,15 +45,50 @@ beforeAll(async () => {
   await setContract(url, cafe.id, { issuancePrice: '1.2', redemptionRate: '0.9' });
   // Double points at the grocer this hour, the bonus paid for entirely by the coalition.
   const now = Date.now();
-  const published = await gql<{ publishEarnRules: { version: number } }>(url, `mutation P($p: ID!, $i: PublishEarnRulesInput!) { publishEarnRules(partnerId: $p, input: $i) { version } }`, {
-    p: grocer.id,
-    i: { rules: { basePointsPerUnit: 1, multipliers: [{ id: 'coalition-double', name: 'Double, on the coalition', percent: 200, operatorSharePercent: 100, startsAt: new Date(now - HOUR_MS).toISOString(), endsAt: new Date(now + HOUR_MS).toISOString() }] } },
-  }, grocerToken);
+  const published = await gql<{ publishEarnRules: { version: number } }>(
+    url,
+    `mutation P($p: ID!, $i: PublishEarnRulesInput!) { publishEarnRules(partnerId: $p, input: $i) { version } }`,
+    {
+      p: grocer.id,
+      i: {
+        rules: {
+          basePointsPerUnit: 1,
+          multipliers: [
+            {
+              id: 'coalition-double',
+              name: 'Double, on the coalition',
+              percent: 200,
+              operatorSharePercent: 100,
+              startsAt: new Date(now - HOUR_MS).toISOString(),
+              endsAt: new Date(now + HOUR_MS).toISOString(),
+            },
+          ],
+        },
+      },
+    },
+    grocerToken,
+  );
   expect(published.errors).toBeUndefined();
   const memberDb = openDatabase(network.databaseUrls.member);
   try {
-    await eventually(async () => (await memberDb.rows('SELECT 1 FROM earn_rules_replica WHERE partner_id = $1 AND version = 2', [grocer.id])).length > 0, 15_000, 'the promotion at the wallet');
-    await eventually(async () => (await memberDb.rows('SELECT 1 FROM store_replica WHERE id = $1', [cafe.stores[0]!.id])).length > 0, 15_000, 'the cafe at the wallet');
+    await eventually(
+      async () =>
+        (
+          await memberDb.rows(
+            'SELECT 1 FROM earn_rules_replica WHERE partner_id = $1 AND version = 2',
+            [grocer.id],
+          )
+        ).length > 0,
+      15_000,
+      'the promotion at the wallet',
+    );
+    await eventually(
+      async () =>
+        (await memberDb.rows('SELECT 1 FROM store_replica WHERE id = $1', [cafe.stores[0]!.id]))
+          .length > 0,
+      15_000,
+      'the cafe at the wallet',
+    );
   } finally {
     await memberDb.close();
   }
@@ -51,12 +96,34 @@ beforeAll(async () => {
   const member = await enrolMember(url, 'Bonus Bea');
   const receiptId = `R-${randomUUID()}`;
   // 100.00 EUR: 100 points the grocer funds, 100 the operator funds.
-  const earned = await earn(url, grocerToken, earnInput({ memberId: member.id, storeId: grocer.stores[0]!.id, total: '10000', receiptId }));
+  const earned = await earn(
+    url,
+    grocerToken,
+    earnInput({ memberId: member.id, storeId: grocer.stores[0]!.id, total: '10000', receiptId }),
+  );
   expect(earned.data?.earnPoints.pointsEarned).toBe('200');
   // A quarter returned: 50 points clawed back, 25 of them the grocer's.
-  expect((await refundPurchase(url, grocerToken, { idempotencyKey: randomUUID(), storeId: grocer.stores[0]!.id, receiptId, amount: '2500' })).data?.refundPurchase?.points).toBe('50');
+  expect(
+    (
+      await refundPurchase(url, grocerToken, {
+        idempotencyKey: randomUUID(),
+        storeId: grocer.stores[0]!.id,
+        receiptId,
+        amount: '2500',
+      })
+    ).data?.refundPurchase?.points,
+  ).toBe('50');
   // The other 150 burned at the cafe.
-  expect((await burn(url, cafeToken, { idempotencyKey: randomUUID(), memberId: member.id, storeId: cafe.stores[0]!.id, points: '150' })).errors).toBeUndefined();
+  expect(
+    (
+      await burn(url, cafeToken, {
+        idempotencyKey: randomUUID(),
+        memberId: member.id,
+        storeId: cafe.stores[0]!.id,
+        points: '150',
+      })
+    ).errors,
+  ).toBeUndefined();
   await settlementCaughtUp(url, network.databaseUrls.member);
   const closed = await closeCycle(url);
   expect(closed.errors).toBeUndefined();
@@ -69,11 +136,16 @@ afterAll(async () => {
 
 describe('a cycle with operator-funded bonus points', () => {
   it('charges the grocer issuance on its own 100 points and returns it on its 25 of the clawback', async () => {
-    expect(amountsOf(await statementOf(url, grocerToken, grocer.id, cycle.id))).toEqual({ ISSUANCE: '-100', ISSUANCE_REVERSAL: '25' });
+    expect(amountsOf(await statementOf(url, grocerToken, grocer.id, cycle.id))).toEqual({
+      ISSUANCE: '-100',
+      ISSUANCE_REVERSAL: '25',
+    });
   });
 
   it('pays the cafe its redemption rate on every point burned, the operator-funded ones included', async () => {
-    expect(amountsOf(await statementOf(url, cafeToken, cafe.id, cycle.id))).toEqual({ REDEMPTION: '135' });
+    expect(amountsOf(await statementOf(url, cafeToken, cafe.id, cycle.id))).toEqual({
+      REDEMPTION: '135',
+    });
   });
 
   it('shows the operator as the issuer of its bonus points in the liability matrix, the cells adding up to the burn', () => {

@@ -3,10 +3,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { comparePositions } from '../shared/src/feed/position';
 import { expectLedgerClean } from './support/audit';
 import { enrolMember, linkPartner, onboardPartner } from './support/coalition';
-import { codesOf, eventually, gql, operatorToken, tokenFor, type GraphQLResponse } from './support/graphql';
+import {
+  codesOf,
+  eventually,
+  gql,
+  operatorToken,
+  tokenFor,
+  type GraphQLResponse,
+} from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { seededRandom, type Random } from './support/random';
-import { closeCycle, cycleStatements, setContract, settlementCaughtUp, verifyCycle, type ClosedCycle } from './support/settlement';
+import {
+  closeCycle,
+  cycleStatements,
+  setContract,
+  settlementCaughtUp,
+  verifyCycle,
+  type ClosedCycle,
+} from './support/settlement';
 import { openDatabase, type Database } from './support/sql';
 import { burn, earn, earnInput, refundPurchase } from './support/wallet';
 
@@ -49,21 +63,48 @@ beforeAll(async () => {
   memberDb = openDatabase(network.databaseUrls.member);
   const terms = [
     { name: 'Cutoff Alpha', perUnit: 1, contract: { issuancePrice: '1.0', redemptionRate: '0.8' } },
-    { name: 'Cutoff Beta', perUnit: 2, contract: { issuancePrice: '0.5', redemptionRate: '0.45', feePerTransaction: '1' } },
-    { name: 'Cutoff Gamma', perUnit: 1, contract: { issuancePrice: '1.25', redemptionRate: '1.1', feeRateBasisPoints: 100 } },
+    {
+      name: 'Cutoff Beta',
+      perUnit: 2,
+      contract: { issuancePrice: '0.5', redemptionRate: '0.45', feePerTransaction: '1' },
+    },
+    {
+      name: 'Cutoff Gamma',
+      perUnit: 1,
+      contract: { issuancePrice: '1.25', redemptionRate: '1.1', feeRateBasisPoints: 100 },
+    },
   ];
   shops = [];
   for (const t of terms) {
-    const partner = await onboardPartner(url, t.name, ['Till'], undefined, { pointsPerCurrencyUnit: t.perUnit, returnWindowDays: 0 });
+    const partner = await onboardPartner(url, t.name, ['Till'], undefined, {
+      pointsPerCurrencyUnit: t.perUnit,
+      returnWindowDays: 0,
+    });
     await setContract(url, partner.id, t.contract);
-    shops.push({ id: partner.id, token: tokenFor({ role: 'partner', sub: `partner:${t.name}`, partnerId: partner.id }), store: partner.stores[0]!.id });
+    shops.push({
+      id: partner.id,
+      token: tokenFor({ role: 'partner', sub: `partner:${t.name}`, partnerId: partner.id }),
+      store: partner.stores[0]!.id,
+    });
   }
   members = [];
   for (let i = 0; i < MEMBERS; i += 1) {
     const member = await enrolMember(url, `Cutoff Member ${i}`);
     for (const shop of shops) await linkPartner(url, member.id, shop.id);
     const alpha = shops[0]!;
-    expect((await earn(url, alpha.token, earnInput({ memberId: member.id, storeId: alpha.store, total: `${INITIAL_POINTS * 100}` }))).errors).toBeUndefined();
+    expect(
+      (
+        await earn(
+          url,
+          alpha.token,
+          earnInput({
+            memberId: member.id,
+            storeId: alpha.store,
+            total: `${INITIAL_POINTS * 100}`,
+          }),
+        )
+      ).errors,
+    ).toBeUndefined();
     members.push(member.id);
   }
 }, SETUP_TIMEOUT_MS);
@@ -75,14 +116,17 @@ afterAll(async () => {
 });
 
 /** A seeded flow of earns (45%), burns (45%) and full refunds of earlier purchases (10%) until stopped. */
-function startStorm(random: Random): { stop: () => Promise<{ operations: number; anomalies: string[] }> } {
+function startStorm(random: Random): {
+  stop: () => Promise<{ operations: number; anomalies: string[] }>;
+} {
   let running = true;
   let operations = 0;
   const anomalies: string[] = [];
   const refundable: { shop: Shop; receiptId: string }[] = [];
   const check = (kind: string, response: GraphQLResponse<unknown>, allowed: string[] = []) => {
     const code = codesOf(response)[0];
-    if (code !== undefined && !allowed.includes(String(code))) anomalies.push(`${kind}: ${JSON.stringify(response.errors)}`);
+    if (code !== undefined && !allowed.includes(String(code)))
+      anomalies.push(`${kind}: ${JSON.stringify(response.errors)}`);
     return code === undefined;
   };
   const step = async () => {
@@ -91,13 +135,47 @@ function startStorm(random: Random): { stop: () => Promise<{ operations: number;
     const roll = random.next();
     if (roll < 0.45) {
       const receiptId = `R-${randomUUID()}`;
-      if (check('earn', await earn(url, shop.token, earnInput({ memberId, storeId: shop.store, total: String(random.int(100, 5_000)), receiptId })))) refundable.push({ shop, receiptId });
+      if (
+        check(
+          'earn',
+          await earn(
+            url,
+            shop.token,
+            earnInput({
+              memberId,
+              storeId: shop.store,
+              total: String(random.int(100, 5_000)),
+              receiptId,
+            }),
+          ),
+        )
+      )
+        refundable.push({ shop, receiptId });
     } else if (roll < 0.9 || refundable.length === 0) {
-      check('burn', await burn(url, shop.token, { idempotencyKey: randomUUID(), memberId, storeId: shop.store, points: String(random.int(1, 40)) }), ['INSUFFICIENT_POINTS']);
+      check(
+        'burn',
+        await burn(url, shop.token, {
+          idempotencyKey: randomUUID(),
+          memberId,
+          storeId: shop.store,
+          points: String(random.int(1, 40)),
+        }),
+        ['INSUFFICIENT_POINTS'],
+      );
     } else {
       // A full refund claws back every point the purchase earned (never zero of them).
-      const { shop: at, receiptId } = refundable.splice(random.int(0, refundable.length - 1), 1)[0]!;
-      check('refund', await refundPurchase(url, at.token, { idempotencyKey: randomUUID(), storeId: at.store, receiptId }));
+      const { shop: at, receiptId } = refundable.splice(
+        random.int(0, refundable.length - 1),
+        1,
+      )[0]!;
+      check(
+        'refund',
+        await refundPurchase(url, at.token, {
+          idempotencyKey: randomUUID(),
+          storeId: at.store,
+          receiptId,
+        }),
+      );
     }
   };
   const worker = async () => {
@@ -117,7 +195,12 @@ function startStorm(random: Random): { stop: () => Promise<{ operations: number;
 }
 
 const factsApplied = async () => {
-  const status = await gql<{ memberFeedStatus: { factsApplied: number } }>(url, '{ memberFeedStatus { factsApplied } }', {}, operatorToken());
+  const status = await gql<{ memberFeedStatus: { factsApplied: number } }>(
+    url,
+    '{ memberFeedStatus { factsApplied } }',
+    {},
+    operatorToken(),
+  );
   return status.data!.memberFeedStatus.factsApplied;
 };
 
@@ -139,7 +222,8 @@ interface ItemRow extends Record<string, unknown> {
 
 const positionOf = (row: { tx_id: string; seq: string }) => `${row.tx_id}.${row.seq}`;
 const inRange = (position: string, cycle: CycleRow) =>
-  comparePositions(position, cycle.from_position) > 0 && comparePositions(position, cycle.cutoff_position!) <= 0;
+  comparePositions(position, cycle.from_position) > 0 &&
+  comparePositions(position, cycle.cutoff_position!) <= 0;
 
 describe('purchases committing while cycles close', () => {
   let closedDuringStorm: ClosedCycle[];
@@ -154,7 +238,11 @@ describe('purchases committing while cycles close', () => {
       let appliedAtLastClose = await factsApplied();
       for (let i = 0; i < CLOSES_DURING_STORM; i += 1) {
         const floor = appliedAtLastClose + FACTS_PER_CYCLE_MIN;
-        await eventually(async () => (await factsApplied()) >= floor, 60_000, `settlement to take in ${FACTS_PER_CYCLE_MIN} more facts`);
+        await eventually(
+          async () => (await factsApplied()) >= floor,
+          60_000,
+          `settlement to take in ${FACTS_PER_CYCLE_MIN} more facts`,
+        );
         const closed = await closeCycle(url);
         expect(closed.errors).toBeUndefined();
         closedDuringStorm.push(closed.data!.closeSettlementCycle);
@@ -168,17 +256,24 @@ describe('purchases committing while cycles close', () => {
     await settlementCaughtUp(url, network.databaseUrls.member);
     const final = await closeCycle(url);
     expect(final.errors).toBeUndefined();
-    cycles = await settlementDb.rows<CycleRow>('SELECT id, number, status, from_position, cutoff_position, items FROM settlement_cycle WHERE number IS NOT NULL ORDER BY number');
+    cycles = await settlementDb.rows<CycleRow>(
+      'SELECT id, number, status, from_position, cutoff_position, items FROM settlement_cycle WHERE number IS NOT NULL ORDER BY number',
+    );
     closedCycles = cycles.filter((c) => c.status !== 'DRAFT');
-    console.log(`cut-off storm: ${stormOperations} operations; items per closed cycle ${closedCycles.map((c) => c.items).join(', ')}`);
+    console.log(
+      `cut-off storm: ${stormOperations} operations; items per closed cycle ${closedCycles.map((c) => c.items).join(', ')}`,
+    );
   }, SETUP_TIMEOUT_MS);
 
   it('closed every cycle while the storm was still writing, each cycle holding facts', async () => {
     expect(stormOperations).toBeGreaterThan(CLOSES_DURING_STORM * FACTS_PER_CYCLE_MIN);
     expect(closedCycles).toHaveLength(CLOSES_DURING_STORM + 1);
-    expect(closedDuringStorm.map((c) => c.id)).toEqual(closedCycles.slice(0, CLOSES_DURING_STORM).map((c) => c.id));
+    expect(closedDuringStorm.map((c) => c.id)).toEqual(
+      closedCycles.slice(0, CLOSES_DURING_STORM).map((c) => c.id),
+    );
     // Every cycle holds facts, the last too: writes were still committing when each storm close cut its cycle.
-    for (const cycle of closedCycles) expect(cycle.items, `cycle ${cycle.number}`).toBeGreaterThan(0);
+    for (const cycle of closedCycles)
+      expect(cycle.items, `cycle ${cycle.number}`).toBeGreaterThan(0);
   });
 
   it('cuts the fact sequence into consecutive ranges, the open cycle starting where the last closed one ends', () => {
@@ -186,14 +281,24 @@ describe('purchases committing while cycles close', () => {
     for (const [i, cycle] of cycles.entries()) {
       expect(cycle.number).toBe(i + 1);
       if (i > 0) expect(cycle.from_position).toBe(cycles[i - 1]!.cutoff_position);
-      if (cycle.status !== 'DRAFT') expect(comparePositions(cycle.cutoff_position!, cycle.from_position)).toBeGreaterThanOrEqual(0);
+      if (cycle.status !== 'DRAFT')
+        expect(
+          comparePositions(cycle.cutoff_position!, cycle.from_position),
+        ).toBeGreaterThanOrEqual(0);
     }
     expect(cycles.at(-1)).toMatchObject({ status: 'DRAFT', cutoff_position: null });
   });
 
   it('journals every settlement item exactly once, in the cycle whose range holds its position', async () => {
-    const items = await settlementDb.rows<ItemRow>('SELECT tx_id::text, seq::text, n, transaction_id FROM settlement_item');
-    const entries = await settlementDb.rows<{ cycle_id: string; tx_id: string; seq: string; n: number }>('SELECT cycle_id, tx_id::text, seq::text, n FROM journal_entry WHERE leg = 0');
+    const items = await settlementDb.rows<ItemRow>(
+      'SELECT tx_id::text, seq::text, n, transaction_id FROM settlement_item',
+    );
+    const entries = await settlementDb.rows<{
+      cycle_id: string;
+      tx_id: string;
+      seq: string;
+      n: number;
+    }>('SELECT cycle_id, tx_id::text, seq::text, n FROM journal_entry WHERE leg = 0');
     const entriesByItem = new Map<string, string[]>();
     for (const e of entries) {
       const key = `${positionOf(e)}.${e.n}`;
@@ -205,20 +310,29 @@ describe('purchases committing while cycles close', () => {
       const home = closedCycles.filter((c) => inRange(positionOf(item), c));
       const journaled = entriesByItem.get(key) ?? [];
       if (home.length !== 1 || journaled.length !== 1 || journaled[0] !== home[0]!.id) {
-        misplaced.push(`${key}: range of cycles ${home.map((c) => c.number)}, journaled in ${journaled}`);
+        misplaced.push(
+          `${key}: range of cycles ${home.map((c) => c.number)}, journaled in ${journaled}`,
+        );
       }
       entriesByItem.delete(key);
     }
     expect(misplaced).toEqual([]);
     // No journal entry without its item.
     expect([...entriesByItem.keys()]).toEqual([]);
-    for (const cycle of closedCycles) expect(cycle.items, `cycle ${cycle.number}`).toBe(items.filter((i) => inRange(positionOf(i), cycle)).length);
-    expect(items.length).toBeGreaterThan(MEMBERS + CLOSES_DURING_STORM * FACTS_PER_CYCLE_MIN / 2);
+    for (const cycle of closedCycles)
+      expect(cycle.items, `cycle ${cycle.number}`).toBe(
+        items.filter((i) => inRange(positionOf(i), cycle)).length,
+      );
+    expect(items.length).toBeGreaterThan(MEMBERS + (CLOSES_DURING_STORM * FACTS_PER_CYCLE_MIN) / 2);
   });
 
   it('skips no ledger transaction that moves money between partners', async () => {
-    const ledger = await memberDb.rows<{ id: string }>(`SELECT id FROM ledger_transaction WHERE kind IN ('EARN', 'BURN', 'REFUND') AND points > 0 ORDER BY id`);
-    const settled = await settlementDb.rows<{ transaction_id: string }>('SELECT DISTINCT transaction_id FROM settlement_item ORDER BY transaction_id');
+    const ledger = await memberDb.rows<{ id: string }>(
+      `SELECT id FROM ledger_transaction WHERE kind IN ('EARN', 'BURN', 'REFUND') AND points > 0 ORDER BY id`,
+    );
+    const settled = await settlementDb.rows<{ transaction_id: string }>(
+      'SELECT DISTINCT transaction_id FROM settlement_item ORDER BY transaction_id',
+    );
     expect(settled.map((r) => r.transaction_id)).toEqual(ledger.map((r) => r.id));
   });
 
@@ -241,14 +355,23 @@ describe('purchases committing while cycles close', () => {
     );
     expect(wallet).toHaveLength(shops.length);
     for (const row of wallet) {
-      expect(stated.get(row.partner_id), row.partner_id).toEqual({ issued: BigInt(row.issued), redeemed: BigInt(row.redeemed) });
+      expect(stated.get(row.partner_id), row.partner_id).toEqual({
+        issued: BigInt(row.issued),
+        redeemed: BigInt(row.redeemed),
+      });
     }
   });
 
   it('nets every closed cycle to zero and reproduces each one exactly when recomputed', async () => {
-    const unbalanced = await settlementDb.rows('SELECT cycle_id, currency, sum(net_minor) AS sum FROM cycle_position GROUP BY cycle_id, currency HAVING sum(net_minor) <> 0');
+    const unbalanced = await settlementDb.rows(
+      'SELECT cycle_id, currency, sum(net_minor) AS sum FROM cycle_position GROUP BY cycle_id, currency HAVING sum(net_minor) <> 0',
+    );
     expect(unbalanced).toEqual([]);
-    for (const cycle of closedCycles) expect(await verifyCycle(url, cycle.id), `cycle ${cycle.number}`).toEqual({ matches: true, differences: [] });
+    for (const cycle of closedCycles)
+      expect(await verifyCycle(url, cycle.id), `cycle ${cycle.number}`).toEqual({
+        matches: true,
+        differences: [],
+      });
     await expectLedgerClean(network.databaseUrls.member);
   });
 });

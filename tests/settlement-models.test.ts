@@ -1,11 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
+import {
+  enrolMember,
+  linkPartner,
+  onboardPartner,
+  type OnboardedPartner,
+} from './support/coalition';
 import { codesOf, gql, operatorToken, tokenFor } from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import {
-  closeCycle, currentCycle, cycleStatements, setContract, settlementCaughtUp, verifyCycle,
-  type ClosedCycle, type ContractTerms, type CycleStatement,
+  closeCycle,
+  currentCycle,
+  cycleStatements,
+  setContract,
+  settlementCaughtUp,
+  verifyCycle,
+  type ClosedCycle,
+  type ContractTerms,
+  type CycleStatement,
 } from './support/settlement';
 import { burn, earn, earnInput } from './support/wallet';
 
@@ -38,10 +50,22 @@ interface Shop extends OnboardedPartner {
 }
 
 async function shopWith(name: string, terms: ContractTerms, currency = 'EUR'): Promise<Shop> {
-  const partner = await onboardPartner(url, name, ['Till'], undefined, { pointsPerCurrencyUnit: 1, returnWindowDays: 0, settlementCurrency: currency });
+  const partner = await onboardPartner(url, name, ['Till'], undefined, {
+    pointsPerCurrencyUnit: 1,
+    returnWindowDays: 0,
+    settlementCurrency: currency,
+  });
   // Effective from now: a version may not start before the last closed cycle (an earlier scenario's).
-  await setContract(url, partner.id, { currency, effectiveFrom: new Date().toISOString(), ...terms });
-  return { ...partner, token: tokenFor({ role: 'partner', sub: `partner:${name}`, partnerId: partner.id }), store: partner.stores[0]!.id };
+  await setContract(url, partner.id, {
+    currency,
+    effectiveFrom: new Date().toISOString(),
+    ...terms,
+  });
+  return {
+    ...partner,
+    token: tokenFor({ role: 'partner', sub: `partner:${name}`, partnerId: partner.id }),
+    store: partner.stores[0]!.id,
+  };
 }
 
 async function memberOf(name: string, shops: readonly Shop[]): Promise<string> {
@@ -51,14 +75,28 @@ async function memberOf(name: string, shops: readonly Shop[]): Promise<string> {
 }
 
 /** Earns `points` at a shop taking 1 point per currency unit. */
-async function earnAt(shop: Shop, memberId: string, points: number, currency = 'EUR'): Promise<void> {
-  const response = await earn(url, shop.token, earnInput({ memberId, storeId: shop.store, total: `${points * 100}`, currency }));
+async function earnAt(
+  shop: Shop,
+  memberId: string,
+  points: number,
+  currency = 'EUR',
+): Promise<void> {
+  const response = await earn(
+    url,
+    shop.token,
+    earnInput({ memberId, storeId: shop.store, total: `${points * 100}`, currency }),
+  );
   expect(response.errors).toBeUndefined();
   expect(response.data?.earnPoints.pointsEarned).toBe(String(points));
 }
 
 async function burnAt(shop: Shop, memberId: string, points: number): Promise<void> {
-  const response = await burn(url, shop.token, { idempotencyKey: randomUUID(), memberId, storeId: shop.store, points: String(points) });
+  const response = await burn(url, shop.token, {
+    idempotencyKey: randomUUID(),
+    memberId,
+    storeId: shop.store,
+    points: String(points),
+  });
   expect(response.errors).toBeUndefined();
 }
 
@@ -85,24 +123,34 @@ function microsOf(exact: string): bigint {
   return sign ? -magnitude : magnitude;
 }
 
-const statementOfParty = (statements: readonly CycleStatement[], party: string) => statements.find((s) => s.party.id === party);
-const lineAmounts = (statement: CycleStatement | undefined) => Object.fromEntries((statement?.lines ?? []).map((l) => [l.kind, l.amount]));
+const statementOfParty = (statements: readonly CycleStatement[], party: string) =>
+  statements.find((s) => s.party.id === party);
+const lineAmounts = (statement: CycleStatement | undefined) =>
+  Object.fromEntries((statement?.lines ?? []).map((l) => [l.kind, l.amount]));
 
 /** LEDGER.md L11, whatever the cycle: every line is its exact amount rounded once, every statement adds up to the party's position, positions sum to zero per currency. */
 function expectReconciled(cycle: ClosedCycle, statements: readonly CycleStatement[]): void {
   for (const statement of statements) {
     for (const line of statement.lines) {
-      if (line.kind !== 'ROUNDING') expect(BigInt(line.amount), `${statement.party.id} ${line.kind}`).toBe(roundOnce(microsOf(line.exactAmount)));
+      if (line.kind !== 'ROUNDING')
+        expect(BigInt(line.amount), `${statement.party.id} ${line.kind}`).toBe(
+          roundOnce(microsOf(line.exactAmount)),
+        );
     }
     for (const total of statement.totals) {
-      const lines = statement.lines.filter((l) => l.currency === total.currency).reduce((sum, l) => sum + BigInt(l.amount), 0n);
+      const lines = statement.lines
+        .filter((l) => l.currency === total.currency)
+        .reduce((sum, l) => sum + BigInt(l.amount), 0n);
       expect(lines).toBe(BigInt(total.net));
-      const position = cycle.positions.find((p) => p.party.id === statement.party.id && p.currency === total.currency);
+      const position = cycle.positions.find(
+        (p) => p.party.id === statement.party.id && p.currency === total.currency,
+      );
       expect(position?.net).toBe(total.net);
     }
   }
   const sums = new Map<string, bigint>();
-  for (const p of cycle.positions) sums.set(p.currency, (sums.get(p.currency) ?? 0n) + BigInt(p.net));
+  for (const p of cycle.positions)
+    sums.set(p.currency, (sums.get(p.currency) ?? 0n) + BigInt(p.net));
   for (const [currency, sum] of sums) expect(sum, currency).toBe(0n);
 }
 
@@ -132,8 +180,24 @@ describe('rounding: many tiny redemptions at a fractional rate', () => {
     // 20 × 0.333333 = 6.66666 → 7; 29 × 0.333333 = 9.666657 → 10.
     const firstExact = BigInt(BURNS_AT_FIRST) * RATE_MICROS;
     const secondExact = BigInt(BURNS_AT_SECOND) * RATE_MICROS;
-    expect(statementOfParty(statements, first.id)?.lines).toEqual([{ currency: 'EUR', kind: 'REDEMPTION', points: '20', exactAmount: '6.66666', amount: String(roundOnce(firstExact)) }]);
-    expect(statementOfParty(statements, second.id)?.lines).toEqual([{ currency: 'EUR', kind: 'REDEMPTION', points: '29', exactAmount: '9.666657', amount: String(roundOnce(secondExact)) }]);
+    expect(statementOfParty(statements, first.id)?.lines).toEqual([
+      {
+        currency: 'EUR',
+        kind: 'REDEMPTION',
+        points: '20',
+        exactAmount: '6.66666',
+        amount: String(roundOnce(firstExact)),
+      },
+    ]);
+    expect(statementOfParty(statements, second.id)?.lines).toEqual([
+      {
+        currency: 'EUR',
+        kind: 'REDEMPTION',
+        points: '29',
+        exactAmount: '9.666657',
+        amount: String(roundOnce(secondExact)),
+      },
+    ]);
     expect(lineAmounts(statementOfParty(statements, first.id))).toEqual({ REDEMPTION: '7' });
     expect(lineAmounts(statementOfParty(statements, second.id))).toEqual({ REDEMPTION: '10' });
     expect(lineAmounts(statementOfParty(statements, issuer.id))).toEqual({ ISSUANCE: '-100' });
@@ -154,12 +218,19 @@ describe('rounding: many tiny redemptions at a fractional rate', () => {
       ['REDEMPTION', '-16.333317', String(mirroredRedemption)],
       ['ROUNDING', '0', String(residue)],
     ]);
-    expect(operator.totals).toEqual([{ currency: 'EUR', net: String(operatorNet), pointsIssued: '100', pointsRedeemed: '49' }]);
+    expect(operator.totals).toEqual([
+      { currency: 'EUR', net: String(operatorNet), pointsIssued: '100', pointsRedeemed: '49' },
+    ]);
   });
 
   it('reconciles every statement to its net and every net to zero, and reproduces on recomputation', async () => {
     expectReconciled(cycle, statements);
-    expect(Object.fromEntries(cycle.positions.map((p) => [p.party.id, p.net]))).toEqual({ [issuer.id]: '-100', [first.id]: '7', [second.id]: '10', operator: '83' });
+    expect(Object.fromEntries(cycle.positions.map((p) => [p.party.id, p.net]))).toEqual({
+      [issuer.id]: '-100',
+      [first.id]: '7',
+      [second.id]: '10',
+      operator: '83',
+    });
     expect(cycle.items).toBe(1 + BURNS_AT_FIRST + BURNS_AT_SECOND);
     expect(await verifyCycle(url, cycle.id)).toEqual({ matches: true, differences: [] });
   });
@@ -192,7 +263,11 @@ describe('the direct model', () => {
     const [one, two, three, four] = shops as [Shop, Shop, Shop, Shop];
     // One: −500 × 1.0. Two: −400 × 1.1 + 100 × 0.9. Three: 300 × 0.7. Four: 250 × 1.0.
     expect(Object.fromEntries(cycle.positions.map((p) => [p.party.id, p.net]))).toEqual({
-      [one.id]: '-500', [two.id]: '-350', [three.id]: '210', [four.id]: '250', operator: '390',
+      [one.id]: '-500',
+      [two.id]: '-350',
+      [three.id]: '210',
+      [four.id]: '250',
+      operator: '390',
     });
     expect(cycle.model).toBe('DIRECT');
   });
@@ -203,7 +278,10 @@ describe('the direct model', () => {
     expect(cycle.paymentInstructions.length).toBeGreaterThan(0);
     expect(cycle.paymentInstructions.length).toBeLessThanOrEqual(nonZero.length - 1);
     const moved = cycle.paymentInstructions.reduce((sum, i) => sum + BigInt(i.amount), 0n);
-    const owed = cycle.positions.reduce((sum, p) => (BigInt(p.net) > 0n ? sum + BigInt(p.net) : sum), 0n);
+    const owed = cycle.positions.reduce(
+      (sum, p) => (BigInt(p.net) > 0n ? sum + BigInt(p.net) : sum),
+      0n,
+    );
     expect(moved).toBe(owed);
     expect(owed).toBe(850n);
     const settled = new Map(cycle.positions.map((p) => [p.party.id, BigInt(p.net)]));
@@ -241,10 +319,32 @@ describe('a cycle in several currencies', () => {
   it('refuses to close without a rate for the other currency, changing nothing', async () => {
     expect(codesOf(refused)).toEqual(['FX_RATE_MISSING']);
     expect(refused.errors?.[0]?.extensions?.currencies).toEqual(['GBP']);
-    expect(await currentCycle(url)).toEqual({ id: draftId, number: expect.any(Number), status: 'DRAFT', cutoffPosition: null, model: null });
-    const cycle = await gql<{ settlementCycle: { status: string; positions: unknown[]; paymentInstructions: unknown[]; statements: unknown[] } }>(
-      url, 'query C($id: ID!) { settlementCycle(id: $id) { status positions { net } paymentInstructions { amount } statements { party { id } } } }', { id: draftId }, operatorToken());
-    expect(cycle.data?.settlementCycle).toEqual({ status: 'DRAFT', positions: [], paymentInstructions: [], statements: [] });
+    expect(await currentCycle(url)).toEqual({
+      id: draftId,
+      number: expect.any(Number),
+      status: 'DRAFT',
+      cutoffPosition: null,
+      model: null,
+    });
+    const cycle = await gql<{
+      settlementCycle: {
+        status: string;
+        positions: unknown[];
+        paymentInstructions: unknown[];
+        statements: unknown[];
+      };
+    }>(
+      url,
+      'query C($id: ID!) { settlementCycle(id: $id) { status positions { net } paymentInstructions { amount } statements { party { id } } } }',
+      { id: draftId },
+      operatorToken(),
+    );
+    expect(cycle.data?.settlementCycle).toEqual({
+      status: 'DRAFT',
+      positions: [],
+      paymentInstructions: [],
+      statements: [],
+    });
   });
 
   it('closes the same cycle with the rate, at the end of the intake then and in the model asked for, and records the rate on the cycle', async () => {
@@ -257,19 +357,35 @@ describe('a cycle in several currencies', () => {
     expect(cycle.items).toBe(3);
     // GBP: the pound shop pays 200 × 1p for its points. EUR: the euro shop is paid 150 × 0.9c and pays 10 × 1c.
     expect(cycle.positions.map((p) => [p.currency, p.party.id, p.net])).toEqual([
-      ['EUR', euros.id, '125'], ['EUR', 'operator', '-125'],
-      ['GBP', pounds.id, '-200'], ['GBP', 'operator', '200'],
+      ['EUR', euros.id, '125'],
+      ['EUR', 'operator', '-125'],
+      ['GBP', pounds.id, '-200'],
+      ['GBP', 'operator', '200'],
     ]);
     // One debtor and one creditor per currency: the direct payments are the hub's.
-    expect(cycle.paymentInstructions.map((i) => [i.currency, i.payer.id, i.payee.id, i.amount])).toEqual([
-      ['EUR', 'operator', euros.id, '125'], ['GBP', pounds.id, 'operator', '200'],
+    expect(
+      cycle.paymentInstructions.map((i) => [i.currency, i.payer.id, i.payee.id, i.amount]),
+    ).toEqual([
+      ['EUR', 'operator', euros.id, '125'],
+      ['GBP', pounds.id, 'operator', '200'],
     ]);
     expect(cycle.liabilityMatrix).toEqual([
-      { issuer: { id: pounds.id }, redeemer: { id: euros.id }, points: '150', redeemerValue: { currency: 'EUR', amount: '135' }, issuerValue: { currency: 'GBP', amount: '150' } },
+      {
+        issuer: { id: pounds.id },
+        redeemer: { id: euros.id },
+        points: '150',
+        redeemerValue: { currency: 'EUR', amount: '135' },
+        issuerValue: { currency: 'GBP', amount: '150' },
+      },
     ]);
     const statements = await cycleStatements(url, cycle.id);
     expect(lineAmounts(statementOfParty(statements, pounds.id))).toEqual({ ISSUANCE: '-200' });
-    expect(statementOfParty(statements, 'operator')?.totals.map((t) => [t.currency, t.net])).toEqual([['EUR', '-125'], ['GBP', '200']]);
+    expect(
+      statementOfParty(statements, 'operator')?.totals.map((t) => [t.currency, t.net]),
+    ).toEqual([
+      ['EUR', '-125'],
+      ['GBP', '200'],
+    ]);
     expectReconciled(cycle, statements);
     expect(await verifyCycle(url, cycle.id)).toEqual({ matches: true, differences: [] });
   });

@@ -22,7 +22,9 @@ describe('the committed supergraph', () => {
   it('knows every subgraph by its topology name and its npm start URL', () => {
     const committed = readFileSync(supergraphPath, 'utf8');
     for (const subgraph of subgraphs) {
-      expect(committed).toContain(`@join__graph(name: "${subgraph.name}", url: "http://127.0.0.1:${subgraph.defaultPort}/graphql")`);
+      expect(committed).toContain(
+        `@join__graph(name: "${subgraph.name}", url: "http://127.0.0.1:${subgraph.defaultPort}/graphql")`,
+      );
     }
   });
 });

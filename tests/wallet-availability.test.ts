@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
+import {
+  enrolMember,
+  linkPartner,
+  onboardPartner,
+  type OnboardedPartner,
+} from './support/coalition';
 import { gql, tokenFor, type GraphQLResponse } from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase, type Database } from './support/sql';
@@ -37,7 +42,11 @@ async function timed<T>(label: string, call: () => Promise<T>): Promise<T> {
 async function memberWith(points: number): Promise<{ id: string; cardNumber: string }> {
   const member = await enrolMember(url, `Member ${randomUUID().slice(0, 6)}`, shopToken);
   await linkPartner(url, member.id, shop.id);
-  const response = await earn(url, shopToken, earnInput({ memberId: member.id, storeId: shop.stores[0]!.id, total: `${points * 100}` }));
+  const response = await earn(
+    url,
+    shopToken,
+    earnInput({ memberId: member.id, storeId: shop.stores[0]!.id, total: `${points * 100}` }),
+  );
   expect(response.errors).toBeUndefined();
   return member;
 }
@@ -51,7 +60,9 @@ beforeAll(async () => {
   network = await startTestNetwork('wallet_availability');
   url = network.graphqlUrl;
   memberDb = openDatabase(network.databaseUrls.member);
-  shop = await onboardPartner(url, 'Always Open Grocer', ['Night Street'], undefined, { returnWindowDays: 0 });
+  shop = await onboardPartner(url, 'Always Open Grocer', ['Night Street'], undefined, {
+    returnWindowDays: 0,
+  });
   shopToken = tokenFor({ role: 'partner', sub: 'partner:always-open', partnerId: shop.id });
   spender = await enrolMember(url, 'Spending Sam');
   // Linking waits until the member service's replica knows the partner (and, from the same fact, its stores).
@@ -63,7 +74,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await memberDb?.close();
   await network?.stop();
-  console.info(`wallet-availability timings (ms), partner-merchant and settlement down: ${JSON.stringify(timings)}`);
+  console.info(
+    `wallet-availability timings (ms), partner-merchant and settlement down: ${JSON.stringify(timings)}`,
+  );
 });
 
 describe('with the partner and settlement services stopped', () => {
@@ -78,35 +91,99 @@ describe('with the partner and settlement services stopped', () => {
   it('earn, hold, capture, void and a one-step burn all succeed through the gateway, with the right balances', async () => {
     const storeId = shop.stores[0]!.id;
 
-    const earned = await timed('earn', () => earn(url, shopToken, earnInput({ memberId: spender.id, storeId, total: '10000' })));
+    const earned = await timed('earn', () =>
+      earn(url, shopToken, earnInput({ memberId: spender.id, storeId, total: '10000' })),
+    );
     expect(earned.errors).toBeUndefined();
-    expect(earned.data?.earnPoints).toMatchObject({ pointsEarned: '100', wallet: { available: '100', pending: '0', held: '0', lifetimeEarned: '100' } });
+    expect(earned.data?.earnPoints).toMatchObject({
+      pointsEarned: '100',
+      wallet: { available: '100', pending: '0', held: '0', lifetimeEarned: '100' },
+    });
 
-    const held = await timed('hold', () => hold(url, shopToken, { idempotencyKey: randomUUID(), cardNumber: spender.cardNumber, storeId, points: '40' }));
+    const held = await timed('hold', () =>
+      hold(url, shopToken, {
+        idempotencyKey: randomUUID(),
+        cardNumber: spender.cardNumber,
+        storeId,
+        points: '40',
+      }),
+    );
     expect(held.errors).toBeUndefined();
     expect(held.data?.holdPoints).toMatchObject({ status: 'OPEN', points: '40' });
-    expect(await walletOf(url, shopToken, spender.id)).toEqual({ available: '60', pending: '0', held: '40', lifetimeEarned: '100' });
+    expect(await walletOf(url, shopToken, spender.id)).toEqual({
+      available: '60',
+      pending: '0',
+      held: '40',
+      lifetimeEarned: '100',
+    });
 
-    const captured = await timed('capture', () => capture(url, shopToken, { idempotencyKey: randomUUID(), holdId: held.data!.holdPoints.id, points: '30' }));
+    const captured = await timed('capture', () =>
+      capture(url, shopToken, {
+        idempotencyKey: randomUUID(),
+        holdId: held.data!.holdPoints.id,
+        points: '30',
+      }),
+    );
     expect(captured.errors).toBeUndefined();
-    expect(captured.data?.capturePoints).toMatchObject({ pointsBurned: '30', hold: { status: 'CAPTURED' }, wallet: { available: '70', held: '0' } });
+    expect(captured.data?.capturePoints).toMatchObject({
+      pointsBurned: '30',
+      hold: { status: 'CAPTURED' },
+      wallet: { available: '70', held: '0' },
+    });
 
-    const second = await hold(url, shopToken, { idempotencyKey: randomUUID(), memberId: spender.id, storeId, points: '20' });
+    const second = await hold(url, shopToken, {
+      idempotencyKey: randomUUID(),
+      memberId: spender.id,
+      storeId,
+      points: '20',
+    });
     expect(second.errors).toBeUndefined();
-    expect(await walletOf(url, shopToken, spender.id)).toMatchObject({ available: '50', held: '20' });
-    const voided = await timed('void', () => voidHold(url, shopToken, { idempotencyKey: randomUUID(), holdId: second.data!.holdPoints.id }));
+    expect(await walletOf(url, shopToken, spender.id)).toMatchObject({
+      available: '50',
+      held: '20',
+    });
+    const voided = await timed('void', () =>
+      voidHold(url, shopToken, {
+        idempotencyKey: randomUUID(),
+        holdId: second.data!.holdPoints.id,
+      }),
+    );
     expect(voided.errors).toBeUndefined();
     expect(voided.data?.voidHold.status).toBe('VOIDED');
-    expect(await walletOf(url, shopToken, spender.id)).toMatchObject({ available: '70', held: '0' });
+    expect(await walletOf(url, shopToken, spender.id)).toMatchObject({
+      available: '70',
+      held: '0',
+    });
 
-    const burned = await timed('burn', () => burn(url, shopToken, { idempotencyKey: randomUUID(), cardNumber: spender.cardNumber, storeId, points: '25', reference: 'ORDER-OFFLINE-1' }));
+    const burned = await timed('burn', () =>
+      burn(url, shopToken, {
+        idempotencyKey: randomUUID(),
+        cardNumber: spender.cardNumber,
+        storeId,
+        points: '25',
+        reference: 'ORDER-OFFLINE-1',
+      }),
+    );
     expect(burned.errors).toBeUndefined();
-    expect(burned.data?.burnPoints).toMatchObject({ pointsBurned: '25', wallet: { available: '45', pending: '0', held: '0', lifetimeEarned: '100' } });
+    expect(burned.data?.burnPoints).toMatchObject({
+      pointsBurned: '25',
+      wallet: { available: '45', pending: '0', held: '0', lifetimeEarned: '100' },
+    });
 
-    expect(await walletOf(url, shopToken, spender.id)).toEqual({ available: '45', pending: '0', held: '0', lifetimeEarned: '100' });
+    expect(await walletOf(url, shopToken, spender.id)).toEqual({
+      available: '45',
+      pending: '0',
+      held: '0',
+      lifetimeEarned: '100',
+    });
     // The member's own token reads the same wallet.
     const self = tokenFor({ role: 'member', sub: `member:${spender.id}`, memberId: spender.id });
-    expect(await walletOf(url, self, spender.id)).toEqual({ available: '45', pending: '0', held: '0', lifetimeEarned: '100' });
+    expect(await walletOf(url, self, spender.id)).toEqual({
+      available: '45',
+      pending: '0',
+      held: '0',
+      lifetimeEarned: '100',
+    });
 
     // Settlement is down, so nothing takes these yet: the member outbox keeps them for it.
     const facts = await memberDb.rows<{ type: string; points: string }>(
@@ -124,7 +201,9 @@ describe('with the partner and settlement services stopped', () => {
     expect((await fetch(`${network.services.member.url}/readyz`)).status).toBe(200);
     expect((await fetch(`${network.gateway.url}/readyz`)).status).toBe(200);
     const member = await memberWith(12);
-    const found = await gql<{ memberByCard: { id: string; wallet: { available: string } | null } | null }>(
+    const found = await gql<{
+      memberByCard: { id: string; wallet: { available: string } | null } | null;
+    }>(
       url,
       'query Card($card: String!) { memberByCard(cardNumber: $card) { id wallet { available } } }',
       { card: member.cardNumber },
@@ -137,29 +216,55 @@ describe('with the partner and settlement services stopped', () => {
   it('enrols and links a new member, and lets a terminal earn for them: none of it needs the partner service', async () => {
     const browser = await enrolMember(url, 'Browsing Bea', shopToken);
     await linkPartner(url, browser.id, shop.id);
-    const terminal = tokenFor({ role: 'terminal', sub: 'terminal:night', partnerId: shop.id, storeId: shop.stores[0]!.id });
-    const response = await earn(url, terminal, earnInput({ memberId: browser.id, storeId: shop.stores[0]!.id, total: '700' }));
+    const terminal = tokenFor({
+      role: 'terminal',
+      sub: 'terminal:night',
+      partnerId: shop.id,
+      storeId: shop.stores[0]!.id,
+    });
+    const response = await earn(
+      url,
+      terminal,
+      earnInput({ memberId: browser.id, storeId: shop.stores[0]!.id, total: '700' }),
+    );
     expect(response.errors).toBeUndefined();
-    expect(response.data?.earnPoints).toMatchObject({ pointsEarned: '7', wallet: { available: '7' } });
+    expect(response.data?.earnPoints).toMatchObject({
+      pointsEarned: '7',
+      wallet: { available: '7' },
+    });
   });
 
   describe('a read that mixes member and partner fields', () => {
-    type Across = { wallet: { available: string } | null; linkedPartners: ({ name: string } | null)[] };
+    type Across = {
+      wallet: { available: string } | null;
+      linkedPartners: ({ name: string } | null)[];
+    };
 
     function expectPartnerPartNulled(response: GraphQLResponse<unknown>): void {
       expect(response.errors).toEqual([
-        { message: 'The partner-merchant service is unavailable.', extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' } },
+        {
+          message: 'The partner-merchant service is unavailable.',
+          extensions: { code: 'SERVICE_UNAVAILABLE', serviceName: 'partner-merchant' },
+        },
       ]);
       const text = JSON.stringify({ data: response.data, errors: response.errors });
-      expect(text).not.toMatch(/127\.0\.0\.1|localhost|http:|ECONNREFUSED|ECONNRESET|fetch failed|stacktrace|\bat .+\.(ts|js):\d+/i);
-      for (const service of Object.values(network.services)) expect(text).not.toMatch(new RegExp(`\\b${service.port}\\b`));
+      expect(text).not.toMatch(
+        /127\.0\.0\.1|localhost|http:|ECONNREFUSED|ECONNRESET|fetch failed|stacktrace|\bat .+\.(ts|js):\d+/i,
+      );
+      for (const service of Object.values(network.services))
+        expect(text).not.toMatch(new RegExp(`\\b${service.port}\\b`));
       expect(text).not.toMatch(new RegExp(`\\b${network.gateway.port}\\b`));
     }
 
     it('returns the wallet and nulls the partner entries, with SERVICE_UNAVAILABLE and no address (as the partner)', async () => {
       const browser = await memberWith(7);
       const response = await timed('mixed read (partner)', () =>
-        gql<{ member: Across | null }>(url, 'query Across($id: ID!) { member(id: $id) { wallet { available } linkedPartners { name } } }', { id: browser.id }, shopToken),
+        gql<{ member: Across | null }>(
+          url,
+          'query Across($id: ID!) { member(id: $id) { wallet { available } linkedPartners { name } } }',
+          { id: browser.id },
+          shopToken,
+        ),
       );
       expect(response.status).toBe(200);
       expect(response.data?.member?.wallet).toEqual({ available: '7' });
@@ -170,7 +275,12 @@ describe('with the partner and settlement services stopped', () => {
     it('does the same for the member themself', async () => {
       const member = await memberWith(45);
       const self = tokenFor({ role: 'member', sub: `member:${member.id}`, memberId: member.id });
-      const response = await gql<{ me: Across | null }>(url, '{ me { wallet { available } linkedPartners { name } } }', {}, self);
+      const response = await gql<{ me: Across | null }>(
+        url,
+        '{ me { wallet { available } linkedPartners { name } } }',
+        {},
+        self,
+      );
       expect(response.status).toBe(200);
       expect(response.data?.me?.wallet).toEqual({ available: '45' });
       expect(response.data?.me?.linkedPartners).toEqual([null]);

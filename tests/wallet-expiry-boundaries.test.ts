@@ -5,12 +5,25 @@ import type { DataSource } from 'typeorm';
 import { createLogger } from '../shared/src/logger';
 import { ExpiryService } from '../subgraphs/member/src/modules/wallet/expiry.service';
 import { connectMemberDatabase, expectLedgerClean } from './support/audit';
-import { enrolMember, linkPartner, onboardPartner, type OnboardedPartner } from './support/coalition';
+import {
+  enrolMember,
+  linkPartner,
+  onboardPartner,
+  type OnboardedPartner,
+} from './support/coalition';
 import { codesOf, gql, tokenFor, type GraphQLResponse } from './support/graphql';
 import { DAY_MS, HOUR_MS, ledgerClock, MINUTE_MS, type LedgerClock } from './support/ledger-clock';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase, type Database } from './support/sql';
-import { burn, capture, earnInput, hold, refundBurn, refundPurchase, voidHold } from './support/wallet';
+import {
+  burn,
+  capture,
+  earnInput,
+  hold,
+  refundBurn,
+  refundPurchase,
+  voidHold,
+} from './support/wallet';
 
 /**
  * LEDGER.md "Expiry and lots": boundaries by ledger time, to the millisecond. The suite freezes the
@@ -79,8 +92,18 @@ async function nextEpoch(): Promise<Date> {
   return clock.freezeAt(new Date(last.getTime() + DAY_MS));
 }
 
-async function earnAt(memberId: string, partner: OnboardedPartner, total: string, occurredAt?: Date): Promise<Earned> {
-  const input = earnInput({ memberId, storeId: storeOf(partner), total, ...(occurredAt ? { occurredAt: occurredAt.toISOString() } : {}) });
+async function earnAt(
+  memberId: string,
+  partner: OnboardedPartner,
+  total: string,
+  occurredAt?: Date,
+): Promise<Earned> {
+  const input = earnInput({
+    memberId,
+    storeId: storeOf(partner),
+    total,
+    ...(occurredAt ? { occurredAt: occurredAt.toISOString() } : {}),
+  });
   const response = await gql<{ earnPoints: Earned }>(
     url,
     'mutation E($input: EarnPointsInput!) { earnPoints(input: $input) { transactionId pointsEarned availableAt expiresAt } }',
@@ -92,13 +115,22 @@ async function earnAt(memberId: string, partner: OnboardedPartner, total: string
 }
 
 async function walletNow(memberId: string): Promise<WalletNow> {
-  const response = await gql<{ wallet: WalletNow }>(url, 'query W($id: ID!) { wallet(memberId: $id) { available pending held debt asOf } }', { id: memberId });
+  const response = await gql<{ wallet: WalletNow }>(
+    url,
+    'query W($id: ID!) { wallet(memberId: $id) { available pending held debt asOf } }',
+    { id: memberId },
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.wallet;
 }
 
 const burnAt = (memberId: string, partner: OnboardedPartner, points: string) =>
-  burn(url, tokenOf(partner), { idempotencyKey: key(), memberId, storeId: storeOf(partner), points });
+  burn(url, tokenOf(partner), {
+    idempotencyKey: key(),
+    memberId,
+    storeId: storeOf(partner),
+    points,
+  });
 
 function ok<T>(response: GraphQLResponse<T>): T {
   expect(response.errors).toBeUndefined();
@@ -106,31 +138,44 @@ function ok<T>(response: GraphQLResponse<T>): T {
 }
 
 async function lotOf(earnTransactionId: string): Promise<LotRow> {
-  const rows = await memberDb.rows<LotRow>('SELECT * FROM lot WHERE earn_transaction_id = $1', [earnTransactionId]);
+  const rows = await memberDb.rows<LotRow>('SELECT * FROM lot WHERE earn_transaction_id = $1', [
+    earnTransactionId,
+  ]);
   expect(rows).toHaveLength(1);
   return rows[0]!;
 }
 
 /** The lots a transaction took points from, and how many from each. */
 async function linksOf(transactionId: string): Promise<{ lot_id: string; points: string }[]> {
-  return memberDb.rows('SELECT lot_id::text, points::text FROM lot_link WHERE transaction_id = $1 ORDER BY lot_id', [transactionId]);
+  return memberDb.rows(
+    'SELECT lot_id::text, points::text FROM lot_link WHERE transaction_id = $1 ORDER BY lot_id',
+    [transactionId],
+  );
 }
 
 async function expiriesOf(memberId: string): Promise<{ points: string; created_at: Date }[]> {
-  return memberDb.rows(`SELECT points::text, created_at FROM ledger_transaction WHERE member_id = $1 AND kind = 'EXPIRY' ORDER BY created_at`, [memberId]);
+  return memberDb.rows(
+    `SELECT points::text, created_at FROM ledger_transaction WHERE member_id = $1 AND kind = 'EXPIRY' ORDER BY created_at`,
+    [memberId],
+  );
 }
 
 /** `npm run expire`, as an operator runs it: a process of its own, reading ledger time from the database. */
 function runExpiry(): Promise<string> {
   return new Promise((resolve, reject) =>
-    execFile('npm', ['run', '-s', 'expire'], { env: { ...process.env, DATABASE_URL_MEMBER: network.databaseUrls.member } }, (error, stdout, stderr) =>
-      error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
+    execFile(
+      'npm',
+      ['run', '-s', 'expire'],
+      { env: { ...process.env, DATABASE_URL_MEMBER: network.databaseUrls.member } },
+      (error, stdout, stderr) =>
+        error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve(stdout),
     ),
   );
 }
 
 /** The same run in this process (ExpiryService, which npm run expire and the service's job call): a few seconds quicker. */
-const expireInProcess = () => new ExpiryService(expiryDb, createLogger('boundaries-expiry', 'warn')).run();
+const expireInProcess = () =>
+  new ExpiryService(expiryDb, createLogger('boundaries-expiry', 'warn')).run();
 
 beforeAll(async () => {
   // The member service's own expiry job waits its longest (10 minutes): the runs here are the suite's.
@@ -138,8 +183,14 @@ beforeAll(async () => {
   url = network.graphqlUrl;
   shop = await onboardPartner(url, 'Boundary Shop', ['Till'], undefined, { returnWindowDays: 0 });
   kiosk = await onboardPartner(url, 'Boundary Kiosk', ['Till'], undefined, { returnWindowDays: 0 });
-  cafe = await onboardPartner(url, 'Boundary Cafe', ['Till'], undefined, { returnWindowDays: CAFE_RETURN_WINDOW_DAYS });
-  for (const partner of [shop, kiosk, cafe]) tokens.set(partner.id, tokenFor({ role: 'partner', sub: `partner:${partner.id}`, partnerId: partner.id }));
+  cafe = await onboardPartner(url, 'Boundary Cafe', ['Till'], undefined, {
+    returnWindowDays: CAFE_RETURN_WINDOW_DAYS,
+  });
+  for (const partner of [shop, kiosk, cafe])
+    tokens.set(
+      partner.id,
+      tokenFor({ role: 'partner', sub: `partner:${partner.id}`, partnerId: partner.id }),
+    );
   memberDb = openDatabase(network.databaseUrls.member);
   clock = ledgerClock(memberDb);
   expiryDb = await connectMemberDatabase(network.databaseUrls.member);
@@ -167,12 +218,31 @@ describe('a pending lot becomes spendable at its availableAt, by ledger time', (
     const occurredAt = at(start, -DAY_MS);
     const earned = await earnAt(memberId, cafe, '2500', occurredAt);
     const availableAt = at(occurredAt, CAFE_RETURN_WINDOW_DAYS * DAY_MS);
-    expect(earned).toMatchObject({ pointsEarned: '25', availableAt: availableAt.toISOString(), expiresAt: at(start, LIFETIME_MS).toISOString() });
+    expect(earned).toMatchObject({
+      pointsEarned: '25',
+      availableAt: availableAt.toISOString(),
+      expiresAt: at(start, LIFETIME_MS).toISOString(),
+    });
 
     await clock.freezeAt(at(availableAt, -1));
-    expect(await walletNow(memberId)).toEqual({ available: '0', pending: '25', held: '0', debt: '0', asOf: at(availableAt, -1).toISOString() });
+    expect(await walletNow(memberId)).toEqual({
+      available: '0',
+      pending: '25',
+      held: '0',
+      debt: '0',
+      asOf: at(availableAt, -1).toISOString(),
+    });
     expect(codesOf(await burnAt(memberId, cafe, '1'))).toEqual(['INSUFFICIENT_POINTS']);
-    expect(codesOf(await hold(url, tokenOf(cafe), { idempotencyKey: key(), memberId, storeId: storeOf(cafe), points: '1' }))).toEqual(['INSUFFICIENT_POINTS']);
+    expect(
+      codesOf(
+        await hold(url, tokenOf(cafe), {
+          idempotencyKey: key(),
+          memberId,
+          storeId: storeOf(cafe),
+          points: '1',
+        }),
+      ),
+    ).toEqual(['INSUFFICIENT_POINTS']);
 
     await clock.freezeAt(availableAt);
     expect(await walletNow(memberId)).toMatchObject({ available: '25', pending: '0' });
@@ -188,28 +258,35 @@ describe('a burn at a lot’s expiry, by ledger time', () => {
     { when: '1 ms before the lot expires', offsetMs: -1, spendable: '10' },
     { when: 'at the instant the lot expires', offsetMs: 0, spendable: '0' },
     { when: '1 ms after the lot expires', offsetMs: 1, spendable: '0' },
-  ])('$when: $spendable points spendable, and a burn of 4 takes them from that lot or is refused', async ({ offsetMs, spendable }) => {
-    const start = await nextEpoch();
-    const memberId = await newMember();
-    const earned = await earnAt(memberId, shop, '1000');
-    const expiresAt = at(start, LIFETIME_MS);
-    expect(earned.expiresAt).toBe(expiresAt.toISOString());
-    const lot = await lotOf(earned.transactionId);
-    expect(lot.expires_at.toISOString()).toBe(expiresAt.toISOString());
+  ])(
+    '$when: $spendable points spendable, and a burn of 4 takes them from that lot or is refused',
+    async ({ offsetMs, spendable }) => {
+      const start = await nextEpoch();
+      const memberId = await newMember();
+      const earned = await earnAt(memberId, shop, '1000');
+      const expiresAt = at(start, LIFETIME_MS);
+      expect(earned.expiresAt).toBe(expiresAt.toISOString());
+      const lot = await lotOf(earned.transactionId);
+      expect(lot.expires_at.toISOString()).toBe(expiresAt.toISOString());
 
-    await clock.freezeAt(at(expiresAt, offsetMs));
-    expect(await walletNow(memberId)).toMatchObject({ available: spendable, pending: '0', held: '0' });
-    const response = await burnAt(memberId, shop, '4');
-    if (spendable === '0') {
-      expect(codesOf(response)).toEqual(['INSUFFICIENT_POINTS']);
-      // The expired lot keeps its points for the expiry run: a burn never takes from it.
-      expect((await lotOf(earned.transactionId)).remaining).toBe('10');
-    } else {
-      const burned = ok(response).burnPoints!;
-      expect(await linksOf(burned.transactionId)).toEqual([{ lot_id: lot.id, points: '4' }]);
-      expect(burned.wallet.available).toBe('6');
-    }
-  });
+      await clock.freezeAt(at(expiresAt, offsetMs));
+      expect(await walletNow(memberId)).toMatchObject({
+        available: spendable,
+        pending: '0',
+        held: '0',
+      });
+      const response = await burnAt(memberId, shop, '4');
+      if (spendable === '0') {
+        expect(codesOf(response)).toEqual(['INSUFFICIENT_POINTS']);
+        // The expired lot keeps its points for the expiry run: a burn never takes from it.
+        expect((await lotOf(earned.transactionId)).remaining).toBe('10');
+      } else {
+        const burned = ok(response).burnPoints!;
+        expect(await linksOf(burned.transactionId)).toEqual([{ lot_id: lot.id, points: '4' }]);
+        expect(burned.wallet.available).toBe('6');
+      }
+    },
+  );
 
   it('at one lot’s expiry takes the next lot instead, and refuses once that one has expired too', async () => {
     await nextEpoch();
@@ -217,7 +294,10 @@ describe('a burn at a lot’s expiry, by ledger time', () => {
     const older = await earnAt(memberId, shop, '1000');
     await clock.advance(1);
     const newer = await earnAt(memberId, kiosk, '1000');
-    const [olderLot, newerLot] = [await lotOf(older.transactionId), await lotOf(newer.transactionId)];
+    const [olderLot, newerLot] = [
+      await lotOf(older.transactionId),
+      await lotOf(newer.transactionId),
+    ];
     const expiresAt = olderLot.expires_at;
     expect(newerLot.expires_at.getTime() - expiresAt.getTime()).toBe(1);
 
@@ -228,7 +308,9 @@ describe('a burn at a lot’s expiry, by ledger time', () => {
     await clock.freezeAt(expiresAt);
     expect(await walletNow(memberId)).toMatchObject({ available: '10' });
     const onTheInstant = ok(await burnAt(memberId, shop, '5')).burnPoints!;
-    expect(await linksOf(onTheInstant.transactionId)).toEqual([{ lot_id: newerLot.id, points: '5' }]);
+    expect(await linksOf(onTheInstant.transactionId)).toEqual([
+      { lot_id: newerLot.id, points: '5' },
+    ]);
 
     await clock.freezeAt(newerLot.expires_at);
     expect(await walletNow(memberId)).toMatchObject({ available: '0', pending: '0' });
@@ -248,16 +330,32 @@ describe('a hold’s timeout, by ledger time', () => {
     const memberId = await newMember();
     await earnAt(memberId, shop, '2000');
     const placedAt = await clock.advance(MINUTE_MS);
-    const placed = ok(await hold(url, tokenOf(shop), { idempotencyKey: key(), memberId, storeId: storeOf(shop), points: '8', timeoutSeconds: 90 })).holdPoints;
+    const placed = ok(
+      await hold(url, tokenOf(shop), {
+        idempotencyKey: key(),
+        memberId,
+        storeId: storeOf(shop),
+        points: '8',
+        timeoutSeconds: 90,
+      }),
+    ).holdPoints;
     const timeout = at(placedAt, 90_000);
     expect(placed).toMatchObject({ status: 'OPEN', expiresAt: timeout.toISOString() });
 
     await clock.freezeAt(at(timeout, offsetMs));
     const stillHeld = offsetMs < 0;
-    expect(await walletNow(memberId)).toMatchObject(stillHeld ? { available: '12', held: '8' } : { available: '20', held: '0' });
+    expect(await walletNow(memberId)).toMatchObject(
+      stillHeld ? { available: '12', held: '8' } : { available: '20', held: '0' },
+    );
     const input = { idempotencyKey: key(), holdId: placed.id };
-    const response = action === 'capture' ? await capture(url, tokenOf(shop), input) : await voidHold(url, tokenOf(shop), input);
-    const [row] = await memberDb.rows<{ status: string; resolved_at: Date; expires_at: Date }>('SELECT status, resolved_at, expires_at FROM hold WHERE id = $1', [placed.id]);
+    const response =
+      action === 'capture'
+        ? await capture(url, tokenOf(shop), input)
+        : await voidHold(url, tokenOf(shop), input);
+    const [row] = await memberDb.rows<{ status: string; resolved_at: Date; expires_at: Date }>(
+      'SELECT status, resolved_at, expires_at FROM hold WHERE id = $1',
+      [placed.id],
+    );
     if (outcome === 'HOLD_EXPIRED') {
       expect(codesOf(response)).toEqual(['HOLD_EXPIRED']);
       // Expired by ledger time, at its timeout, whenever the wallet noticed.
@@ -266,7 +364,9 @@ describe('a hold’s timeout, by ledger time', () => {
     } else {
       expect(response.errors).toBeUndefined();
       expect(row).toEqual({ status: outcome, resolved_at: at(timeout, -1), expires_at: timeout });
-      expect(await walletNow(memberId)).toMatchObject(outcome === 'CAPTURED' ? { available: '12', held: '0' } : { available: '20', held: '0' });
+      expect(await walletNow(memberId)).toMatchObject(
+        outcome === 'CAPTURED' ? { available: '12', held: '0' } : { available: '20', held: '0' },
+      );
     }
   });
 });
@@ -278,7 +378,10 @@ describe('the expiry run at a lot’s expiry (npm run expire)', () => {
     const first = await earnAt(memberId, shop, '1000');
     await clock.advance(1);
     const second = await earnAt(memberId, kiosk, '700');
-    const [firstLot, secondLot] = [await lotOf(first.transactionId), await lotOf(second.transactionId)];
+    const [firstLot, secondLot] = [
+      await lotOf(first.transactionId),
+      await lotOf(second.transactionId),
+    ];
 
     const runAt = await clock.freezeAt(firstLot.expires_at);
     expect(await walletNow(memberId)).toMatchObject({ available: '7' });
@@ -295,7 +398,10 @@ describe('the expiry run at a lot’s expiry (npm run expire)', () => {
     expect(nextRunAt.getTime() - runAt.getTime()).toBe(1);
     await expireInProcess();
     expect(await lotOf(second.transactionId)).toMatchObject({ remaining: '0' });
-    expect(await expiriesOf(memberId)).toEqual([{ points: '10', created_at: runAt }, { points: '7', created_at: nextRunAt }]);
+    expect(await expiriesOf(memberId)).toEqual([
+      { points: '10', created_at: runAt },
+      { points: '7', created_at: nextRunAt },
+    ]);
     expect(await walletNow(memberId)).toMatchObject({ available: '0', pending: '0' });
     await expectLedgerClean(network.databaseUrls.member, { expiryRunAt: nextRunAt });
   });
@@ -308,24 +414,56 @@ describe('refunding a burn whose lots have since expired (schema: refundBurn)', 
     const fromShop = await earnAt(memberId, shop, '3000');
     await clock.freezeAt(at(start, DAY_MS));
     const fromKiosk = await earnAt(memberId, kiosk, '2000');
-    const [shopLot, kioskLot] = [await lotOf(fromShop.transactionId), await lotOf(fromKiosk.transactionId)];
+    const [shopLot, kioskLot] = [
+      await lotOf(fromShop.transactionId),
+      await lotOf(fromKiosk.transactionId),
+    ];
     await clock.freezeAt(at(start, 2 * DAY_MS));
     const burned = ok(await burnAt(memberId, shop, '40')).burnPoints!;
-    expect(await linksOf(burned.transactionId)).toEqual([{ lot_id: shopLot.id, points: '30' }, { lot_id: kioskLot.id, points: '10' }].sort((a, b) => a.lot_id.localeCompare(b.lot_id)));
+    expect(await linksOf(burned.transactionId)).toEqual(
+      [
+        { lot_id: shopLot.id, points: '30' },
+        { lot_id: kioskLot.id, points: '10' },
+      ].sort((a, b) => a.lot_id.localeCompare(b.lot_id)),
+    );
 
     // 1 ms before the shop's lot expires: 10 come back from the kiosk's lot (the longer-lived), 2 from the shop's.
     await clock.freezeAt(at(shopLot.expires_at, -1));
-    const part = ok(await refundBurn(url, tokenOf(shop), { idempotencyKey: key(), transactionId: burned.transactionId, points: '12' })).refundBurn!;
+    const part = ok(
+      await refundBurn(url, tokenOf(shop), {
+        idempotencyKey: key(),
+        transactionId: burned.transactionId,
+        points: '12',
+      }),
+    ).refundBurn!;
     expect(part.wallet).toMatchObject({ available: '22', pending: '0', debt: '0' });
 
     // At its expiry the shop's points are gone from the balance; the rest of the refund gives back
     // 28 of them, already expired: a lot the next run expires, never a silent loss or a spendable point.
     const expiredAt = await clock.freezeAt(shopLot.expires_at);
     expect(await walletNow(memberId)).toMatchObject({ available: '20' });
-    const rest = ok(await refundBurn(url, tokenOf(shop), { idempotencyKey: key(), transactionId: burned.transactionId })).refundBurn!;
-    expect(rest).toMatchObject({ points: '28', wallet: { available: '20', pending: '0', debt: '0' } });
-    const restored = await memberDb.rows<LotRow>('SELECT * FROM lot WHERE member_id = $1 AND restored_from_lot_id IS NOT NULL ORDER BY expires_at, points', [memberId]);
-    expect(restored.map((l) => ({ issuer: l.issuer_partner_id, from: l.restored_from_lot_id, points: l.points, expiresAt: l.expires_at }))).toEqual([
+    const rest = ok(
+      await refundBurn(url, tokenOf(shop), {
+        idempotencyKey: key(),
+        transactionId: burned.transactionId,
+      }),
+    ).refundBurn!;
+    expect(rest).toMatchObject({
+      points: '28',
+      wallet: { available: '20', pending: '0', debt: '0' },
+    });
+    const restored = await memberDb.rows<LotRow>(
+      'SELECT * FROM lot WHERE member_id = $1 AND restored_from_lot_id IS NOT NULL ORDER BY expires_at, points',
+      [memberId],
+    );
+    expect(
+      restored.map((l) => ({
+        issuer: l.issuer_partner_id,
+        from: l.restored_from_lot_id,
+        points: l.points,
+        expiresAt: l.expires_at,
+      })),
+    ).toEqual([
       { issuer: shop.id, from: shopLot.id, points: '2', expiresAt: shopLot.expires_at },
       { issuer: shop.id, from: shopLot.id, points: '28', expiresAt: shopLot.expires_at },
       { issuer: kiosk.id, from: kioskLot.id, points: '10', expiresAt: kioskLot.expires_at },
@@ -352,19 +490,38 @@ describe('refunding a purchase whose points have expired (schema: refundPurchase
     const first = await earnAt(memberId, shop, '1000');
     await clock.freezeAt(at(start, DAY_MS));
     const second = await earnAt(memberId, shop, '1000');
-    const [firstLot, secondLot] = [await lotOf(first.transactionId), await lotOf(second.transactionId)];
-    const [receipt] = await memberDb.rows<{ receipt_id: string }>('SELECT receipt_id FROM ledger_transaction WHERE id = $1', [first.transactionId]);
+    const [firstLot, secondLot] = [
+      await lotOf(first.transactionId),
+      await lotOf(second.transactionId),
+    ];
+    const [receipt] = await memberDb.rows<{ receipt_id: string }>(
+      'SELECT receipt_id FROM ledger_transaction WHERE id = $1',
+      [first.transactionId],
+    );
     const expiredAt = await clock.freezeAt(firstLot.expires_at);
-    const refundFirst = () => refundPurchase(url, tokenOf(shop), { idempotencyKey: key(), storeId: storeOf(shop), receiptId: receipt!.receipt_id });
+    const refundFirst = () =>
+      refundPurchase(url, tokenOf(shop), {
+        idempotencyKey: key(),
+        storeId: storeOf(shop),
+        receiptId: receipt!.receipt_id,
+      });
     return { memberId, firstLot, secondLot, expiredAt, refundFirst };
   }
 
   it('takes back the purchase’s own expired points while the expiry run has not emptied its lot, not other points', async () => {
-    const { memberId, firstLot, secondLot, expiredAt, refundFirst } = await twoPurchasesThenFirstExpires();
+    const { memberId, firstLot, secondLot, expiredAt, refundFirst } =
+      await twoPurchasesThenFirstExpires();
     const refunded = ok(await refundFirst()).refundPurchase!;
-    expect(refunded).toMatchObject({ points: '10', debtRecorded: '0', pointsExpired: '0', wallet: { available: '10', debt: '0' } });
+    expect(refunded).toMatchObject({
+      points: '10',
+      debtRecorded: '0',
+      pointsExpired: '0',
+      wallet: { available: '10', debt: '0' },
+    });
     expect(await linksOf(refunded.transactionId)).toEqual([{ lot_id: firstLot.id, points: '10' }]);
-    expect(await memberDb.rows('SELECT remaining::text FROM lot WHERE id = $1', [secondLot.id])).toEqual([{ remaining: '10' }]);
+    expect(
+      await memberDb.rows('SELECT remaining::text FROM lot WHERE id = $1', [secondLot.id]),
+    ).toEqual([{ remaining: '10' }]);
     await expireInProcess();
     expect(await expiriesOf(memberId)).toEqual([]);
     await expectLedgerClean(network.databaseUrls.member, { expiryRunAt: expiredAt });
@@ -375,7 +532,12 @@ describe('refunding a purchase whose points have expired (schema: refundPurchase
     await expireInProcess();
     expect(await expiriesOf(memberId)).toEqual([{ points: '10', created_at: expiredAt }]);
     const refunded = ok(await refundFirst()).refundPurchase!;
-    expect(refunded).toMatchObject({ points: '0', debtRecorded: '0', pointsExpired: '10', wallet: { available: '10', debt: '0' } });
+    expect(refunded).toMatchObject({
+      points: '0',
+      debtRecorded: '0',
+      pointsExpired: '10',
+      wallet: { available: '10', debt: '0' },
+    });
     expect(await linksOf(refunded.transactionId)).toEqual([]);
     await expectLedgerClean(network.databaseUrls.member, { expiryRunAt: expiredAt });
   });

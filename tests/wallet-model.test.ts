@@ -7,7 +7,13 @@ import { ExpiryService } from '../subgraphs/member/src/modules/wallet/expiry.ser
 import { connectMemberDatabase, expectLedgerClean } from './support/audit';
 import { enrolMember, linkPartner, onboardPartner } from './support/coalition';
 import { codesOf, gql, operatorToken, tokenFor, type GraphQLResponse } from './support/graphql';
-import { DAY_MS, ledgerClock, MINUTE_MS, SECOND_MS, type LedgerClock } from './support/ledger-clock';
+import {
+  DAY_MS,
+  ledgerClock,
+  MINUTE_MS,
+  SECOND_MS,
+  type LedgerClock,
+} from './support/ledger-clock';
 import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase, type Database } from './support/sql';
 
@@ -33,7 +39,10 @@ import { openDatabase, type Database } from './support/sql';
 
 const LIFETIME_MS = 730 * DAY_MS;
 const STEPS = Number(process.env.MODEL_STEPS ?? 300);
-const SEED = process.env.MODEL_SEED === undefined ? Date.now() % 2 ** 32 : Number(process.env.MODEL_SEED) >>> 0;
+const SEED =
+  process.env.MODEL_SEED === undefined
+    ? Date.now() % 2 ** 32
+    : Number(process.env.MODEL_SEED) >>> 0;
 const AUDIT_EVERY_STEPS = Number(process.env.MODEL_AUDIT_EVERY ?? 50);
 /** limits.holdTimeoutSecondsMax: past it, every hold placed has timed out. */
 const HOLD_TIMEOUT_MAX_MS = 7 * DAY_MS;
@@ -136,7 +145,8 @@ const sum = (values: Iterable<bigint>) => [...values].reduce((total, v) => total
  * moves at least 1 ms a step), so lots equal in both come from one burn refund, restoring sources of
  * one issuer and expiry: they are interchangeable for everything observed, and seq merely orders them.
  */
-const fifo = (a: ModelLot, b: ModelLot) => a.expiresAt - b.expiresAt || a.createdAt - b.createdAt || a.seq - b.seq;
+const fifo = (a: ModelLot, b: ModelLot) =>
+  a.expiresAt - b.expiresAt || a.createdAt - b.createdAt || a.seq - b.seq;
 
 class LotModel {
   now: number;
@@ -150,7 +160,8 @@ class LotModel {
 
   constructor(memberIds: readonly string[], now: number) {
     this.now = now;
-    for (const memberId of memberIds) this.wallets.set(memberId, { memberId, lots: [], debt: 0n, lifetimeEarned: 0n });
+    for (const memberId of memberIds)
+      this.wallets.set(memberId, { memberId, lots: [], debt: 0n, lifetimeEarned: 0n });
   }
 
   wallet(memberId: string): ModelWallet {
@@ -169,7 +180,11 @@ class LotModel {
 
   /** Open holds not yet past their timeout reserve points; a hold past it is expired (status settles lazily). */
   private heldBy(memberId: string, except?: ModelHold): bigint {
-    return sum(this.holds.filter((h) => h.memberId === memberId && h !== except && this.isOpen(h)).map((h) => h.points));
+    return sum(
+      this.holds
+        .filter((h) => h.memberId === memberId && h !== except && this.isOpen(h))
+        .map((h) => h.points),
+    );
   }
 
   private isOpen(hold: ModelHold): boolean {
@@ -180,7 +195,8 @@ class LotModel {
   private settleHolds(memberId: string): void {
     let released = 0n;
     for (const hold of this.holds) {
-      if (hold.memberId !== memberId || hold.status !== 'OPEN' || hold.expiresAt > this.now) continue;
+      if (hold.memberId !== memberId || hold.status !== 'OPEN' || hold.expiresAt > this.now)
+        continue;
       hold.status = 'EXPIRED';
       released += hold.points;
     }
@@ -198,14 +214,23 @@ class LotModel {
     const points = this.repaidByRelease(memberId, released);
     if (points <= 0n) return;
     const wallet = this.wallet(memberId);
-    const { takes, shortfall } = this.take(wallet.lots.filter((l) => this.matured(l)).sort(fifo), points);
+    const { takes, shortfall } = this.take(
+      wallet.lots.filter((l) => this.matured(l)).sort(fifo),
+      points,
+    );
     if (shortfall !== 0n) throw new Error('model: spendable points did not cover a repayment');
     wallet.debt -= points;
     this.repayments.push({ memberId, at: this.now, points, takes });
   }
 
   private spendable(memberId: string, except?: ModelHold): bigint {
-    return sum(this.wallet(memberId).lots.filter((l) => this.matured(l)).map((l) => l.remaining)) - this.heldBy(memberId, except);
+    return (
+      sum(
+        this.wallet(memberId)
+          .lots.filter((l) => this.matured(l))
+          .map((l) => l.remaining),
+      ) - this.heldBy(memberId, except)
+    );
   }
 
   /**
@@ -214,8 +239,14 @@ class LotModel {
    */
   balances(memberId: string): ModelBalances {
     const wallet = this.wallet(memberId);
-    const pending = sum(wallet.lots.filter((l) => this.live(l) && l.availableAt > this.now).map((l) => l.remaining));
-    const timedOut = sum(this.holds.filter((h) => h.memberId === memberId && h.status === 'OPEN' && h.expiresAt <= this.now).map((h) => h.points));
+    const pending = sum(
+      wallet.lots.filter((l) => this.live(l) && l.availableAt > this.now).map((l) => l.remaining),
+    );
+    const timedOut = sum(
+      this.holds
+        .filter((h) => h.memberId === memberId && h.status === 'OPEN' && h.expiresAt <= this.now)
+        .map((h) => h.points),
+    );
     const repaying = this.repaidByRelease(memberId, timedOut);
     return {
       available: (this.spendable(memberId) - repaying).toString(),
@@ -234,7 +265,10 @@ class LotModel {
   }
 
   /** Takes up to `points` from `lots` in the order given; returns the takes and what they could not cover. */
-  private take(lots: readonly ModelLot[], points: bigint): { takes: ModelTake[]; shortfall: bigint } {
+  private take(
+    lots: readonly ModelLot[],
+    points: bigint,
+  ): { takes: ModelTake[]; shortfall: bigint } {
     const takes: ModelTake[] = [];
     let needed = points;
     for (const lot of lots) {
@@ -249,29 +283,48 @@ class LotModel {
   }
 
   /** Points = whole currency units × rate, rounded down; a debt is repaid first; the rest is a lot pending through the return window. */
-  earn(memberId: string, partner: Terms, receiptId: string, total: bigint, occurredAt: number): ModelPurchase {
+  earn(
+    memberId: string,
+    partner: Terms,
+    receiptId: string,
+    total: bigint,
+    occurredAt: number,
+  ): ModelPurchase {
     this.settleHolds(memberId);
     const wallet = this.wallet(memberId);
     const points = (total * BigInt(partner.pointsPerCurrencyUnit)) / 100n;
     const repaid = min(points, wallet.debt);
     wallet.debt -= repaid;
     wallet.lifetimeEarned += points;
-    const lot = points - repaid === 0n ? null : this.newLot(wallet, {
-      issuer: partner.id,
-      remaining: points - repaid,
-      availableAt: Math.max(this.now, occurredAt + partner.returnWindowDays * DAY_MS),
-      expiresAt: this.now + LIFETIME_MS,
-    });
+    const lot =
+      points - repaid === 0n
+        ? null
+        : this.newLot(wallet, {
+            issuer: partner.id,
+            remaining: points - repaid,
+            availableAt: Math.max(this.now, occurredAt + partner.returnWindowDays * DAY_MS),
+            expiresAt: this.now + LIFETIME_MS,
+          });
     const purchase = { memberId, partner, receiptId, total, points, refunded: 0n, lot };
     this.purchases.push(purchase);
     return purchase;
   }
 
   /** A one-step burn, or a capture (which spends what its own hold reserved): spendable lots, oldest expiry first. */
-  burn(memberId: string, partnerId: string, points: bigint, capturing?: ModelHold): Outcome<ModelBurn> {
+  burn(
+    memberId: string,
+    partnerId: string,
+    points: bigint,
+    capturing?: ModelHold,
+  ): Outcome<ModelBurn> {
     this.settleHolds(memberId);
     if (this.spendable(memberId, capturing) < points) return { code: 'INSUFFICIENT_POINTS' };
-    const { takes, shortfall } = this.take(this.wallet(memberId).lots.filter((l) => this.matured(l)).sort(fifo), points);
+    const { takes, shortfall } = this.take(
+      this.wallet(memberId)
+        .lots.filter((l) => this.matured(l))
+        .sort(fifo),
+      points,
+    );
     if (shortfall !== 0n) throw new Error('model: spendable points did not cover a burn');
     const burn = { memberId, partnerId, points, refunded: 0n, takes, transactionId: '' };
     this.burns.push(burn);
@@ -281,7 +334,15 @@ class LotModel {
   hold(memberId: string, partnerId: string, points: bigint, timeoutMs: number): Outcome<ModelHold> {
     this.settleHolds(memberId);
     if (this.spendable(memberId) < points) return { code: 'INSUFFICIENT_POINTS' };
-    const hold: ModelHold = { id: '', memberId, partnerId, points, expiresAt: this.now + timeoutMs, status: 'OPEN', capturedPoints: null };
+    const hold: ModelHold = {
+      id: '',
+      memberId,
+      partnerId,
+      points,
+      expiresAt: this.now + timeoutMs,
+      status: 'OPEN',
+      capturedPoints: null,
+    };
     this.holds.push(hold);
     return { ok: hold };
   }
@@ -322,10 +383,14 @@ class LotModel {
    * reserve: of matured points (its own lot's included) at most those no hold reserves. What the
    * lots cannot cover, or may not touch, is debt.
    */
-  refundPurchase(purchase: ModelPurchase, amount: bigint | undefined): Outcome<{ points: bigint; debtRecorded: bigint; takes: ModelTake[] }> {
+  refundPurchase(
+    purchase: ModelPurchase,
+    amount: bigint | undefined,
+  ): Outcome<{ points: bigint; debtRecorded: bigint; takes: ModelTake[] }> {
     this.settleHolds(purchase.memberId);
     const refunding = amount ?? purchase.total - purchase.refunded;
-    if (refunding <= 0n || purchase.refunded + refunding > purchase.total) return { code: 'REFUND_EXCEEDS_ORIGINAL' };
+    if (refunding <= 0n || purchase.refunded + refunding > purchase.total)
+      return { code: 'REFUND_EXCEEDS_ORIGINAL' };
     const { points, total, refunded } = purchase;
     const clawback = (points * (refunded + refunding)) / total - (points * refunded) / total;
     const excusable = (purchase.lot?.expired ?? 0n) - (purchase.excused ?? 0n);
@@ -336,7 +401,11 @@ class LotModel {
     const wallet = this.wallet(purchase.memberId);
     const own = purchase.lot && purchase.lot.remaining > 0n ? [purchase.lot] : [];
     const others = wallet.lots.filter((l) => l !== purchase.lot && this.live(l)).sort(fifo);
-    const order = [...own, ...others.filter((l) => l.availableAt > this.now), ...others.filter((l) => l.availableAt <= this.now)];
+    const order = [
+      ...own,
+      ...others.filter((l) => l.availableAt > this.now),
+      ...others.filter((l) => l.availableAt <= this.now),
+    ];
     const unreserved = this.spendable(purchase.memberId);
     let free = unreserved > 0n ? unreserved : 0n;
     const takes: ModelTake[] = [];
@@ -354,10 +423,14 @@ class LotModel {
   }
 
   /** Gives points back (debt repaid first) as new lots with the issuer and expiry of what the burn took, longest-lived first. */
-  refundBurn(burn: ModelBurn, points: bigint | undefined): Outcome<{ points: bigint; alreadyExpired: bigint }> {
+  refundBurn(
+    burn: ModelBurn,
+    points: bigint | undefined,
+  ): Outcome<{ points: bigint; alreadyExpired: bigint }> {
     this.settleHolds(burn.memberId);
     const giving = points ?? burn.points - burn.refunded;
-    if (giving <= 0n || burn.refunded + giving > burn.points) return { code: 'REFUND_EXCEEDS_ORIGINAL' };
+    if (giving <= 0n || burn.refunded + giving > burn.points)
+      return { code: 'REFUND_EXCEEDS_ORIGINAL' };
     burn.refunded += giving;
     const wallet = this.wallet(burn.memberId);
     const repaid = min(giving, wallet.debt);
@@ -369,7 +442,12 @@ class LotModel {
       if (give <= 0n) continue;
       source.restored += give;
       left -= give;
-      this.newLot(wallet, { issuer: source.lot.issuer, remaining: give, availableAt: this.now, expiresAt: source.lot.expiresAt });
+      this.newLot(wallet, {
+        issuer: source.lot.issuer,
+        remaining: give,
+        availableAt: this.now,
+        expiresAt: source.lot.expiresAt,
+      });
       if (source.lot.expiresAt <= this.now) alreadyExpired += give;
     }
     if (left !== 0n) throw new Error('model: a burn refund gave back more than the burn took');
@@ -387,7 +465,10 @@ class LotModel {
       if (due.length === 0) continue;
       // The run locks each member it expires points of, and the lock settles their holds first.
       this.settleHolds(wallet.memberId);
-      report.takes.set(wallet.memberId, due.map((lot) => ({ lot, points: lot.remaining, restored: 0n })));
+      report.takes.set(
+        wallet.memberId,
+        due.map((lot) => ({ lot, points: lot.remaining, restored: 0n })),
+      );
       report.points += sum(due.map((l) => l.remaining));
       report.members += 1;
       for (const lot of due) {
@@ -399,7 +480,9 @@ class LotModel {
   }
 
   /** Remaining points per member, per issuer@expiry (lots with the same issuer and expiry are summed). */
-  remainingByIssuerAndExpiry(nameOf: (partnerId: string) => string): Record<string, Record<string, string>> {
+  remainingByIssuerAndExpiry(
+    nameOf: (partnerId: string) => string,
+  ): Record<string, Record<string, string>> {
     const result: Record<string, Record<string, string>> = {};
     for (const wallet of this.wallets.values()) {
       const totals = new Map<string, bigint>();
@@ -407,7 +490,9 @@ class LotModel {
         const key = `${nameOf(lot.issuer)}@${new Date(lot.expiresAt).toISOString()}`;
         totals.set(key, (totals.get(key) ?? 0n) + lot.remaining);
       }
-      result[wallet.memberId] = Object.fromEntries([...totals].map(([key, points]) => [key, points.toString()]));
+      result[wallet.memberId] = Object.fromEntries(
+        [...totals].map(([key, points]) => [key, points.toString()]),
+      );
     }
     return result;
   }
@@ -417,14 +502,22 @@ class LotModel {
    * hold still OPEN past its timeout reads as EXPIRED (and one resolved after it never exists).
    */
   holdStates(): Record<string, string> {
-    return Object.fromEntries(this.holds.filter((h) => h.id !== '').map((h) => [h.id, `${h.status === 'OPEN' && h.expiresAt <= this.now ? 'EXPIRED' : h.status} ${h.capturedPoints ?? '-'}`]));
+    return Object.fromEntries(
+      this.holds
+        .filter((h) => h.id !== '')
+        .map((h) => [
+          h.id,
+          `${h.status === 'OPEN' && h.expiresAt <= this.now ? 'EXPIRED' : h.status} ${h.capturedPoints ?? '-'}`,
+        ]),
+    );
   }
 
   /** The future instants where something changes: lots maturing or expiring, holds timing out. */
   boundaries(): number[] {
     const instants: number[] = [];
     for (const wallet of this.wallets.values()) {
-      for (const lot of wallet.lots.filter((l) => l.remaining > 0n)) instants.push(lot.availableAt, lot.expiresAt);
+      for (const lot of wallet.lots.filter((l) => l.remaining > 0n))
+        instants.push(lot.availableAt, lot.expiresAt);
     }
     for (const hold of this.holds.filter((h) => h.status === 'OPEN')) instants.push(hold.expiresAt);
     return instants.filter((t) => t > this.now).sort((a, b) => a - b);
@@ -468,10 +561,22 @@ beforeAll(async () => {
   network = await startTestNetwork('wallet_model', { EXPIRY_INTERVAL_MS: '600000' });
   memberUrl = `${network.services.member.url}/graphql`;
   for (const terms of PARTNER_TERMS) {
-    const partner = await onboardPartner(network.graphqlUrl, terms.name, ['Till'], undefined, terms);
-    partners.push({ ...terms, id: partner.id, storeId: partner.stores[0]!.id, token: tokenFor({ role: 'partner', sub: `partner:${partner.id}`, partnerId: partner.id }) });
+    const partner = await onboardPartner(
+      network.graphqlUrl,
+      terms.name,
+      ['Till'],
+      undefined,
+      terms,
+    );
+    partners.push({
+      ...terms,
+      id: partner.id,
+      storeId: partner.stores[0]!.id,
+      token: tokenFor({ role: 'partner', sub: `partner:${partner.id}`, partnerId: partner.id }),
+    });
   }
-  for (let i = 0; i < MEMBERS; i++) memberIds.push((await enrolMember(network.graphqlUrl, `Model Member ${i + 1}`)).id);
+  for (let i = 0; i < MEMBERS; i++)
+    memberIds.push((await enrolMember(network.graphqlUrl, `Model Member ${i + 1}`)).id);
   // The wallet learns stores from the partner feed: linking waits until each partner has reached it.
   for (const partner of partners) await linkPartner(network.graphqlUrl, memberIds[0]!, partner.id);
   memberDb = openDatabase(network.databaseUrls.member);
@@ -495,16 +600,25 @@ class Run {
   /** A hold the next step captures or voids, a little later (perhaps right at its timeout). */
   private followUp: ModelHold | undefined;
   readonly tally: Record<string, number> = {};
-  private readonly expiry = new ExpiryService(expiryDb, createLogger('wallet-model-expiry', 'warn'));
+  private readonly expiry = new ExpiryService(
+    expiryDb,
+    createLogger('wallet-model-expiry', 'warn'),
+  );
 
   constructor(start: number) {
     this.model = new LotModel(memberIds, start);
   }
 
-  nameOf = (partnerId: string) => partners.find((p) => p.id === partnerId)?.name.replace('Model ', '').toLowerCase() ?? partnerId;
+  nameOf = (partnerId: string) =>
+    partners
+      .find((p) => p.id === partnerId)
+      ?.name.replace('Model ', '')
+      .toLowerCase() ?? partnerId;
 
   expectSame<T>(actual: T, expected: T, what: string): void {
-    expect(actual, `${what} — seed ${SEED}, step ${this.step}: ${this.trace.at(-1) ?? ''}`).toEqual(expected);
+    expect(actual, `${what} — seed ${SEED}, step ${this.step}: ${this.trace.at(-1) ?? ''}`).toEqual(
+      expected,
+    );
   }
 
   count(label: string): void {
@@ -529,32 +643,53 @@ class Run {
     let target = model.now + rng.int(DAY_MS, 10 * DAY_MS);
     if (this.followUp) {
       const timeoutMs = this.followUp.expiresAt - model.now;
-      target = roll < 0.2 ? this.followUp.expiresAt + rng.pick([-1, 0, 1]) : model.now + rng.int(1, Math.min(Math.ceil(timeoutMs * 1.2), 30 * MINUTE_MS));
+      target =
+        roll < 0.2
+          ? this.followUp.expiresAt + rng.pick([-1, 0, 1])
+          : model.now + rng.int(1, Math.min(Math.ceil(timeoutMs * 1.2), 30 * MINUTE_MS));
     } else if (roll < 0.3) target = model.now + rng.int(1, 10 * MINUTE_MS);
     else if (roll < 0.5) target = model.now + rng.int(10 * MINUTE_MS, DAY_MS);
     else if (roll < 0.8) target = model.now + rng.int(DAY_MS, 10 * DAY_MS);
     else if (roll < 0.88) target = model.now + rng.int(10 * DAY_MS, 90 * DAY_MS);
     else {
-      const upcoming = model.boundaries().filter((t) => t <= model.now + 60 * DAY_MS).slice(0, 3);
+      const upcoming = model
+        .boundaries()
+        .filter((t) => t <= model.now + 60 * DAY_MS)
+        .slice(0, 3);
       if (upcoming.length > 0) target = rng.pick(upcoming) + rng.pick([-1, 0, 1]);
     }
     model.now = Math.max(model.now + 1, target);
     await clock.freezeAt(new Date(model.now));
   }
 
-  async call(mutation: keyof typeof MUTATIONS, token: string, input: Record<string, unknown>): Promise<GraphQLResponse<Data>> {
-    return gql<Data>(memberUrl, MUTATIONS[mutation], { input: { idempotencyKey: randomUUID(), ...input } }, token);
+  async call(
+    mutation: keyof typeof MUTATIONS,
+    token: string,
+    input: Record<string, unknown>,
+  ): Promise<GraphQLResponse<Data>> {
+    return gql<Data>(
+      memberUrl,
+      MUTATIONS[mutation],
+      { input: { idempotencyKey: randomUUID(), ...input } },
+      token,
+    );
   }
 
   /** The answer is the model's refusal, or a success whose wallet is the model's. */
-  expectAnswer(response: GraphQLResponse<Data>, outcome: Outcome<unknown>, field: string, memberId: string): Record<string, unknown> | undefined {
+  expectAnswer(
+    response: GraphQLResponse<Data>,
+    outcome: Outcome<unknown>,
+    field: string,
+    memberId: string,
+  ): Record<string, unknown> | undefined {
     if ('code' in outcome) {
       this.expectSame(codesOf(response), [outcome.code], `${field} refused`);
       return undefined;
     }
     this.expectSame(response.errors, undefined, `${field} succeeded`);
     const data = response.data![field]!;
-    if (data.wallet) this.expectSame(data.wallet, this.model.balances(memberId), `${field}'s wallet`);
+    if (data.wallet)
+      this.expectSame(data.wallet, this.model.balances(memberId), `${field}'s wallet`);
     return data;
   }
 
@@ -565,7 +700,11 @@ class Run {
   /** Points per issuer@expiry that the model's takes took. */
   private byIssuerAndExpiry(takes: readonly ModelTake[]): Record<string, string> {
     const totals = new Map<string, bigint>();
-    for (const take of takes) totals.set(this.key(take.lot.issuer, take.lot.expiresAt), (totals.get(this.key(take.lot.issuer, take.lot.expiresAt)) ?? 0n) + take.points);
+    for (const take of takes)
+      totals.set(
+        this.key(take.lot.issuer, take.lot.expiresAt),
+        (totals.get(this.key(take.lot.issuer, take.lot.expiresAt)) ?? 0n) + take.points,
+      );
     return Object.fromEntries([...totals].map(([key, points]) => [key, points.toString()]));
   }
 
@@ -581,8 +720,16 @@ class Run {
   }
 
   /** Which issuer's points, of which expiry, a transaction took: its lot links against the model's takes. */
-  async expectTakes(transactionId: string, takes: readonly ModelTake[], what: string): Promise<void> {
-    this.expectSame(await this.linked('t.id = $1', [transactionId]), this.byIssuerAndExpiry(takes), `${what}'s lot links`);
+  async expectTakes(
+    transactionId: string,
+    takes: readonly ModelTake[],
+    what: string,
+  ): Promise<void> {
+    this.expectSame(
+      await this.linked('t.id = $1', [transactionId]),
+      this.byIssuerAndExpiry(takes),
+      `${what}'s lot links`,
+    );
   }
 
   /** Which lots, of which issuer and expiry, the debt repayments of this step took, per member: the database's against the model's. */
@@ -592,14 +739,23 @@ class Run {
     for (const memberId of memberIds) {
       const expected = mine.filter((r) => r.memberId === memberId);
       if (expected.length > 0) this.count('debt repaid from a released hold');
-      const actual = await this.linked(`t.kind = 'DEBT_REPAYMENT' AND t.member_id = $1 AND t.created_at = $2`, [memberId, new Date(now)]);
-      this.expectSame(actual, this.byIssuerAndExpiry(expected.flatMap((r) => r.takes)), 'debt repaid from released holds, per issuer and expiry');
+      const actual = await this.linked(
+        `t.kind = 'DEBT_REPAYMENT' AND t.member_id = $1 AND t.created_at = $2`,
+        [memberId, new Date(now)],
+      );
+      this.expectSame(
+        actual,
+        this.byIssuerAndExpiry(expected.flatMap((r) => r.takes)),
+        'debt repaid from released holds, per issuer and expiry',
+      );
     }
   }
 
   /** Every member's balances through the API; remaining points per issuer and expiry, and hold states, in the database. */
   async expectState(): Promise<void> {
-    const fields = memberIds.map((id, i) => `m${i}: wallet(memberId: "${id}") { ${WALLET} }`).join(' ');
+    const fields = memberIds
+      .map((id, i) => `m${i}: wallet(memberId: "${id}") { ${WALLET} }`)
+      .join(' ');
     const [response, lots, holds] = await Promise.all([
       gql<Record<string, ModelBalances>>(memberUrl, `query { ${fields} }`, {}, operatorToken()),
       memberDb.rows<{ member_id: string; issuer: string; expires_at: Date; remaining: string }>(
@@ -614,14 +770,32 @@ class Run {
       ),
     ]);
     this.expectSame(response.errors, undefined, 'wallets read');
-    memberIds.forEach((id, i) => this.expectSame(response.data![`m${i}`], this.model.balances(id), `wallet of member ${i + 1}`));
-    const actual: Record<string, Record<string, string>> = Object.fromEntries(memberIds.map((id) => [id, {}]));
-    for (const row of lots) actual[row.member_id]![this.key(row.issuer, row.expires_at)] = row.remaining;
-    this.expectSame(actual, this.model.remainingByIssuerAndExpiry(this.nameOf), 'remaining lot points per member, issuer and expiry');
-    this.expectSame(Object.fromEntries(holds.map((h) => [h.id, h.state])), this.model.holdStates(), 'hold states (status, captured points)');
+    memberIds.forEach((id, i) =>
+      this.expectSame(
+        response.data![`m${i}`],
+        this.model.balances(id),
+        `wallet of member ${i + 1}`,
+      ),
+    );
+    const actual: Record<string, Record<string, string>> = Object.fromEntries(
+      memberIds.map((id) => [id, {}]),
+    );
+    for (const row of lots)
+      actual[row.member_id]![this.key(row.issuer, row.expires_at)] = row.remaining;
+    this.expectSame(
+      actual,
+      this.model.remainingByIssuerAndExpiry(this.nameOf),
+      'remaining lot points per member, issuer and expiry',
+    );
+    this.expectSame(
+      Object.fromEntries(holds.map((h) => [h.id, h.state])),
+      this.model.holdStates(),
+      'hold states (status, captured points)',
+    );
     await this.expectRepayments();
     // Only points that expired under an open hold can leave it reserving more than the lots hold.
-    if (memberIds.some((id) => BigInt(this.model.balances(id).available) < 0n)) this.count('steps with points expired under a hold');
+    if (memberIds.some((id) => BigInt(this.model.balances(id).available) < 0n))
+      this.count('steps with points expired under a hold');
   }
 
   // --- the operations ---------------------------------------------------------------------
@@ -636,17 +810,29 @@ class Run {
     const occurredAt = Math.min(Math.max(wanted, wall - 89 * DAY_MS), wall - 5 * MINUTE_MS);
     const receiptId = `R-${this.step}-${randomUUID().slice(0, 8)}`;
     const purchase = model.earn(memberId, partner, receiptId, total, occurredAt);
-    this.note('earn', `earn ${total} cents at ${partner.name} (occurred ${new Date(occurredAt).toISOString()}) → ${purchase.points} points, lot ${purchase.lot?.remaining ?? 'none'}`);
+    this.note(
+      'earn',
+      `earn ${total} cents at ${partner.name} (occurred ${new Date(occurredAt).toISOString()}) → ${purchase.points} points, lot ${purchase.lot?.remaining ?? 'none'}`,
+    );
     if (purchase.lot && purchase.lot.availableAt > model.now) this.count('earn pending');
     const response = await this.call('earn', partner.token, {
-      memberId, storeId: partner.storeId, receiptId, occurredAt: new Date(occurredAt).toISOString(), total: total.toString(), currency: 'EUR',
+      memberId,
+      storeId: partner.storeId,
+      receiptId,
+      occurredAt: new Date(occurredAt).toISOString(),
+      total: total.toString(),
+      currency: 'EUR',
       lines: [{ sku: 'SKU', category: 'misc', amount: total.toString() }],
     });
     const data = this.expectAnswer(response, { ok: purchase }, 'earnPoints', memberId)!;
     const iso = (t: number | undefined) => (t === undefined ? null : new Date(t).toISOString());
     this.expectSame(
       { pointsEarned: data.pointsEarned, availableAt: data.availableAt, expiresAt: data.expiresAt },
-      { pointsEarned: purchase.points.toString(), availableAt: iso(purchase.lot?.availableAt), expiresAt: iso(purchase.lot?.expiresAt) },
+      {
+        pointsEarned: purchase.points.toString(),
+        availableAt: iso(purchase.lot?.availableAt),
+        expiresAt: iso(purchase.lot?.expiresAt),
+      },
       'earnPoints',
     );
   }
@@ -662,8 +848,16 @@ class Run {
     const partner = this.rng.pick(partners);
     const points = this.amount(BigInt(this.model.balances(memberId).available));
     const outcome = this.model.burn(memberId, partner.id, points);
-    this.note('burn', `burn ${points} at ${partner.name} → ${'code' in outcome ? outcome.code : 'ok'}`, outcome);
-    const response = await this.call('burn', partner.token, { memberId, storeId: partner.storeId, points: points.toString() });
+    this.note(
+      'burn',
+      `burn ${points} at ${partner.name} → ${'code' in outcome ? outcome.code : 'ok'}`,
+      outcome,
+    );
+    const response = await this.call('burn', partner.token, {
+      memberId,
+      storeId: partner.storeId,
+      points: points.toString(),
+    });
     const data = this.expectAnswer(response, outcome, 'burnPoints', memberId);
     if (!data || !('ok' in outcome)) return;
     this.expectSame(data.pointsBurned, points.toString(), 'pointsBurned');
@@ -676,13 +870,35 @@ class Run {
     const partner = rng.pick(partners);
     const points = this.amount(BigInt(this.model.balances(memberId).available));
     const roll = rng.next();
-    const timeoutSeconds = roll < 0.6 ? rng.int(1, 1800) : roll < 0.9 ? rng.int(1800, 86_400) : rng.int(86_400, 7 * 86_400);
+    const timeoutSeconds =
+      roll < 0.6
+        ? rng.int(1, 1800)
+        : roll < 0.9
+          ? rng.int(1800, 86_400)
+          : rng.int(86_400, 7 * 86_400);
     const outcome = this.model.hold(memberId, partner.id, points, timeoutSeconds * SECOND_MS);
-    this.note('hold', `hold ${points} for ${timeoutSeconds} s at ${partner.name} → ${'code' in outcome ? outcome.code : 'ok'}`, outcome);
-    const response = await this.call('hold', partner.token, { memberId, storeId: partner.storeId, points: points.toString(), timeoutSeconds });
+    this.note(
+      'hold',
+      `hold ${points} for ${timeoutSeconds} s at ${partner.name} → ${'code' in outcome ? outcome.code : 'ok'}`,
+      outcome,
+    );
+    const response = await this.call('hold', partner.token, {
+      memberId,
+      storeId: partner.storeId,
+      points: points.toString(),
+      timeoutSeconds,
+    });
     const data = this.expectAnswer(response, outcome, 'holdPoints', memberId);
     if (!data || !('ok' in outcome)) return;
-    this.expectSame({ status: data.status, points: data.points, expiresAt: data.expiresAt }, { status: 'OPEN', points: points.toString(), expiresAt: new Date(outcome.ok.expiresAt).toISOString() }, 'holdPoints');
+    this.expectSame(
+      { status: data.status, points: data.points, expiresAt: data.expiresAt },
+      {
+        status: 'OPEN',
+        points: points.toString(),
+        expiresAt: new Date(outcome.ok.expiresAt).toISOString(),
+      },
+      'holdPoints',
+    );
     outcome.ok.id = String(data.id);
     // As at a till, most holds are resolved soon after: the next step does it.
     if (rng.chance(0.75)) this.followUp = outcome.ok;
@@ -700,15 +916,31 @@ class Run {
     const { rng } = this;
     const memberId = held.memberId;
     const roll = rng.next();
-    const points = roll < 0.65 ? undefined : roll < 0.9 ? BigInt(rng.int(1, Number(held.points))) : held.points + BigInt(rng.int(1, 5));
+    const points =
+      roll < 0.65
+        ? undefined
+        : roll < 0.9
+          ? BigInt(rng.int(1, Number(held.points)))
+          : held.points + BigInt(rng.int(1, 5));
     const partner = partners.find((p) => p.id === held.partnerId)!;
     const outcome = this.model.capture(held, points);
-    this.note('capture', `capture ${points ?? 'all'} of hold ${held.points} (timeout ${new Date(held.expiresAt).toISOString()}) → ${'code' in outcome ? outcome.code : 'ok'}`, outcome);
-    const response = await this.call('capture', partner.token, { holdId: held.id, ...(points === undefined ? {} : { points: points.toString() }) });
+    this.note(
+      'capture',
+      `capture ${points ?? 'all'} of hold ${held.points} (timeout ${new Date(held.expiresAt).toISOString()}) → ${'code' in outcome ? outcome.code : 'ok'}`,
+      outcome,
+    );
+    const response = await this.call('capture', partner.token, {
+      holdId: held.id,
+      ...(points === undefined ? {} : { points: points.toString() }),
+    });
     const data = this.expectAnswer(response, outcome, 'capturePoints', memberId);
     if (!data || !('ok' in outcome)) return;
     const captured = (points ?? held.points).toString();
-    this.expectSame({ pointsBurned: data.pointsBurned, hold: data.hold }, { pointsBurned: captured, hold: { status: 'CAPTURED', capturedPoints: captured } }, 'capturePoints');
+    this.expectSame(
+      { pointsBurned: data.pointsBurned, hold: data.hold },
+      { pointsBurned: captured, hold: { status: 'CAPTURED', capturedPoints: captured } },
+      'capturePoints',
+    );
     outcome.ok.transactionId = String(data.transactionId);
     await this.expectTakes(outcome.ok.transactionId, outcome.ok.takes, 'capture');
   }
@@ -716,8 +948,17 @@ class Run {
   async void(held: ModelHold): Promise<void> {
     const partner = partners.find((p) => p.id === held.partnerId)!;
     const outcome = this.model.void(held);
-    this.note('void', `void hold ${held.points} (timeout ${new Date(held.expiresAt).toISOString()}) → ${'code' in outcome ? outcome.code : 'ok'}`, outcome);
-    const data = this.expectAnswer(await this.call('void', partner.token, { holdId: held.id }), outcome, 'voidHold', held.memberId);
+    this.note(
+      'void',
+      `void hold ${held.points} (timeout ${new Date(held.expiresAt).toISOString()}) → ${'code' in outcome ? outcome.code : 'ok'}`,
+      outcome,
+    );
+    const data = this.expectAnswer(
+      await this.call('void', partner.token, { holdId: held.id }),
+      outcome,
+      'voidHold',
+      held.memberId,
+    );
     if (data) this.expectSame(data.status, 'VOIDED', 'voidHold');
   }
 
@@ -730,17 +971,32 @@ class Run {
     const purchase = rng.pick(from);
     const left = purchase.total - purchase.refunded;
     const roll = rng.next();
-    const amount = roll < 0.5 || left === 0n ? undefined : roll < 0.9 ? BigInt(rng.int(1, Number(left))) : left + BigInt(rng.int(1, 100));
+    const amount =
+      roll < 0.5 || left === 0n
+        ? undefined
+        : roll < 0.9
+          ? BigInt(rng.int(1, Number(left)))
+          : left + BigInt(rng.int(1, 100));
     const outcome = this.model.refundPurchase(purchase, amount);
-    this.note('refundPurchase', `refund ${amount ?? 'the rest'} of purchase ${purchase.receiptId} (${purchase.total} cents, ${purchase.points} points, ${left} left) → ${'code' in outcome ? outcome.code : `clawback ${outcome.ok.points}, debt ${outcome.ok.debtRecorded}`}`, outcome);
+    this.note(
+      'refundPurchase',
+      `refund ${amount ?? 'the rest'} of purchase ${purchase.receiptId} (${purchase.total} cents, ${purchase.points} points, ${left} left) → ${'code' in outcome ? outcome.code : `clawback ${outcome.ok.points}, debt ${outcome.ok.debtRecorded}`}`,
+      outcome,
+    );
     if ('ok' in outcome && outcome.ok.debtRecorded > 0n) this.count('refundPurchase into debt');
     const partner = partners.find((p) => p.id === purchase.partner.id)!;
     const response = await this.call('refundPurchase', partner.token, {
-      storeId: partner.storeId, receiptId: purchase.receiptId, ...(amount === undefined ? {} : { amount: amount.toString() }),
+      storeId: partner.storeId,
+      receiptId: purchase.receiptId,
+      ...(amount === undefined ? {} : { amount: amount.toString() }),
     });
     const data = this.expectAnswer(response, outcome, 'refundPurchase', memberId);
     if (!data || !('ok' in outcome)) return true;
-    this.expectSame({ points: data.points, debtRecorded: data.debtRecorded }, { points: outcome.ok.points.toString(), debtRecorded: outcome.ok.debtRecorded.toString() }, 'refundPurchase');
+    this.expectSame(
+      { points: data.points, debtRecorded: data.debtRecorded },
+      { points: outcome.ok.points.toString(), debtRecorded: outcome.ok.debtRecorded.toString() },
+      'refundPurchase',
+    );
     await this.expectTakes(String(data.transactionId), outcome.ok.takes, 'clawback');
     return true;
   }
@@ -754,14 +1010,32 @@ class Run {
     const burn = rng.pick(from);
     const left = burn.points - burn.refunded;
     const roll = rng.next();
-    const points = roll < 0.5 || left === 0n ? undefined : roll < 0.9 ? BigInt(rng.int(1, Number(left))) : left + BigInt(rng.int(1, 10));
+    const points =
+      roll < 0.5 || left === 0n
+        ? undefined
+        : roll < 0.9
+          ? BigInt(rng.int(1, Number(left)))
+          : left + BigInt(rng.int(1, 10));
     const partner = partners.find((p) => p.id === burn.partnerId)!;
     const outcome = this.model.refundBurn(burn, points);
-    this.note('refundBurn', `refund ${points ?? 'the rest'} of burn ${burn.points} (${left} left) → ${'code' in outcome ? outcome.code : 'ok'}`, outcome);
-    if ('ok' in outcome && outcome.ok.alreadyExpired > 0n) this.count('refundBurn of expired points');
-    const response = await this.call('refundBurn', partner.token, { transactionId: burn.transactionId, ...(points === undefined ? {} : { points: points.toString() }) });
+    this.note(
+      'refundBurn',
+      `refund ${points ?? 'the rest'} of burn ${burn.points} (${left} left) → ${'code' in outcome ? outcome.code : 'ok'}`,
+      outcome,
+    );
+    if ('ok' in outcome && outcome.ok.alreadyExpired > 0n)
+      this.count('refundBurn of expired points');
+    const response = await this.call('refundBurn', partner.token, {
+      transactionId: burn.transactionId,
+      ...(points === undefined ? {} : { points: points.toString() }),
+    });
     const data = this.expectAnswer(response, outcome, 'refundBurn', memberId);
-    if (data && 'ok' in outcome) this.expectSame({ points: data.points, debtRecorded: data.debtRecorded }, { points: outcome.ok.points.toString(), debtRecorded: '0' }, 'refundBurn');
+    if (data && 'ok' in outcome)
+      this.expectSame(
+        { points: data.points, debtRecorded: data.debtRecorded },
+        { points: outcome.ok.points.toString(), debtRecorded: '0' },
+        'refundBurn',
+      );
     return true;
   }
 
@@ -769,10 +1043,21 @@ class Run {
     const expected = this.model.expire();
     this.note('expire', `expiry run → ${expected.points} points of ${expected.members} members`);
     const report = await this.expiry.run();
-    this.expectSame({ members: report.members, points: report.points }, { members: expected.members, points: expected.points }, 'the expiry run');
+    this.expectSame(
+      { members: report.members, points: report.points },
+      { members: expected.members, points: expected.points },
+      'the expiry run',
+    );
     for (const memberId of memberIds) {
-      const expired = await this.linked(`t.kind = 'EXPIRY' AND t.member_id = $1 AND t.created_at = $2`, [memberId, new Date(this.model.now)]);
-      this.expectSame(expired, this.byIssuerAndExpiry(expected.takes.get(memberId) ?? []), 'points expired per issuer and expiry');
+      const expired = await this.linked(
+        `t.kind = 'EXPIRY' AND t.member_id = $1 AND t.created_at = $2`,
+        [memberId, new Date(this.model.now)],
+      );
+      this.expectSame(
+        expired,
+        this.byIssuerAndExpiry(expected.takes.get(memberId) ?? []),
+        'points expired per issuer and expiry',
+      );
     }
   }
 
@@ -804,7 +1089,8 @@ class Run {
       return roll < 0.66 ? this.capture(held) : this.void(held);
     }
     if (roll < 0.92) {
-      const done = roll < 0.83 ? await this.refundPurchase(memberId) : await this.refundBurn(memberId);
+      const done =
+        roll < 0.83 ? await this.refundPurchase(memberId) : await this.refundBurn(memberId);
       return done ? undefined : this.earn(memberId);
     }
     return this.expire();
@@ -812,30 +1098,41 @@ class Run {
 }
 
 describe('the wallet against a reference model of FIFO lots', () => {
-  it(`agrees with the model over ${STEPS} random operations (seed ${SEED})`, async () => {
-    console.log(`wallet-model: seed ${SEED}, ${STEPS} steps (replay with MODEL_SEED=${SEED})`);
-    // Far enough back that return windows matter for a while; occurredAt is checked against the real clock.
-    const start = await clock.freezeAt(new Date(Date.now() - 60 * DAY_MS));
-    const run = new Run(start.getTime());
-    onTestFailed(() => {
-      console.log(`wallet-model FAILED with seed ${SEED} at step ${run.step} (replay with MODEL_SEED=${SEED}). Last operations:\n${run.trace.slice(-30).join('\n')}`);
-    });
-    const startedAt = performance.now();
-    for (run.step = 1; run.step <= STEPS; run.step++) {
-      await run.advance();
-      await run.operate();
+  it(
+    `agrees with the model over ${STEPS} random operations (seed ${SEED})`,
+    async () => {
+      console.log(`wallet-model: seed ${SEED}, ${STEPS} steps (replay with MODEL_SEED=${SEED})`);
+      // Far enough back that return windows matter for a while; occurredAt is checked against the real clock.
+      const start = await clock.freezeAt(new Date(Date.now() - 60 * DAY_MS));
+      const run = new Run(start.getTime());
+      onTestFailed(() => {
+        console.log(
+          `wallet-model FAILED with seed ${SEED} at step ${run.step} (replay with MODEL_SEED=${SEED}). Last operations:\n${run.trace.slice(-30).join('\n')}`,
+        );
+      });
+      const startedAt = performance.now();
+      for (run.step = 1; run.step <= STEPS; run.step++) {
+        await run.advance();
+        await run.operate();
+        await run.expectState();
+        // Whatever holds are open and whatever the members owe: a refund never takes what a hold
+        // reserves, so no step leaves the ledger in a state the audit may not see.
+        if (run.step % AUDIT_EVERY_STEPS === 0)
+          await expectLedgerClean(network.databaseUrls.member);
+      }
+      // The end of the story: every hold has timed out, an expiry run has run, and the ledger is clean, L9 included.
+      await clock.freezeAt(new Date((run.model.now += HOLD_TIMEOUT_MAX_MS + 1)));
+      await run.expire();
       await run.expectState();
-      // Whatever holds are open and whatever the members owe: a refund never takes what a hold
-      // reserves, so no step leaves the ledger in a state the audit may not see.
-      if (run.step % AUDIT_EVERY_STEPS === 0) await expectLedgerClean(network.databaseUrls.member);
-    }
-    // The end of the story: every hold has timed out, an expiry run has run, and the ledger is clean, L9 included.
-    await clock.freezeAt(new Date((run.model.now += HOLD_TIMEOUT_MAX_MS + 1)));
-    await run.expire();
-    await run.expectState();
-    await expectLedgerClean(network.databaseUrls.member, { expiryRunAt: new Date(run.model.now) });
-    if (process.env.MODEL_TRACE) console.log(run.trace.join('\n'));
-    const span = (run.model.now - start.getTime()) / DAY_MS;
-    console.log(`wallet-model: seed ${SEED}: ${STEPS} steps over ${span.toFixed(0)} days of ledger time in ${Math.round(performance.now() - startedAt)} ms; ${JSON.stringify(run.tally)}`);
-  }, TEST_TIMEOUT_MS);
+      await expectLedgerClean(network.databaseUrls.member, {
+        expiryRunAt: new Date(run.model.now),
+      });
+      if (process.env.MODEL_TRACE) console.log(run.trace.join('\n'));
+      const span = (run.model.now - start.getTime()) / DAY_MS;
+      console.log(
+        `wallet-model: seed ${SEED}: ${STEPS} steps over ${span.toFixed(0)} days of ledger time in ${Math.round(performance.now() - startedAt)} ms; ${JSON.stringify(run.tally)}`,
+      );
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -19,8 +19,7 @@ const header = [
 ].join('\n');
 
 export type CompositionOutcome =
-  | { ok: true; supergraphSdl: string; hints: string[] }
-  | { ok: false; errors: string[] };
+  { ok: true; supergraphSdl: string; hints: string[] } | { ok: false; errors: string[] };
 
 /** The URL each subgraph has under `npm start`; the gateway's settings override them at run time. */
 export function defaultSubgraphUrl(defaultPort: number): string {
@@ -36,14 +35,22 @@ export function composeSupergraph(root: string = repoRoot): CompositionOutcome {
   for (const subgraph of subgraphs) {
     const file = join(root, subgraph.dir, 'schema.graphql');
     try {
-      services.push({ name: subgraph.name, typeDefs: parse(readFileSync(file, 'utf8')), url: defaultSubgraphUrl(subgraph.defaultPort) });
+      services.push({
+        name: subgraph.name,
+        typeDefs: parse(readFileSync(file, 'utf8')),
+        url: defaultSubgraphUrl(subgraph.defaultPort),
+      });
     } catch (error) {
       return { ok: false, errors: [`${subgraph.name} (${file}): ${describe(error)}`] };
     }
   }
   const result = composeServices(services);
   if (result.errors) return { ok: false, errors: result.errors.map(describe) };
-  return { ok: true, supergraphSdl: `${header}${result.supergraphSdl.trimEnd()}\n`, hints: result.hints.map((hint) => hint.toString()) };
+  return {
+    ok: true,
+    supergraphSdl: `${header}${result.supergraphSdl.trimEnd()}\n`,
+    hints: result.hints.map((hint) => hint.toString()),
+  };
 }
 
 function describe(error: unknown): string {

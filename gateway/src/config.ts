@@ -28,6 +28,8 @@ export const gatewaySettings = {
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewaySettings>>;
 
 /** Reads and validates the gateway's settings; throws ConfigError naming every bad one. */
-export function loadGatewayConfig(env: Record<string, string | undefined> = process.env): GatewayConfig {
+export function loadGatewayConfig(
+  env: Record<string, string | undefined> = process.env,
+): GatewayConfig {
   return loadConfig('gateway', gatewaySettings, env);
 }

@@ -13,6 +13,14 @@ export interface GatewayContext extends BaseContext {
 export function gatewayContext(req: Request, publicKeys: PublicKeys): GatewayContext {
   const viewer = authenticate(req, publicKeys);
   const authorization = req.header('authorization');
-  assert(authorization !== undefined, 'a request that passed authentication has an Authorization header');
-  return { viewer, requestId: req.requestId, log: req.log.child({ role: viewer.role }), authorization };
+  assert(
+    authorization !== undefined,
+    'a request that passed authentication has an Authorization header',
+  );
+  return {
+    viewer,
+    requestId: req.requestId,
+    log: req.log.child({ role: viewer.role }),
+    authorization,
+  };
 }

@@ -6,7 +6,9 @@ import { subgraphs } from '@coalition/shared/topology';
 const subgraphNames = new Set<string>(subgraphs.map((subgraph) => subgraph.name));
 
 /** Codes a subgraph's error keeps on its way to the client: the business outcomes callers branch on. */
-const passThroughCodes = new Set<string>(Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR));
+const passThroughCodes = new Set<string>(
+  Object.values(ErrorCode).filter((code) => code !== ErrorCode.INTERNAL_SERVER_ERROR),
+);
 
 /**
  * Errors that come from a subgraph carry `extensions.serviceName`: @apollo/gateway sets it on every
@@ -19,9 +21,13 @@ const passThroughCodes = new Set<string>(Object.values(ErrorCode).filter((code) 
  * internal error naming the service in production, its message kept for the developer otherwise,
  * as in the shared rules. The gateway's own errors follow the shared rules.
  */
-export function formatGatewayError(formatted: GraphQLFormattedError, production: boolean): GraphQLFormattedError {
+export function formatGatewayError(
+  formatted: GraphQLFormattedError,
+  production: boolean,
+): GraphQLFormattedError {
   const serviceName = formatted.extensions?.serviceName;
-  if (typeof serviceName !== 'string' || !subgraphNames.has(serviceName)) return formatError(formatted, production);
+  if (typeof serviceName !== 'string' || !subgraphNames.has(serviceName))
+    return formatError(formatted, production);
   const where = {
     ...(formatted.path ? { path: formatted.path } : {}),
     ...(formatted.locations ? { locations: formatted.locations } : {}),
@@ -29,8 +35,17 @@ export function formatGatewayError(formatted: GraphQLFormattedError, production:
   const code = formatted.extensions?.code;
   if (typeof code !== 'string' || !passThroughCodes.has(code)) {
     const message = production ? 'Internal server error.' : formatted.message;
-    return { message, ...where, extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, serviceName } };
+    return {
+      message,
+      ...where,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR, serviceName },
+    };
   }
-  const { response: _response, stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
+  const {
+    response: _response,
+    stacktrace: _stacktrace,
+    exception: _exception,
+    ...extensions
+  } = formatted.extensions ?? {};
   return { message: formatted.message, ...where, extensions: { ...extensions, code, serviceName } };
 }

@@ -36,13 +36,20 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   const logger = createLogger('gateway', config.LOG_LEVEL);
   const publicKeys = loadPublicKeys(config.JWT_KEYS_DIR);
   const supergraphSdl = readSupergraph(config.SUPERGRAPH_PATH);
-  const agent = new Agent({ keepAliveTimeout: limits.subgraphKeepAliveMs, connections: limits.subgraphConnectionsMax });
+  const agent = new Agent({
+    keepAliveTimeout: limits.subgraphKeepAliveMs,
+    connections: limits.subgraphConnectionsMax,
+  });
   let ready = false;
   const app = createServiceApp(logger, async () => ready);
   app.get('/', (_req, res) => {
     res.json({ service: 'coalition gateway', graphql: '/graphql', token: 'POST /oauth/token' });
   });
-  mountTokenProxy(app, { partnerMerchantGraphqlUrl: config.PARTNER_MERCHANT_URL, agent, timeoutMs: config.SUBGRAPH_TIMEOUT_MS });
+  mountTokenProxy(app, {
+    partnerMerchantGraphqlUrl: config.PARTNER_MERCHANT_URL,
+    agent,
+    timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+  });
   const listening = await listen(app, config.HOST, config.PORT);
   const apollo = createApolloServer(config, logger, supergraphSdl, agent);
   try {
@@ -55,7 +62,10 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   mountGraphql(app, apollo, publicKeys);
   ready = true;
   const url = `http://${config.HOST}:${listening.port}`;
-  logger.info({ url, graphql: `${url}/graphql`, production: config.NODE_ENV === 'production' }, 'listening');
+  logger.info(
+    { url, graphql: `${url}/graphql`, production: config.NODE_ENV === 'production' },
+    'listening',
+  );
   return {
     port: listening.port,
     url,
@@ -68,7 +78,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   };
 }
 
-function createApolloServer(config: GatewayConfig, logger: Logger, supergraphSdl: string, agent: Agent): ApolloServer<GatewayContext> {
+function createApolloServer(
+  config: GatewayConfig,
+  logger: Logger,
+  supergraphSdl: string,
+  agent: Agent,
+): ApolloServer<GatewayContext> {
   const production = config.NODE_ENV === 'production';
   const fetcher = createSubgraphFetcher(agent, config.SUBGRAPH_TIMEOUT_MS);
   const gateway = new ApolloGateway({
@@ -104,8 +119,15 @@ function createApolloServer(config: GatewayConfig, logger: Logger, supergraphSdl
   });
 }
 
-function mountGraphql(app: Express, apollo: ApolloServer<GatewayContext>, publicKeys: PublicKeys): void {
-  app.use('/graphql', expressMiddleware(apollo, { context: async ({ req }) => gatewayContext(req, publicKeys) }));
+function mountGraphql(
+  app: Express,
+  apollo: ApolloServer<GatewayContext>,
+  publicKeys: PublicKeys,
+): void {
+  app.use(
+    '/graphql',
+    expressMiddleware(apollo, { context: async ({ req }) => gatewayContext(req, publicKeys) }),
+  );
 }
 
 /** One line per GraphQL operation: its name, how long it took and the codes of any errors. */
@@ -116,14 +138,22 @@ const logOperations: ApolloServerPlugin<GatewayContext> = {
       async didEncounterErrors({ errors, contextValue }) {
         for (const error of errors) {
           const code = error.extensions?.code;
-          if (code === undefined || code === 'INTERNAL_SERVER_ERROR' || code === 'DOWNSTREAM_SERVICE_ERROR') {
+          if (
+            code === undefined ||
+            code === 'INTERNAL_SERVER_ERROR' ||
+            code === 'DOWNSTREAM_SERVICE_ERROR'
+          ) {
             const serviceName = error.extensions?.serviceName;
-            contextValue.log.error({ err: error.originalError ?? error, path: error.path, serviceName }, 'operation failed');
+            contextValue.log.error(
+              { err: error.originalError ?? error, path: error.path, serviceName },
+              'operation failed',
+            );
           }
         }
       },
       async willSendResponse({ contextValue, operationName, operation, response }) {
-        const errors = response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
+        const errors =
+          response.body.kind === 'single' ? (response.body.singleResult.errors ?? []) : [];
         contextValue.log.info(
           {
             operationName: operationName ?? null,
@@ -142,7 +172,9 @@ function subgraphNamed(name: string): (typeof subgraphs)[number] {
   const subgraph = subgraphs.find((candidate) => candidate.name === name);
   if (!subgraph) {
     const known: readonly SubgraphName[] = subgraphs.map((candidate) => candidate.name);
-    throw new Error(`The supergraph names a subgraph "${name}" the topology does not know (${known.join(', ')}); run npm run compose`);
+    throw new Error(
+      `The supergraph names a subgraph "${name}" the topology does not know (${known.join(', ')}); run npm run compose`,
+    );
   }
   return subgraph;
 }
@@ -151,6 +183,8 @@ function readSupergraph(path: string): string {
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw new ConfigError('gateway', [`SUPERGRAPH_PATH=${JSON.stringify(path)}: ${(error as Error).message} (run npm run compose)`]);
+    throw new ConfigError('gateway', [
+      `SUPERGRAPH_PATH=${JSON.stringify(path)}: ${(error as Error).message} (run npm run compose)`,
+    ]);
   }
 }

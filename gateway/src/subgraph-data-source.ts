@@ -69,7 +69,10 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         extensions: { code: first.extensions.code, serviceName: this.serviceName },
       });
     }
-    return new SubgraphUnavailableError(this.serviceName, `answered HTTP ${response.status} without a coded GraphQL error`);
+    return new SubgraphUnavailableError(
+      this.serviceName,
+      `answered HTTP ${response.status} without a coded GraphQL error`,
+    );
   }
 
   override didEncounterError(
@@ -80,7 +83,9 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
   ): void {
     if (error instanceof SubgraphRejectionError) throw error;
     const unavailable =
-      error instanceof SubgraphUnavailableError ? error : new SubgraphUnavailableError(this.serviceName, failureReason(error));
+      error instanceof SubgraphUnavailableError
+        ? error
+        : new SubgraphUnavailableError(this.serviceName, failureReason(error));
     (context?.log ?? this.logger).warn(
       { serviceName: this.serviceName, url: this.url, reason: unavailable.reason },
       'subgraph unavailable',

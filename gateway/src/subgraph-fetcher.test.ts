@@ -12,7 +12,12 @@ describe('the gateway calls a subgraph with a deadline on the whole exchange', (
   let base: string;
   const agent = new Agent({ keepAliveTimeout: 1000, connections: 4 });
   const fetcher = createSubgraphFetcher(agent, DEADLINE_MS);
-  const post = (path: string) => fetcher(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' });
+  const post = (path: string) =>
+    fetcher(`${base}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ __typename }"}',
+    });
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -48,7 +53,9 @@ describe('the gateway calls a subgraph with a deadline on the whole exchange', (
     expect(response.status).toBe(200);
     expect(response.headers.get('Content-Type')).toBe('application/json');
     expect(response.headers.get('x-request-id')).toBe('r-1');
-    expect(await response.json()).toEqual({ data: { method: 'POST', body: { query: '{ __typename }' } } });
+    expect(await response.json()).toEqual({
+      data: { method: 'POST', body: { query: '{ __typename }' } },
+    });
     expect(await response.clone().text()).toContain('"method":"POST"');
   });
 
@@ -56,20 +63,27 @@ describe('the gateway calls a subgraph with a deadline on the whole exchange', (
     const response = await post('/refused');
     expect(response.ok).toBe(false);
     expect(response.status).toBe(401);
-    expect(await response.json()).toMatchObject({ errors: [{ extensions: { code: 'UNAUTHENTICATED' } }] });
+    expect(await response.json()).toMatchObject({
+      errors: [{ extensions: { code: 'UNAUTHENTICATED' } }],
+    });
   });
 
-  it.each(['/silent', '/stalls-mid-body'])('gives up on %s at the deadline with a TimeoutError', async (path) => {
-    const started = Date.now();
-    await expect(post(path)).rejects.toMatchObject({ name: 'TimeoutError' });
-    expect(Date.now() - started).toBeGreaterThanOrEqual(DEADLINE_MS - 20);
-  });
+  it.each(['/silent', '/stalls-mid-body'])(
+    'gives up on %s at the deadline with a TimeoutError',
+    async (path) => {
+      const started = Date.now();
+      await expect(post(path)).rejects.toMatchObject({ name: 'TimeoutError' });
+      expect(Date.now() - started).toBeGreaterThanOrEqual(DEADLINE_MS - 20);
+    },
+  );
 
   it('fails when nothing listens', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await expect(fetcher(`http://127.0.0.1:${port}/graphql`, { method: 'POST', body: '{}' })).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+    await expect(
+      fetcher(`http://127.0.0.1:${port}/graphql`, { method: 'POST', body: '{}' }),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });

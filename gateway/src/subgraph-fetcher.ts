@@ -16,7 +16,10 @@ type FetcherResponse = Awaited<ReturnType<Fetcher>>;
  * small part of a fetch Response it reads.
  */
 export function createSubgraphFetcher(agent: Agent, timeoutMs: number): Fetcher {
-  assert(Number.isInteger(timeoutMs) && timeoutMs > 0, 'subgraph timeout is a positive number of ms');
+  assert(
+    Number.isInteger(timeoutMs) && timeoutMs > 0,
+    'subgraph timeout is a positive number of ms',
+  );
   const targets = new Map<string, { origin: string; path: string }>();
   return async (url, init = {}) => {
     let target = targets.get(url);
@@ -27,7 +30,13 @@ export function createSubgraphFetcher(agent: Agent, timeoutMs: number): Fetcher 
     }
     // Aborted by the deadline, undici rejects with the signal's TimeoutError, as fetch does.
     const signal = AbortSignal.timeout(timeoutMs);
-    const answer = await agent.request({ ...target, method: (init.method ?? 'GET') as Dispatcher.HttpMethod, headers: init.headers, body: init.body, signal });
+    const answer = await agent.request({
+      ...target,
+      method: (init.method ?? 'GET') as Dispatcher.HttpMethod,
+      headers: init.headers,
+      body: init.body,
+      signal,
+    });
     const body = await answer.body.text();
     return new ReadResponse(url, answer.statusCode, answer.headers, body);
   };

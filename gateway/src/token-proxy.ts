@@ -13,7 +13,12 @@ export interface TokenProxyOptions {
 /** Request headers the token endpoint needs (client_secret_basic sends the credentials in Authorization). */
 const forwardedRequestHeaders = ['content-type', 'accept', 'authorization'] as const;
 /** Response headers RFC 6749 asks for (no-store) or that say why a client was refused. */
-const forwardedResponseHeaders = ['content-type', 'cache-control', 'pragma', 'www-authenticate'] as const;
+const forwardedResponseHeaders = [
+  'content-type',
+  'cache-control',
+  'pragma',
+  'www-authenticate',
+] as const;
 
 export function tokenEndpointUrl(partnerMerchantGraphqlUrl: string): string {
   return `${partnerMerchantGraphqlUrl.replace(/\/graphql\/?$/, '').replace(/\/$/, '')}/oauth/token`;
@@ -51,7 +56,11 @@ interface UpstreamAnswer {
   body: Buffer;
 }
 
-async function callTokenEndpoint(target: string, req: Request, options: TokenProxyOptions): Promise<UpstreamAnswer> {
+async function callTokenEndpoint(
+  target: string,
+  req: Request,
+  options: TokenProxyOptions,
+): Promise<UpstreamAnswer> {
   const upstream = await fetch(target, {
     method: 'POST',
     headers: requestHeaders(req),

@@ -26,39 +26,76 @@ const expectedCodes: Record<Operation, readonly string[]> = {
 /** Recorded by an earlier run with the same seed: replayed under its idempotency key. */
 const REPLAY_SLACK_MS = 2_000;
 
-const earnMutation = 'mutation Earn($input: EarnPointsInput!) { earnPoints(input: $input) { transactionId wallet { asOf } } }';
-const holdMutation = 'mutation Hold($input: HoldPointsInput!) { holdPoints(input: $input) { id createdAt } }';
-const captureMutation = 'mutation Capture($input: CapturePointsInput!) { capturePoints(input: $input) { transactionId wallet { asOf } } }';
-const voidMutation = 'mutation Void($input: VoidHoldInput!) { voidHold(input: $input) { id resolvedAt } }';
-const burnMutation = 'mutation Burn($input: BurnPointsInput!) { burnPoints(input: $input) { transactionId wallet { asOf } } }';
-const refundPurchaseMutation = 'mutation RefundPurchase($input: RefundPurchaseInput!) { refundPurchase(input: $input) { transactionId wallet { asOf } } }';
-const refundBurnMutation = 'mutation RefundBurn($input: RefundBurnInput!) { refundBurn(input: $input) { transactionId wallet { asOf } } }';
-const adjustMutation = 'mutation Adjust($input: AdjustPointsInput!) { adjustPoints(input: $input) { transactionId wallet { asOf } } }';
+const earnMutation =
+  'mutation Earn($input: EarnPointsInput!) { earnPoints(input: $input) { transactionId wallet { asOf } } }';
+const holdMutation =
+  'mutation Hold($input: HoldPointsInput!) { holdPoints(input: $input) { id createdAt } }';
+const captureMutation =
+  'mutation Capture($input: CapturePointsInput!) { capturePoints(input: $input) { transactionId wallet { asOf } } }';
+const voidMutation =
+  'mutation Void($input: VoidHoldInput!) { voidHold(input: $input) { id resolvedAt } }';
+const burnMutation =
+  'mutation Burn($input: BurnPointsInput!) { burnPoints(input: $input) { transactionId wallet { asOf } } }';
+const refundPurchaseMutation =
+  'mutation RefundPurchase($input: RefundPurchaseInput!) { refundPurchase(input: $input) { transactionId wallet { asOf } } }';
+const refundBurnMutation =
+  'mutation RefundBurn($input: RefundBurnInput!) { refundBurn(input: $input) { transactionId wallet { asOf } } }';
+const adjustMutation =
+  'mutation Adjust($input: AdjustPointsInput!) { adjustPoints(input: $input) { transactionId wallet { asOf } } }';
 
-export async function playMonth(ctx: DemoContext, tally: Tally, memberId: string, steps: readonly Step[], partners: readonly LivePartner[]): Promise<void> {
+export async function playMonth(
+  ctx: DemoContext,
+  tally: Tally,
+  memberId: string,
+  steps: readonly Step[],
+  partners: readonly LivePartner[],
+): Promise<void> {
   const receipts = new Set<string>();
   const burns = new Map<string, string>();
   const partnerOf = (index: number) => partners[index] ?? missing(`partner #${index}`);
-  const storeOf = (partner: LivePartner, index: number) => (partner.stores[index] ?? partner.stores[index % partner.stores.length] ?? missing(`store #${index}`)).id;
+  const storeOf = (partner: LivePartner, index: number) =>
+    (
+      partner.stores[index] ??
+      partner.stores[index % partner.stores.length] ??
+      missing(`store #${index}`)
+    ).id;
 
   /** Sends one write; its answer, or the code of an expected business outcome (counted). */
-  const attempt = async <T extends object>(operation: Operation, token: string, mutation: string, input: Record<string, unknown>, recordedAt: (data: T) => string | null): Promise<T | string> => {
+  const attempt = async <T extends object>(
+    operation: Operation,
+    token: string,
+    mutation: string,
+    input: Record<string, unknown>,
+    recordedAt: (data: T) => string | null,
+  ): Promise<T | string> => {
     try {
       const data = await ctx.api.gql<T>(token, operation, mutation, { input });
       const at = recordedAt(data);
-      tally.add(at !== null && Date.parse(at) < ctx.runStartedAt - REPLAY_SLACK_MS ? 'replayed' : 'written');
+      tally.add(
+        at !== null && Date.parse(at) < ctx.runStartedAt - REPLAY_SLACK_MS ? 'replayed' : 'written',
+      );
       return data;
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       // The same key with a different request: an earlier run with this seed asked for something else. It changed nothing.
       if (!expectedCodes[operation].includes(error.code) && error.code !== 'IDEMPOTENCY_CONFLICT') {
-        throw new ApiError(error.code, error.message, `${operation} ${String(input.idempotencyKey)}`);
+        throw new ApiError(
+          error.code,
+          error.message,
+          `${operation} ${String(input.idempotencyKey)}`,
+        );
       }
       tally.outcome(operation, error.code);
       return error.code;
     }
   };
-  const send = async <T extends object>(operation: Operation, token: string, mutation: string, input: Record<string, unknown>, recordedAt: (data: T) => string | null): Promise<T | null> => {
+  const send = async <T extends object>(
+    operation: Operation,
+    token: string,
+    mutation: string,
+    input: Record<string, unknown>,
+    recordedAt: (data: T) => string | null,
+  ): Promise<T | null> => {
     const result = await attempt(operation, token, mutation, input, recordedAt);
     return typeof result === 'string' ? null : result;
   };
@@ -67,12 +104,28 @@ export async function playMonth(ctx: DemoContext, tally: Tally, memberId: string
     switch (step.kind) {
       case 'earn': {
         const partner = partnerOf(step.partner);
-        const input = { idempotencyKey: step.key, memberId, storeId: storeOf(partner, step.store), receiptId: step.receiptId, occurredAt: step.occurredAt, total: String(step.total), currency: 'EUR', lines: step.lines.map((l) => ({ ...l, amount: String(l.amount) })) };
+        const input = {
+          idempotencyKey: step.key,
+          memberId,
+          storeId: storeOf(partner, step.store),
+          receiptId: step.receiptId,
+          occurredAt: step.occurredAt,
+          total: String(step.total),
+          currency: 'EUR',
+          lines: step.lines.map((l) => ({ ...l, amount: String(l.amount) })),
+        };
         type R = { earnPoints: { transactionId: string; wallet: { asOf: string } } };
-        const result = await attempt<R>('earn', partner.token, earnMutation, input, (d) => d.earnPoints.wallet.asOf);
+        const result = await attempt<R>(
+          'earn',
+          partner.token,
+          earnMutation,
+          input,
+          (d) => d.earnPoints.wallet.asOf,
+        );
         if (typeof result !== 'string') tally.add('purchases');
         // The receipt is on the ledger: earned now, replayed, or earned earlier under another key.
-        if (typeof result !== 'string' || result === 'DUPLICATE_RECEIPT') receipts.add(step.receiptId);
+        if (typeof result !== 'string' || result === 'DUPLICATE_RECEIPT')
+          receipts.add(step.receiptId);
         break;
       }
       case 'refundPurchase': {
@@ -81,16 +134,42 @@ export async function playMonth(ctx: DemoContext, tally: Tally, memberId: string
           break;
         }
         const partner = partnerOf(step.partner);
-        const input = { idempotencyKey: step.key, storeId: storeOf(partner, step.store), receiptId: step.receiptId, ...(step.amount === null ? {} : { amount: String(step.amount) }) };
+        const input = {
+          idempotencyKey: step.key,
+          storeId: storeOf(partner, step.store),
+          receiptId: step.receiptId,
+          ...(step.amount === null ? {} : { amount: String(step.amount) }),
+        };
         type R = { refundPurchase: { transactionId: string; wallet: { asOf: string } } };
-        if (await send<R>('refundPurchase', partner.token, refundPurchaseMutation, input, (d) => d.refundPurchase.wallet.asOf)) tally.add('purchaseRefunds');
+        if (
+          await send<R>(
+            'refundPurchase',
+            partner.token,
+            refundPurchaseMutation,
+            input,
+            (d) => d.refundPurchase.wallet.asOf,
+          )
+        )
+          tally.add('purchaseRefunds');
         break;
       }
       case 'burn': {
         const partner = partnerOf(step.partner);
-        const input = { idempotencyKey: step.key, memberId, storeId: storeOf(partner, step.store), points: String(step.points), reference: step.reference };
+        const input = {
+          idempotencyKey: step.key,
+          memberId,
+          storeId: storeOf(partner, step.store),
+          points: String(step.points),
+          reference: step.reference,
+        };
         type R = { burnPoints: { transactionId: string; wallet: { asOf: string } } };
-        const done = await send<R>('burn', partner.token, burnMutation, input, (d) => d.burnPoints.wallet.asOf);
+        const done = await send<R>(
+          'burn',
+          partner.token,
+          burnMutation,
+          input,
+          (d) => d.burnPoints.wallet.asOf,
+        );
         if (done) {
           burns.set(step.key, done.burnPoints.transactionId);
           tally.add('burns');
@@ -99,23 +178,54 @@ export async function playMonth(ctx: DemoContext, tally: Tally, memberId: string
       }
       case 'hold': {
         const partner = partnerOf(step.partner);
-        const input = { idempotencyKey: step.key, memberId, storeId: storeOf(partner, step.store), points: String(step.points), timeoutSeconds: 600 };
+        const input = {
+          idempotencyKey: step.key,
+          memberId,
+          storeId: storeOf(partner, step.store),
+          points: String(step.points),
+          timeoutSeconds: 600,
+        };
         type R = { holdPoints: { id: string; createdAt: string } };
-        const held = await send<R>('hold', partner.token, holdMutation, input, (d) => d.holdPoints.createdAt);
+        const held = await send<R>(
+          'hold',
+          partner.token,
+          holdMutation,
+          input,
+          (d) => d.holdPoints.createdAt,
+        );
         if (!held) break;
         tally.add('holds');
         const holdId = held.holdPoints.id;
         if (step.then.kind === 'capture') {
-          const captureInput = { idempotencyKey: step.then.key, holdId, ...(step.then.points === null ? {} : { points: String(step.then.points) }) };
+          const captureInput = {
+            idempotencyKey: step.then.key,
+            holdId,
+            ...(step.then.points === null ? {} : { points: String(step.then.points) }),
+          };
           type C = { capturePoints: { transactionId: string; wallet: { asOf: string } } };
-          const captured = await send<C>('capture', partner.token, captureMutation, captureInput, (d) => d.capturePoints.wallet.asOf);
+          const captured = await send<C>(
+            'capture',
+            partner.token,
+            captureMutation,
+            captureInput,
+            (d) => d.capturePoints.wallet.asOf,
+          );
           if (captured) {
             burns.set(step.then.key, captured.capturePoints.transactionId);
             tally.add('captures');
           }
         } else {
           type V = { voidHold: { id: string; resolvedAt: string | null } };
-          if (await send<V>('void', partner.token, voidMutation, { idempotencyKey: step.then.key, holdId }, (d) => d.voidHold.resolvedAt)) tally.add('voids');
+          if (
+            await send<V>(
+              'void',
+              partner.token,
+              voidMutation,
+              { idempotencyKey: step.then.key, holdId },
+              (d) => d.voidHold.resolvedAt,
+            )
+          )
+            tally.add('voids');
         }
         break;
       }
@@ -126,15 +236,44 @@ export async function playMonth(ctx: DemoContext, tally: Tally, memberId: string
           break;
         }
         const partner = partnerOf(step.partner);
-        const input = { idempotencyKey: step.key, transactionId, ...(step.points === null ? {} : { points: String(step.points) }) };
+        const input = {
+          idempotencyKey: step.key,
+          transactionId,
+          ...(step.points === null ? {} : { points: String(step.points) }),
+        };
         type R = { refundBurn: { transactionId: string; wallet: { asOf: string } } };
-        if (await send<R>('refundBurn', partner.token, refundBurnMutation, input, (d) => d.refundBurn.wallet.asOf)) tally.add('burnRefunds');
+        if (
+          await send<R>(
+            'refundBurn',
+            partner.token,
+            refundBurnMutation,
+            input,
+            (d) => d.refundBurn.wallet.asOf,
+          )
+        )
+          tally.add('burnRefunds');
         break;
       }
       case 'adjust': {
-        const input = { idempotencyKey: step.key, memberId, direction: 'CREDIT', points: String(step.points), reason: 'GOODWILL', note: step.note };
+        const input = {
+          idempotencyKey: step.key,
+          memberId,
+          direction: 'CREDIT',
+          points: String(step.points),
+          reason: 'GOODWILL',
+          note: step.note,
+        };
         type R = { adjustPoints: { transactionId: string; wallet: { asOf: string } } };
-        if (await send<R>('adjust', ctx.operatorToken, adjustMutation, input, (d) => d.adjustPoints.wallet.asOf)) tally.add('adjustments');
+        if (
+          await send<R>(
+            'adjust',
+            ctx.operatorToken,
+            adjustMutation,
+            input,
+            (d) => d.adjustPoints.wallet.asOf,
+          )
+        )
+          tally.add('adjustments');
         break;
       }
     }

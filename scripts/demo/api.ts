@@ -27,7 +27,10 @@ interface GraphQLBody<T> {
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Worth another try: the network or a service was briefly unavailable. Every demo write is safe to retry. */
-const transient = (error: ApiError) => error.code === 'NETWORK' || error.code === 'SERVICE_UNAVAILABLE' || /^HTTP_5\d\d$/.test(error.code);
+const transient = (error: ApiError) =>
+  error.code === 'NETWORK' ||
+  error.code === 'SERVICE_UNAVAILABLE' ||
+  /^HTTP_5\d\d$/.test(error.code);
 
 export class Api {
   /** How long each request took to answer (ms, to the response headers), for the report. */
@@ -36,24 +39,46 @@ export class Api {
   constructor(readonly gatewayUrl: string) {}
 
   /** One GraphQL operation; resolves with data, rejects with ApiError. Transient failures are retried. */
-  async gql<T>(token: string, operation: string, query: string, variables: Record<string, unknown> = {}): Promise<T> {
+  async gql<T>(
+    token: string,
+    operation: string,
+    query: string,
+    variables: Record<string, unknown> = {},
+  ): Promise<T> {
     return this.withRetries(async () => {
-      const response = await this.post(operation, '/graphql', JSON.stringify({ query, variables }), {
-        'content-type': 'application/json',
-        authorization: `Bearer ${token}`,
-      });
+      const response = await this.post(
+        operation,
+        '/graphql',
+        JSON.stringify({ query, variables }),
+        {
+          'content-type': 'application/json',
+          authorization: `Bearer ${token}`,
+        },
+      );
       let body: GraphQLBody<T>;
       try {
         body = (await response.json()) as GraphQLBody<T>;
       } catch {
-        throw new ApiError(`HTTP_${response.status}`, `the gateway answered ${response.status} without a GraphQL body`, operation);
+        throw new ApiError(
+          `HTTP_${response.status}`,
+          `the gateway answered ${response.status} without a GraphQL body`,
+          operation,
+        );
       }
       const first = body.errors?.[0];
       if (first) {
-        const code = typeof first.extensions?.code === 'string' ? first.extensions.code : `HTTP_${response.status}`;
+        const code =
+          typeof first.extensions?.code === 'string'
+            ? first.extensions.code
+            : `HTTP_${response.status}`;
         throw new ApiError(code, first.message, operation);
       }
-      if (body.data == null) throw new ApiError(`HTTP_${response.status}`, 'the answer had neither data nor errors', operation);
+      if (body.data == null)
+        throw new ApiError(
+          `HTTP_${response.status}`,
+          'the answer had neither data nor errors',
+          operation,
+        );
       return body.data;
     });
   }
@@ -62,24 +87,50 @@ export class Api {
   async clientCredentialsToken(clientId: string, clientSecret: string): Promise<string | null> {
     const operation = 'POST /oauth/token';
     return this.withRetries(async () => {
-      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret });
-      const response = await this.post(operation, '/oauth/token', form.toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: clientId,
+        client_secret: clientSecret,
+      });
+      const response = await this.post(operation, '/oauth/token', form.toString(), {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
       if (response.status === 401) return null;
-      const body = (await response.json().catch(() => ({}))) as { access_token?: unknown; error?: unknown };
+      const body = (await response.json().catch(() => ({}))) as {
+        access_token?: unknown;
+        error?: unknown;
+      };
       if (!response.ok || typeof body.access_token !== 'string') {
-        throw new ApiError(`HTTP_${response.status}`, `token endpoint: ${String(body.error ?? 'no access_token')}`, operation);
+        throw new ApiError(
+          `HTTP_${response.status}`,
+          `token endpoint: ${String(body.error ?? 'no access_token')}`,
+          operation,
+        );
       }
       return body.access_token;
     });
   }
 
-  private async post(operation: string, path: string, body: string, headers: Record<string, string>): Promise<Response> {
+  private async post(
+    operation: string,
+    path: string,
+    body: string,
+    headers: Record<string, string>,
+  ): Promise<Response> {
     const started = performance.now();
     try {
-      return await fetch(`${this.gatewayUrl}${path}`, { method: 'POST', headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+      return await fetch(`${this.gatewayUrl}${path}`, {
+        method: 'POST',
+        headers,
+        body,
+        signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+      });
     } catch (error) {
-      const cause = (error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }).cause;
-      const why = cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
+      const cause = (
+        error as { cause?: { code?: string; message?: string; errors?: { code?: string }[] } }
+      ).cause;
+      const why =
+        cause?.code ?? cause?.errors?.[0]?.code ?? cause?.message ?? (error as Error).message;
       throw new ApiError('NETWORK', `${this.gatewayUrl}${path}: ${why}`, operation);
     } finally {
       this.latencies.push(performance.now() - started);
@@ -89,7 +140,8 @@ export class Api {
   /** "955 requests, median 21 ms, p95 60 ms". */
   describeRequests(): string {
     const sorted = [...this.latencies].sort((a, b) => a - b);
-    const at = (q: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
+    const at = (q: number) =>
+      Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0);
     return `${sorted.length} requests, median ${at(0.5)} ms, p95 ${at(0.95)} ms`;
   }
 
@@ -98,7 +150,8 @@ export class Api {
       try {
         return await call();
       } catch (error) {
-        if (!(error instanceof ApiError) || !transient(error) || attempt >= TRANSIENT_RETRIES) throw error;
+        if (!(error instanceof ApiError) || !transient(error) || attempt >= TRANSIENT_RETRIES)
+          throw error;
         await sleep(TRANSIENT_BACKOFF_MS * 2 ** attempt);
       }
     }
@@ -109,20 +162,30 @@ export class Api {
  * Retries `call` while it fails with `code`, backing off up to `timeoutMs`: for facts that are on
  * their way (a partner the member service has not heard of yet).
  */
-export async function retryWhile<T>(code: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
+export async function retryWhile<T>(
+  code: string,
+  timeoutMs: number,
+  call: () => Promise<T>,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (let delay = 100; ; delay = Math.min(delay * 2, 1_000)) {
     try {
       return await call();
     } catch (error) {
-      if (!(error instanceof ApiError) || error.code !== code || Date.now() + delay > deadline) throw error;
+      if (!(error instanceof ApiError) || error.code !== code || Date.now() + delay > deadline)
+        throw error;
       await sleep(delay);
     }
   }
 }
 
 /** Runs `work` over `items` with at most `limit` in flight; stops starting new ones once `stop()` says so. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T, index: number) => Promise<void>, stop: () => boolean = () => false): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T, index: number) => Promise<void>,
+  stop: () => boolean = () => false,
+): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < items.length && !stop()) {

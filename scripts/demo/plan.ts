@@ -23,10 +23,33 @@ export interface Line {
 
 /** `partner` and `store` are indices into the partners and their stores. */
 export type Step =
-  | { kind: 'earn'; key: string; partner: number; store: number; receiptId: string; occurredAt: string; total: number; lines: Line[] }
-  | { kind: 'refundPurchase'; key: string; partner: number; store: number; receiptId: string; amount: number | null }
+  | {
+      kind: 'earn';
+      key: string;
+      partner: number;
+      store: number;
+      receiptId: string;
+      occurredAt: string;
+      total: number;
+      lines: Line[];
+    }
+  | {
+      kind: 'refundPurchase';
+      key: string;
+      partner: number;
+      store: number;
+      receiptId: string;
+      amount: number | null;
+    }
   | { kind: 'burn'; key: string; partner: number; store: number; points: number; reference: string }
-  | { kind: 'hold'; key: string; partner: number; store: number; points: number; then: { kind: 'capture'; key: string; points: number | null } | { kind: 'void'; key: string } }
+  | {
+      kind: 'hold';
+      key: string;
+      partner: number;
+      store: number;
+      points: number;
+      then: { kind: 'capture'; key: string; points: number | null } | { kind: 'void'; key: string };
+    }
   | { kind: 'refundBurn'; key: string; partner: number; burnKey: string; points: number | null }
   | { kind: 'adjust'; key: string; points: number; note: string };
 
@@ -44,7 +67,15 @@ const MONTH_MS = 30 * DAY_MS;
 const HOUR_MS = 3_600_000;
 
 type Intent =
-  | { at: number; kind: 'purchase'; partner: number; store: number; lines: Line[]; receiptId: string; refund: { at: number; partial: boolean; sameStore: boolean } | null }
+  | {
+      at: number;
+      kind: 'purchase';
+      partner: number;
+      store: number;
+      lines: Line[];
+      receiptId: string;
+      refund: { at: number; partial: boolean; sameStore: boolean } | null;
+    }
   | { at: number; kind: 'refund'; receiptId: string }
   | { at: number; kind: 'spend'; partner: number; hold: boolean; overspend: boolean };
 
@@ -59,7 +90,12 @@ interface SimPurchase {
   sameStore: boolean;
 }
 
-export function planCoalition(options: { seed: number; anchor: Date; partners: readonly PlanPartner[]; memberCount: number }): PlannedMember[] {
+export function planCoalition(options: {
+  seed: number;
+  anchor: Date;
+  partners: readonly PlanPartner[];
+  memberCount: number;
+}): PlannedMember[] {
   const rng = new Rng(options.seed);
   const seedTag = options.seed.toString(16).toUpperCase().padStart(8, '0');
   const emails = new Set<string>();
@@ -73,17 +109,37 @@ export function planCoalition(options: { seed: number; anchor: Date; partners: r
       email = `${emailLocalPart(first, last)}${suffix}@${rng.pick(emailDomains)}`;
     } while (emails.has(email));
     emails.add(email);
-    const linkCount = Math.min(options.partners.length, rng.chance(0.35) ? 1 : rng.chance(0.6) ? 2 : 3);
-    const partners = rng.sample(options.partners.map((_, i) => i), linkCount);
+    const linkCount = Math.min(
+      options.partners.length,
+      rng.chance(0.35) ? 1 : rng.chance(0.6) ? 2 : 3,
+    );
+    const partners = rng.sample(
+      options.partners.map((_, i) => i),
+      linkCount,
+    );
     const member: PlannedMember = { index, name: `${first} ${last}`, email, partners, steps: [] };
-    member.steps = planMonth(rng, member, options.partners, options.anchor.getTime(), `demo-${options.seed}-m${index}`, `${seedTag}-${String(index).padStart(3, '0')}`);
+    member.steps = planMonth(
+      rng,
+      member,
+      options.partners,
+      options.anchor.getTime(),
+      `demo-${options.seed}-m${index}`,
+      `${seedTag}-${String(index).padStart(3, '0')}`,
+    );
     members.push(member);
   }
   addGoodwill(rng, members, options.seed, seedTag);
   return members;
 }
 
-function planMonth(rng: Rng, member: PlannedMember, partners: readonly PlanPartner[], anchor: number, keyPrefix: string, receiptTag: string): Step[] {
+function planMonth(
+  rng: Rng,
+  member: PlannedMember,
+  partners: readonly PlanPartner[],
+  anchor: number,
+  keyPrefix: string,
+  receiptTag: string,
+): Step[] {
   const intents: Intent[] = [];
   let receipts = 0;
   for (const p of member.partners) {
@@ -94,22 +150,46 @@ function planMonth(rng: Rng, member: PlannedMember, partners: readonly PlanPartn
       const store = rng.int(0, partner.stores.length - 1);
       const receiptId = `${partner.spec.code}${store + 1}-${receiptTag}-${String(++receipts).padStart(2, '0')}`;
       const refund = rng.chance(partner.spec.refundRate)
-        ? { at: Math.min(at + rng.int(HOUR_MS, 10 * DAY_MS), anchor - 1_000), partial: rng.chance(0.6), sameStore: rng.chance(0.7) }
+        ? {
+            at: Math.min(at + rng.int(HOUR_MS, 10 * DAY_MS), anchor - 1_000),
+            partial: rng.chance(0.6),
+            sameStore: rng.chance(0.7),
+          }
         : null;
-      intents.push({ at, kind: 'purchase', partner: p, store, lines: basket(rng, partner.spec), receiptId, refund });
+      intents.push({
+        at,
+        kind: 'purchase',
+        partner: p,
+        store,
+        lines: basket(rng, partner.spec),
+        receiptId,
+        refund,
+      });
       if (refund) intents.push({ at: refund.at, kind: 'refund', receiptId });
     }
   }
   const spends = rng.chance(0.65) ? rng.int(1, 2) : 0;
   for (let s = 0; s < spends; s++) {
-    intents.push({ at: anchor - rng.int(0, 20 * DAY_MS), kind: 'spend', partner: rng.pick(member.partners), hold: rng.chance(0.45), overspend: rng.chance(0.06) });
+    intents.push({
+      at: anchor - rng.int(0, 20 * DAY_MS),
+      kind: 'spend',
+      partner: rng.pick(member.partners),
+      hold: rng.chance(0.45),
+      overspend: rng.chance(0.06),
+    });
   }
   intents.sort((a, b) => a.at - b.at);
   return simulate(rng, intents, partners, anchor, keyPrefix);
 }
 
 /** Walks the month in order, keeping a cautious estimate of the wallet, and turns intents into steps. */
-function simulate(rng: Rng, intents: readonly Intent[], partners: readonly PlanPartner[], anchor: number, keyPrefix: string): Step[] {
+function simulate(
+  rng: Rng,
+  intents: readonly Intent[],
+  partners: readonly PlanPartner[],
+  anchor: number,
+  keyPrefix: string,
+): Step[] {
   const steps: Step[] = [];
   let n = 0;
   const key = (kind: string) => `${keyPrefix}-${++n}-${kind}`;
@@ -119,7 +199,9 @@ function simulate(rng: Rng, intents: readonly Intent[], partners: readonly PlanP
   let debt = 0;
   /** Takes points back as a refund would, assuming the worst for what stays spendable. */
   const clawBack = (points: number, ownPending: boolean) => {
-    const buckets = ownPending ? (['pending', 'available'] as const) : (['available', 'pending'] as const);
+    const buckets = ownPending
+      ? (['pending', 'available'] as const)
+      : (['available', 'pending'] as const);
     let rest = points;
     for (const bucket of buckets) {
       const take = Math.min(rest, bucket === 'pending' ? pending : available);
@@ -139,17 +221,47 @@ function simulate(rng: Rng, intents: readonly Intent[], partners: readonly PlanP
       const isPending = intent.at + partner.returnWindowDays * DAY_MS > anchor;
       if (isPending) pending += points - repaid;
       else available += points - repaid;
-      purchases.set(intent.receiptId, { partner: intent.partner, store: intent.store, points, total, lines: intent.lines, pending: isPending, partial: intent.refund?.partial ?? false, sameStore: intent.refund?.sameStore ?? true });
-      steps.push({ kind: 'earn', key: key('earn'), partner: intent.partner, store: intent.store, receiptId: intent.receiptId, occurredAt: new Date(intent.at).toISOString(), total, lines: intent.lines });
+      purchases.set(intent.receiptId, {
+        partner: intent.partner,
+        store: intent.store,
+        points,
+        total,
+        lines: intent.lines,
+        pending: isPending,
+        partial: intent.refund?.partial ?? false,
+        sameStore: intent.refund?.sameStore ?? true,
+      });
+      steps.push({
+        kind: 'earn',
+        key: key('earn'),
+        partner: intent.partner,
+        store: intent.store,
+        receiptId: intent.receiptId,
+        occurredAt: new Date(intent.at).toISOString(),
+        total,
+        lines: intent.lines,
+      });
     } else if (intent.kind === 'refund') {
       const purchase = purchases.get(intent.receiptId)!;
       // A partial refund returns one line (the last); a one-line receipt goes back whole.
-      const line = purchase.partial && purchase.lines.length > 1 ? purchase.lines[purchase.lines.length - 1]! : null;
-      const points = line ? Math.ceil((purchase.points * line.amount) / purchase.total) : purchase.points;
+      const line =
+        purchase.partial && purchase.lines.length > 1
+          ? purchase.lines[purchase.lines.length - 1]!
+          : null;
+      const points = line
+        ? Math.ceil((purchase.points * line.amount) / purchase.total)
+        : purchase.points;
       clawBack(points, purchase.pending);
       const stores = partners[purchase.partner]!.stores.length;
       const store = purchase.sameStore ? purchase.store : rng.int(0, stores - 1);
-      steps.push({ kind: 'refundPurchase', key: key('refund'), partner: purchase.partner, store, receiptId: intent.receiptId, amount: line ? line.amount : null });
+      steps.push({
+        kind: 'refundPurchase',
+        key: key('refund'),
+        partner: purchase.partner,
+        store,
+        receiptId: intent.receiptId,
+        amount: line ? line.amount : null,
+      });
     } else {
       const partner = partners[intent.partner]!;
       const store = storeFor(rng, partner, intent.hold ? 'PHYSICAL' : 'ONLINE');
@@ -163,19 +275,33 @@ function simulate(rng: Rng, intents: readonly Intent[], partners: readonly PlanP
       }
       if (intent.hold) {
         const capture = rng.chance(0.7);
-        const captured = capture && rng.chance(0.4) ? Math.max(10, Math.floor((points * (0.5 + 0.45 * rng.next())) / 10) * 10) : null;
+        const captured =
+          capture && rng.chance(0.4)
+            ? Math.max(10, Math.floor((points * (0.5 + 0.45 * rng.next())) / 10) * 10)
+            : null;
         const holdKey = key('hold');
-        const then = capture ? { kind: 'capture' as const, key: key('capture'), points: captured } : { kind: 'void' as const, key: key('void') };
+        const then = capture
+          ? { kind: 'capture' as const, key: key('capture'), points: captured }
+          : { kind: 'void' as const, key: key('void') };
         steps.push({ kind: 'hold', key: holdKey, partner: intent.partner, store, points, then });
         if (intent.overspend || !capture) continue;
         available -= captured ?? points;
-        if (rng.chance(0.1)) available += refundOf(rng, steps, key, intent.partner, then.key, captured ?? points);
+        if (rng.chance(0.1))
+          available += refundOf(rng, steps, key, intent.partner, then.key, captured ?? points);
       } else {
         const burnKey = key('burn');
-        steps.push({ kind: 'burn', key: burnKey, partner: intent.partner, store, points, reference: `ORDER-${burnKey.slice(5).toUpperCase()}` });
+        steps.push({
+          kind: 'burn',
+          key: burnKey,
+          partner: intent.partner,
+          store,
+          points,
+          reference: `ORDER-${burnKey.slice(5).toUpperCase()}`,
+        });
         if (intent.overspend) continue;
         available -= points;
-        if (rng.chance(0.15)) available += refundOf(rng, steps, key, intent.partner, burnKey, points);
+        if (rng.chance(0.15))
+          available += refundOf(rng, steps, key, intent.partner, burnKey, points);
       }
     }
   }
@@ -183,7 +309,14 @@ function simulate(rng: Rng, intents: readonly Intent[], partners: readonly PlanP
 }
 
 /** The order came back: the burn's points are given back, all or half. Returns the points. */
-function refundOf(rng: Rng, steps: Step[], key: (kind: string) => string, partner: number, burnKey: string, burned: number): number {
+function refundOf(
+  rng: Rng,
+  steps: Step[],
+  key: (kind: string) => string,
+  partner: number,
+  burnKey: string,
+  burned: number,
+): number {
   const half = rng.chance(0.5) && burned >= 20 ? Math.floor(burned / 2) : null;
   steps.push({ kind: 'refundBurn', key: key('refund-burn'), partner, burnKey, points: half });
   return half ?? burned;
@@ -208,7 +341,11 @@ const roundUp = (value: number, step: number) => Math.ceil(value / step) * step;
 
 /** Customer service credits two members for a bad experience, funded by the operator. */
 function addGoodwill(rng: Rng, members: PlannedMember[], seed: number, seedTag: string): void {
-  const reasons = ['parcel arrived nine days late', 'charged twice at the till, card payment reversed', 'points missing from a receipt the till could not scan'];
+  const reasons = [
+    'parcel arrived nine days late',
+    'charged twice at the till, card payment reversed',
+    'points missing from a receipt the till could not scan',
+  ];
   const chosen = rng.sample(members, Math.min(2, members.length));
   chosen.forEach((member, i) => {
     member.steps.push({

@@ -1,6 +1,12 @@
 import type { Api } from './api';
 import type { PlannedMember } from './plan';
-import { pageAll, type Connection, type DemoContext, type LiveMember, type LivePartner } from './setup';
+import {
+  pageAll,
+  type Connection,
+  type DemoContext,
+  type LiveMember,
+  type LivePartner,
+} from './setup';
 import type { Tally } from './tally';
 
 /** The end of a run: what the network now holds, read back through the gateway as the operator. */
@@ -19,7 +25,10 @@ interface SampleMember {
   cardNumber: string;
   wallet: WalletBalances | null;
   linkedPartners: ({ name: string } | null)[];
-  history: { edges: { node: { kind: string; points: string; partner: { name: string } | null } }[]; pageInfo: { hasNextPage: boolean } } | null;
+  history: {
+    edges: { node: { kind: string; points: string; partner: { name: string } | null } }[];
+    pageInfo: { hasNextPage: boolean };
+  } | null;
 }
 
 /** The planned member with the richest month: most partners traded with, then a spend, then most steps. */
@@ -33,15 +42,30 @@ export function pickSample(members: readonly PlannedMember[]): PlannedMember | u
 }
 
 /** Every member's balances, paged: how many members there are and the points the network owes them. */
-async function networkTotals(api: Api, operatorToken: string): Promise<{ members: number; available: bigint; pending: bigint; held: bigint; debt: bigint }> {
+async function networkTotals(
+  api: Api,
+  operatorToken: string,
+): Promise<{ members: number; available: bigint; pending: bigint; held: bigint; debt: bigint }> {
   const nodes = await pageAll(async (after) => {
-    const data = await api.gql<{ members: Connection<{ wallet: Omit<WalletBalances, 'lifetimeEarned'> | null }> }>(operatorToken, 'members (totals)',
+    const data = await api.gql<{
+      members: Connection<{ wallet: Omit<WalletBalances, 'lifetimeEarned'> | null }>;
+    }>(
+      operatorToken,
+      'members (totals)',
       'query Totals($after: String) { members(first: 50, after: $after) { edges { node { wallet { available pending held debt } } } pageInfo { hasNextPage endCursor } } }',
-      { after });
+      { after },
+    );
     return data.members;
   });
-  const sum = (field: 'available' | 'pending' | 'held' | 'debt') => nodes.reduce((total, n) => total + BigInt(n.wallet?.[field] ?? '0'), 0n);
-  return { members: nodes.length, available: sum('available'), pending: sum('pending'), held: sum('held'), debt: sum('debt') };
+  const sum = (field: 'available' | 'pending' | 'held' | 'debt') =>
+    nodes.reduce((total, n) => total + BigInt(n.wallet?.[field] ?? '0'), 0n);
+  return {
+    members: nodes.length,
+    available: sum('available'),
+    pending: sum('pending'),
+    held: sum('held'),
+    debt: sum('debt'),
+  };
 }
 
 export interface Summary {
@@ -61,21 +85,36 @@ export async function printSummary(ctx: DemoContext, summary: Summary): Promise<
   const present = summary.members.filter((m) => m !== undefined).length;
   console.log('\nPartners');
   for (const p of summary.partners) {
-    console.log(`  ${p.name.padEnd(22)} ${p.id}  ${p.category.padEnd(11)} ${String(p.pointsPerCurrencyUnit).padStart(2)} pt/EUR  return window ${String(p.returnWindowDays).padStart(2)} d  ${p.stores.length} stores`);
+    console.log(
+      `  ${p.name.padEnd(22)} ${p.id}  ${p.category.padEnd(11)} ${String(p.pointsPerCurrencyUnit).padStart(2)} pt/EUR  return window ${String(p.returnWindowDays).padStart(2)} d  ${p.stores.length} stores`,
+    );
   }
   console.log('\nActivity');
-  console.log(`  members           ${present} (${created} enrolled now, ${present - created} already there), ${summary.links} partner links`);
+  console.log(
+    `  members           ${present} (${created} enrolled now, ${present - created} already there), ${summary.links} partner links`,
+  );
   console.log(`  purchases         ${tally.get('purchases')}`);
-  console.log(`  burns             ${tally.get('burns')} one-step, ${tally.get('holds')} holds at the till (${tally.get('captures')} captured, ${tally.get('voids')} voided)`);
-  console.log(`  refunds           ${tally.get('purchaseRefunds')} purchases, ${tally.get('burnRefunds')} burns`);
+  console.log(
+    `  burns             ${tally.get('burns')} one-step, ${tally.get('holds')} holds at the till (${tally.get('captures')} captured, ${tally.get('voids')} voided)`,
+  );
+  console.log(
+    `  refunds           ${tally.get('purchaseRefunds')} purchases, ${tally.get('burnRefunds')} burns`,
+  );
   console.log(`  adjustments       ${tally.get('adjustments')} goodwill credits`);
-  console.log(`  writes            ${tally.get('written')} recorded now, ${tally.get('replayed')} replayed (recorded by an earlier run with this seed)`);
+  console.log(
+    `  writes            ${tally.get('written')} recorded now, ${tally.get('replayed')} replayed (recorded by an earlier run with this seed)`,
+  );
   const outcomes = tally.outcomeLines();
   console.log(`  business outcomes ${outcomes.length === 0 ? 'none' : outcomes.join(', ')}`);
   if (tally.outcomeCount('IDEMPOTENCY_CONFLICT') > 0) {
-    console.log('                    (IDEMPOTENCY_CONFLICT: an earlier run with this seed sent different requests — its state file was lost? Nothing was changed.)');
+    console.log(
+      '                    (IDEMPOTENCY_CONFLICT: an earlier run with this seed sent different requests — its state file was lost? Nothing was changed.)',
+    );
   }
-  if (tally.get('skipped') > 0) console.log(`  skipped           ${tally.get('skipped')} follow-ups of steps that did not happen`);
+  if (tally.get('skipped') > 0)
+    console.log(
+      `  skipped           ${tally.get('skipped')} follow-ups of steps that did not happen`,
+    );
 
   const sample = pickSample(summary.plan);
   const sampleMember = sample ? summary.members[sample.index] : undefined;
@@ -83,17 +122,25 @@ export async function printSummary(ctx: DemoContext, summary: Summary): Promise<
 
   const totals = await networkTotals(ctx.api, ctx.operatorToken);
   const outstanding = totals.available + totals.pending + totals.held;
-  console.log(`\nNetwork: ${totals.members} members; points outstanding ${outstanding} (available ${totals.available}, pending ${totals.pending}, held ${totals.held}); members' debt ${totals.debt}`);
+  console.log(
+    `\nNetwork: ${totals.members} members; points outstanding ${outstanding} (available ${totals.available}, pending ${totals.pending}, held ${totals.held}); members' debt ${totals.debt}`,
+  );
 }
 
 async function printSample(ctx: DemoContext, summary: Summary, memberId: string): Promise<void> {
   // Two queries, and 50 entries: the gateway's cost limit multiplies a literal `first` into the cost.
-  const data = await ctx.api.gql<{ member: Omit<SampleMember, 'history'> | null }>(ctx.operatorToken, 'member (sample)',
+  const data = await ctx.api.gql<{ member: Omit<SampleMember, 'history'> | null }>(
+    ctx.operatorToken,
+    'member (sample)',
     'query Sample($id: ID!) { member(id: $id) { name email cardNumber wallet { available pending held lifetimeEarned debt } linkedPartners { name } } }',
-    { id: memberId });
-  const history = await ctx.api.gql<{ member: Pick<SampleMember, 'history'> | null }>(ctx.operatorToken, 'member history (sample)',
+    { id: memberId },
+  );
+  const history = await ctx.api.gql<{ member: Pick<SampleMember, 'history'> | null }>(
+    ctx.operatorToken,
+    'member history (sample)',
     'query SampleHistory($id: ID!) { member(id: $id) { history(first: 50) { edges { node { kind points partner { name } } } pageInfo { hasNextPage } } } }',
-    { id: memberId });
+    { id: memberId },
+  );
   const member = data.member && { ...data.member, history: history.member?.history ?? null };
   if (!member) return;
   const byPartner = new Map<string, number>();
@@ -107,10 +154,17 @@ async function printSample(ctx: DemoContext, summary: Summary, memberId: string)
   console.log('\nSample member');
   console.log(`  ${member.name} <${member.email}>`);
   console.log(`  id ${memberId}   card ${member.cardNumber}`);
-  if (w) console.log(`  available ${w.available}, pending ${w.pending}, held ${w.held}, lifetime earned ${w.lifetimeEarned}, debt ${w.debt}`);
+  if (w)
+    console.log(
+      `  available ${w.available}, pending ${w.pending}, held ${w.held}, lifetime earned ${w.lifetimeEarned}, debt ${w.debt}`,
+    );
   console.log(`  linked ${member.linkedPartners.map((p) => p?.name ?? '?').join(', ')}`);
-  console.log(`  history ${[...byPartner].map(([name, n]) => `${n} at ${name}`).join(', ')}${member.history?.pageInfo.hasNextPage ? ' (latest 50)' : ''}`);
+  console.log(
+    `  history ${[...byPartner].map(([name, n]) => `${n} at ${name}`).join(', ')}${member.history?.pageInfo.hasNextPage ? ' (latest 50)' : ''}`,
+  );
   console.log('  Their token and wallet:');
   console.log(`    MT=$(${keys}npm run -s token -- --role member --member ${memberId})`);
-  console.log(`    curl -s ${summary.gatewayUrl}/graphql -H "authorization: Bearer $MT" -H 'content-type: application/json' -d '{"query":"${query}"}'`);
+  console.log(
+    `    curl -s ${summary.gatewayUrl}/graphql -H "authorization: Bearer $MT" -H 'content-type: application/json' -d '{"query":"${query}"}'`,
+  );
 }

@@ -10,7 +10,9 @@ export function seedFrom(raw: string | undefined): number {
   const trimmed = raw.trim();
   const seed = Number(trimmed);
   if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(seed) || seed > SEED_MAX) {
-    throw new RangeError(`DEMO_SEED=${JSON.stringify(raw)}: must be a whole number from 0 to ${SEED_MAX}`);
+    throw new RangeError(
+      `DEMO_SEED=${JSON.stringify(raw)}: must be a whole number from 0 to ${SEED_MAX}`,
+    );
   }
   return seed;
 }

@@ -43,37 +43,71 @@ export interface LiveMember {
 }
 
 type PartnerNode = Omit<LivePartner, 'spec' | 'token' | 'created'>;
-const PARTNER_FIELDS = 'id name category pointsPerCurrencyUnit returnWindowDays stores { id name kind }';
+const PARTNER_FIELDS =
+  'id name category pointsPerCurrencyUnit returnWindowDays stores { id name kind }';
 const PAGE = 100;
 
-export async function ensurePartner(ctx: DemoContext, spec: PartnerSpec, directory: () => Promise<PartnerNode[]>): Promise<LivePartner> {
+export async function ensurePartner(
+  ctx: DemoContext,
+  spec: PartnerSpec,
+  directory: () => Promise<PartnerNode[]>,
+): Promise<LivePartner> {
   let node: PartnerNode;
   let created = false;
   try {
-    const data = await ctx.api.gql<{ onboardPartner: PartnerNode }>(ctx.operatorToken, `onboardPartner ${spec.name}`,
+    const data = await ctx.api.gql<{ onboardPartner: PartnerNode }>(
+      ctx.operatorToken,
+      `onboardPartner ${spec.name}`,
       `mutation Onboard($input: OnboardPartnerInput!) { onboardPartner(input: $input) { ${PARTNER_FIELDS} } }`,
-      { input: { name: spec.name, legalEntity: spec.legalEntity, category: spec.category, settlementCurrency: 'EUR', pointsPerCurrencyUnit: spec.pointsPerCurrencyUnit, returnWindowDays: spec.returnWindowDays, stores: spec.stores } });
+      {
+        input: {
+          name: spec.name,
+          legalEntity: spec.legalEntity,
+          category: spec.category,
+          settlementCurrency: 'EUR',
+          pointsPerCurrencyUnit: spec.pointsPerCurrencyUnit,
+          returnWindowDays: spec.returnWindowDays,
+          stores: spec.stores,
+        },
+      },
+    );
     node = data.onboardPartner;
     created = true;
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== 'CONFLICT') throw error;
-    const found = (await directory()).find((p) => p.name === spec.name) ?? (await directory()).find((p) => p.name.toLowerCase() === spec.name.toLowerCase());
-    if (!found) throw new ApiError('CONFLICT', `the name "${spec.name}" is taken, but no such partner is listed`, `onboardPartner ${spec.name}`);
+    const found =
+      (await directory()).find((p) => p.name === spec.name) ??
+      (await directory()).find((p) => p.name.toLowerCase() === spec.name.toLowerCase());
+    if (!found)
+      throw new ApiError(
+        'CONFLICT',
+        `the name "${spec.name}" is taken, but no such partner is listed`,
+        `onboardPartner ${spec.name}`,
+      );
     node = found;
   }
-  if (node.stores.length === 0) throw new ApiError('NOT_FOUND', `partner "${node.name}" has no stores to trade at`, `onboardPartner ${spec.name}`);
+  if (node.stores.length === 0)
+    throw new ApiError(
+      'NOT_FOUND',
+      `partner "${node.name}" has no stores to trade at`,
+      `onboardPartner ${spec.name}`,
+    );
   return { ...node, spec, created, token: await partnerToken(ctx, node.id, spec.name) };
 }
 
 /** Every partner, as the operator sees them (paged); fetched once, on the first name conflict. */
 export function partnerDirectory(ctx: DemoContext): () => Promise<PartnerNode[]> {
   let all: Promise<PartnerNode[]> | undefined;
-  return () => (all ??= pageAll(async (after) => {
-    const data = await ctx.api.gql<{ partners: Connection<PartnerNode> }>(ctx.operatorToken, 'partners',
-      `query Partners($first: Int!, $after: String) { partners(first: $first, after: $after) { edges { node { ${PARTNER_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
-      { first: PAGE, after });
-    return data.partners;
-  }));
+  return () =>
+    (all ??= pageAll(async (after) => {
+      const data = await ctx.api.gql<{ partners: Connection<PartnerNode> }>(
+        ctx.operatorToken,
+        'partners',
+        `query Partners($first: Int!, $after: String) { partners(first: $first, after: $after) { edges { node { ${PARTNER_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
+        { first: PAGE, after },
+      );
+      return data.partners;
+    }));
 }
 
 /** The partner's saved credentials exchanged for a token, or new credentials when there are none (or they stopped working). */
@@ -83,13 +117,29 @@ async function partnerToken(ctx: DemoContext, partnerId: string, name: string): 
     const token = await ctx.api.clientCredentialsToken(saved.clientId, saved.clientSecret);
     if (token) return token;
   }
-  const data = await ctx.api.gql<{ createApiClient: { client: { clientId: string }; clientSecret: string } }>(ctx.operatorToken, `createApiClient ${name}`,
+  const data = await ctx.api.gql<{
+    createApiClient: { client: { clientId: string }; clientSecret: string };
+  }>(
+    ctx.operatorToken,
+    `createApiClient ${name}`,
     'mutation Client($partnerId: ID!, $label: String!) { createApiClient(partnerId: $partnerId, label: $label) { client { clientId } clientSecret } }',
-    { partnerId, label: 'Demo POS backend' });
-  const credentials = { clientId: data.createApiClient.client.clientId, clientSecret: data.createApiClient.clientSecret };
+    { partnerId, label: 'Demo POS backend' },
+  );
+  const credentials = {
+    clientId: data.createApiClient.client.clientId,
+    clientSecret: data.createApiClient.clientSecret,
+  };
   ctx.state.credentials[partnerId] = credentials;
-  const token = await ctx.api.clientCredentialsToken(credentials.clientId, credentials.clientSecret);
-  if (!token) throw new ApiError('UNAUTHENTICATED', 'new credentials were refused at POST /oauth/token', `createApiClient ${name}`);
+  const token = await ctx.api.clientCredentialsToken(
+    credentials.clientId,
+    credentials.clientSecret,
+  );
+  if (!token)
+    throw new ApiError(
+      'UNAUTHENTICATED',
+      'new credentials were refused at POST /oauth/token',
+      `createApiClient ${name}`,
+    );
   return token;
 }
 
@@ -113,24 +163,45 @@ const live = (node: MemberNode, created: boolean): LiveMember => ({
  * till of the partner they signed up with; an email enrolled without the state file knowing is
  * looked up in the operator's member list.
  */
-export async function ensureMember(ctx: DemoContext, planned: PlannedMember, enroller: LivePartner, directory: () => Promise<Map<string, MemberNode>>): Promise<LiveMember> {
+export async function ensureMember(
+  ctx: DemoContext,
+  planned: PlannedMember,
+  enroller: LivePartner,
+  directory: () => Promise<Map<string, MemberNode>>,
+): Promise<LiveMember> {
   const operation = `enrolMember ${planned.email}`;
   const saved = ctx.state.members[planned.email];
   if (saved) {
-    const data = await ctx.api.gql<{ member: MemberNode | null }>(ctx.operatorToken, operation, `query M($id: ID!) { member(id: $id) { ${MEMBER_FIELDS} } }`, { id: saved.id });
+    const data = await ctx.api.gql<{ member: MemberNode | null }>(
+      ctx.operatorToken,
+      operation,
+      `query M($id: ID!) { member(id: $id) { ${MEMBER_FIELDS} } }`,
+      { id: saved.id },
+    );
     if (data.member?.email === planned.email) return live(data.member, false);
   }
   try {
-    const data = await ctx.api.gql<{ enrolMember: MemberNode }>(enroller.token, operation,
+    const data = await ctx.api.gql<{ enrolMember: MemberNode }>(
+      enroller.token,
+      operation,
       `mutation Enrol($input: EnrolMemberInput!) { enrolMember(input: $input) { ${MEMBER_FIELDS} } }`,
-      { input: { name: planned.name, email: planned.email } });
-    ctx.state.members[planned.email] = { id: data.enrolMember.id, cardNumber: data.enrolMember.cardNumber };
+      { input: { name: planned.name, email: planned.email } },
+    );
+    ctx.state.members[planned.email] = {
+      id: data.enrolMember.id,
+      cardNumber: data.enrolMember.cardNumber,
+    };
     return live(data.enrolMember, true);
   } catch (error) {
     if (!(error instanceof ApiError) || error.code !== 'CONFLICT') throw error;
   }
   const found = (await directory()).get(planned.email);
-  if (!found) throw new ApiError('CONFLICT', 'the email is enrolled, but no member with it is listed', operation);
+  if (!found)
+    throw new ApiError(
+      'CONFLICT',
+      'the email is enrolled, but no member with it is listed',
+      operation,
+    );
   ctx.state.members[planned.email] = { id: found.id, cardNumber: found.cardNumber };
   return live(found, false);
 }
@@ -138,12 +209,16 @@ export async function ensureMember(ctx: DemoContext, planned: PlannedMember, enr
 /** Every member by email, as the operator sees them (paged): the fallback when the state file does not know an email. */
 export function memberDirectory(ctx: DemoContext): () => Promise<Map<string, MemberNode>> {
   let all: Promise<Map<string, MemberNode>> | undefined;
-  return () => (all ??= pageAll(async (after) => {
-    const data = await ctx.api.gql<{ members: Connection<MemberNode> }>(ctx.operatorToken, 'members',
-      `query Members($first: Int!, $after: String) { members(first: $first, after: $after) { edges { node { ${MEMBER_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
-      { first: PAGE, after });
-    return data.members;
-  }).then((nodes) => new Map(nodes.flatMap((m) => (m.email ? [[m.email, m] as const] : [])))));
+  return () =>
+    (all ??= pageAll(async (after) => {
+      const data = await ctx.api.gql<{ members: Connection<MemberNode> }>(
+        ctx.operatorToken,
+        'members',
+        `query Members($first: Int!, $after: String) { members(first: $first, after: $after) { edges { node { ${MEMBER_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
+        { first: PAGE, after },
+      );
+      return data.members;
+    }).then((nodes) => new Map(nodes.flatMap((m) => (m.email ? [[m.email, m] as const] : [])))));
 }
 
 /**
@@ -153,16 +228,28 @@ export function memberDirectory(ctx: DemoContext): () => Promise<Map<string, Mem
 export function memberToken(ctx: DemoContext, memberId: string): string {
   let token = ctx.memberTokens.get(memberId);
   if (!token) {
-    token = signToken(ctx.signingKey, { role: 'member', sub: `member:${memberId}`, memberId }, 3600);
+    token = signToken(
+      ctx.signingKey,
+      { role: 'member', sub: `member:${memberId}`, memberId },
+      3600,
+    );
     ctx.memberTokens.set(memberId, token);
   }
   return token;
 }
 
 /** The member grants the partner access; linking twice changes nothing. */
-export async function linkPartner(ctx: DemoContext, memberId: string, partner: LivePartner): Promise<void> {
-  await ctx.api.gql(memberToken(ctx, memberId), `linkPartner ${partner.name}`,
-    'mutation Link($m: ID!, $p: ID!) { linkPartner(memberId: $m, partnerId: $p) { id } }', { m: memberId, p: partner.id });
+export async function linkPartner(
+  ctx: DemoContext,
+  memberId: string,
+  partner: LivePartner,
+): Promise<void> {
+  await ctx.api.gql(
+    memberToken(ctx, memberId),
+    `linkPartner ${partner.name}`,
+    'mutation Link($m: ID!, $p: ID!) { linkPartner(memberId: $m, partnerId: $p) { id } }',
+    { m: memberId, p: partner.id },
+  );
 }
 
 export interface Connection<T> {
@@ -170,7 +257,9 @@ export interface Connection<T> {
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
 }
 
-export async function pageAll<T>(fetchPage: (after: string | null) => Promise<Connection<T>>): Promise<T[]> {
+export async function pageAll<T>(
+  fetchPage: (after: string | null) => Promise<Connection<T>>,
+): Promise<T[]> {
   const nodes: T[] = [];
   for (let after: string | null = null; ;) {
     const page: Connection<T> = await fetchPage(after);

@@ -12,7 +12,9 @@ import { z } from 'zod';
  */
 const stateSchema = z.object({
   version: z.literal(1),
-  credentials: z.record(z.string(), z.object({ clientId: z.string(), clientSecret: z.string() })).default({}),
+  credentials: z
+    .record(z.string(), z.object({ clientId: z.string(), clientSecret: z.string() }))
+    .default({}),
   members: z.record(z.string(), z.object({ id: z.string(), cardNumber: z.string() })).default({}),
   /** `<seed>@<network fingerprint>` → the end of that seed's month of activity (ISO). */
   anchors: z.record(z.string(), z.string()).default({}),

@@ -27,7 +27,9 @@ export class Tally {
   }
 
   outcomeLines(): string[] {
-    return [...this.outcomes].sort(([a], [b]) => (a < b ? -1 : 1)).map(([key, n]) => `${key} ×${n}`);
+    return [...this.outcomes]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([key, n]) => `${key} ×${n}`);
   }
 
   fail(error: ApiError): void {

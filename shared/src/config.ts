@@ -5,7 +5,10 @@ import { z } from 'zod';
  * A wrong or missing setting stops the process with a message naming every offending variable.
  */
 export class ConfigError extends Error {
-  constructor(readonly service: string, readonly problems: string[]) {
+  constructor(
+    readonly service: string,
+    readonly problems: string[],
+  ) {
     super(`${service}: invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
 }
@@ -16,10 +19,15 @@ const wholeNumber = (message: string) =>
     .string()
     .regex(/^\d{1,10}$/, message)
     .transform(Number);
-const port = wholeNumber('must be a port number, 0 to 65535').pipe(z.number().max(65535, 'must be a port number, 0 to 65535'));
+const port = wholeNumber('must be a port number, 0 to 65535').pipe(
+  z.number().max(65535, 'must be a port number, 0 to 65535'),
+);
 const postgresUrl = z
   .string()
-  .regex(/^postgres(ql)?:\/\/[^/]+\/[a-z_][a-z0-9_]*(\?.*)?$/, 'must be a postgres:// URL naming a database, e.g. postgres://user:password@host:5432/coalition_member');
+  .regex(
+    /^postgres(ql)?:\/\/[^/]+\/[a-z_][a-z0-9_]*(\?.*)?$/,
+    'must be a postgres:// URL naming a database, e.g. postgres://user:password@host:5432/coalition_member',
+  );
 const httpUrl = z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, 'must be an http(s):// URL');
 
 export const settings = {
@@ -31,7 +39,9 @@ export const settings = {
   httpUrl,
   keysDir: z.string().min(1),
   /** A duration in ms, 1 ms to 10 minutes (timers refuse more than 2^31 ms anyway). */
-  positiveMs: wholeNumber('must be a whole number of milliseconds').pipe(z.number().min(1, 'must be at least 1 ms').max(600_000, 'must be at most 600000 ms')),
+  positiveMs: wholeNumber('must be a whole number of milliseconds').pipe(
+    z.number().min(1, 'must be at least 1 ms').max(600_000, 'must be at most 600000 ms'),
+  ),
 };
 
 /** Settings every service has. */
@@ -61,7 +71,9 @@ export function loadConfig<S extends z.ZodRawShape>(
   const problems = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
     const value = env[name];
-    return value === undefined ? `${name} is required (${issue.message})` : `${name}=${JSON.stringify(redact(value))}: ${issue.message}`;
+    return value === undefined
+      ? `${name} is required (${issue.message})`
+      : `${name}=${JSON.stringify(redact(value))}: ${issue.message}`;
   });
   throw new ConfigError(service, problems);
 }

@@ -4,11 +4,14 @@ const exponentCache = new Map<string, number>();
 export function minorUnitExponent(currency: string): number {
   let exponent = exponentCache.get(currency);
   if (exponent === undefined) {
-    exponent = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    exponent =
+      new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions()
+        .maximumFractionDigits ?? 2;
     exponentCache.set(currency, exponent);
   }
   return exponent;
 }
 
 /** Minor units in one whole unit of a currency: 100 for EUR, 1 for JPY, 1000 for BHD. */
-export const minorUnitsPerUnit = (currency: string): bigint => 10n ** BigInt(minorUnitExponent(currency));
+export const minorUnitsPerUnit = (currency: string): bigint =>
+  10n ** BigInt(minorUnitExponent(currency));

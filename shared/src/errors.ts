@@ -53,7 +53,8 @@ export const forbidden = (message = 'You are not allowed to do this.') =>
 export const badInput = (message: string, field?: string) =>
   new CoalitionError(ErrorCode.BAD_USER_INPUT, message, field ? { field } : undefined);
 
-export const notFound = (what: string) => new CoalitionError(ErrorCode.NOT_FOUND, `${what} was not found.`);
+export const notFound = (what: string) =>
+  new CoalitionError(ErrorCode.NOT_FOUND, `${what} was not found.`);
 
 /** Programmer errors: fail loudly, never reach a caller as a business outcome. */
 export function assert(condition: unknown, message: string): asserts condition {

@@ -4,8 +4,18 @@
  */
 export const subgraphs = [
   { name: 'member', dir: 'subgraphs/member', defaultPort: 4001, urlSetting: 'MEMBER_URL' },
-  { name: 'partner-merchant', dir: 'subgraphs/partner-merchant', defaultPort: 4002, urlSetting: 'PARTNER_MERCHANT_URL' },
-  { name: 'settlement', dir: 'subgraphs/settlement', defaultPort: 4003, urlSetting: 'SETTLEMENT_URL' },
+  {
+    name: 'partner-merchant',
+    dir: 'subgraphs/partner-merchant',
+    defaultPort: 4002,
+    urlSetting: 'PARTNER_MERCHANT_URL',
+  },
+  {
+    name: 'settlement',
+    dir: 'subgraphs/settlement',
+    defaultPort: 4003,
+    urlSetting: 'SETTLEMENT_URL',
+  },
 ] as const;
 
 export type SubgraphName = (typeof subgraphs)[number]['name'];

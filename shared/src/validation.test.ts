@@ -32,7 +32,10 @@ describe('input validation', () => {
       expect.unreachable();
     } catch (error) {
       expect(error).toBeInstanceOf(CoalitionError);
-      expect((error as CoalitionError).extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'partner.currency' });
+      expect((error as CoalitionError).extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'partner.currency',
+      });
       expect((error as CoalitionError).message).toContain('partner.currency');
     }
   });

@@ -17,7 +17,12 @@ export const currencyCode = z
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR')
   .refine((code) => currencies.has(code), 'is not a known ISO 4217 currency');
 
-export const timeZone = z.string().refine((zone) => timeZones.has(zone) || zone === 'UTC', 'must be an IANA time zone such as Europe/Berlin');
+export const timeZone = z
+  .string()
+  .refine(
+    (zone) => timeZones.has(zone) || zone === 'UTC',
+    'must be an IANA time zone such as Europe/Berlin',
+  );
 
 export const uuid = z.string().uuid('must be an id this API returned');
 
@@ -27,12 +32,16 @@ export function parseInput<S extends z.ZodType>(schema: S, input: unknown): z.in
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const field = issue?.path.join('.') ?? '';
-  throw badInput(field ? `${field} ${issue?.message ?? 'is invalid'}.` : `${issue?.message ?? 'Invalid input'}.`, field || undefined);
+  throw badInput(
+    field ? `${field} ${issue?.message ?? 'is invalid'}.` : `${issue?.message ?? 'Invalid input'}.`,
+    field || undefined,
+  );
 }
 
 /** An id argument: anything but a uuid is rejected up front, so it never reaches SQL. */
 export function parseId(value: string, field: string): string {
-  if (!uuid.safeParse(value).success) throw badInput(`${field} is not an id this API returned.`, field);
+  if (!uuid.safeParse(value).success)
+    throw badInput(`${field} is not an id this API returned.`, field);
   return value;
 }
 

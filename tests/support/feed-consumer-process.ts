@@ -39,7 +39,9 @@ class CreateConsumerTables1714000000001 implements MigrationInterface {
         fact_id text NOT NULL,
         consumer_pid integer NOT NULL
       )`);
-    await queryRunner.query('CREATE TABLE key_counter (key text PRIMARY KEY, applied_count bigint NOT NULL)');
+    await queryRunner.query(
+      'CREATE TABLE key_counter (key text PRIMARY KEY, applied_count bigint NOT NULL)',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
@@ -64,12 +66,10 @@ const factPayload = z.object({ id: z.string().min(1) });
 function applyFact(applyDelayMs: number): (manager: EntityManager, fact: Fact) => Promise<void> {
   return async (manager, fact) => {
     const { id } = factPayload.parse(fact.payload);
-    await manager.query('INSERT INTO applied (fact_position, key, fact_id, consumer_pid) VALUES ($1, $2, $3, $4)', [
-      fact.position,
-      fact.key,
-      id,
-      process.pid,
-    ]);
+    await manager.query(
+      'INSERT INTO applied (fact_position, key, fact_id, consumer_pid) VALUES ($1, $2, $3, $4)',
+      [fact.position, fact.key, id, process.pid],
+    );
     await manager.query(
       `INSERT INTO key_counter (key, applied_count) VALUES ($1, 1)
        ON CONFLICT (key) DO UPDATE SET applied_count = key_counter.applied_count + 1`,
@@ -91,7 +91,10 @@ async function main(): Promise<void> {
   });
   const consumer = new FeedConsumer({
     name: config.FEED_CONSUMER_NAME,
-    source: httpFeedSource(config.FEED_URL, serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), SERVICE)),
+    source: httpFeedSource(
+      config.FEED_URL,
+      serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), SERVICE),
+    ),
     dataSource,
     apply: oneByOne(applyFact(config.APPLY_DELAY_MS)),
     logger,

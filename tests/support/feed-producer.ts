@@ -55,12 +55,21 @@ export async function beginOutboxTransaction(dataSource: DataSource): Promise<Op
   };
   return {
     async xid() {
-      const rows: { xid: string }[] = await runner.query('SELECT pg_current_xact_id()::text AS xid');
+      const rows: { xid: string }[] = await runner.query(
+        'SELECT pg_current_xact_id()::text AS xid',
+      );
       return BigInt(only(rows, 'transaction id').xid);
     },
-    append: (ids, key = 'member-1') => appendFacts(runner.manager, ids.map((id) => ({ type: 'test.fact', key, payload: { id } }))),
+    append: (ids, key = 'member-1') =>
+      appendFacts(
+        runner.manager,
+        ids.map((id) => ({ type: 'test.fact', key, payload: { id } })),
+      ),
     async seqOf(id) {
-      const rows: { seq: string }[] = await runner.query(`SELECT seq FROM outbox WHERE payload->>'id' = $1`, [id]);
+      const rows: { seq: string }[] = await runner.query(
+        `SELECT seq FROM outbox WHERE payload->>'id' = $1`,
+        [id],
+      );
       return BigInt(only(rows, `outbox row of fact ${id}`).seq);
     },
     commit: () => finish(() => runner.commitTransaction()),
@@ -70,7 +79,8 @@ export async function beginOutboxTransaction(dataSource: DataSource): Promise<Op
 
 function only<T>(rows: readonly T[], what: string): T {
   const [row, ...rest] = rows;
-  if (row === undefined || rest.length > 0) throw new Error(`expected exactly one ${what}, got ${rows.length}`);
+  if (row === undefined || rest.length > 0)
+    throw new Error(`expected exactly one ${what}, got ${rows.length}`);
   return row;
 }
 
@@ -93,5 +103,9 @@ export async function serveFeed(dataSource: DataSource): Promise<FeedServer> {
   });
   mountFeed(app, FEED_PATH, dataSource, loadPublicKeys(keysDir()));
   const listening: Listening = await listen(app, '127.0.0.1', 0);
-  return { url: `http://127.0.0.1:${listening.port}${FEED_PATH}`, statuses, close: () => listening.close() };
+  return {
+    url: `http://127.0.0.1:${listening.port}${FEED_PATH}`,
+    statuses,
+    close: () => listening.close(),
+  };
 }

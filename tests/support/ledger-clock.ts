@@ -34,14 +34,18 @@ export function ledgerClock(memberDb: Database): LedgerClock {
     },
     async freezeAt(at) {
       if (!Number.isFinite(at.getTime())) throw new RangeError('freezeAt wants a valid instant');
-      if (frozenAt && at < frozenAt) throw new RangeError(`ledger time does not go back: frozen at ${frozenAt.toISOString()}, asked for ${at.toISOString()}`);
+      if (frozenAt && at < frozenAt)
+        throw new RangeError(
+          `ledger time does not go back: frozen at ${frozenAt.toISOString()}, asked for ${at.toISOString()}`,
+        );
       const rows = await memberDb.rows<{ frozen_at: Date }>(
         `INSERT INTO ledger_clock (singleton, frozen_at) VALUES (true, $1)
          ON CONFLICT (singleton) DO UPDATE SET frozen_at = EXCLUDED.frozen_at RETURNING frozen_at`,
         [at],
       );
       const stored = rows[0]?.frozen_at;
-      if (stored?.getTime() !== at.getTime()) throw new Error(`the ledger clock stored ${stored?.toISOString()} for ${at.toISOString()}`);
+      if (stored?.getTime() !== at.getTime())
+        throw new Error(`the ledger clock stored ${stored?.toISOString()} for ${at.toISOString()}`);
       frozenAt = new Date(at.getTime());
       return frozenAt;
     },

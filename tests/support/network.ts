@@ -14,7 +14,10 @@ export interface TestNetwork extends Network {
  * The whole network as `npm start` runs it, each service its own process, talking real HTTP,
  * on ephemeral ports and fresh databases of the test run's Postgres.
  */
-export async function startTestNetwork(label: string, env: Record<string, string> = {}): Promise<TestNetwork> {
+export async function startTestNetwork(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<TestNetwork> {
   const databaseUrls: Record<SubgraphName, string> = {
     member: freshDatabaseUrl(`${label}_member`),
     'partner-merchant': freshDatabaseUrl(`${label}_partner`),

@@ -11,4 +11,5 @@ export function seededRandom(label: string): Random {
   return Object.assign(new Rng(seed), { seed });
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const sleep = (ms: number): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, ms));

@@ -24,14 +24,23 @@ export interface RestartableNetwork extends Network {
 
 const ENV = { LOG_LEVEL: 'info', NODE_ENV: 'test', APOLLO_TELEMETRY_DISABLED: '1' };
 
-export async function startRestartableNetwork(postgres: PrivatePostgres, label: string): Promise<RestartableNetwork> {
+export async function startRestartableNetwork(
+  postgres: PrivatePostgres,
+  label: string,
+): Promise<RestartableNetwork> {
   const databaseUrls: Record<SubgraphName, string> = {
     member: postgres.url(`${label}_member`),
     'partner-merchant': postgres.url(`${label}_partner`),
     settlement: postgres.url(`${label}_settlement`),
   };
   const logs: string[] = [];
-  const network = await startNetwork({ databaseUrl: (name) => databaseUrls[name], keysDir: keysDir(), ports: 'ephemeral', output: (line) => logs.push(line), env: ENV });
+  const network = await startNetwork({
+    databaseUrl: (name) => databaseUrls[name],
+    keysDir: keysDir(),
+    ports: 'ephemeral',
+    output: (line) => logs.push(line),
+    env: ENV,
+  });
   const { member, 'partner-merchant': partner } = network.services;
   const memberPort = member.port;
   const killMember = () => network.services.member.stop('SIGKILL');
@@ -40,7 +49,13 @@ export async function startRestartableNetwork(postgres: PrivatePostgres, label: 
       name: 'member',
       entry: resolve('subgraphs/member/src/main.ts'),
       output: (line) => logs.push(line),
-      env: { ...ENV, JWT_KEYS_DIR: keysDir(), PORT: String(memberPort), DATABASE_URL: databaseUrls.member, PARTNER_FEED_URL: `${partner.url}/feed` },
+      env: {
+        ...ENV,
+        JWT_KEYS_DIR: keysDir(),
+        PORT: String(memberPort),
+        DATABASE_URL: databaseUrls.member,
+        PARTNER_FEED_URL: `${partner.url}/feed`,
+      },
     });
     network.services.member = restarted;
     return restarted;
@@ -56,7 +71,8 @@ export async function startRestartableNetwork(postgres: PrivatePostgres, label: 
     // network.stop walks the processes it started; the member may since have been replaced.
     stop: async () => {
       await network.gateway.stop();
-      for (const name of ['settlement', 'member', 'partner-merchant'] as const) await network.services[name].stop();
+      for (const name of ['settlement', 'member', 'partner-merchant'] as const)
+        await network.services[name].stop();
     },
   };
 }

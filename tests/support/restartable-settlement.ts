@@ -26,14 +26,24 @@ export interface SettlementRestartableNetwork extends TestNetwork {
 
 const ENV = { LOG_LEVEL: 'info', NODE_ENV: 'test', APOLLO_TELEMETRY_DISABLED: '1' };
 
-export async function startNetworkWithRestartableSettlement(postgres: PrivatePostgres, label: string, env: Record<string, string> = {}): Promise<SettlementRestartableNetwork> {
+export async function startNetworkWithRestartableSettlement(
+  postgres: PrivatePostgres,
+  label: string,
+  env: Record<string, string> = {},
+): Promise<SettlementRestartableNetwork> {
   const databaseUrls: Record<SubgraphName, string> = {
     member: postgres.url(`${label}_member`),
     'partner-merchant': postgres.url(`${label}_partner`),
     settlement: postgres.url(`${label}_settlement`),
   };
   const logs: string[] = [];
-  const network = await startNetwork({ databaseUrl: (name) => databaseUrls[name], keysDir: keysDir(), ports: 'ephemeral', output: (line) => logs.push(line), env: { ...ENV, ...env } });
+  const network = await startNetwork({
+    databaseUrl: (name) => databaseUrls[name],
+    keysDir: keysDir(),
+    ports: 'ephemeral',
+    output: (line) => logs.push(line),
+    env: { ...ENV, ...env },
+  });
   const { settlement, member, 'partner-merchant': partner } = network.services;
   const port = settlement.port;
   const entry = resolve(subgraphs.find((s) => s.name === 'settlement')!.dir, 'src/main.ts');
@@ -65,7 +75,8 @@ export async function startNetworkWithRestartableSettlement(postgres: PrivatePos
     // network.stop walks the processes it started; settlement may since have been replaced.
     stop: async () => {
       await network.gateway.stop();
-      for (const name of ['settlement', 'member', 'partner-merchant'] as const) await network.services[name].stop();
+      for (const name of ['settlement', 'member', 'partner-merchant'] as const)
+        await network.services[name].stop();
     },
   };
 }

@@ -17,15 +17,28 @@ export interface ContractTerms {
 }
 
 /** Sets a contract once settlement's partner directory has heard of the partner (the partner feed is asynchronous). */
-export async function setContract(url: string, partnerId: string, terms: ContractTerms): Promise<void> {
-  await eventually(async () => {
-    const response = await gql(url, 'mutation C($input: SetPartnerContractInput!) { setPartnerContract(input: $input) { id version } }', {
-      input: { partnerId, currency: 'EUR', effectiveFrom: '2020-01-01T00:00:00Z', ...terms },
-    }, operatorToken());
-    if (response.errors?.[0]?.extensions?.code === 'NOT_FOUND') return undefined;
-    expect(response.errors).toBeUndefined();
-    return true;
-  }, 15_000, 'the partner to reach settlement');
+export async function setContract(
+  url: string,
+  partnerId: string,
+  terms: ContractTerms,
+): Promise<void> {
+  await eventually(
+    async () => {
+      const response = await gql(
+        url,
+        'mutation C($input: SetPartnerContractInput!) { setPartnerContract(input: $input) { id version } }',
+        {
+          input: { partnerId, currency: 'EUR', effectiveFrom: '2020-01-01T00:00:00Z', ...terms },
+        },
+        operatorToken(),
+      );
+      if (response.errors?.[0]?.extensions?.code === 'NOT_FOUND') return undefined;
+      expect(response.errors).toBeUndefined();
+      return true;
+    },
+    15_000,
+    'the partner to reach settlement',
+  );
 }
 
 /** Waits until settlement has taken in every fact the member service has written so far. */
@@ -34,10 +47,19 @@ export async function settlementCaughtUp(url: string, memberDatabaseUrl: string)
   try {
     const [row] = await memberDb.rows<{ facts: string }>('SELECT count(*) AS facts FROM outbox');
     const written = Number(row!.facts);
-    await eventually(async () => {
-      const status = await gql<{ memberFeedStatus: { factsApplied: number } }>(url, '{ memberFeedStatus { factsApplied } }', {}, operatorToken());
-      return (status.data?.memberFeedStatus.factsApplied ?? 0) >= written;
-    }, 20_000, `settlement to take in ${written} member facts`);
+    await eventually(
+      async () => {
+        const status = await gql<{ memberFeedStatus: { factsApplied: number } }>(
+          url,
+          '{ memberFeedStatus { factsApplied } }',
+          {},
+          operatorToken(),
+        );
+        return (status.data?.memberFeedStatus.factsApplied ?? 0) >= written;
+      },
+      20_000,
+      `settlement to take in ${written} member facts`,
+    );
   } finally {
     await memberDb.close();
   }
@@ -57,17 +79,61 @@ export interface ClosedCycle {
   model: string;
   fxRates: { currency: string; rate: string }[];
   positions: { party: { id: string }; currency: string; net: string }[];
-  paymentInstructions: { seq: number; currency: string; payer: { id: string }; payee: { id: string }; amount: string }[];
-  liabilityMatrix: { issuer: { id: string } | null; redeemer: { id: string }; points: string; redeemerValue: { currency: string; amount: string }; issuerValue: { currency: string; amount: string } | null }[];
+  paymentInstructions: {
+    seq: number;
+    currency: string;
+    payer: { id: string };
+    payee: { id: string };
+    amount: string;
+  }[];
+  liabilityMatrix: {
+    issuer: { id: string } | null;
+    redeemer: { id: string };
+    points: string;
+    redeemerValue: { currency: string; amount: string };
+    issuerValue: { currency: string; amount: string } | null;
+  }[];
 }
 
 export const closeCycle = (url: string, input: Record<string, unknown> = {}, id?: string) =>
-  gql<{ closeSettlementCycle: ClosedCycle }>(url, `mutation Close($id: ID, $input: CloseSettlementCycleInput) { closeSettlementCycle(id: $id, input: $input) { ${CYCLE_FIELDS} } }`, { id, input }, operatorToken());
+  gql<{ closeSettlementCycle: ClosedCycle }>(
+    url,
+    `mutation Close($id: ID, $input: CloseSettlementCycleInput) { closeSettlementCycle(id: $id, input: $input) { ${CYCLE_FIELDS} } }`,
+    { id, input },
+    operatorToken(),
+  );
 
 export interface StatementView {
   party: { id: string };
-  totals: { currency: string; net: string; lines: number; entries: number; pointsIssued: string; pointsRedeemed: string }[];
-  lines: { lineNo: number; currency: string; kind: string; originalCycle: { id: string } | null; entries: number; points: string; exactAmount: string; amount: string; journal: { edges: { node: { transactionId: string; originalTransactionId: string | null; amount: string; debitAccount: string; creditAccount: string } }[] } }[];
+  totals: {
+    currency: string;
+    net: string;
+    lines: number;
+    entries: number;
+    pointsIssued: string;
+    pointsRedeemed: string;
+  }[];
+  lines: {
+    lineNo: number;
+    currency: string;
+    kind: string;
+    originalCycle: { id: string } | null;
+    entries: number;
+    points: string;
+    exactAmount: string;
+    amount: string;
+    journal: {
+      edges: {
+        node: {
+          transactionId: string;
+          originalTransactionId: string | null;
+          amount: string;
+          debitAccount: string;
+          creditAccount: string;
+        };
+      }[];
+    };
+  }[];
   csv: string;
 }
 
@@ -75,7 +141,12 @@ export const STATEMENT_FIELDS = `party { id } totals { currency net lines entrie
   lines { lineNo currency kind originalCycle { id } entries points exactAmount amount journal(first: 50) { edges { node { transactionId originalTransactionId amount debitAccount creditAccount } } } }
   csv`;
 
-export async function statementOf(url: string, token: string, partnerId: string, cycleId: string): Promise<StatementView | null> {
+export async function statementOf(
+  url: string,
+  token: string,
+  partnerId: string,
+  cycleId: string,
+): Promise<StatementView | null> {
   const response = await gql<{ partner: { settlementStatement: StatementView | null } }>(
     url,
     `query S($p: ID!, $c: ID!) { partner(id: $p) { settlementStatement(cycleId: $c) { ${STATEMENT_FIELDS} } } }`,
@@ -88,12 +159,23 @@ export async function statementOf(url: string, token: string, partnerId: string,
 
 /** A statement's lines as kind → amount (kinds repeat for reversals of earlier cycles: suffixed with @prior). */
 export const amountsOf = (statement: StatementView | null | undefined) =>
-  Object.fromEntries((statement?.lines ?? []).map((l) => [`${l.kind}${l.originalCycle ? '@prior' : ''}`, l.amount]));
+  Object.fromEntries(
+    (statement?.lines ?? []).map((l) => [`${l.kind}${l.originalCycle ? '@prior' : ''}`, l.amount]),
+  );
 
 /** Recomputes a closed cycle from the ledger facts it holds and compares it with what was stored (LEDGER.md L12). */
-export async function verifyCycle(url: string, cycleId: string): Promise<{ matches: boolean; differences: string[] }> {
-  const response = await gql<{ verifySettlementCycle: { matches: boolean; differences: string[] } }>(
-    url, 'query V($id: ID!) { verifySettlementCycle(id: $id) { matches differences } }', { id: cycleId }, operatorToken());
+export async function verifyCycle(
+  url: string,
+  cycleId: string,
+): Promise<{ matches: boolean; differences: string[] }> {
+  const response = await gql<{
+    verifySettlementCycle: { matches: boolean; differences: string[] };
+  }>(
+    url,
+    'query V($id: ID!) { verifySettlementCycle(id: $id) { matches differences } }',
+    { id: cycleId },
+    operatorToken(),
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.verifySettlementCycle;
 }
@@ -118,9 +200,29 @@ export async function cycleStatements(url: string, cycleId: string): Promise<Cyc
 }
 
 /** The open cycle, as the operator reads it. */
-export async function currentCycle(url: string): Promise<{ id: string; number: number; status: string; cutoffPosition: string | null; model: string | null }> {
-  const response = await gql<{ currentSettlementCycle: { id: string; number: number; status: string; cutoffPosition: string | null; model: string | null } }>(
-    url, '{ currentSettlementCycle { id number status cutoffPosition model } }', {}, operatorToken());
+export async function currentCycle(
+  url: string,
+): Promise<{
+  id: string;
+  number: number;
+  status: string;
+  cutoffPosition: string | null;
+  model: string | null;
+}> {
+  const response = await gql<{
+    currentSettlementCycle: {
+      id: string;
+      number: number;
+      status: string;
+      cutoffPosition: string | null;
+      model: string | null;
+    };
+  }>(
+    url,
+    '{ currentSettlementCycle { id number status cutoffPosition model } }',
+    {},
+    operatorToken(),
+  );
   expect(response.errors).toBeUndefined();
   return response.data!.currentSettlementCycle;
 }

@@ -11,7 +11,10 @@ export interface Database {
    * Runs `during` while a transaction of our own holds what `lock` took: how a suite makes the
    * service's transactions queue behind a slow one. Commits afterwards, whatever `during` did.
    */
-  whileHolding<T>(lock: { sql: string; params?: unknown[] }[], during: () => Promise<T>): Promise<T>;
+  whileHolding<T>(
+    lock: { sql: string; params?: unknown[] }[],
+    during: () => Promise<T>,
+  ): Promise<T>;
   close(): Promise<void>;
 }
 
@@ -20,8 +23,12 @@ export function openDatabase(url: string): Database {
   // An idle connection dropped by a Postgres restart must not crash the test worker.
   pool.on('error', () => undefined);
   return {
-    rows: async <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) => (await pool.query<T>(sql, params)).rows,
-    whileHolding: async <T>(lock: { sql: string; params?: unknown[] }[], during: () => Promise<T>) => {
+    rows: async <T extends Record<string, unknown>>(sql: string, params: unknown[] = []) =>
+      (await pool.query<T>(sql, params)).rows,
+    whileHolding: async <T>(
+      lock: { sql: string; params?: unknown[] }[],
+      during: () => Promise<T>,
+    ) => {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');

@@ -37,7 +37,10 @@ export interface StandInOptions {
  * services use (token verification included), with tiny fixed resolvers: the gateway can be tested
  * without the real subgraphs or their databases.
  */
-export async function startStandInSubgraph(name: SubgraphName, options: StandInOptions): Promise<StandInSubgraph> {
+export async function startStandInSubgraph(
+  name: SubgraphName,
+  options: StandInOptions,
+): Promise<StandInSubgraph> {
   const subgraph = subgraphs.find((candidate) => candidate.name === name);
   if (!subgraph) throw new Error(`unknown subgraph ${name}`);
   const typeDefs = readFileSync(join(subgraph.dir, 'schema.graphql'), 'utf8');
@@ -46,12 +49,17 @@ export async function startStandInSubgraph(name: SubgraphName, options: StandInO
   const app = createServiceApp(logger, async () => true);
   options.mountRoutes?.(app);
   app.use('/graphql', async (req, res, next) => {
-    seen.push({ authorization: req.header('authorization'), requestId: req.header(REQUEST_ID_HEADER) });
+    seen.push({
+      authorization: req.header('authorization'),
+      requestId: req.header(REQUEST_ID_HEADER),
+    });
     if (options.delayMs) {
       // Stop waiting once the caller has hung up, so stopping the stand-in never waits for a sleeper.
       const hungUp = new AbortController();
       res.on('close', () => hungUp.abort());
-      const answered = await sleep(options.delayMs, true, { signal: hungUp.signal }).catch(() => false);
+      const answered = await sleep(options.delayMs, true, { signal: hungUp.signal }).catch(
+        () => false,
+      );
       if (!answered) return;
     }
     next();

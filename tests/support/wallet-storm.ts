@@ -52,7 +52,11 @@ const refusals: Record<string, readonly string[]> = {
 };
 
 type Response = GraphQLResponse<Record<string, unknown>>;
-type Operation = { kind: string; send: (key: string) => Promise<Response>; apply: (response: Response) => void };
+type Operation = {
+  kind: string;
+  send: (key: string) => Promise<Response>;
+  apply: (response: Response) => void;
+};
 
 interface StormState {
   options: StormOptions;
@@ -61,12 +65,14 @@ interface StormState {
   result: StormResult;
 }
 
-const tally = (bucket: Record<string, number>, kind: string) => (bucket[kind] = (bucket[kind] ?? 0) + 1);
+const tally = (bucket: Record<string, number>, kind: string) =>
+  (bucket[kind] = (bucket[kind] ?? 0) + 1);
 
 function resolveHold(state: StormState, holdId: string, to: HoldState): void {
   const held = state.holds.get(holdId)!;
   held.resolutions += 1;
-  if (held.resolutions > 1) state.result.anomalies.push(`hold ${holdId} resolved twice (now ${to}, was ${held.state})`);
+  if (held.resolutions > 1)
+    state.result.anomalies.push(`hold ${holdId} resolved twice (now ${to}, was ${held.state})`);
   held.state = to;
 }
 
@@ -83,38 +89,57 @@ function nextOperation(state: StormState): Operation {
     return {
       kind: 'earn',
       send: (key) => earn(url, token, { ...purchase, idempotencyKey: key }) as Promise<Response>,
-      apply: (r) => (totals.get(memberId)!.earned += BigInt((r.data as { earnPoints: { pointsEarned: string } }).earnPoints.pointsEarned)),
+      apply: (r) =>
+        (totals.get(memberId)!.earned += BigInt(
+          (r.data as { earnPoints: { pointsEarned: string } }).earnPoints.pointsEarned,
+        )),
     };
   }
   const points = random.int(1, 150).toString();
   if (roll < 0.45) {
     return {
       kind: 'burn',
-      send: (key) => burn(url, token, { idempotencyKey: key, memberId, storeId, points }) as Promise<Response>,
-      apply: (r) => (totals.get(memberId)!.burned += BigInt((r.data as { burnPoints: { pointsBurned: string } }).burnPoints.pointsBurned)),
+      send: (key) =>
+        burn(url, token, { idempotencyKey: key, memberId, storeId, points }) as Promise<Response>,
+      apply: (r) =>
+        (totals.get(memberId)!.burned += BigInt(
+          (r.data as { burnPoints: { pointsBurned: string } }).burnPoints.pointsBurned,
+        )),
     };
   }
   if (roll < 0.7 || known.length === 0) {
     return {
       kind: 'hold',
-      send: (key) => hold(url, token, { idempotencyKey: key, memberId, storeId, points }) as Promise<Response>,
+      send: (key) =>
+        hold(url, token, { idempotencyKey: key, memberId, storeId, points }) as Promise<Response>,
       apply: (r) => {
         const placed = (r.data as { holdPoints: { id: string; points: string } }).holdPoints;
-        holds.set(placed.id, { memberId, points: BigInt(placed.points), state: 'OPEN', resolutions: 0 });
+        holds.set(placed.id, {
+          memberId,
+          points: BigInt(placed.points),
+          state: 'OPEN',
+          resolutions: 0,
+        });
       },
     };
   }
   // Mostly open holds, sometimes one already resolved (it must be refused).
   const open = known.filter(([, h]) => h.state === 'OPEN');
-  const [holdId, held] = open.length > 0 && random.chance(0.85) ? random.pick(open) : random.pick(known);
+  const [holdId, held] =
+    open.length > 0 && random.chance(0.85) ? random.pick(open) : random.pick(known);
   if (roll < 0.87) {
-    const partial = random.chance(0.5) ? {} : { points: random.int(1, Number(held.points)).toString() };
+    const partial = random.chance(0.5)
+      ? {}
+      : { points: random.int(1, Number(held.points)).toString() };
     return {
       kind: 'capture',
-      send: (key) => capture(url, token, { idempotencyKey: key, holdId, ...partial }) as Promise<Response>,
+      send: (key) =>
+        capture(url, token, { idempotencyKey: key, holdId, ...partial }) as Promise<Response>,
       apply: (r) => {
         resolveHold(state, holdId, 'CAPTURED');
-        totals.get(held.memberId)!.burned += BigInt((r.data as { capturePoints: { pointsBurned: string } }).capturePoints.pointsBurned);
+        totals.get(held.memberId)!.burned += BigInt(
+          (r.data as { capturePoints: { pointsBurned: string } }).capturePoints.pointsBurned,
+        );
       },
     };
   }
@@ -130,9 +155,17 @@ async function perform(state: StormState, operation: Operation): Promise<void> {
   const { result } = state;
   const key = randomUUID();
   const twice = state.options.random.chance(0.15);
-  const [first, second] = await Promise.all(twice ? [operation.send(key), operation.send(key)] : [operation.send(key)]);
-  if (second && JSON.stringify([first!.data, codesOf(first!)]) !== JSON.stringify([second.data, codesOf(second)])) {
-    result.anomalies.push(`${operation.kind}: two answers for one key: ${JSON.stringify(first!.data ?? first!.errors)} vs ${JSON.stringify(second.data ?? second.errors)}`);
+  const [first, second] = await Promise.all(
+    twice ? [operation.send(key), operation.send(key)] : [operation.send(key)],
+  );
+  if (
+    second &&
+    JSON.stringify([first!.data, codesOf(first!)]) !==
+      JSON.stringify([second.data, codesOf(second)])
+  ) {
+    result.anomalies.push(
+      `${operation.kind}: two answers for one key: ${JSON.stringify(first!.data ?? first!.errors)} vs ${JSON.stringify(second.data ?? second.errors)}`,
+    );
   }
   const code = codesOf(first!)[0];
   if (code === undefined) {
@@ -161,7 +194,9 @@ export async function runStorm(options: StormOptions): Promise<StormResult> {
   };
   await Promise.all(Array.from({ length: options.concurrency }, worker));
   for (const [memberId, total] of state.totals) {
-    const held = [...state.holds.values()].filter((h) => h.memberId === memberId && h.state === 'OPEN').reduce((sum, h) => sum + h.points, 0n);
+    const held = [...state.holds.values()]
+      .filter((h) => h.memberId === memberId && h.state === 'OPEN')
+      .reduce((sum, h) => sum + h.points, 0n);
     state.result.expected.set(memberId, { ...total, held });
   }
   return state.result;

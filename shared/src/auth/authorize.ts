@@ -6,7 +6,10 @@ export function requireViewer(viewer: Viewer | undefined): Viewer {
   return viewer;
 }
 
-export function requireRole<R extends Role>(viewer: Viewer | undefined, ...roles: R[]): Extract<Viewer, { role: R }> {
+export function requireRole<R extends Role>(
+  viewer: Viewer | undefined,
+  ...roles: R[]
+): Extract<Viewer, { role: R }> {
   const v = requireViewer(viewer);
   if (!(roles as Role[]).includes(v.role)) throw forbidden();
   return v as Extract<Viewer, { role: R }>;

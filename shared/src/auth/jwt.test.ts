@@ -5,8 +5,16 @@ import type { PublicKeys, SigningKey } from './keys';
 
 function keyPair(kid: string): { signing: SigningKey; publicKeys: PublicKeys } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const signing = { kid, privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString() };
-  return { signing, publicKeys: new Map([[kid, createPublicKey(publicKey.export({ type: 'spki', format: 'pem' }))]]) };
+  const signing = {
+    kid,
+    privateKeyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+  };
+  return {
+    signing,
+    publicKeys: new Map([
+      [kid, createPublicKey(publicKey.export({ type: 'spki', format: 'pem' }))],
+    ]),
+  };
 }
 
 describe('verifyToken, with the tokens it has verified remembered until they expire', () => {

@@ -32,8 +32,16 @@ const claimsSchema = z.discriminatedUnion('role', [
 export type Claims = z.infer<typeof claimsSchema>;
 export type Viewer = Claims & { scopes: readonly Scope[] };
 
-export function signToken(key: SigningKey, claims: Claims, lifetimeSeconds: number = limits.tokenLifetimeSecondsDefault): string {
-  if (!Number.isInteger(lifetimeSeconds) || lifetimeSeconds <= 0 || lifetimeSeconds > limits.tokenLifetimeSecondsMax) {
+export function signToken(
+  key: SigningKey,
+  claims: Claims,
+  lifetimeSeconds: number = limits.tokenLifetimeSecondsDefault,
+): string {
+  if (
+    !Number.isInteger(lifetimeSeconds) ||
+    lifetimeSeconds <= 0 ||
+    lifetimeSeconds > limits.tokenLifetimeSecondsMax
+  ) {
     throw new RangeError(`token lifetime must be 1..${limits.tokenLifetimeSecondsMax} seconds`);
   }
   const { sub, ...rest } = claimsSchema.parse(claims);
@@ -56,12 +64,16 @@ export class TokenError extends Error {}
  * the keys are fixed for the life of the process (one cache per key set). So a cached token is only
  * checked for expiry again, the same test jsonwebtoken makes. Bounded, least recently used out first.
  */
-const verifiedTokens = new WeakMap<PublicKeys, LRUCache<string, { viewer: Viewer; expiresAtMs: number }>>();
+const verifiedTokens = new WeakMap<
+  PublicKeys,
+  LRUCache<string, { viewer: Viewer; expiresAtMs: number }>
+>();
 
 /** Verifies signature, key id, issuer, audience and expiry; returns the viewer or throws TokenError. */
 export function verifyToken(token: string, publicKeys: PublicKeys): Viewer {
   let cache = verifiedTokens.get(publicKeys);
-  if (!cache) verifiedTokens.set(publicKeys, (cache = new LRUCache({ max: limits.verifiedTokensCachedMax })));
+  if (!cache)
+    verifiedTokens.set(publicKeys, (cache = new LRUCache({ max: limits.verifiedTokensCachedMax })));
   const cached = cache.get(token);
   if (cached && Date.now() < cached.expiresAtMs) return cached.viewer;
   const { viewer, expiresAtMs } = verifySignedToken(token, publicKeys);
@@ -69,7 +81,10 @@ export function verifyToken(token: string, publicKeys: PublicKeys): Viewer {
   return viewer;
 }
 
-function verifySignedToken(token: string, publicKeys: PublicKeys): { viewer: Viewer; expiresAtMs: number | undefined } {
+function verifySignedToken(
+  token: string,
+  publicKeys: PublicKeys,
+): { viewer: Viewer; expiresAtMs: number | undefined } {
   const decoded = jwt.decode(token, { complete: true });
   const kid = decoded?.header.kid;
   const key = kid === undefined ? undefined : publicKeys.get(kid);

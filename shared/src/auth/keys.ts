@@ -1,5 +1,12 @@
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  readdirSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../config';
 
@@ -25,7 +32,10 @@ export function ensureSigningKey(dir: string): SigningKey {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const privateKeyPem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
   writeFileSync(join(dir, `${kid}.key.pem`), privateKeyPem, { mode: 0o600 });
-  writeFileSync(join(dir, `${kid}.pub.pem`), publicKey.export({ type: 'spki', format: 'pem' }).toString());
+  writeFileSync(
+    join(dir, `${kid}.pub.pem`),
+    publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  );
   writeFileSync(join(dir, CURRENT), `${kid}\n`);
   chmodSync(join(dir, `${kid}.key.pem`), 0o600);
   return { kid, privateKeyPem };
@@ -33,7 +43,10 @@ export function ensureSigningKey(dir: string): SigningKey {
 
 export function loadSigningKey(dir: string): SigningKey {
   const currentPath = join(dir, CURRENT);
-  if (!existsSync(currentPath)) throw new ConfigError('keys', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: holds no signing key (current-kid is missing; npm start generates one)`]);
+  if (!existsSync(currentPath))
+    throw new ConfigError('keys', [
+      `JWT_KEYS_DIR=${JSON.stringify(dir)}: holds no signing key (current-kid is missing; npm start generates one)`,
+    ]);
   const kid = readFileSync(currentPath, 'utf8').trim();
   return { kid, privateKeyPem: readFileSync(join(dir, `${kid}.key.pem`), 'utf8') };
 }
@@ -45,12 +58,18 @@ export function loadSigningKey(dir: string): SigningKey {
 export type PublicKeys = ReadonlyMap<string, KeyObject>;
 
 export function loadPublicKeys(dir: string): Map<string, KeyObject> {
-  if (!existsSync(dir)) throw new ConfigError('keys', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: the directory does not exist`]);
+  if (!existsSync(dir))
+    throw new ConfigError('keys', [
+      `JWT_KEYS_DIR=${JSON.stringify(dir)}: the directory does not exist`,
+    ]);
   const keys = new Map<string, KeyObject>();
   for (const file of readdirSync(dir)) {
     const match = /^(.+)\.pub\.pem$/.exec(file);
     if (match?.[1]) keys.set(match[1], createPublicKey(readFileSync(join(dir, file), 'utf8')));
   }
-  if (keys.size === 0) throw new ConfigError('keys', [`JWT_KEYS_DIR=${JSON.stringify(dir)}: holds no <kid>.pub.pem public key`]);
+  if (keys.size === 0)
+    throw new ConfigError('keys', [
+      `JWT_KEYS_DIR=${JSON.stringify(dir)}: holds no <kid>.pub.pem public key`,
+    ]);
   return keys;
 }

@@ -2,6 +2,7 @@ import type { ValueTransformer } from 'typeorm';
 
 /** The single mapping between Postgres int8/numeric text and JS bigint (STYLE.md §5). */
 export const bigintTransformer: ValueTransformer = {
-  to: (value: bigint | null | undefined) => (value === null || value === undefined ? value : value.toString()),
+  to: (value: bigint | null | undefined) =>
+    value === null || value === undefined ? value : value.toString(),
   from: (value: string | null) => (value === null ? null : BigInt(value)),
 };

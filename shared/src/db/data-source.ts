@@ -16,7 +16,10 @@ export interface DatabaseOptions {
 
 /** Forwards TypeORM's events to the structured logger; queries only at debug. */
 class OrmLogAdapter implements OrmLogger {
-  constructor(private readonly logger: Logger | undefined, private readonly onQuery?: (sql: string) => void) {}
+  constructor(
+    private readonly logger: Logger | undefined,
+    private readonly onQuery?: (sql: string) => void,
+  ) {}
   logQuery(query: string): void {
     this.onQuery?.(query);
     this.logger?.trace({ sql: query }, 'query');
@@ -67,7 +70,8 @@ export function createDataSource(options: DatabaseOptions): DataSource {
  */
 export async function ensureDatabase(url: string): Promise<void> {
   const name = decodeURIComponent(new URL(url).pathname.replace(/^\//, ''));
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`database name "${name}" must match [a-z_][a-z0-9_]*`);
+  if (!/^[a-z_][a-z0-9_]*$/.test(name))
+    throw new Error(`database name "${name}" must match [a-z_][a-z0-9_]*`);
   const probe = new pg.Client({ connectionString: url });
   try {
     await probe.connect();

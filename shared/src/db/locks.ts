@@ -7,8 +7,14 @@ import type { EntityManager } from 'typeorm';
  * (with no id yet) makes id order follow lock order. Waiting on a row lock instead would not: a
  * SELECT ... FOR UPDATE waiter already has an id, and queued waiters win the row in any order.
  */
-export async function lockAggregate(manager: EntityManager, kind: string, id: string): Promise<void> {
-  await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [aggregateLockKey(kind, id)]);
+export async function lockAggregate(
+  manager: EntityManager,
+  kind: string,
+  id: string,
+): Promise<void> {
+  await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+    aggregateLockKey(kind, id),
+  ]);
 }
 
 /** The advisory lock's key for one aggregate, for a statement that takes the lock itself (hashtextextended(key, 0)). */

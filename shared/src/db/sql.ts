@@ -5,7 +5,11 @@ import type { EntityManager } from 'typeorm';
  * UPDATE or DELETE with [rows, count] but an INSERT or SELECT with rows, a trap for RETURNING;
  * this asks TypeORM for its structured result instead, the same shape for every statement.
  */
-export async function execute<T>(manager: EntityManager, sql: string, parameters: unknown[] = []): Promise<{ rows: T[]; count: number }> {
+export async function execute<T>(
+  manager: EntityManager,
+  sql: string,
+  parameters: unknown[] = [],
+): Promise<{ rows: T[]; count: number }> {
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
     const result = await runner.query(sql, parameters, true);
@@ -29,7 +33,12 @@ interface PgClient {
  * it runs on the transaction's connection; outside one, on a connection from the pool. Logged like
  * any other statement.
  */
-export async function preparedQuery<T>(manager: EntityManager, name: string, text: string, values: unknown[]): Promise<T[]> {
+export async function preparedQuery<T>(
+  manager: EntityManager,
+  name: string,
+  text: string,
+  values: unknown[],
+): Promise<T[]> {
   const runner = manager.queryRunner ?? manager.connection.createQueryRunner();
   try {
     const client = (await runner.connect()) as PgClient;

@@ -25,7 +25,9 @@ export async function inTransaction<T>(
   for (let attempt = 0; ; attempt++) {
     try {
       // READ COMMITTED is every connection's default (createDataSource): no SET TRANSACTION needed.
-      return await (isolation === 'READ COMMITTED' ? dataSource.transaction(work) : dataSource.transaction(isolation, work));
+      return await (isolation === 'READ COMMITTED'
+        ? dataSource.transaction(work)
+        : dataSource.transaction(isolation, work));
     } catch (error) {
       const state = sqlState(error);
       if (attempt >= retriesMax || state === undefined || !RETRYABLE.has(state)) throw error;

@@ -22,15 +22,39 @@ describe('batchStatement', () => {
   it('renumbers two-digit placeholders whole ($10 is not $1 followed by 0)', () => {
     const values = Array.from({ length: 11 }, (_, i) => i + 1);
     const text = `INSERT INTO t VALUES (${values.map((v) => `$${v}`).join(', ')})`;
-    const batch = batchStatement([{ text: 'INSERT INTO s VALUES ($1)', values: [0] }, { text, values }]);
+    const batch = batchStatement([
+      { text: 'INSERT INTO s VALUES ($1)', values: [0] },
+      { text, values },
+    ]);
     expect(batch.text).toContain('($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)');
   });
 
   it.each([
     ['no writes', [], /at least one write/],
-    ['a read among the writes', [{ text: 'INSERT INTO a VALUES ($1)', values: [1] }, { text: 'SELECT $1', values: [1] }], /is a write/],
-    ['fewer values than placeholders', [{ text: 'INSERT INTO a VALUES ($1, $2)', values: [1] }, { text: 'INSERT INTO b VALUES ($1)', values: [1] }], /uses \$1…\$2 for 1 values/],
-    ['more values than placeholders', [{ text: 'INSERT INTO a VALUES ($1)', values: [1, 2] }, { text: 'INSERT INTO b VALUES ($1)', values: [1] }], /uses \$1…\$1 for 2 values/],
+    [
+      'a read among the writes',
+      [
+        { text: 'INSERT INTO a VALUES ($1)', values: [1] },
+        { text: 'SELECT $1', values: [1] },
+      ],
+      /is a write/,
+    ],
+    [
+      'fewer values than placeholders',
+      [
+        { text: 'INSERT INTO a VALUES ($1, $2)', values: [1] },
+        { text: 'INSERT INTO b VALUES ($1)', values: [1] },
+      ],
+      /uses \$1…\$2 for 1 values/,
+    ],
+    [
+      'more values than placeholders',
+      [
+        { text: 'INSERT INTO a VALUES ($1)', values: [1, 2] },
+        { text: 'INSERT INTO b VALUES ($1)', values: [1] },
+      ],
+      /uses \$1…\$1 for 2 values/,
+    ],
   ])('refuses %s, a programmer error', (_name, statements, message) => {
     expect(() => batchStatement(statements)).toThrow(message);
   });

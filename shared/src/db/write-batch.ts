@@ -29,14 +29,20 @@ export function batchStatement(statements: readonly Statement[]): Statement {
   if (statements.length === 1) return statements[0]!;
   const values: unknown[] = [];
   const parts = statements.map((statement, i) => {
-    assert(WRITE.test(statement.text), `a batched statement is a write: ${statement.text.slice(0, 40)}`);
+    assert(
+      WRITE.test(statement.text),
+      `a batched statement is a write: ${statement.text.slice(0, 40)}`,
+    );
     const offset = values.length;
     let highest = 0;
     const text = statement.text.replace(PLACEHOLDER, (_match, n: string) => {
       highest = Math.max(highest, Number(n));
       return `$${Number(n) + offset}`;
     });
-    assert(highest === statement.values.length, `statement ${i} uses $1…$${highest} for ${statement.values.length} values`);
+    assert(
+      highest === statement.values.length,
+      `statement ${i} uses $1…$${highest} for ${statement.values.length} values`,
+    );
     values.push(...statement.values);
     return `w${i} AS (${text})`;
   });
@@ -48,7 +54,11 @@ export function batchStatement(statements: readonly Statement[]): Statement {
  * is a named prepared statement, one per shape (the text, which the number of rows changes), parsed
  * and planned once per connection: for a hot path whose batches come in a few shapes only.
  */
-export async function runBatch(manager: EntityManager, statements: readonly Statement[], options: { preparedAs?: string } = {}): Promise<void> {
+export async function runBatch(
+  manager: EntityManager,
+  statements: readonly Statement[],
+  options: { preparedAs?: string } = {},
+): Promise<void> {
   if (statements.length === 0) return;
   assert(manager.queryRunner?.isTransactionActive, 'a write batch runs inside a transaction');
   const { text, values } = batchStatement(statements);

@@ -102,69 +102,145 @@ export const categoryKey = (category: string): string => category.trim().toUpper
 
 const points = (field: string, min: bigint, max: bigint) =>
   z
-    .union([z.bigint(), z.string().regex(/^-?\d+$/, `${field} must be a whole number`), z.number().int()])
+    .union([
+      z.bigint(),
+      z.string().regex(/^-?\d+$/, `${field} must be a whole number`),
+      z.number().int(),
+    ])
     .transform((v) => BigInt(v))
     .refine((v) => v >= min && v <= max, `${field} must be from ${min} to ${max}`);
 
-const date = z.union([z.date(), z.string().datetime({ offset: true })]).transform((v) => new Date(v));
-const category = z.string().trim().min(1, 'category must not be empty').max(100, 'category must be at most 100 characters');
+const date = z
+  .union([z.date(), z.string().datetime({ offset: true })])
+  .transform((v) => new Date(v));
+const category = z
+  .string()
+  .trim()
+  .min(1, 'category must not be empty')
+  .max(100, 'category must be at most 100 characters');
 const name = z.string().trim().min(1, 'name must not be empty').max(limits.nameLengthMax);
-const ruleId = z.string().trim().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, - or _');
-const rate = z.number().int('must be a whole number').min(0, 'must be from 0 to 1000').max(limits.pointsPerCurrencyUnitMax, 'must be from 0 to 1000');
+const ruleId = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, - or _');
+const rate = z
+  .number()
+  .int('must be a whole number')
+  .min(0, 'must be from 0 to 1000')
+  .max(limits.pointsPerCurrencyUnitMax, 'must be from 0 to 1000');
 
 const multiplier = z
   .object({
     id: ruleId,
     name,
-    percent: z.number().int().min(101, 'must be from 101 to 1000').max(1000, 'must be from 101 to 1000'),
+    percent: z
+      .number()
+      .int()
+      .min(101, 'must be from 101 to 1000')
+      .max(1000, 'must be from 101 to 1000'),
     startsAt: date,
     endsAt: date,
-    storeIds: z.array(z.string().uuid('must be an id this API returned')).min(1).max(limits.storesPerPartnerMax).nullish().transform((v) => v ?? null),
-    channels: z.array(z.enum(earnChannels)).min(1).nullish().transform((v) => v ?? null),
-    operatorSharePercent: z.number().int().min(0, 'must be from 0 to 100').max(100, 'must be from 0 to 100').default(0),
+    storeIds: z
+      .array(z.string().uuid('must be an id this API returned'))
+      .min(1)
+      .max(limits.storesPerPartnerMax)
+      .nullish()
+      .transform((v) => v ?? null),
+    channels: z
+      .array(z.enum(earnChannels))
+      .min(1)
+      .nullish()
+      .transform((v) => v ?? null),
+    operatorSharePercent: z
+      .number()
+      .int()
+      .min(0, 'must be from 0 to 100')
+      .max(100, 'must be from 0 to 100')
+      .default(0),
   })
   .refine((m) => m.endsAt > m.startsAt, { message: 'must be after startsAt', path: ['endsAt'] });
 
 const stampCard = z.object({
   id: ruleId,
   name,
-  stampsRequired: z.number().int().min(2, 'must be from 2 to 100').max(100, 'must be from 2 to 100'),
+  stampsRequired: z
+    .number()
+    .int()
+    .min(2, 'must be from 2 to 100')
+    .max(100, 'must be from 2 to 100'),
   rewardPoints: points('rewardPoints', 1n, 1_000_000n),
   categories: z.array(category).min(1, 'must name at least one category').max(50),
   lineMinimumMinor: points('lineMinimumMinor', 0n, limits.purchaseMinorUnitsMax).default(0n),
 });
 
-const distinct = <T>(values: T[], key: (v: T) => string) => new Set(values.map(key)).size === values.length;
+const distinct = <T>(values: T[], key: (v: T) => string) =>
+  new Set(values.map(key)).size === values.length;
 
 export const earnRulesSchema = z
   .object({
     basePointsPerUnit: rate,
-    categoryRates: z.array(z.object({ category, pointsPerUnit: rate })).max(100).default([]),
+    categoryRates: z
+      .array(z.object({ category, pointsPerUnit: rate }))
+      .max(100)
+      .default([]),
     excludedCategories: z.array(category).max(100).default([]),
-    minimumPurchaseMinor: points('minimumPurchaseMinor', 0n, limits.purchaseMinorUnitsMax).default(0n),
-    capPerTransactionPoints: points('capPerTransactionPoints', 1n, limits.burnPointsMax).nullish().transform((v) => v ?? null),
-    capPerMemberDayPoints: points('capPerMemberDayPoints', 1n, limits.burnPointsMax).nullish().transform((v) => v ?? null),
+    minimumPurchaseMinor: points('minimumPurchaseMinor', 0n, limits.purchaseMinorUnitsMax).default(
+      0n,
+    ),
+    capPerTransactionPoints: points('capPerTransactionPoints', 1n, limits.burnPointsMax)
+      .nullish()
+      .transform((v) => v ?? null),
+    capPerMemberDayPoints: points('capPerMemberDayPoints', 1n, limits.burnPointsMax)
+      .nullish()
+      .transform((v) => v ?? null),
     multipliers: z.array(multiplier).max(50).default([]),
     firstPurchaseBonusPoints: points('firstPurchaseBonusPoints', 0n, 1_000_000n).default(0n),
     stampCard: stampCard.nullish().transform((v) => v ?? null),
   })
-  .refine((r) => distinct(r.categoryRates, (c) => categoryKey(c.category)), { message: 'names a category twice', path: ['categoryRates'] })
-  .refine((r) => !r.categoryRates.some((c) => r.excludedCategories.some((x) => categoryKey(x) === categoryKey(c.category))), {
-    message: 'names a category that is also excluded',
+  .refine((r) => distinct(r.categoryRates, (c) => categoryKey(c.category)), {
+    message: 'names a category twice',
     path: ['categoryRates'],
   })
-  .refine((r) => distinct(r.multipliers, (m) => m.id), { message: 'use each id once', path: ['multipliers'] })
-  .refine((r) => !r.stampCard || r.stampCard.categories.length === 0 || r.stampCard.categories.some((c) => !r.excludedCategories.some((x) => categoryKey(x) === categoryKey(c))), {
-    message: 'must name a category that is not excluded',
-    path: ['stampCard', 'categories'],
-  }) satisfies z.ZodType<EarnRules, unknown>;
+  .refine(
+    (r) =>
+      !r.categoryRates.some((c) =>
+        r.excludedCategories.some((x) => categoryKey(x) === categoryKey(c.category)),
+      ),
+    {
+      message: 'names a category that is also excluded',
+      path: ['categoryRates'],
+    },
+  )
+  .refine((r) => distinct(r.multipliers, (m) => m.id), {
+    message: 'use each id once',
+    path: ['multipliers'],
+  })
+  .refine(
+    (r) =>
+      !r.stampCard ||
+      r.stampCard.categories.length === 0 ||
+      r.stampCard.categories.some(
+        (c) => !r.excludedCategories.some((x) => categoryKey(x) === categoryKey(c)),
+      ),
+    {
+      message: 'must name a category that is not excluded',
+      path: ['stampCard', 'categories'],
+    },
+  ) satisfies z.ZodType<EarnRules, unknown>;
 
 export const tierBonusSchema = z.object({
-  tier: z.string().trim().regex(/^[A-Z][A-Z0-9_]{0,31}$/, 'must be an upper-case tier name such as GOLD'),
+  tier: z
+    .string()
+    .trim()
+    .regex(/^[A-Z][A-Z0-9_]{0,31}$/, 'must be an upper-case tier name such as GOLD'),
   bonusPercent: z.number().int().min(1, 'must be from 1 to 500').max(500, 'must be from 1 to 500'),
 }) satisfies z.ZodType<TierBonus, unknown>;
 
 /** Rules (and offers) as they travel on the feed and sit in the replica: JSON, integers as strings, dates ISO. */
 export function rulesToJson(rules: object): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(rules, (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value))) as Record<string, unknown>;
+  return JSON.parse(
+    JSON.stringify(rules, (_key, value: unknown) =>
+      typeof value === 'bigint' ? value.toString() : value,
+    ),
+  ) as Record<string, unknown>;
 }

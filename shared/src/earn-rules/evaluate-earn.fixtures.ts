@@ -3,8 +3,23 @@
  * purchase and checks the bookkeeping every evaluation owes its caller.
  */
 import { expect } from 'vitest';
-import { baseRules, type EarnChannel, type EarnRules, type Multiplier, type StampCard, type TierBonus } from './earn-rules';
-import { evaluateEarn, type BasketLine, type EarnComponent, type EarnComponentKind, type EarnEvaluation, type EarnInputs, type MemberEarnState } from './evaluate-earn';
+import {
+  baseRules,
+  type EarnChannel,
+  type EarnRules,
+  type Multiplier,
+  type StampCard,
+  type TierBonus,
+} from './earn-rules';
+import {
+  evaluateEarn,
+  type BasketLine,
+  type EarnComponent,
+  type EarnComponentKind,
+  type EarnEvaluation,
+  type EarnInputs,
+  type MemberEarnState,
+} from './evaluate-earn';
 
 export const storeA = '3f1c9a52-8d3e-4b7a-9c1e-2a4b6c8d0e1f';
 export const storeB = '7c9e6679-7425-40de-944b-e07fc1f90ae7';
@@ -12,8 +27,13 @@ export const saturdayNoon = new Date('2025-06-14T12:00:00Z');
 export const promotionStart = new Date('2025-06-13T00:00:00Z');
 export const promotionEnd = new Date('2025-06-16T00:00:00Z');
 
-export const line = (category: string, amountMinor: bigint): BasketLine => ({ sku: `${category}-${amountMinor}`, category, amountMinor });
-export const sum = (values: readonly bigint[]) => values.reduce((total, value) => total + value, 0n);
+export const line = (category: string, amountMinor: bigint): BasketLine => ({
+  sku: `${category}-${amountMinor}`,
+  category,
+  amountMinor,
+});
+export const sum = (values: readonly bigint[]) =>
+  values.reduce((total, value) => total + value, 0n);
 
 export const multiplier = (overrides: Partial<Multiplier> = {}): Multiplier => ({
   id: 'double',
@@ -61,7 +81,13 @@ export function inputsOf(purchase: Purchase): EarnInputs {
       channel: purchase.channel ?? 'PHYSICAL',
       lines: purchase.lines,
     },
-    member: { tier: null, firstPurchaseAtPartner: false, cappedPointsToday: 0n, stamps: 0, ...purchase.member },
+    member: {
+      tier: null,
+      firstPurchaseAtPartner: false,
+      cappedPointsToday: 0n,
+      stamps: 0,
+      ...purchase.member,
+    },
     tierBonuses: purchase.tierBonuses ?? [],
   };
 }
@@ -89,12 +115,23 @@ export function expectBalanced(evaluation: EarnEvaluation): void {
     expect(c.operatorPoints).toBeGreaterThanOrEqual(0n);
     expect(c.partnerPoints + c.operatorPoints).toBe(c.points);
   }
-  expect(evaluation.cappedPoints).toBe(sum(components.filter((c) => ['BASE', 'CATEGORY', 'MULTIPLIER'].includes(c.kind)).map((c) => c.points)));
+  expect(evaluation.cappedPoints).toBe(
+    sum(
+      components
+        .filter((c) => ['BASE', 'CATEGORY', 'MULTIPLIER'].includes(c.kind))
+        .map((c) => c.points),
+    ),
+  );
 }
 
-export const pointsOf = (evaluation: EarnEvaluation, kind: EarnComponentKind) => evaluation.components.find((c) => c.kind === kind)?.points ?? 0n;
+export const pointsOf = (evaluation: EarnEvaluation, kind: EarnComponentKind) =>
+  evaluation.components.find((c) => c.kind === kind)?.points ?? 0n;
 export const kindsOf = (evaluation: EarnEvaluation) => evaluation.components.map((c) => c.kind);
 /** A table keyed by the sentence each case reads as: vitest shortens a long $name in a title, never a %s. */
 export const cases = <T>(table: Record<string, T>): [string, T][] => Object.entries(table);
 
-export const partnerFunded = (kind: EarnComponentKind, points: bigint, ruleId: string | null = null): EarnComponent => ({ kind, ruleId, points, partnerPoints: points, operatorPoints: 0n });
+export const partnerFunded = (
+  kind: EarnComponentKind,
+  points: bigint,
+  ruleId: string | null = null,
+): EarnComponent => ({ kind, ruleId, points, partnerPoints: points, operatorPoints: 0n });

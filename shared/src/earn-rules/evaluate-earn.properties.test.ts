@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { minorUnitsPerUnit } from '../currency';
-import { categoryKey, earnRulesSchema, type EarnChannel, type EarnRules, type Multiplier, type StampCard } from './earn-rules';
+import {
+  categoryKey,
+  earnRulesSchema,
+  type EarnChannel,
+  type EarnRules,
+  type Multiplier,
+  type StampCard,
+} from './earn-rules';
 import { evaluateEarn, type BasketLine, type EarnInputs } from './evaluate-earn';
 import { expectBalanced, pointsOf, storeA, storeB, sum } from './evaluate-earn.fixtures';
 
@@ -17,10 +24,15 @@ describe('any evaluation of random valid rules and baskets', () => {
   type Role = { role: 'base' } | { role: 'rated'; pointsPerUnit: number } | { role: 'excluded' };
   const role: fc.Arbitrary<Role> = fc.oneof(
     fc.constant({ role: 'base' as const }),
-    fc.record({ role: fc.constant('rated' as const), pointsPerUnit: fc.integer({ min: 0, max: 1000 }) }),
+    fc.record({
+      role: fc.constant('rated' as const),
+      pointsPerUnit: fc.integer({ min: 0, max: 1000 }),
+    }),
     fc.constant({ role: 'excluded' as const }),
   );
-  const roles = fc.record(Object.fromEntries(categories.map((c) => [c, role])) as Record<string, fc.Arbitrary<Role>>);
+  const roles = fc.record(
+    Object.fromEntries(categories.map((c) => [c, role])) as Record<string, fc.Arbitrary<Role>>,
+  );
   const points = (max: bigint) => fc.option(fc.bigInt({ min: 1n, max }), { nil: null });
   const multiplierArb: fc.Arbitrary<Multiplier> = fc
     .record({
@@ -29,10 +41,17 @@ describe('any evaluation of random valid rules and baskets', () => {
       startMs: fc.integer({ min: 0, max: 20 * dayMs }),
       lengthMs: fc.integer({ min: 1, max: 10 * dayMs }),
       storeIds: fc.option(fc.subarray([storeA, storeB], { minLength: 1 }), { nil: null }),
-      channels: fc.option(fc.subarray<EarnChannel>(['PHYSICAL', 'ONLINE'], { minLength: 1 }), { nil: null }),
+      channels: fc.option(fc.subarray<EarnChannel>(['PHYSICAL', 'ONLINE'], { minLength: 1 }), {
+        nil: null,
+      }),
       operatorSharePercent: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 100 })),
     })
-    .map(({ startMs, lengthMs, ...m }) => ({ ...m, name: 'Promotion', startsAt: new Date(epochMs + startMs), endsAt: new Date(epochMs + startMs + lengthMs) }));
+    .map(({ startMs, lengthMs, ...m }) => ({
+      ...m,
+      name: 'Promotion',
+      startsAt: new Date(epochMs + startMs),
+      endsAt: new Date(epochMs + startMs + lengthMs),
+    }));
   const stampCardArb: fc.Arbitrary<StampCard> = fc.record({
     id: fc.constant('card'),
     name: fc.constant('Card'),
@@ -54,20 +73,30 @@ describe('any evaluation of random valid rules and baskets', () => {
     })
     .map(({ roles: byCategory, ...rules }) => {
       const entries = Object.entries(byCategory);
-      const excludedCategories = entries.flatMap(([category, r]) => (r.role === 'excluded' ? [category] : []));
+      const excludedCategories = entries.flatMap(([category, r]) =>
+        r.role === 'excluded' ? [category] : [],
+      );
       // The schema refuses a stamp card whose every category is excluded: it could never stamp.
-      const stampCard = rules.stampCard && rules.stampCard.categories.every((c) => excludedCategories.includes(c)) ? null : rules.stampCard;
+      const stampCard =
+        rules.stampCard && rules.stampCard.categories.every((c) => excludedCategories.includes(c))
+          ? null
+          : rules.stampCard;
       return {
         ...rules,
         stampCard,
-        categoryRates: entries.flatMap(([category, r]) => (r.role === 'rated' ? [{ category, pointsPerUnit: r.pointsPerUnit }] : [])),
+        categoryRates: entries.flatMap(([category, r]) =>
+          r.role === 'rated' ? [{ category, pointsPerUnit: r.pointsPerUnit }] : [],
+        ),
         excludedCategories,
       };
     });
   const lineArb: fc.Arbitrary<BasketLine> = fc.record({
     sku: fc.constant('sku'),
     category: fc.constantFrom(...categories, 'coffee', ' Books ', 'Toys'),
-    amountMinor: fc.oneof(fc.bigInt({ min: 1n, max: 1_000n }), fc.bigInt({ min: 1n, max: 500_000n })),
+    amountMinor: fc.oneof(
+      fc.bigInt({ min: 1n, max: 1_000n }),
+      fc.bigInt({ min: 1n, max: 500_000n }),
+    ),
   });
   const scenarios: fc.Arbitrary<EarnInputs> = fc
     .record({
@@ -83,17 +112,35 @@ describe('any evaluation of random valid rules and baskets', () => {
         cappedPointsToday: fc.oneof(fc.constant(0n), fc.bigInt({ min: 0n, max: 60_000n })),
         stamps: fc.integer({ min: 0, max: 99 }),
       }),
-      tierBonuses: fc.uniqueArray(fc.record({ tier: fc.constantFrom('GOLD', 'SILVER'), bonusPercent: fc.integer({ min: 1, max: 500 }) }), { selector: (t) => t.tier }),
+      tierBonuses: fc.uniqueArray(
+        fc.record({
+          tier: fc.constantFrom('GOLD', 'SILVER'),
+          bonusPercent: fc.integer({ min: 1, max: 500 }),
+        }),
+        { selector: (t) => t.tier },
+      ),
     })
     .map(({ rules, currency, lines, occurredMs, storeId, channel, member, tierBonuses }) => ({
       rules,
       currency,
-      basket: { currency, totalMinor: sum(lines.map((l) => l.amountMinor)), occurredAt: new Date(epochMs + occurredMs), storeId, channel, lines },
+      basket: {
+        currency,
+        totalMinor: sum(lines.map((l) => l.amountMinor)),
+        occurredAt: new Date(epochMs + occurredMs),
+        storeId,
+        channel,
+        lines,
+      },
       // A member's card never holds a full set of stamps between purchases: completing it resets it.
-      member: rules.stampCard ? { ...member, stamps: member.stamps % rules.stampCard.stampsRequired } : member,
+      member: rules.stampCard
+        ? { ...member, stamps: member.stamps % rules.stampCard.stampsRequired }
+        : member,
       tierBonuses,
     }));
-  const uncapped = (inputs: EarnInputs): EarnInputs => ({ ...inputs, rules: { ...inputs.rules, capPerTransactionPoints: null, capPerMemberDayPoints: null } });
+  const uncapped = (inputs: EarnInputs): EarnInputs => ({
+    ...inputs,
+    rules: { ...inputs.rules, capPerTransactionPoints: null, capPerMemberDayPoints: null },
+  });
   const runs = { numRuns: 500 };
 
   it('uses rules the schema accepts', () => {
@@ -120,7 +167,8 @@ describe('any evaluation of random valid rules and baskets', () => {
         const { cappedPoints, capApplied } = evaluateEarn(inputs);
         const { capPerTransactionPoints, capPerMemberDayPoints } = inputs.rules;
         expect(cappedPoints).toBeGreaterThanOrEqual(0n);
-        if (capPerTransactionPoints !== null) expect(cappedPoints).toBeLessThanOrEqual(capPerTransactionPoints);
+        if (capPerTransactionPoints !== null)
+          expect(cappedPoints).toBeLessThanOrEqual(capPerTransactionPoints);
         if (capPerMemberDayPoints !== null) {
           const left = capPerMemberDayPoints - inputs.member.cappedPointsToday;
           expect(cappedPoints).toBeLessThanOrEqual(left > 0n ? left : 0n);
@@ -138,7 +186,14 @@ describe('any evaluation of random valid rules and baskets', () => {
         const free = evaluateEarn(uncapped(inputs));
         expect(capped.points).toBeLessThanOrEqual(free.points);
         expect(capped.cappedPoints).toBeLessThanOrEqual(free.cappedPoints);
-        for (const kind of ['BASE', 'CATEGORY', 'MULTIPLIER', 'FIRST_PURCHASE', 'STAMP_CARD', 'TIER'] as const) {
+        for (const kind of [
+          'BASE',
+          'CATEGORY',
+          'MULTIPLIER',
+          'FIRST_PURCHASE',
+          'STAMP_CARD',
+          'TIER',
+        ] as const) {
           expect(pointsOf(capped, kind)).toBeLessThanOrEqual(pointsOf(free, kind));
         }
         if (capped.capApplied === null) expect(capped).toEqual(free);
@@ -150,14 +205,28 @@ describe('any evaluation of random valid rules and baskets', () => {
   it('earns exactly the basket rate points, rounded down once, when nothing caps or multiplies them', () => {
     fc.assert(
       fc.property(scenarios, (inputs) => {
-        const evaluation = evaluateEarn(uncapped({ ...inputs, rules: { ...inputs.rules, multipliers: [] } }));
+        const evaluation = evaluateEarn(
+          uncapped({ ...inputs, rules: { ...inputs.rules, multipliers: [] } }),
+        );
         const excluded = new Set(inputs.rules.excludedCategories.map(categoryKey));
-        const rates = new Map(inputs.rules.categoryRates.map((c) => [categoryKey(c.category), c.pointsPerUnit]));
+        const rates = new Map(
+          inputs.rules.categoryRates.map((c) => [categoryKey(c.category), c.pointsPerUnit]),
+        );
         const eligible = inputs.basket.lines.filter((l) => !excluded.has(categoryKey(l.category)));
-        const weighted = sum(eligible.map((l) => l.amountMinor * BigInt(rates.get(categoryKey(l.category)) ?? inputs.rules.basePointsPerUnit)));
+        const weighted = sum(
+          eligible.map(
+            (l) =>
+              l.amountMinor *
+              BigInt(rates.get(categoryKey(l.category)) ?? inputs.rules.basePointsPerUnit),
+          ),
+        );
         const eligibleMinor = sum(eligible.map((l) => l.amountMinor));
         expect(evaluation.eligibleMinor).toBe(eligibleMinor);
-        expect(evaluation.cappedPoints).toBe(eligibleMinor < inputs.rules.minimumPurchaseMinor ? 0n : weighted / minorUnitsPerUnit(inputs.currency));
+        expect(evaluation.cappedPoints).toBe(
+          eligibleMinor < inputs.rules.minimumPurchaseMinor
+            ? 0n
+            : weighted / minorUnitsPerUnit(inputs.currency),
+        );
       }),
       runs,
     );
@@ -174,7 +243,14 @@ describe('any evaluation of random valid rules and baskets', () => {
         }
         const excluded = new Set(inputs.rules.excludedCategories.map(categoryKey));
         const stamping = new Set(card.categories.map(categoryKey));
-        const earned = belowMinimum ? 0 : inputs.basket.lines.filter((l) => stamping.has(categoryKey(l.category)) && !excluded.has(categoryKey(l.category)) && l.amountMinor >= card.lineMinimumMinor).length;
+        const earned = belowMinimum
+          ? 0
+          : inputs.basket.lines.filter(
+              (l) =>
+                stamping.has(categoryKey(l.category)) &&
+                !excluded.has(categoryKey(l.category)) &&
+                l.amountMinor >= card.lineMinimumMinor,
+            ).length;
         expect(stamps).not.toBeNull();
         if (!stamps) return;
         expect(stamps.before + earned).toBe(stamps.after + stamps.completed * card.stampsRequired);

@@ -21,7 +21,14 @@
  */
 import { minorUnitsPerUnit } from '../currency';
 import { offerAwards, type OfferInEffect } from './offers';
-import { categoryKey, type EarnChannel, type EarnRuleVersion, type EarnRules, type Multiplier, type TierBonus } from './earn-rules';
+import {
+  categoryKey,
+  type EarnChannel,
+  type EarnRuleVersion,
+  type EarnRules,
+  type Multiplier,
+  type TierBonus,
+} from './earn-rules';
 
 export interface BasketLine {
   sku: string;
@@ -59,7 +66,8 @@ export interface EarnInputs {
   offers?: readonly OfferInEffect[];
 }
 
-export type EarnComponentKind = 'BASE' | 'CATEGORY' | 'MULTIPLIER' | 'FIRST_PURCHASE' | 'STAMP_CARD' | 'OFFER' | 'TIER';
+export type EarnComponentKind =
+  'BASE' | 'CATEGORY' | 'MULTIPLIER' | 'FIRST_PURCHASE' | 'STAMP_CARD' | 'OFFER' | 'TIER';
 
 export interface EarnComponent {
   kind: EarnComponentKind;
@@ -97,46 +105,90 @@ const min = (a: bigint, b: bigint) => (a < b ? a : b);
 
 export function evaluateEarn(inputs: EarnInputs): EarnEvaluation {
   const { rules, basket, member } = inputs;
-  if (basket.currency !== inputs.currency) throw new RangeError(`a basket in ${basket.currency} cannot earn under rules in ${inputs.currency}`);
+  if (basket.currency !== inputs.currency)
+    throw new RangeError(
+      `a basket in ${basket.currency} cannot earn under rules in ${inputs.currency}`,
+    );
   const rates = ratePoints(rules, basket, minorUnitsPerUnit(inputs.currency));
   if (rates.eligibleMinor === 0n || rates.eligibleMinor < rules.minimumPurchaseMinor) {
-    const stamps = rules.stampCard ? { cardId: rules.stampCard.id, before: member.stamps, after: member.stamps, completed: 0 } : null;
-    return { ...totals([]), eligibleMinor: rates.eligibleMinor, cappedPoints: 0n, capApplied: null, belowMinimum: true, stamps };
+    const stamps = rules.stampCard
+      ? { cardId: rules.stampCard.id, before: member.stamps, after: member.stamps, completed: 0 }
+      : null;
+    return {
+      ...totals([]),
+      eligibleMinor: rates.eligibleMinor,
+      cappedPoints: 0n,
+      capApplied: null,
+      belowMinimum: true,
+      stamps,
+    };
   }
   const multiplier = bestMultiplier(rules.multipliers, basket);
-  const bonus = multiplier ? (rates.base + rates.category) * BigInt(multiplier.percent - 100) / 100n : 0n;
+  const bonus = multiplier
+    ? ((rates.base + rates.category) * BigInt(multiplier.percent - 100)) / 100n
+    : 0n;
   const capped = applyCaps(rules, member, { base: rates.base, category: rates.category, bonus });
   const cappedPoints = capped.base + capped.category + capped.bonus;
   const components: EarnComponent[] = [
     partnerFunded('BASE', null, capped.base),
     partnerFunded('CATEGORY', null, capped.category),
     multiplier ? multiplierComponent(multiplier, capped.bonus) : undefined,
-    member.firstPurchaseAtPartner ? partnerFunded('FIRST_PURCHASE', null, rules.firstPurchaseBonusPoints) : undefined,
+    member.firstPurchaseAtPartner
+      ? partnerFunded('FIRST_PURCHASE', null, rules.firstPurchaseBonusPoints)
+      : undefined,
   ].filter(isPresent);
   const stamps = stampProgress(rules, basket, member.stamps);
-  if (stamps && rules.stampCard) components.push(partnerFunded('STAMP_CARD', rules.stampCard.id, rules.stampCard.rewardPoints * BigInt(stamps.completed)));
+  if (stamps && rules.stampCard)
+    components.push(
+      partnerFunded(
+        'STAMP_CARD',
+        rules.stampCard.id,
+        rules.stampCard.rewardPoints * BigInt(stamps.completed),
+      ),
+    );
   const excluded = new Set(rules.excludedCategories.map(categoryKey));
-  for (const award of offerAwards(inputs.offers ?? [], basket.lines, excluded, cappedPoints)) components.push(partnerFunded('OFFER', award.offerId, award.points));
-  const tier = member.tier === null ? undefined : inputs.tierBonuses.find((t) => t.tier === member.tier);
+  for (const award of offerAwards(inputs.offers ?? [], basket.lines, excluded, cappedPoints))
+    components.push(partnerFunded('OFFER', award.offerId, award.points));
+  const tier =
+    member.tier === null ? undefined : inputs.tierBonuses.find((t) => t.tier === member.tier);
   if (tier) {
     const points = (cappedPoints * BigInt(tier.bonusPercent)) / 100n;
-    components.push({ kind: 'TIER', ruleId: tier.tier, points, partnerPoints: 0n, operatorPoints: points });
+    components.push({
+      kind: 'TIER',
+      ruleId: tier.tier,
+      points,
+      partnerPoints: 0n,
+      operatorPoints: points,
+    });
   }
-  return { ...totals(components.filter((c) => c.points > 0n)), eligibleMinor: rates.eligibleMinor, cappedPoints, capApplied: capped.capApplied, belowMinimum: false, stamps };
+  return {
+    ...totals(components.filter((c) => c.points > 0n)),
+    eligibleMinor: rates.eligibleMinor,
+    cappedPoints,
+    capApplied: capped.capApplied,
+    belowMinimum: false,
+    stamps,
+  };
 }
 
 /** The version in force at an instant: the latest that started at or before it. */
-export function versionAt<V extends Pick<EarnRuleVersion, 'effectiveFrom'>>(versions: readonly V[], at: Date): V | undefined {
+export function versionAt<V extends Pick<EarnRuleVersion, 'effectiveFrom'>>(
+  versions: readonly V[],
+  at: Date,
+): V | undefined {
   let found: V | undefined;
   for (const version of versions) {
-    if (version.effectiveFrom <= at && (!found || version.effectiveFrom > found.effectiveFrom)) found = version;
+    if (version.effectiveFrom <= at && (!found || version.effectiveFrom > found.effectiveFrom))
+      found = version;
   }
   return found;
 }
 
 function ratePoints(rules: EarnRules, basket: Basket, unit: bigint) {
   const excluded = new Set(rules.excludedCategories.map(categoryKey));
-  const categoryRate = new Map(rules.categoryRates.map((c) => [categoryKey(c.category), BigInt(c.pointsPerUnit)]));
+  const categoryRate = new Map(
+    rules.categoryRates.map((c) => [categoryKey(c.category), BigInt(c.pointsPerUnit)]),
+  );
   let eligibleMinor = 0n;
   let baseWeighted = 0n;
   let categoryWeighted = 0n;
@@ -156,17 +208,27 @@ function ratePoints(rules: EarnRules, basket: Basket, unit: bigint) {
 }
 
 function isActive(multiplier: Multiplier, basket: Basket): boolean {
-  return multiplier.startsAt <= basket.occurredAt && basket.occurredAt < multiplier.endsAt
-    && (multiplier.storeIds === null || multiplier.storeIds.includes(basket.storeId))
-    && (multiplier.channels === null || multiplier.channels.includes(basket.channel));
+  return (
+    multiplier.startsAt <= basket.occurredAt &&
+    basket.occurredAt < multiplier.endsAt &&
+    (multiplier.storeIds === null || multiplier.storeIds.includes(basket.storeId)) &&
+    (multiplier.channels === null || multiplier.channels.includes(basket.channel))
+  );
 }
 
-function bestMultiplier(multipliers: readonly Multiplier[], basket: Basket): Multiplier | undefined {
+function bestMultiplier(
+  multipliers: readonly Multiplier[],
+  basket: Basket,
+): Multiplier | undefined {
   let best: Multiplier | undefined;
   for (const m of multipliers) {
     if (!isActive(m, basket)) continue;
-    const better = !best || m.percent > best.percent
-      || (m.percent === best.percent && (m.operatorSharePercent < best.operatorSharePercent || (m.operatorSharePercent === best.operatorSharePercent && m.id < best.id)));
+    const better =
+      !best ||
+      m.percent > best.percent ||
+      (m.percent === best.percent &&
+        (m.operatorSharePercent < best.operatorSharePercent ||
+          (m.operatorSharePercent === best.operatorSharePercent && m.id < best.id)));
     if (better) best = m;
   }
   return best;
@@ -178,25 +240,45 @@ interface CappablePoints {
   bonus: bigint;
 }
 
-function applyCaps(rules: EarnRules, member: MemberEarnState, points: CappablePoints): CappablePoints & { capApplied: EarnEvaluation['capApplied'] } {
+function applyCaps(
+  rules: EarnRules,
+  member: MemberEarnState,
+  points: CappablePoints,
+): CappablePoints & { capApplied: EarnEvaluation['capApplied'] } {
   const total = points.base + points.category + points.bonus;
-  const dayLeft = rules.capPerMemberDayPoints === null ? null : rules.capPerMemberDayPoints - member.cappedPointsToday;
+  const dayLeft =
+    rules.capPerMemberDayPoints === null
+      ? null
+      : rules.capPerMemberDayPoints - member.cappedPointsToday;
   const perTransaction = rules.capPerTransactionPoints;
   let limit = total;
   let capApplied: EarnEvaluation['capApplied'] = null;
-  if (perTransaction !== null && perTransaction < limit) [limit, capApplied] = [perTransaction, 'TRANSACTION'];
-  if (dayLeft !== null && (dayLeft < 0n ? 0n : dayLeft) < limit) [limit, capApplied] = [dayLeft < 0n ? 0n : dayLeft, 'MEMBER_DAY'];
+  if (perTransaction !== null && perTransaction < limit)
+    [limit, capApplied] = [perTransaction, 'TRANSACTION'];
+  if (dayLeft !== null && (dayLeft < 0n ? 0n : dayLeft) < limit)
+    [limit, capApplied] = [dayLeft < 0n ? 0n : dayLeft, 'MEMBER_DAY'];
   let excess = total - limit;
   const bonusCut = min(points.bonus, excess);
   excess -= bonusCut;
   const categoryCut = min(points.category, excess);
   excess -= categoryCut;
-  return { base: points.base - excess, category: points.category - categoryCut, bonus: points.bonus - bonusCut, capApplied };
+  return {
+    base: points.base - excess,
+    category: points.category - categoryCut,
+    bonus: points.bonus - bonusCut,
+    capApplied,
+  };
 }
 
 function multiplierComponent(multiplier: Multiplier, bonus: bigint): EarnComponent {
   const operatorPoints = (bonus * BigInt(multiplier.operatorSharePercent)) / 100n;
-  return { kind: 'MULTIPLIER', ruleId: multiplier.id, points: bonus, partnerPoints: bonus - operatorPoints, operatorPoints };
+  return {
+    kind: 'MULTIPLIER',
+    ruleId: multiplier.id,
+    points: bonus,
+    partnerPoints: bonus - operatorPoints,
+    operatorPoints,
+  };
 }
 
 function stampProgress(rules: EarnRules, basket: Basket, before: number): StampProgress | null {
@@ -213,11 +295,17 @@ function stampProgress(rules: EarnRules, basket: Basket, before: number): StampP
   return { cardId: card.id, before, after: stamps - completed * card.stampsRequired, completed };
 }
 
-const partnerFunded = (kind: EarnComponentKind, ruleId: string | null, points: bigint): EarnComponent => ({ kind, ruleId, points, partnerPoints: points, operatorPoints: 0n });
+const partnerFunded = (
+  kind: EarnComponentKind,
+  ruleId: string | null,
+  points: bigint,
+): EarnComponent => ({ kind, ruleId, points, partnerPoints: points, operatorPoints: 0n });
 
 const isPresent = <T>(value: T | undefined): value is T => value !== undefined;
 
-function totals(components: EarnComponent[]): Pick<EarnEvaluation, 'points' | 'partnerPoints' | 'operatorPoints' | 'components'> {
+function totals(
+  components: EarnComponent[],
+): Pick<EarnEvaluation, 'points' | 'partnerPoints' | 'operatorPoints' | 'components'> {
   let points = 0n;
   let partnerPoints = 0n;
   let operatorPoints = 0n;

@@ -55,13 +55,20 @@ export class FeedConsumer {
       'SELECT position, facts_applied FROM feed_cursor WHERE consumer = $1',
       [this.options.name],
     );
-    return { consumer: this.options.name, position: rows[0]?.position ?? FEED_START, factsApplied: Number(rows[0]?.facts_applied ?? 0) };
+    return {
+      consumer: this.options.name,
+      position: rows[0]?.position ?? FEED_START,
+      factsApplied: Number(rows[0]?.facts_applied ?? 0),
+    };
   }
 
   /** Fetches and applies one page; returns how many facts took effect. */
   async runOnce(): Promise<number> {
     const after = await this.position();
-    const page = await this.options.source.read(after, this.options.batchSize ?? limits.feedPageSizeMax);
+    const page = await this.options.source.read(
+      after,
+      this.options.batchSize ?? limits.feedPageSizeMax,
+    );
     if (page.facts.length === 0) return 0;
     return inTransaction(this.options.dataSource, 'READ COMMITTED', async (manager) => {
       await manager.query(
@@ -107,11 +114,16 @@ export class FeedConsumer {
       let applied = 0;
       try {
         applied = await this.runOnce();
-        if (this.lastError) this.options.logger.info({ consumer: this.options.name }, 'feed consumer recovered');
+        if (this.lastError)
+          this.options.logger.info({ consumer: this.options.name }, 'feed consumer recovered');
         this.lastError = undefined;
       } catch (error) {
         const message = (error as Error).message;
-        if (message !== this.lastError) this.options.logger.warn({ consumer: this.options.name, err: error }, 'feed consumer round failed');
+        if (message !== this.lastError)
+          this.options.logger.warn(
+            { consumer: this.options.name, err: error },
+            'feed consumer round failed',
+          );
         this.lastError = message;
       }
       if (applied === 0 && this.running) await this.sleep(this.lastError ? idleMs * 4 : idleMs);

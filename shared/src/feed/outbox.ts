@@ -49,12 +49,18 @@ export async function createCursorTable(queryRunner: QueryRunner): Promise<void>
     )`);
 }
 
-export async function dropFeedTables(queryRunner: QueryRunner, which: 'outbox' | 'feed_cursor'): Promise<void> {
+export async function dropFeedTables(
+  queryRunner: QueryRunner,
+  which: 'outbox' | 'feed_cursor',
+): Promise<void> {
   await queryRunner.query(`DROP TABLE IF EXISTS ${which}`);
 }
 
 /** Appends facts inside the caller's transaction: they become visible exactly when it commits. */
-export async function appendFacts(manager: EntityManager, facts: readonly NewFact[]): Promise<void> {
+export async function appendFacts(
+  manager: EntityManager,
+  facts: readonly NewFact[],
+): Promise<void> {
   if (facts.length === 0) return;
   assert(manager.queryRunner?.isTransactionActive, 'appendFacts must run inside a transaction');
   const { text, values } = factsStatement(facts);
@@ -86,7 +92,11 @@ interface OutboxRow {
  * oldest one still running: a transaction that began earlier and commits later can then never
  * slip in behind a reader's cursor.
  */
-export async function readFacts(dataSource: DataSource, after: string = FEED_START, limit: number = limits.feedPageSizeMax): Promise<FeedPage> {
+export async function readFacts(
+  dataSource: DataSource,
+  after: string = FEED_START,
+  limit: number = limits.feedPageSizeMax,
+): Promise<FeedPage> {
   const position = parsePosition(after);
   if (!position) throw new RangeError(`malformed feed position "${after}"`);
   const pageSize = Math.max(1, Math.min(limit, limits.feedPageSizeMax));

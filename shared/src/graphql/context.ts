@@ -17,7 +17,8 @@ export interface BaseContext {
  */
 export function authenticate(req: Request, publicKeys: PublicKeys): Viewer {
   const token = bearerToken(req.header('authorization'));
-  if (!token) throw unauthenticatedRequest('A bearer token is required: send Authorization: Bearer <token>.');
+  if (!token)
+    throw unauthenticatedRequest('A bearer token is required: send Authorization: Bearer <token>.');
   try {
     return verifyToken(token, publicKeys);
   } catch (error) {

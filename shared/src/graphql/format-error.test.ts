@@ -2,24 +2,49 @@ import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { formatError, isDatabaseUnavailable } from './format-error';
 
-const wrapped = (inner: unknown) => new GraphQLError('boom', { originalError: Object.assign(new Error('query failed'), { driverError: inner }) });
+const wrapped = (inner: unknown) =>
+  new GraphQLError('boom', {
+    originalError: Object.assign(new Error('query failed'), { driverError: inner }),
+  });
 
 describe('a database that cannot be reached', () => {
   it.each([
-    ['a refused connection', Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })],
-    ['an administrator shutdown', Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })],
-    ['a server starting up', Object.assign(new Error('the database system is starting up'), { code: '57P03' })],
+    [
+      'a refused connection',
+      Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' }),
+    ],
+    [
+      'an administrator shutdown',
+      Object.assign(new Error('terminating connection due to administrator command'), {
+        code: '57P01',
+      }),
+    ],
+    [
+      'a server starting up',
+      Object.assign(new Error('the database system is starting up'), { code: '57P03' }),
+    ],
     ['a dropped connection', new Error('Connection terminated unexpectedly')],
   ])('is recognised through the wrappers: %s', (_, inner) => {
     expect(isDatabaseUnavailable(wrapped(inner))).toBe(true);
   });
 
   it('is SERVICE_UNAVAILABLE, retryable, with no driver detail, in production and out of it', () => {
-    const original = wrapped(Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), { code: 'ECONNREFUSED' }));
+    const original = wrapped(
+      Object.assign(new Error('connect ECONNREFUSED 10.0.0.7:5432'), { code: 'ECONNREFUSED' }),
+    );
     for (const production of [true, false]) {
-      const formatted = formatError({ message: 'connect ECONNREFUSED 10.0.0.7:5432', path: ['earnPoints'], extensions: { code: 'INTERNAL_SERVER_ERROR' } }, production, original);
+      const formatted = formatError(
+        {
+          message: 'connect ECONNREFUSED 10.0.0.7:5432',
+          path: ['earnPoints'],
+          extensions: { code: 'INTERNAL_SERVER_ERROR' },
+        },
+        production,
+        original,
+      );
       expect(formatted).toEqual({
-        message: 'The service cannot reach its database for a moment; retry under the same idempotency key.',
+        message:
+          'The service cannot reach its database for a moment; retry under the same idempotency key.',
         path: ['earnPoints'],
         extensions: { code: 'SERVICE_UNAVAILABLE' },
       });
@@ -27,8 +52,16 @@ describe('a database that cannot be reached', () => {
   });
 
   it('leaves other errors alone: a constraint violation is still a bug', () => {
-    const original = wrapped(Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }));
+    const original = wrapped(
+      Object.assign(new Error('duplicate key value violates unique constraint'), { code: '23505' }),
+    );
     expect(isDatabaseUnavailable(original)).toBe(false);
-    expect(formatError({ message: 'duplicate key', extensions: { code: 'INTERNAL_SERVER_ERROR' } }, true, original).extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(
+      formatError(
+        { message: 'duplicate key', extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        true,
+        original,
+      ).extensions?.code,
+    ).toBe('INTERNAL_SERVER_ERROR');
   });
 });

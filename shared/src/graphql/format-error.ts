@@ -13,7 +13,21 @@ const KNOWN_CODES = new Set<string>([
 
 // Postgres and socket codes meaning "the database is not reachable right now" (class 08
 // connection exceptions, 57P0x shutdown and start-up, 53300 too many connections).
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '08000', '08001', '08003', '08004', '08006', '57P01', '57P02', '57P03', '53300']);
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
 
 /** Whether an error, or one it wraps, says the database cannot be reached (a restart, a failover). */
 export function isDatabaseUnavailable(error: unknown): boolean {
@@ -21,9 +35,21 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   let current: unknown = error;
   while (current && typeof current === 'object' && !seen.has(current)) {
     seen.add(current);
-    const e = current as { code?: unknown; message?: unknown; originalError?: unknown; driverError?: unknown; cause?: unknown };
+    const e = current as {
+      code?: unknown;
+      message?: unknown;
+      originalError?: unknown;
+      driverError?: unknown;
+      cause?: unknown;
+    };
     if (typeof e.code === 'string' && UNAVAILABLE_CODES.has(e.code)) return true;
-    if (typeof e.message === 'string' && /^Connection terminated|the database system is (starting up|shutting down|in recovery mode)/.test(e.message)) return true;
+    if (
+      typeof e.message === 'string' &&
+      /^Connection terminated|the database system is (starting up|shutting down|in recovery mode)/.test(
+        e.message,
+      )
+    )
+      return true;
     current = e.driverError ?? e.originalError ?? e.cause;
   }
   return false;
@@ -36,10 +62,15 @@ export function isDatabaseUnavailable(error: unknown): boolean {
  * a driver error) becomes a bare INTERNAL_SERVER_ERROR in production so no SQL, URL or stack
  * reaches a client; outside production it keeps its message and stack for the developer.
  */
-export function formatError(formatted: GraphQLFormattedError, production: boolean, original?: unknown): GraphQLFormattedError {
+export function formatError(
+  formatted: GraphQLFormattedError,
+  production: boolean,
+  original?: unknown,
+): GraphQLFormattedError {
   if (original !== undefined && isDatabaseUnavailable(original)) {
     return {
-      message: 'The service cannot reach its database for a moment; retry under the same idempotency key.',
+      message:
+        'The service cannot reach its database for a moment; retry under the same idempotency key.',
       ...(formatted.path ? { path: formatted.path } : {}),
       extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
     };

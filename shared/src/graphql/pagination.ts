@@ -39,7 +39,10 @@ export function pageOf(args: PageArgs): Page {
 export function connectionOf<T>(rows: T[], page: Page, keyOf: (row: T) => string): Connection<T> {
   const visible = rows.slice(0, page.limit);
   const edges = visible.map((node) => ({ cursor: encode(keyOf(node)), node }));
-  return { edges, pageInfo: { hasNextPage: rows.length > page.limit, endCursor: edges.at(-1)?.cursor ?? null } };
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > page.limit, endCursor: edges.at(-1)?.cursor ?? null },
+  };
 }
 
 /** The keyset most lists use: a timestamp and an id as tie-breaker, newest first. */
@@ -47,7 +50,8 @@ export const timeIdKey = {
   of: (time: Date, id: string): string => `${time.toISOString()}|${id}`,
   parse(after: string): { time: string; id: string } {
     const [time = '', id = ''] = after.split('|');
-    if (Number.isNaN(Date.parse(time)) || !/^[0-9a-f-]{36}$/i.test(id)) throw badInput('after is not a cursor this API returned.', 'after');
+    if (Number.isNaN(Date.parse(time)) || !/^[0-9a-f-]{36}$/i.test(id))
+      throw badInput('after is not a cursor this API returned.', 'after');
     return { time, id };
   },
 };

@@ -7,7 +7,8 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
   name: 'DateTime',
   serialize(value) {
     const date = value instanceof Date ? value : new Date(String(value));
-    if (Number.isNaN(date.getTime())) throw new TypeError(`DateTime cannot represent ${String(value)}`);
+    if (Number.isNaN(date.getTime()))
+      throw new TypeError(`DateTime cannot represent ${String(value)}`);
     return date.toISOString();
   },
   parseValue(value) {
@@ -20,7 +21,10 @@ export const DateTimeScalar = new GraphQLScalarType<Date, string>({
 });
 
 function parseDate(value: unknown): Date {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
+  if (
+    typeof value !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/.test(value)
+  ) {
     throw badInput('A DateTime is an ISO-8601 string with a time zone, e.g. 2026-11-25T10:00:00Z.');
   }
   const date = new Date(value);
@@ -43,7 +47,11 @@ function integerScalar(name: string, description: string): GraphQLScalarType<big
     description,
     serialize(value) {
       if (typeof value === 'bigint') return value.toString();
-      if ((typeof value === 'string' && /^-?\d+$/.test(value)) || (typeof value === 'number' && Number.isSafeInteger(value))) return String(value);
+      if (
+        (typeof value === 'string' && /^-?\d+$/.test(value)) ||
+        (typeof value === 'number' && Number.isSafeInteger(value))
+      )
+        return String(value);
       throw new TypeError(`${name} cannot represent ${String(value)}`);
     },
     parseValue: parse,
@@ -55,11 +63,21 @@ function integerScalar(name: string, description: string): GraphQLScalarType<big
 }
 
 export const PointsScalar = integerScalar('Points', 'A number of points: an integer, as a string.');
-export const MinorUnitsScalar = integerScalar('MinorUnits', 'An amount of money in the minor unit of its currency (cents for EUR), as a string.');
+export const MinorUnitsScalar = integerScalar(
+  'MinorUnits',
+  'An amount of money in the minor unit of its currency (cents for EUR), as a string.',
+);
 
 function parseIdempotencyKey(value: unknown): string {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > limits.idempotencyKeyLengthMax) {
-    throw badInput(`An idempotency key is a string of 1 to ${limits.idempotencyKeyLengthMax} characters.`, 'idempotencyKey');
+  if (
+    typeof value !== 'string' ||
+    value.trim().length === 0 ||
+    value.length > limits.idempotencyKeyLengthMax
+  ) {
+    throw badInput(
+      `An idempotency key is a string of 1 to ${limits.idempotencyKeyLengthMax} characters.`,
+      'idempotencyKey',
+    );
   }
   return value;
 }

@@ -30,7 +30,10 @@ const logUnexpectedErrors: ApolloServerPlugin<BaseContext> = {
       async didEncounterErrors({ errors, contextValue }) {
         for (const error of errors) {
           if (!error.extensions?.code || error.extensions.code === 'INTERNAL_SERVER_ERROR') {
-            contextValue.log?.error({ err: error.originalError ?? error, path: error.path }, 'resolver failed');
+            contextValue.log?.error(
+              { err: error.originalError ?? error, path: error.path },
+              'resolver failed',
+            );
           }
         }
       },
@@ -39,8 +42,14 @@ const logUnexpectedErrors: ApolloServerPlugin<BaseContext> = {
 };
 
 /** An Apollo subgraph mounted at /graphql on the service's express app; every request must carry a valid token. */
-export async function mountSubgraph<C extends BaseContext>(app: Express, options: SubgraphServerOptions<C>): Promise<ApolloServer<C>> {
-  const schema = buildSubgraphSchema({ typeDefs: parse(options.typeDefs), resolvers: options.resolvers as GraphQLResolverMap<unknown> });
+export async function mountSubgraph<C extends BaseContext>(
+  app: Express,
+  options: SubgraphServerOptions<C>,
+): Promise<ApolloServer<C>> {
+  const schema = buildSubgraphSchema({
+    typeDefs: parse(options.typeDefs),
+    resolvers: options.resolvers as GraphQLResolverMap<unknown>,
+  });
   const server = new ApolloServer<C>({
     schema,
     introspection: !options.production,
@@ -55,7 +64,9 @@ export async function mountSubgraph<C extends BaseContext>(app: Express, options
       logUnexpectedErrors as ApolloServerPlugin<C>,
       // Inline traces feed Apollo Studio, which this network does not use.
       ApolloServerPluginInlineTraceDisabled(),
-      ...(options.httpServer ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })] : []),
+      ...(options.httpServer
+        ? [ApolloServerPluginDrainHttpServer({ httpServer: options.httpServer })]
+        : []),
     ],
   });
   await server.start();
@@ -64,7 +75,11 @@ export async function mountSubgraph<C extends BaseContext>(app: Express, options
     expressMiddleware(server, {
       context: async ({ req }: { req: Request }) => {
         const viewer = authenticate(req, options.publicKeys);
-        return options.extendContext({ viewer, requestId: req.requestId, log: req.log.child({ role: viewer.role }) });
+        return options.extendContext({
+          viewer,
+          requestId: req.requestId,
+          log: req.log.child({ role: viewer.role }),
+        });
       },
     }),
   );

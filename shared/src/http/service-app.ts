@@ -74,7 +74,8 @@ function handleRouteError(error: unknown, req: Request, res: Response, next: Nex
   const message = clientError ? 'The request could not be read.' : 'Internal server error.';
   res.status(clientError ? status : 500);
   if (req.path.startsWith('/graphql')) res.json({ errors: [{ message, extensions: { code } }] });
-  else if (req.path === '/oauth/token') res.json({ error: clientError ? 'invalid_request' : 'server_error' });
+  else if (req.path === '/oauth/token')
+    res.json({ error: clientError ? 'invalid_request' : 'server_error' });
   else res.json({ error: { code, message } });
 }
 

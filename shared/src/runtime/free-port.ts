@@ -25,7 +25,10 @@ export async function freePort(): Promise<number> {
 
 function ephemeralPortRange(): [number, number] {
   try {
-    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
     if (low && high) return [low, high];
   } catch {
     // Not Linux: the IANA dynamic range, which macOS and Windows use.

@@ -22,7 +22,6 @@ export interface Network {
 
 const entryOf = (root: string, dir: string) => resolve(root, dir, 'src/main.ts');
 
-
 /**
  * Starts the whole topology as separate processes, the way `npm start` and the end-to-end tests
  * do: partner-merchant first (it feeds the member service), then member (it feeds settlement),
@@ -40,15 +39,31 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
         name,
         entry: entryOf(root, spec.dir),
         output: options.output,
-        env: { ...common, PORT: portOf(spec.defaultPort), DATABASE_URL: options.databaseUrl(name), ...extra },
+        env: {
+          ...common,
+          PORT: portOf(spec.defaultPort),
+          DATABASE_URL: options.databaseUrl(name),
+          ...extra,
+        },
       }).then((service) => (started.push(service), service));
     };
     // The partner service calls the member service (reward orders) and the member service reads the
     // partner feed: with ephemeral ports, the member's is chosen first so the partner can be told it.
-    const memberPort = options.ports === 'default' ? subgraphs.find((s) => s.name === 'member')!.defaultPort : await freePort();
-    const partner = await spawnSubgraph('partner-merchant', { REWARD_REDEMPTIONS_URL: `http://127.0.0.1:${memberPort}/internal/reward-redemptions` });
-    const member = await spawnSubgraph('member', { PORT: String(memberPort), PARTNER_FEED_URL: `${partner.url}/feed` });
-    const settlement = await spawnSubgraph('settlement', { MEMBER_FEED_URL: `${member.url}/feed`, PARTNER_FEED_URL: `${partner.url}/feed` });
+    const memberPort =
+      options.ports === 'default'
+        ? subgraphs.find((s) => s.name === 'member')!.defaultPort
+        : await freePort();
+    const partner = await spawnSubgraph('partner-merchant', {
+      REWARD_REDEMPTIONS_URL: `http://127.0.0.1:${memberPort}/internal/reward-redemptions`,
+    });
+    const member = await spawnSubgraph('member', {
+      PORT: String(memberPort),
+      PARTNER_FEED_URL: `${partner.url}/feed`,
+    });
+    const settlement = await spawnSubgraph('settlement', {
+      MEMBER_FEED_URL: `${member.url}/feed`,
+      PARTNER_FEED_URL: `${partner.url}/feed`,
+    });
     const gateway = await spawnService({
       name: 'gateway',
       entry: entryOf(root, 'gateway'),
@@ -75,4 +90,3 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
     throw error;
   }
 }
-

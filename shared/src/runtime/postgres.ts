@@ -36,7 +36,9 @@ export class PostgresStartError extends Error {
     readonly outcome: string,
     readonly logTail: string[],
   ) {
-    super(`${command}\n  ${outcome}${logTail.length > 0 ? `\n  last log lines:\n    ${logTail.join('\n    ')}` : ''}`);
+    super(
+      `${command}\n  ${outcome}${logTail.length > 0 ? `\n  last log lines:\n    ${logTail.join('\n    ')}` : ''}`,
+    );
     this.name = 'PostgresStartError';
   }
 }
@@ -60,12 +62,15 @@ const BIND_FAILURE = /could not (bind|create any TCP\/IP sockets)|Address alread
  * chunks, and installed exit hooks that overrode the test runner's exit code. Here every failure
  * names the command, how it ended and the last lines Postgres logged.
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<PostgresServer> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<PostgresServer> {
   const databaseDir = resolve(options.dataDir);
   const binaries = await postgresBinaries();
   const owner = ensureServerUser();
   prepareDataDir(databaseDir, owner);
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await initdb(binaries.initdb, databaseDir, owner, options.onLog);
+  if (!existsSync(join(databaseDir, 'PG_VERSION')))
+    await initdb(binaries.initdb, databaseDir, owner, options.onLog);
   const started = await startOnSomePort(binaries.postgres, databaseDir, owner, options);
   let child = started.child;
   return {
@@ -87,10 +92,16 @@ async function startOnSomePort(
     try {
       return { port, child: await runPostgres(postgres, databaseDir, port, owner, options.onLog) };
     } catch (error) {
-      const portTaken = error instanceof PostgresStartError && error.logTail.some((line) => BIND_FAILURE.test(line));
+      const portTaken =
+        error instanceof PostgresStartError &&
+        error.logTail.some((line) => BIND_FAILURE.test(line));
       if (!portTaken) throw error;
       if (options.port !== undefined) {
-        throw new PostgresStartError(error.command, `port ${port} is taken by another process (set POSTGRES_PORT to another port)`, error.logTail);
+        throw new PostgresStartError(
+          error.command,
+          `port ${port} is taken by another process (set POSTGRES_PORT to another port)`,
+          error.logTail,
+        );
       }
       if (attempt >= PORT_ATTEMPTS_MAX) throw error;
     }
@@ -128,7 +139,9 @@ function lookupUser(): ServerUser | undefined {
 function run(command: string, args: string[], acceptedCodes: number[]): void {
   const result = spawnSync(command, args, { encoding: 'utf8' });
   if (result.status !== null && acceptedCodes.includes(result.status)) return;
-  const how = result.error ? result.error.message : `exited with code ${result.status} (signal ${result.signal})`;
+  const how = result.error
+    ? result.error.message
+    : `exited with code ${result.status} (signal ${result.signal})`;
   throw new Error(`${command} ${args.join(' ')} ${how}: ${(result.stderr ?? '').trim()}`);
 }
 
@@ -152,10 +165,22 @@ function prepareDataDir(databaseDir: string, owner: ServerUser | undefined): voi
   }
 }
 
-async function initdb(initdbPath: string, databaseDir: string, owner: ServerUser | undefined, onLog?: (line: string) => void): Promise<void> {
+async function initdb(
+  initdbPath: string,
+  databaseDir: string,
+  owner: ServerUser | undefined,
+  onLog?: (line: string) => void,
+): Promise<void> {
   const passwordFile = join(tmpdir(), `coalition-pg-password-${randomBytes(6).toString('hex')}`);
   writeFileSync(passwordFile, `${PASSWORD}\n`, { mode: 0o644 });
-  const args = [`--pgdata=${databaseDir}`, '--auth=password', `--username=${USER}`, `--pwfile=${passwordFile}`, '--lc-messages=C', '--encoding=UTF8'];
+  const args = [
+    `--pgdata=${databaseDir}`,
+    '--auth=password',
+    `--username=${USER}`,
+    `--pwfile=${passwordFile}`,
+    '--lc-messages=C',
+    '--encoding=UTF8',
+  ];
   try {
     const child = spawn(initdbPath, args, { ...owner, env: { ...process.env, LC_MESSAGES: 'C' } });
     const log = new LogTail(onLog);
@@ -165,18 +190,43 @@ async function initdb(initdbPath: string, databaseDir: string, owner: ServerUser
     if (outcome.code !== 0) {
       // A half-written data directory would make the next start skip initdb and fail obscurely.
       rmSync(join(databaseDir, 'PG_VERSION'), { force: true });
-      throw new PostgresStartError(commandLine(initdbPath, args), describeExit(outcome), log.lines());
+      throw new PostgresStartError(
+        commandLine(initdbPath, args),
+        describeExit(outcome),
+        log.lines(),
+      );
     }
   } finally {
     rmSync(passwordFile, { force: true });
   }
 }
 
-function runPostgres(postgresPath: string, databaseDir: string, port: number, owner: ServerUser | undefined, onLog?: (line: string) => void): Promise<ChildProcess> {
+function runPostgres(
+  postgresPath: string,
+  databaseDir: string,
+  port: number,
+  owner: ServerUser | undefined,
+  onLog?: (line: string) => void,
+): Promise<ChildProcess> {
   // No Unix socket: nothing here uses one, and a socket lock file in /tmp left by a killed server
   // would refuse the next server given the same port.
-  const args = ['-D', databaseDir, '-p', String(port), '-c', 'max_connections=300', '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='];
-  const child = spawn(postgresPath, args, { ...owner, env: { ...process.env, LC_MESSAGES: 'C' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = [
+    '-D',
+    databaseDir,
+    '-p',
+    String(port),
+    '-c',
+    'max_connections=300',
+    '-c',
+    'listen_addresses=127.0.0.1',
+    '-c',
+    'unix_socket_directories=',
+  ];
+  const child = spawn(postgresPath, args, {
+    ...owner,
+    env: { ...process.env, LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const log = new LogTail(onLog);
   return new Promise((resolvePromise, reject) => {
     const fail = (outcome: string) => {
@@ -255,13 +305,23 @@ function commandLine(path: string, args: string[]): string {
  * Postgres too (it shares our process group), so it may be gone already: then there is nothing
  * to wait for.
  */
-async function stopChild(child: ChildProcess, signal: 'SIGINT' | 'SIGQUIT', databaseDir: string): Promise<void> {
+async function stopChild(
+  child: ChildProcess,
+  signal: 'SIGINT' | 'SIGQUIT',
+  databaseDir: string,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const done = exited(child);
   child.kill(signal);
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`PostgreSQL in ${databaseDir} did not stop within ${STOP_TIMEOUT_MS / 1000} s`)), STOP_TIMEOUT_MS);
+    timer = setTimeout(
+      () =>
+        reject(
+          new Error(`PostgreSQL in ${databaseDir} did not stop within ${STOP_TIMEOUT_MS / 1000} s`),
+        ),
+      STOP_TIMEOUT_MS,
+    );
   });
   try {
     await Promise.race([done, late]);
@@ -282,6 +342,8 @@ async function postgresBinaries(): Promise<Binaries> {
     const binaries = (await import(name)) as Binaries;
     return { initdb: binaries.initdb, postgres: binaries.postgres };
   } catch (error) {
-    throw new Error(`No PostgreSQL binaries for ${platform()}-${arch()} (package ${name}): ${(error as Error).message}`);
+    throw new Error(
+      `No PostgreSQL binaries for ${platform()}-${arch()} (package ${name}): ${(error as Error).message}`,
+    );
   }
 }

@@ -39,7 +39,7 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
   const stdio = output === 'inherit' ? 'inherit' : output === 'ignore' ? 'ignore' : 'pipe';
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
     env: { ...process.env, ...options.env },
-    stdio: [ 'ignore', stdio, stdio, 'ipc' ],
+    stdio: ['ignore', stdio, stdio, 'ipc'],
   });
   if (typeof output === 'function') {
     for (const stream of [child.stdout, child.stderr]) {
@@ -47,7 +47,11 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
       stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(output));
     }
   }
-  const port = await waitForReady(child, options.name, options.readyTimeoutMs ?? limits.serviceReadyTimeoutMs);
+  const port = await waitForReady(
+    child,
+    options.name,
+    options.readyTimeoutMs ?? limits.serviceReadyTimeoutMs,
+  );
   child.disconnect?.();
   return {
     name: options.name,
@@ -76,7 +80,10 @@ function waitForReady(child: ChildProcess, name: string, timeoutMs: number): Pro
   });
 }
 
-export async function stopProcess(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+export async function stopProcess(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, 'exit');
   child.kill(signal);

@@ -19,7 +19,9 @@ export async function runMain(service: string, start: () => Promise<Stoppable>):
       process.stderr.write(`${error.message}\n`);
       process.exit(78); // EX_CONFIG
     }
-    process.stderr.write(`${service} failed to start: ${(error as Error).stack ?? String(error)}\n`);
+    process.stderr.write(
+      `${service} failed to start: ${(error as Error).stack ?? String(error)}\n`,
+    );
     process.exit(1);
   }
   let stopping = false;

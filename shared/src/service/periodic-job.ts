@@ -33,7 +33,9 @@ export class PeriodicJob {
     this.timer = setTimeout(() => {
       this.running = this.task()
         .then(() => undefined)
-        .catch((error: unknown) => this.logger.warn({ job: this.name, err: error }, 'periodic job failed'))
+        .catch((error: unknown) =>
+          this.logger.warn({ job: this.name, err: error }, 'periodic job failed'),
+        )
         .finally(() => {
           this.running = undefined;
           this.schedule();

@@ -56,7 +56,9 @@ export interface RunningService {
  * required), health at /healthz, readiness at /readyz, its outbox at /feed, then start consuming
  * the feeds it depends on. Exported so tests start the same thing `npm start` does.
  */
-export async function startSubgraphService<C extends BaseContext>(spec: SubgraphSpec<C>): Promise<RunningService> {
+export async function startSubgraphService<C extends BaseContext>(
+  spec: SubgraphSpec<C>,
+): Promise<RunningService> {
   const { config } = spec;
   const logger = createLogger(spec.name, config.LOG_LEVEL);
   const publicKeys = loadPublicKeys(config.JWT_KEYS_DIR);

@@ -1,5 +1,9 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
-import { createCursorTable, createOutboxTable, dropFeedTables } from '@coalition/shared/feed/outbox';
+import {
+  createCursorTable,
+  createOutboxTable,
+  dropFeedTables,
+} from '@coalition/shared/feed/outbox';
 
 export class MembersLinksReplica1764064800000 implements MigrationInterface {
   name = 'MembersLinksReplica1764064800000';

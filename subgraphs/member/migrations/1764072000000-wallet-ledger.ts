@@ -36,9 +36,13 @@ export class WalletLedger1764072000000 implements MigrationInterface {
         details jsonb NOT NULL DEFAULT '{}',
         created_at timestamptz NOT NULL
       )`);
-    await queryRunner.query('CREATE INDEX ledger_transaction_member ON ledger_transaction (member_id, created_at DESC, id DESC)');
+    await queryRunner.query(
+      'CREATE INDEX ledger_transaction_member ON ledger_transaction (member_id, created_at DESC, id DESC)',
+    );
     // A receipt earns at most once per partner (L5), whatever idempotency key it comes with.
-    await queryRunner.query(`CREATE UNIQUE INDEX ledger_transaction_receipt ON ledger_transaction (partner_id, receipt_id) WHERE kind = 'EARN'`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX ledger_transaction_receipt ON ledger_transaction (partner_id, receipt_id) WHERE kind = 'EARN'`,
+    );
     await queryRunner.query(`
       CREATE TABLE posting (
         transaction_id uuid NOT NULL REFERENCES ledger_transaction (id),
@@ -60,7 +64,9 @@ export class WalletLedger1764072000000 implements MigrationInterface {
         expires_at timestamptz NOT NULL,
         created_at timestamptz NOT NULL
       )`);
-    await queryRunner.query('CREATE INDEX lot_member_live ON lot (member_id, expires_at, created_at, id) WHERE remaining > 0');
+    await queryRunner.query(
+      'CREATE INDEX lot_member_live ON lot (member_id, expires_at, created_at, id) WHERE remaining > 0',
+    );
     await queryRunner.query(`
       CREATE TABLE lot_link (
         lot_id uuid NOT NULL REFERENCES lot (id),
@@ -86,7 +92,9 @@ export class WalletLedger1764072000000 implements MigrationInterface {
         CHECK ((status = 'CAPTURED') = (capture_transaction_id IS NOT NULL)),
         CHECK (captured_points IS NULL OR (captured_points > 0 AND captured_points <= points))
       )`);
-    await queryRunner.query(`CREATE INDEX hold_member_open ON hold (member_id) WHERE status = 'OPEN'`);
+    await queryRunner.query(
+      `CREATE INDEX hold_member_open ON hold (member_id) WHERE status = 'OPEN'`,
+    );
     await queryRunner.query(`
       CREATE TABLE idempotency_record (
         scope text NOT NULL,
@@ -103,15 +111,27 @@ export class WalletLedger1764072000000 implements MigrationInterface {
         RAISE EXCEPTION 'ledger history is append-only: % on % refused', TG_OP, TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
       END $$`);
     for (const table of ['ledger_transaction', 'posting', 'lot_link']) {
-      await queryRunner.query(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_ledger_rewrite()`);
+      await queryRunner.query(
+        `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION refuse_ledger_rewrite()`,
+      );
     }
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['idempotency_record', 'hold', 'lot_link', 'lot', 'posting', 'ledger_transaction', 'wallet']) {
+    for (const table of [
+      'idempotency_record',
+      'hold',
+      'lot_link',
+      'lot',
+      'posting',
+      'ledger_transaction',
+      'wallet',
+    ]) {
       await queryRunner.query(`DROP TABLE ${table}`);
     }
     await queryRunner.query('DROP FUNCTION refuse_ledger_rewrite()');
-    await queryRunner.query('ALTER TABLE partner_replica DROP COLUMN points_per_currency_unit, DROP COLUMN return_window_days');
+    await queryRunner.query(
+      'ALTER TABLE partner_replica DROP COLUMN points_per_currency_unit, DROP COLUMN return_window_days',
+    );
   }
 }

@@ -10,10 +10,16 @@ export class WalletRefundsExpiry1764079200000 implements MigrationInterface {
   name = 'WalletRefundsExpiry1764079200000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE wallet ADD COLUMN debt bigint NOT NULL DEFAULT 0 CHECK (debt >= 0)');
-    await queryRunner.query('ALTER TABLE lot ADD COLUMN restored_from_lot_id uuid REFERENCES lot (id)');
+    await queryRunner.query(
+      'ALTER TABLE wallet ADD COLUMN debt bigint NOT NULL DEFAULT 0 CHECK (debt >= 0)',
+    );
+    await queryRunner.query(
+      'ALTER TABLE lot ADD COLUMN restored_from_lot_id uuid REFERENCES lot (id)',
+    );
     await queryRunner.query('CREATE INDEX lot_expiring ON lot (expires_at) WHERE remaining > 0');
-    await queryRunner.query('CREATE INDEX ledger_transaction_reverses ON ledger_transaction (reverses_id) WHERE reverses_id IS NOT NULL');
+    await queryRunner.query(
+      'CREATE INDEX ledger_transaction_reverses ON ledger_transaction (reverses_id) WHERE reverses_id IS NOT NULL',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

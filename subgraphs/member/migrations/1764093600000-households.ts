@@ -11,8 +11,12 @@ export class Households1764093600000 implements MigrationInterface {
         name text NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
-    await queryRunner.query('ALTER TABLE member ADD COLUMN household_id uuid REFERENCES household (id)');
-    await queryRunner.query('CREATE INDEX member_household ON member (household_id) WHERE household_id IS NOT NULL');
+    await queryRunner.query(
+      'ALTER TABLE member ADD COLUMN household_id uuid REFERENCES household (id)',
+    );
+    await queryRunner.query(
+      'CREATE INDEX member_household ON member (household_id) WHERE household_id IS NOT NULL',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

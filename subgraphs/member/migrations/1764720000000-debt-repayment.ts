@@ -15,13 +15,22 @@ export class DebtRepayment1764720000000 implements MigrationInterface {
 
   async down(queryRunner: QueryRunner): Promise<void> {
     // History is append-only: a database that has repaid debt this way cannot go back.
-    const used: unknown[] = await queryRunner.query("SELECT 1 FROM ledger_transaction WHERE kind = 'DEBT_REPAYMENT' LIMIT 1");
-    if (used.length > 0) throw new Error('DEBT_REPAYMENT transactions exist: the ledger is append-only, so this migration cannot be reverted');
+    const used: unknown[] = await queryRunner.query(
+      "SELECT 1 FROM ledger_transaction WHERE kind = 'DEBT_REPAYMENT' LIMIT 1",
+    );
+    if (used.length > 0)
+      throw new Error(
+        'DEBT_REPAYMENT transactions exist: the ledger is append-only, so this migration cannot be reverted',
+      );
     await this.allowKinds(queryRunner, KINDS);
   }
 
   private async allowKinds(queryRunner: QueryRunner, kinds: readonly string[]): Promise<void> {
-    await queryRunner.query('ALTER TABLE ledger_transaction DROP CONSTRAINT ledger_transaction_kind_check');
-    await queryRunner.query(`ALTER TABLE ledger_transaction ADD CONSTRAINT ledger_transaction_kind_check CHECK (kind IN (${kinds.map((k) => `'${k}'`).join(', ')}))`);
+    await queryRunner.query(
+      'ALTER TABLE ledger_transaction DROP CONSTRAINT ledger_transaction_kind_check',
+    );
+    await queryRunner.query(
+      `ALTER TABLE ledger_transaction ADD CONSTRAINT ledger_transaction_kind_check CHECK (kind IN (${kinds.map((k) => `'${k}'`).join(', ')}))`,
+    );
   }
 }

@@ -10,8 +10,12 @@ export class EarnRulesReplica1764723600000 implements MigrationInterface {
   name = 'EarnRulesReplica1764723600000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE partner_replica ADD COLUMN earn_stop_at timestamptz, ADD COLUMN burn_stop_at timestamptz');
-    await queryRunner.query(`ALTER TABLE store_replica ADD COLUMN kind text NOT NULL DEFAULT 'PHYSICAL' CHECK (kind IN ('PHYSICAL', 'ONLINE'))`);
+    await queryRunner.query(
+      'ALTER TABLE partner_replica ADD COLUMN earn_stop_at timestamptz, ADD COLUMN burn_stop_at timestamptz',
+    );
+    await queryRunner.query(
+      `ALTER TABLE store_replica ADD COLUMN kind text NOT NULL DEFAULT 'PHYSICAL' CHECK (kind IN ('PHYSICAL', 'ONLINE'))`,
+    );
     await queryRunner.query(`
       CREATE TABLE earn_rules_replica (
         partner_id uuid NOT NULL REFERENCES partner_replica (id),
@@ -22,7 +26,9 @@ export class EarnRulesReplica1764723600000 implements MigrationInterface {
         feed_position text NOT NULL,
         PRIMARY KEY (partner_id, version)
       )`);
-    await queryRunner.query('CREATE INDEX earn_rules_replica_in_force ON earn_rules_replica (partner_id, effective_from DESC) WHERE NOT withdrawn');
+    await queryRunner.query(
+      'CREATE INDEX earn_rules_replica_in_force ON earn_rules_replica (partner_id, effective_from DESC) WHERE NOT withdrawn',
+    );
     // Partners replicated before rules existed: their base rate, as version 1, since always.
     await queryRunner.query(`
       INSERT INTO earn_rules_replica (partner_id, version, effective_from, rules, feed_position)
@@ -33,7 +39,9 @@ export class EarnRulesReplica1764723600000 implements MigrationInterface {
         bonus_percent integer NOT NULL CHECK (bonus_percent BETWEEN 1 AND 500),
         feed_position text NOT NULL
       )`);
-    await queryRunner.query(`ALTER TABLE member ADD COLUMN tier text CHECK (tier ~ '^[A-Z][A-Z0-9_]{0,31}$')`);
+    await queryRunner.query(
+      `ALTER TABLE member ADD COLUMN tier text CHECK (tier ~ '^[A-Z][A-Z0-9_]{0,31}$')`,
+    );
     await queryRunner.query(`
       CREATE TABLE stamp_card_state (
         member_id uuid NOT NULL REFERENCES member (id),
@@ -53,6 +61,8 @@ export class EarnRulesReplica1764723600000 implements MigrationInterface {
     await queryRunner.query('DROP TABLE tier_bonus_replica');
     await queryRunner.query('DROP TABLE earn_rules_replica');
     await queryRunner.query('ALTER TABLE store_replica DROP COLUMN kind');
-    await queryRunner.query('ALTER TABLE partner_replica DROP COLUMN earn_stop_at, DROP COLUMN burn_stop_at');
+    await queryRunner.query(
+      'ALTER TABLE partner_replica DROP COLUMN earn_stop_at, DROP COLUMN burn_stop_at',
+    );
   }
 }

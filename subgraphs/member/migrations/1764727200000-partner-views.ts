@@ -20,10 +20,16 @@ export class PartnerViews1764727200000 implements MigrationInterface {
       'ledger_transaction_partner',
       'ON ledger_transaction (partner_id, created_at DESC, id DESC) INCLUDE (kind, points, member_id, reverses_id) WHERE partner_id IS NOT NULL',
     );
-    await rebuild(queryRunner, 'ledger_transaction_store', 'ON ledger_transaction (store_id, created_at DESC, id DESC) WHERE store_id IS NOT NULL');
+    await rebuild(
+      queryRunner,
+      'ledger_transaction_store',
+      'ON ledger_transaction (store_id, created_at DESC, id DESC) WHERE store_id IS NOT NULL',
+    );
     // A store belongs to one partner: without this the planner multiplies the two selectivities,
     // expects a store filter to leave almost nothing, and sorts the partner's whole period for a page.
-    await queryRunner.query('CREATE STATISTICS IF NOT EXISTS ledger_transaction_partner_store (dependencies) ON partner_id, store_id FROM ledger_transaction');
+    await queryRunner.query(
+      'CREATE STATISTICS IF NOT EXISTS ledger_transaction_partner_store (dependencies) ON partner_id, store_id FROM ledger_transaction',
+    );
     await queryRunner.query('ANALYZE ledger_transaction');
   }
 

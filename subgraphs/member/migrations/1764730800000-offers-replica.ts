@@ -25,7 +25,9 @@ export class OffersReplica1764730800000 implements MigrationInterface {
         per_member_limit integer NOT NULL CHECK (per_member_limit > 0),
         feed_position text NOT NULL
       )`);
-    await queryRunner.query('CREATE INDEX offer_replica_partner ON offer_replica (partner_id, ends_at)');
+    await queryRunner.query(
+      'CREATE INDEX offer_replica_partner ON offer_replica (partner_id, ends_at)',
+    );
     await queryRunner.query(`
       CREATE TABLE offer_spend (
         offer_id uuid PRIMARY KEY REFERENCES offer_replica (id),
@@ -41,7 +43,9 @@ export class OffersReplica1764730800000 implements MigrationInterface {
         points_awarded bigint NOT NULL DEFAULT 0 CHECK (points_awarded >= 0),
         PRIMARY KEY (member_id, offer_id)
       )`);
-    await queryRunner.query('CREATE INDEX offer_activation_member_partner ON offer_activation (member_id, partner_id)');
+    await queryRunner.query(
+      'CREATE INDEX offer_activation_member_partner ON offer_activation (member_id, partner_id)',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -3,7 +3,10 @@ import type { DataSource } from 'typeorm';
 import type { BaseContext } from '@coalition/shared/graphql/context';
 import type { Member, MemberPartnerLink } from './modules/members/member.entity';
 import type { MembersService } from './modules/members/members.service';
-import { createPartnerViewLoaders, type PartnerViewLoaders } from './modules/partner-views/partner-views.loaders';
+import {
+  createPartnerViewLoaders,
+  type PartnerViewLoaders,
+} from './modules/partner-views/partner-views.loaders';
 import type { PartnerViewsService } from './modules/partner-views/partner-views.service';
 import { readWallets, type WalletView } from './modules/wallet/wallet-state';
 
@@ -19,7 +22,11 @@ export interface MemberContext extends BaseContext {
 }
 
 /** One batch query per entity type per request, whatever the number of references (no N+1). */
-export function createLoaders(members: MembersService, dataSource: DataSource, partnerViews: PartnerViewsService): MemberContext['loaders'] {
+export function createLoaders(
+  members: MembersService,
+  dataSource: DataSource,
+  partnerViews: PartnerViewsService,
+): MemberContext['loaders'] {
   return {
     member: new DataLoader(async (ids) => {
       const rows = new Map((await members.membersByIds(ids)).map((m) => [m.id, m]));

@@ -3,9 +3,17 @@ import { loadPublicKeys, loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { FeedConsumer, oneByOne } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
-import { DateTimeScalar, IdempotencyKeyScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
+import {
+  DateTimeScalar,
+  IdempotencyKeyScalar,
+  MinorUnitsScalar,
+  PointsScalar,
+} from '@coalition/shared/graphql/scalars';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
-import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
+import {
+  startSubgraphService,
+  type RunningService,
+} from '@coalition/shared/service/subgraph-service';
 import { MembersLinksReplica1764064800000 } from '../migrations/1764064800000-members-links-replica';
 import { WalletLedger1764072000000 } from '../migrations/1764072000000-wallet-ledger';
 import { WalletRefundsExpiry1764079200000 } from '../migrations/1764079200000-wallet-refunds-expiry';
@@ -46,11 +54,29 @@ import { PartnerViewsService } from './modules/partner-views/partner-views.servi
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
-export const migrations = [MembersLinksReplica1764064800000, WalletLedger1764072000000, WalletRefundsExpiry1764079200000, OperatorFundedLots1764086400000, Households1764093600000, RefuseTruncate1764100800000, LedgerClock1764108000000, ReplicaBurnLimits1764115200000, DebtRepayment1764720000000, EarnRulesReplica1764723600000, PartnerViews1764727200000, OffersReplica1764730800000, LockWallet1764856800000, LockWalletLots1764860400000];
+export const migrations = [
+  MembersLinksReplica1764064800000,
+  WalletLedger1764072000000,
+  WalletRefundsExpiry1764079200000,
+  OperatorFundedLots1764086400000,
+  Households1764093600000,
+  RefuseTruncate1764100800000,
+  LedgerClock1764108000000,
+  ReplicaBurnLimits1764115200000,
+  DebtRepayment1764720000000,
+  EarnRulesReplica1764723600000,
+  PartnerViews1764727200000,
+  OffersReplica1764730800000,
+  LockWallet1764856800000,
+  LockWalletLots1764860400000,
+];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The member subgraph: members, cards, consents (and the wallet to come); consumes the partner feed, produces the member feed. */
-export function startMemberService(config: MemberConfig, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningService> {
+export function startMemberService(
+  config: MemberConfig,
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<RunningService> {
   const token = serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), 'member');
   const publicKeys = loadPublicKeys(config.JWT_KEYS_DIR);
   return startSubgraphService<MemberContext>({
@@ -100,9 +126,21 @@ export function startMemberService(config: MemberConfig, options: { onQuery?: (s
           PartnerTransaction: p.PartnerTransaction,
         },
         // The partner service's synchronous call for reward orders (off the hot path).
-        mountRoutes: (app) => mountRewardRedemptions(app, new RewardRedemptionService(dataSource), publicKeys),
-        extendContext: (base) => ({ ...base, loaders: createLoaders(members, dataSource, partnerViews) }),
-        background: [partnerFeed, new PeriodicJob('expiry', config.EXPIRY_INTERVAL_MS, () => new ExpiryService(dataSource, logger).run(), logger)],
+        mountRoutes: (app) =>
+          mountRewardRedemptions(app, new RewardRedemptionService(dataSource), publicKeys),
+        extendContext: (base) => ({
+          ...base,
+          loaders: createLoaders(members, dataSource, partnerViews),
+        }),
+        background: [
+          partnerFeed,
+          new PeriodicJob(
+            'expiry',
+            config.EXPIRY_INTERVAL_MS,
+            () => new ExpiryService(dataSource, logger).run(),
+            logger,
+          ),
+        ],
       };
     },
   });

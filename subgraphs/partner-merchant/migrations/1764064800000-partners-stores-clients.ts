@@ -28,7 +28,9 @@ export class PartnersStoresClients1764064800000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now()
       )`);
     await queryRunner.query('CREATE INDEX store_partner ON store (partner_id, created_at, id)');
-    await queryRunner.query('CREATE UNIQUE INDEX store_name_unique ON store (partner_id, lower(name))');
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX store_name_unique ON store (partner_id, lower(name))',
+    );
     await queryRunner.query(`
       CREATE TABLE api_client (
         client_id text PRIMARY KEY,

@@ -15,6 +15,8 @@ export class PartnerEarnTerms1764072000000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE partner DROP COLUMN points_per_currency_unit, DROP COLUMN return_window_days');
+    await queryRunner.query(
+      'ALTER TABLE partner DROP COLUMN points_per_currency_unit, DROP COLUMN return_window_days',
+    );
   }
 }

@@ -12,6 +12,8 @@ export class PartnerBurnLimits1764115200000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE partner DROP COLUMN burn_points_min, DROP COLUMN burn_points_max');
+    await queryRunner.query(
+      'ALTER TABLE partner DROP COLUMN burn_points_min, DROP COLUMN burn_points_max',
+    );
   }
 }

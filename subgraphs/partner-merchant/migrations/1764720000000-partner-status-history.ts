@@ -27,11 +27,15 @@ export class PartnerStatusHistory1764720000000 implements MigrationInterface {
         changed_by text NOT NULL,
         changed_at timestamptz NOT NULL
       )`);
-    await queryRunner.query('CREATE INDEX partner_status_change_partner ON partner_status_change (partner_id, changed_at DESC, id DESC)');
+    await queryRunner.query(
+      'CREATE INDEX partner_status_change_partner ON partner_status_change (partner_id, changed_at DESC, id DESC)',
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query('DROP TABLE partner_status_change');
-    await queryRunner.query('ALTER TABLE partner DROP CONSTRAINT partner_stop_dates, DROP COLUMN earn_stop_at, DROP COLUMN burn_stop_at');
+    await queryRunner.query(
+      'ALTER TABLE partner DROP CONSTRAINT partner_stop_dates, DROP COLUMN earn_stop_at, DROP COLUMN burn_stop_at',
+    );
   }
 }

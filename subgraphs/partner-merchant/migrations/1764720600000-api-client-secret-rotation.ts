@@ -14,7 +14,9 @@ export class ApiClientSecretRotation1764720600000 implements MigrationInterface 
         ADD COLUMN previous_secret_hash text,
         ADD COLUMN previous_secret_expires_at timestamptz,
         ADD CONSTRAINT api_client_previous_secret CHECK ((previous_secret_hash IS NULL) = (previous_secret_expires_at IS NULL))`);
-    await queryRunner.query('CREATE INDEX api_client_partner_created ON api_client (partner_id, created_at DESC, client_id DESC)');
+    await queryRunner.query(
+      'CREATE INDEX api_client_partner_created ON api_client (partner_id, created_at DESC, client_id DESC)',
+    );
     await queryRunner.query('DROP INDEX api_client_partner');
   }
 

@@ -25,8 +25,12 @@ export class Offers1764730000000 implements MigrationInterface {
         CHECK (ends_at > starts_at),
         CHECK ((status = 'ENDED') = (ended_at IS NOT NULL) AND (ended_at IS NULL) = (ended_by IS NULL))
       )`);
-    await queryRunner.query('CREATE INDEX offer_partner_created ON offer (partner_id, created_at DESC, id DESC)');
-    await queryRunner.query(`CREATE INDEX offer_partner_live ON offer (partner_id, ends_at) WHERE status = 'ACTIVE'`);
+    await queryRunner.query(
+      'CREATE INDEX offer_partner_created ON offer (partner_id, created_at DESC, id DESC)',
+    );
+    await queryRunner.query(
+      `CREATE INDEX offer_partner_live ON offer (partner_id, ends_at) WHERE status = 'ACTIVE'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

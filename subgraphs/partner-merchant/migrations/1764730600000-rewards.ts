@@ -22,8 +22,12 @@ export class Rewards1764730600000 implements MigrationInterface {
         created_at timestamptz NOT NULL,
         updated_at timestamptz NOT NULL
       )`);
-    await queryRunner.query('CREATE INDEX reward_partner ON reward (partner_id, created_at DESC, id DESC)');
-    await queryRunner.query('CREATE INDEX reward_partner_active ON reward (partner_id, created_at DESC, id DESC) WHERE active');
+    await queryRunner.query(
+      'CREATE INDEX reward_partner ON reward (partner_id, created_at DESC, id DESC)',
+    );
+    await queryRunner.query(
+      'CREATE INDEX reward_partner_active ON reward (partner_id, created_at DESC, id DESC) WHERE active',
+    );
     await queryRunner.query(`
       CREATE TABLE reward_order (
         id uuid PRIMARY KEY,
@@ -47,10 +51,18 @@ export class Rewards1764730600000 implements MigrationInterface {
             WHEN 'CONFIRMED' THEN failure_code IS NULL AND burn_transaction_id IS NOT NULL
             ELSE failure_code IS NOT NULL AND burn_transaction_id IS NULL AND voucher_code IS NULL END)
       )`);
-    await queryRunner.query('CREATE UNIQUE INDEX reward_order_voucher_code ON reward_order (voucher_code) WHERE voucher_code IS NOT NULL');
-    await queryRunner.query('CREATE INDEX reward_order_member ON reward_order (member_id, created_at DESC, id DESC)');
-    await queryRunner.query('CREATE INDEX reward_order_partner ON reward_order (partner_id, created_at DESC, id DESC)');
-    await queryRunner.query(`CREATE INDEX reward_order_pending ON reward_order (created_at) WHERE status = 'PENDING'`);
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX reward_order_voucher_code ON reward_order (voucher_code) WHERE voucher_code IS NOT NULL',
+    );
+    await queryRunner.query(
+      'CREATE INDEX reward_order_member ON reward_order (member_id, created_at DESC, id DESC)',
+    );
+    await queryRunner.query(
+      'CREATE INDEX reward_order_partner ON reward_order (partner_id, created_at DESC, id DESC)',
+    );
+    await queryRunner.query(
+      `CREATE INDEX reward_order_pending ON reward_order (created_at) WHERE status = 'PENDING'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -15,6 +15,8 @@ export class VoucherRedemption1764734400000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('ALTER TABLE reward_order DROP CONSTRAINT reward_order_redeemed, DROP COLUMN redeemed_store_id, DROP COLUMN redeemed_at');
+    await queryRunner.query(
+      'ALTER TABLE reward_order DROP CONSTRAINT reward_order_redeemed, DROP COLUMN redeemed_store_id, DROP COLUMN redeemed_at',
+    );
   }
 }

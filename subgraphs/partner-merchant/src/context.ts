@@ -7,7 +7,10 @@ import type { EarnRuleVersionRecord } from './modules/earn-rules/earn-rule-versi
 import type { EarnRulesService } from './modules/earn-rules/earn-rules.service';
 import type { OfferRecord } from './modules/offers/offers.repository';
 import type { OffersService } from './modules/offers/offers.service';
-import type { PartnerStatusChange, PartnerStatusService } from './modules/partner-status/partner-status.service';
+import type {
+  PartnerStatusChange,
+  PartnerStatusService,
+} from './modules/partner-status/partner-status.service';
 import type { Partner } from './modules/partners/partner.entity';
 import type { PartnersService } from './modules/partners/partners.service';
 import type { Store } from './modules/partners/store.entity';
@@ -55,7 +58,9 @@ const byId = <T extends { id: string }>(ids: readonly string[], rows: T[]) => {
 const pageKey = (page: Page) => `${page.limit}|${page.after ?? ''}`;
 
 /** One query per distinct page, for every partner asking for that page (usually the first page, for all of them). */
-function pagedLoader<T>(fetch: (partnerIds: readonly string[], page: Page) => Promise<Map<string, T[]>>): PagedLoader<T> {
+function pagedLoader<T>(
+  fetch: (partnerIds: readonly string[], page: Page) => Promise<Map<string, T[]>>,
+): PagedLoader<T> {
   return new DataLoader(
     async (keys) => {
       const groups = new Map<string, { page: Page; partnerIds: string[] }>();
@@ -66,7 +71,8 @@ function pagedLoader<T>(fetch: (partnerIds: readonly string[], page: Page) => Pr
       }
       const found = new Map<string, T[]>();
       for (const [k, group] of groups) {
-        for (const [partnerId, rows] of await fetch(group.partnerIds, group.page)) found.set(`${partnerId}|${k}`, rows);
+        for (const [partnerId, rows] of await fetch(group.partnerIds, group.page))
+          found.set(`${partnerId}|${k}`, rows);
       }
       return keys.map((key) => found.get(`${key.partnerId}|${pageKey(key.page)}`) ?? []);
     },
@@ -94,7 +100,11 @@ export function createLoaders(services: LoaderServices): PartnerContext['loaders
     apiClientsOfPartner: pagedLoader((ids, page) => clients.pages(ids, page)),
     rewards: createRewardLoaders(services.rewards, services.rewardOrders, pagedLoader),
     offer: new DataLoader(async (ids) => byId(ids, await services.offers.byIds(ids))),
-    offersOfPartner: pagedLoader((ids, page) => services.offers.pages(ids, page, { includeEnded: true, now: requestTime })),
-    liveOffersOfPartner: pagedLoader((ids, page) => services.offers.pages(ids, page, { includeEnded: false, now: requestTime })),
+    offersOfPartner: pagedLoader((ids, page) =>
+      services.offers.pages(ids, page, { includeEnded: true, now: requestTime }),
+    ),
+    liveOffersOfPartner: pagedLoader((ids, page) =>
+      services.offers.pages(ids, page, { includeEnded: false, now: requestTime }),
+    ),
   };
 }

@@ -1,10 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
-import { DateTimeScalar, IdempotencyKeyScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
+import {
+  DateTimeScalar,
+  IdempotencyKeyScalar,
+  MinorUnitsScalar,
+  PointsScalar,
+} from '@coalition/shared/graphql/scalars';
 import { limits } from '@coalition/shared/limits';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
-import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
+import {
+  startSubgraphService,
+  type RunningService,
+} from '@coalition/shared/service/subgraph-service';
 import { PartnersStoresClients1764064800000 } from '../migrations/1764064800000-partners-stores-clients';
 import { PartnerEarnTerms1764072000000 } from '../migrations/1764072000000-partner-earn-terms';
 import { PartnerBurnLimits1764115200000 } from '../migrations/1764115200000-partner-burn-limits';
@@ -59,7 +67,10 @@ export const migrations = [
  * The partner-merchant subgraph: partners, their status, stores, API clients and the token
  * endpoint, earn rules, offers and the coalition's tier bonuses; produces the partner feed.
  */
-export function startPartnerService(config: PartnerConfig, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningService> {
+export function startPartnerService(
+  config: PartnerConfig,
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<RunningService> {
   const signingKey = loadSigningKey(config.JWT_KEYS_DIR);
   return startSubgraphService<PartnerContext>({
     name: 'partner-merchant',
@@ -77,7 +88,12 @@ export function startPartnerService(config: PartnerConfig, options: { onQuery?: 
       const tierBonuses = new TierBonusesService(dataSource);
       const simulation = new EarnSimulationService(dataSource, tierBonuses);
       const rewards = new RewardsService(dataSource);
-      const walletRedemptions = httpWalletRedemptions(config.REWARD_REDEMPTIONS_URL, serviceTokenProvider(signingKey, 'partner-merchant'), limits.syncCallTimeoutMs, logger);
+      const walletRedemptions = httpWalletRedemptions(
+        config.REWARD_REDEMPTIONS_URL,
+        serviceTokenProvider(signingKey, 'partner-merchant'),
+        limits.syncCallTimeoutMs,
+        logger,
+      );
       const rewardOrders = new RewardOrdersService(dataSource, walletRedemptions, logger);
       const offers = new OffersService(dataSource);
       const p = partnersResolvers(partners);
@@ -94,8 +110,23 @@ export function startPartnerService(config: PartnerConfig, options: { onQuery?: 
           MinorUnits: MinorUnitsScalar,
           IdempotencyKey: IdempotencyKeyScalar,
           Query: { ...p.Query, ...e.Query, ...g.Query, ...r.Query, ...o.Query },
-          Mutation: { ...p.Mutation, ...s.Mutation, ...c.Mutation, ...e.Mutation, ...g.Mutation, ...r.Mutation, ...o.Mutation },
-          Partner: { ...p.Partner, ...s.Partner, ...c.Partner, ...e.Partner, ...r.Partner, ...o.Partner },
+          Mutation: {
+            ...p.Mutation,
+            ...s.Mutation,
+            ...c.Mutation,
+            ...e.Mutation,
+            ...g.Mutation,
+            ...r.Mutation,
+            ...o.Mutation,
+          },
+          Partner: {
+            ...p.Partner,
+            ...s.Partner,
+            ...c.Partner,
+            ...e.Partner,
+            ...r.Partner,
+            ...o.Partner,
+          },
           Store: p.Store,
           ApiClient: c.ApiClient,
           PartnerStatusChange: s.PartnerStatusChange,
@@ -103,10 +134,28 @@ export function startPartnerService(config: PartnerConfig, options: { onQuery?: 
           RewardOrder: r.RewardOrder,
           Offer: o.Offer,
         },
-        extendContext: (base) => ({ ...base, loaders: createLoaders({ partners, earnRules, status, clients, offers, rewards, rewardOrders }) }),
+        extendContext: (base) => ({
+          ...base,
+          loaders: createLoaders({
+            partners,
+            earnRules,
+            status,
+            clients,
+            offers,
+            rewards,
+            rewardOrders,
+          }),
+        }),
         mountRoutes: (app) => mountTokenEndpoint(app, clients, signingKey),
         // Orders the wallet did not answer in time are completed here, so none stays PENDING for good.
-        background: [new PeriodicJob('reward-orders', config.REWARD_ORDER_RETRY_INTERVAL_MS, () => rewardOrders.retryPending(), logger)],
+        background: [
+          new PeriodicJob(
+            'reward-orders',
+            config.REWARD_ORDER_RETRY_INTERVAL_MS,
+            () => rewardOrders.retryPending(),
+            logger,
+          ),
+        ],
       };
     },
   });

@@ -26,7 +26,9 @@ export class CyclesMemberFacts1764064800000 implements MigrationInterface {
         opened_at timestamptz NOT NULL DEFAULT now(),
         closed_at timestamptz
       )`);
-    await queryRunner.query('CREATE INDEX settlement_cycle_opened ON settlement_cycle (opened_at DESC, id DESC)');
+    await queryRunner.query(
+      'CREATE INDEX settlement_cycle_opened ON settlement_cycle (opened_at DESC, id DESC)',
+    );
     await queryRunner.query(`
       CREATE TABLE partner_statement (
         cycle_id uuid NOT NULL REFERENCES settlement_cycle (id),
@@ -34,7 +36,9 @@ export class CyclesMemberFacts1764064800000 implements MigrationInterface {
         created_at timestamptz NOT NULL DEFAULT now(),
         PRIMARY KEY (cycle_id, partner_id)
       )`);
-    await queryRunner.query('CREATE INDEX partner_statement_partner ON partner_statement (partner_id, cycle_id)');
+    await queryRunner.query(
+      'CREATE INDEX partner_statement_partner ON partner_statement (partner_id, cycle_id)',
+    );
     await createCursorTable(queryRunner);
   }
 

@@ -48,7 +48,9 @@ export class ContractsJournal1764122400000 implements MigrationInterface {
         at timestamptz NOT NULL,
         PRIMARY KEY (tx_id, seq, n)
       )`);
-    await queryRunner.query('CREATE INDEX settlement_item_transaction ON settlement_item (transaction_id)');
+    await queryRunner.query(
+      'CREATE INDEX settlement_item_transaction ON settlement_item (transaction_id)',
+    );
     await queryRunner.query(`
       ALTER TABLE settlement_cycle
         ADD COLUMN number integer,
@@ -66,9 +68,13 @@ export class ContractsJournal1764122400000 implements MigrationInterface {
         ADD COLUMN paid_at timestamptz,
         ADD COLUMN paid_by text,
         ADD COLUMN payment_reference text`);
-    await queryRunner.query('CREATE UNIQUE INDEX settlement_cycle_number ON settlement_cycle (number)');
+    await queryRunner.query(
+      'CREATE UNIQUE INDEX settlement_cycle_number ON settlement_cycle (number)',
+    );
     // At most one cycle is open at a time: the one facts are accumulating in.
-    await queryRunner.query(`CREATE UNIQUE INDEX settlement_cycle_one_draft ON settlement_cycle ((true)) WHERE status = 'DRAFT'`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX settlement_cycle_one_draft ON settlement_cycle ((true)) WHERE status = 'DRAFT'`,
+    );
     await queryRunner.query(`
       CREATE TABLE journal_entry (
         cycle_id uuid NOT NULL REFERENCES settlement_cycle (id),
@@ -92,7 +98,9 @@ export class ContractsJournal1764122400000 implements MigrationInterface {
         priced_at timestamptz NOT NULL,
         PRIMARY KEY (cycle_id, tx_id, seq, n, leg)
       )`);
-    await queryRunner.query('CREATE INDEX journal_entry_transaction ON journal_entry (transaction_id)');
+    await queryRunner.query(
+      'CREATE INDEX journal_entry_transaction ON journal_entry (transaction_id)',
+    );
     await queryRunner.query(`
       CREATE TABLE settlement_adjustment (
         id uuid PRIMARY KEY,
@@ -105,7 +113,9 @@ export class ContractsJournal1764122400000 implements MigrationInterface {
         created_by text NOT NULL,
         applied_cycle_id uuid REFERENCES settlement_cycle (id)
       )`);
-    await queryRunner.query('CREATE INDEX settlement_adjustment_pending ON settlement_adjustment (created_at) WHERE applied_cycle_id IS NULL');
+    await queryRunner.query(
+      'CREATE INDEX settlement_adjustment_pending ON settlement_adjustment (created_at) WHERE applied_cycle_id IS NULL',
+    );
     await queryRunner.query(`
       CREATE TABLE statement_line (
         cycle_id uuid NOT NULL REFERENCES settlement_cycle (id),
@@ -161,7 +171,17 @@ export class ContractsJournal1764122400000 implements MigrationInterface {
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    for (const table of ['fx_rate', 'liability_cell', 'payment_instruction', 'cycle_position', 'statement_line', 'settlement_adjustment', 'journal_entry', 'settlement_item', 'contract_version']) {
+    for (const table of [
+      'fx_rate',
+      'liability_cell',
+      'payment_instruction',
+      'cycle_position',
+      'statement_line',
+      'settlement_adjustment',
+      'journal_entry',
+      'settlement_item',
+      'contract_version',
+    ]) {
       await queryRunner.query(`DROP TABLE ${table}`);
     }
     await queryRunner.query('DROP INDEX settlement_cycle_one_draft');

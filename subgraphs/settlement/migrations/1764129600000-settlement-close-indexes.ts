@@ -23,18 +23,30 @@ export class SettlementCloseIndexes1764129600000 implements MigrationInterface {
   name = 'SettlementCloseIndexes1764129600000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE INDEX settlement_item_transaction_first ON settlement_item (transaction_id, tx_id, seq, n) INCLUDE (at)');
+    await queryRunner.query(
+      'CREATE INDEX settlement_item_transaction_first ON settlement_item (transaction_id, tx_id, seq, n) INCLUDE (at)',
+    );
     await queryRunner.query('DROP INDEX settlement_item_transaction');
-    await queryRunner.query('CREATE INDEX settlement_item_reversal ON settlement_item (tx_id, seq) INCLUDE (original_transaction_id) WHERE original_transaction_id IS NOT NULL');
-    await queryRunner.query('ALTER TABLE journal_entry DROP CONSTRAINT journal_entry_cycle_id_fkey');
+    await queryRunner.query(
+      'CREATE INDEX settlement_item_reversal ON settlement_item (tx_id, seq) INCLUDE (original_transaction_id) WHERE original_transaction_id IS NOT NULL',
+    );
+    await queryRunner.query(
+      'ALTER TABLE journal_entry DROP CONSTRAINT journal_entry_cycle_id_fkey',
+    );
     await queryRunner.query('DROP INDEX journal_entry_transaction');
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query('CREATE INDEX journal_entry_transaction ON journal_entry (transaction_id)');
-    await queryRunner.query('ALTER TABLE journal_entry ADD CONSTRAINT journal_entry_cycle_id_fkey FOREIGN KEY (cycle_id) REFERENCES settlement_cycle (id)');
+    await queryRunner.query(
+      'CREATE INDEX journal_entry_transaction ON journal_entry (transaction_id)',
+    );
+    await queryRunner.query(
+      'ALTER TABLE journal_entry ADD CONSTRAINT journal_entry_cycle_id_fkey FOREIGN KEY (cycle_id) REFERENCES settlement_cycle (id)',
+    );
     await queryRunner.query('DROP INDEX settlement_item_reversal');
-    await queryRunner.query('CREATE INDEX settlement_item_transaction ON settlement_item (transaction_id)');
+    await queryRunner.query(
+      'CREATE INDEX settlement_item_transaction ON settlement_item (transaction_id)',
+    );
     await queryRunner.query('DROP INDEX settlement_item_transaction_first');
   }
 }

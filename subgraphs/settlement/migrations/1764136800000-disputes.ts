@@ -25,10 +25,14 @@ export class Disputes1764136800000 implements MigrationInterface {
         resolved_by text,
         adjustment_id uuid REFERENCES settlement_adjustment (id)
       )`);
-    await queryRunner.query('CREATE INDEX dispute_partner ON dispute (partner_id, opened_at DESC, id DESC)');
+    await queryRunner.query(
+      'CREATE INDEX dispute_partner ON dispute (partner_id, opened_at DESC, id DESC)',
+    );
     await queryRunner.query('CREATE INDEX dispute_cycle ON dispute (cycle_id)');
     // One open dispute per line at a time.
-    await queryRunner.query(`CREATE UNIQUE INDEX dispute_one_open ON dispute (cycle_id, partner_id, currency, line_no) WHERE status = 'OPEN'`);
+    await queryRunner.query(
+      `CREATE UNIQUE INDEX dispute_one_open ON dispute (cycle_id, partner_id, currency, line_no) WHERE status = 'OPEN'`,
+    );
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -25,13 +25,26 @@ export class LotFlows1764144000000 implements MigrationInterface {
     await queryRunner.query('CREATE INDEX lot_flow_lot ON lot_flow (lot_id)');
     let after = { txId: '0', seq: '0' };
     for (;;) {
-      const facts: { tx_id: string; seq: string; type: string; key: string; payload: Record<string, unknown>; recorded_at: Date }[] = await queryRunner.query(
+      const facts: {
+        tx_id: string;
+        seq: string;
+        type: string;
+        key: string;
+        payload: Record<string, unknown>;
+        recorded_at: Date;
+      }[] = await queryRunner.query(
         'SELECT tx_id, seq, type, key, payload, recorded_at FROM member_fact WHERE (tx_id, seq) > ($1::numeric, $2::bigint) ORDER BY tx_id, seq LIMIT 5000',
         [after.txId, after.seq],
       );
       if (facts.length === 0) break;
       for (const row of facts) {
-        const fact: Fact = { position: `${row.tx_id}.${row.seq}`, type: row.type, key: row.key, payload: row.payload, recordedAt: row.recorded_at.toISOString() };
+        const fact: Fact = {
+          position: `${row.tx_id}.${row.seq}`,
+          type: row.type,
+          key: row.key,
+          payload: row.payload,
+          recordedAt: row.recorded_at.toISOString(),
+        };
         await recordLotFlows(queryRunner.manager, row.tx_id, row.seq, lotFlowsOf(fact));
       }
       const last = facts[facts.length - 1]!;

@@ -15,7 +15,10 @@ export interface SettlementContext extends BaseContext {
 
 const pageKey = (page: Page) => `${page.limit}|${page.after ?? ''}`;
 
-export function createLoaders(cycles: CyclesService, contracts: ContractsService): SettlementContext['loaders'] {
+export function createLoaders(
+  cycles: CyclesService,
+  contracts: ContractsService,
+): SettlementContext['loaders'] {
   return {
     contractsOfPartner: new DataLoader(async (partnerIds) => {
       const found = await contracts.ofPartners(partnerIds);
@@ -35,7 +38,9 @@ export function createLoaders(cycles: CyclesService, contracts: ContractsService
           const found = await cycles.listForPartners(group.partnerIds, group.page);
           for (const [partnerId, list] of found) results.set(`${partnerId}|${k}`, list);
         }
-        return keys.map((key) => results.get(`${key.partnerId}|${pageKey(pageOf(key.args))}`) ?? []);
+        return keys.map(
+          (key) => results.get(`${key.partnerId}|${pageKey(pageOf(key.args))}`) ?? [],
+        );
       },
       { cacheKeyFn: (key) => `${key.partnerId}|${key.args.first ?? ''}|${key.args.after ?? ''}` },
     ),

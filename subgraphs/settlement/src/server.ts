@@ -5,7 +5,10 @@ import { FeedConsumer, oneByOne } from '@coalition/shared/feed/consumer';
 import { httpFeedSource } from '@coalition/shared/feed/http';
 import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
-import { startSubgraphService, type RunningService } from '@coalition/shared/service/subgraph-service';
+import {
+  startSubgraphService,
+  type RunningService,
+} from '@coalition/shared/service/subgraph-service';
 import { CyclesMemberFacts1764064800000 } from '../migrations/1764064800000-cycles-member-facts';
 import { ContractsJournal1764122400000 } from '../migrations/1764122400000-contracts-journal';
 import { SettlementCloseIndexes1764129600000 } from '../migrations/1764129600000-settlement-close-indexes';
@@ -29,12 +32,22 @@ import { ReportsService } from './modules/reports/reports.service';
 
 export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [];
-export const migrations = [CyclesMemberFacts1764064800000, ContractsJournal1764122400000, SettlementCloseIndexes1764129600000, Disputes1764136800000, LotFlows1764144000000, PartnerDirectory1764151200000];
+export const migrations = [
+  CyclesMemberFacts1764064800000,
+  ContractsJournal1764122400000,
+  SettlementCloseIndexes1764129600000,
+  Disputes1764136800000,
+  LotFlows1764144000000,
+  PartnerDirectory1764151200000,
+];
 export const MEMBER_FEED_CONSUMER = 'member-feed';
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
 /** The settlement subgraph: cycles and statements; consumes the member feed. */
-export function startSettlementService(config: SettlementConfig, options: { onQuery?: (sql: string) => void } = {}): Promise<RunningService> {
+export function startSettlementService(
+  config: SettlementConfig,
+  options: { onQuery?: (sql: string) => void } = {},
+): Promise<RunningService> {
   const token = serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), 'settlement');
   return startSubgraphService<SettlementContext>({
     name: 'settlement',
@@ -45,7 +58,11 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
     producesFeed: false,
     onQuery: options.onQuery,
     build: (dataSource, logger) => {
-      const cycles = new CyclesService(dataSource, { model: config.SETTLEMENT_MODEL, baseCurrency: config.SETTLEMENT_BASE_CURRENCY }, MEMBER_FEED_CONSUMER);
+      const cycles = new CyclesService(
+        dataSource,
+        { model: config.SETTLEMENT_MODEL, baseCurrency: config.SETTLEMENT_BASE_CURRENCY },
+        MEMBER_FEED_CONSUMER,
+      );
       const contracts = new ContractsService(dataSource);
       const memberFeed = new FeedConsumer({
         name: MEMBER_FEED_CONSUMER,
@@ -81,7 +98,16 @@ export function startSettlementService(config: SettlementConfig, options: { onQu
           Partner: { ...c.Partner, ...k.Partner },
         },
         extendContext: (base) => ({ ...base, loaders: createLoaders(cycles, contracts) }),
-        background: [memberFeed, partnerFeed, new PeriodicJob('settlement-schedule', config.SETTLEMENT_SCHEDULE_INTERVAL_MS, scheduledClose(config.SETTLEMENT_CYCLE_PERIOD, cycles, logger), logger)],
+        background: [
+          memberFeed,
+          partnerFeed,
+          new PeriodicJob(
+            'settlement-schedule',
+            config.SETTLEMENT_SCHEDULE_INTERVAL_MS,
+            scheduledClose(config.SETTLEMENT_CYCLE_PERIOD, cycles, logger),
+            logger,
+          ),
+        ],
       };
     },
   });

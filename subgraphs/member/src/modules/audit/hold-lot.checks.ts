@@ -5,7 +5,8 @@ const debtOf = (wallet: string) => `coalesce(${laterColumn(wallet, 'debt')}::big
 /** Of an earn's debt repayment, the operator-funded points (earns with tier bonuses or co-funded promotions). */
 const operatorDebtRepaidBy = (earn: string) =>
   `(CASE WHEN (${earn}.details -> 'earn' ->> 'operatorDebtRepaid') ~ '^[0-9]+$' THEN (${earn}.details -> 'earn' ->> 'operatorDebtRepaid')::bigint ELSE 0 END)`;
-const debtRepaidBy = (earn: string) => `(CASE WHEN (${earn}.details ->> 'debtRepaid') ~ '^[0-9]+$' THEN (${earn}.details ->> 'debtRepaid')::bigint ELSE 0 END)`;
+const debtRepaidBy = (earn: string) =>
+  `(CASE WHEN (${earn}.details ->> 'debtRepaid') ~ '^[0-9]+$' THEN (${earn}.details ->> 'debtRepaid')::bigint ELSE 0 END)`;
 
 /**
  * The audit's checks of holds (L6), lots (L7), issuer attribution (L8) and expiry (L9). Same
@@ -16,7 +17,8 @@ const l6: AuditCheck[] = [
   {
     invariant: 'L6',
     name: 'hold-states',
-    description: 'each hold is in one coherent state: CAPTURED iff it has a capture, resolved iff not OPEN, resolved within its timeout unless EXPIRED',
+    description:
+      'each hold is in one coherent state: CAPTURED iff it has a capture, resolved iff not OPEN, resolved within its timeout unless EXPIRED',
     sql: `SELECT id::text AS id, problem AS detail FROM (
             SELECT id, CASE
               WHEN (status = 'CAPTURED') <> (capture_transaction_id IS NOT NULL) THEN status || ' with capture transaction ' || coalesce(capture_transaction_id::text, 'none')
@@ -32,7 +34,8 @@ const l6: AuditCheck[] = [
   {
     invariant: 'L6',
     name: 'hold-captures',
-    description: "each captured hold's transaction is a BURN of the captured points, for its member and partner, naming the hold",
+    description:
+      "each captured hold's transaction is a BURN of the captured points, for its member and partner, naming the hold",
     sql: `SELECT h.id::text AS id, 'captured ' || h.captured_points || ' by ' || t.kind || ' ' || t.id || ' of ' || t.points AS detail
             FROM hold h JOIN ledger_transaction t ON t.id = h.capture_transaction_id
            WHERE t.kind <> 'BURN' OR t.points IS DISTINCT FROM h.captured_points OR t.member_id <> h.member_id
@@ -43,7 +46,8 @@ const l6: AuditCheck[] = [
     // A hold resolves once: a second capture would be a second BURN naming the same hold.
     invariant: 'L6',
     name: 'hold-resolved-once',
-    description: 'each BURN naming a hold is that hold\'s one capture, and no transaction captures two holds',
+    description:
+      "each BURN naming a hold is that hold's one capture, and no transaction captures two holds",
     sql: `SELECT t.id::text AS id, 'BURN names hold ' || (t.details ->> 'holdId') || ', whose capture is ' || coalesce(h.capture_transaction_id::text, 'none') AS detail
             FROM ledger_transaction t LEFT JOIN hold h ON h.id = ${asUuid("t.details ->> 'holdId'")}
            WHERE t.kind = 'BURN' AND (t.details ->> 'holdId') IS NOT NULL AND h.capture_transaction_id IS DISTINCT FROM t.id
@@ -68,7 +72,8 @@ const l7: AuditCheck[] = [
     // (wallet.debt): the member account then holds the lots less the debt.
     invariant: 'L7',
     name: 'member-lots',
-    description: "each member's lots, less the member's debt, hold exactly the sum of the member account's postings",
+    description:
+      "each member's lots, less the member's debt, hold exactly the sum of the member account's postings",
     sql: `WITH member_postings AS (
             SELECT substr(account, 8)::uuid AS member_id, sum(points) AS total FROM posting
              WHERE account ~ ${MEMBER_ACCOUNT} GROUP BY account),
@@ -89,7 +94,8 @@ const l7: AuditCheck[] = [
     // (counting holds past their timeout whose release the next write records).
     invariant: 'L7',
     name: 'debt-without-lots',
-    description: 'a member in debt holds no points in unexpired lots beyond what open holds reserve',
+    description:
+      'a member in debt holds no points in unexpired lots beyond what open holds reserve',
     params: (p) => [p.asOf],
     sql: `WITH held AS (SELECT member_id, sum(points) AS held FROM hold WHERE status = 'OPEN' GROUP BY member_id)
           SELECT w.member_id::text AS id,
@@ -118,7 +124,8 @@ const l7: AuditCheck[] = [
     // its own member's lots.
     invariant: 'L7',
     name: 'spendable-links',
-    description: "links never take from a lot before it existed; burns, transfers, clawbacks, adjustments, debt repayments and expiry take only their member's lots; a BURN, TRANSFER or DEBT_REPAYMENT only lots available and unexpired at the time, a REFUND or ADJUSTMENT only unexpired ones (a REFUND its purchase's own lots even expired)",
+    description:
+      "links never take from a lot before it existed; burns, transfers, clawbacks, adjustments, debt repayments and expiry take only their member's lots; a BURN, TRANSFER or DEBT_REPAYMENT only lots available and unexpired at the time, a REFUND or ADJUSTMENT only unexpired ones (a REFUND its purchase's own lots even expired)",
     sql: `SELECT t.id::text AS id, t.kind || ' took from lot ' || l.id || ': ' || CASE
               WHEN l.created_at > t.created_at THEN 'created after the transaction'
               WHEN l.member_id <> t.member_id THEN 'another member''s lot'
@@ -139,7 +146,8 @@ const l7: AuditCheck[] = [
     // one; the tie-breaks (created_at, id) are left to the property test of takeFromLots.
     invariant: 'L7',
     name: 'oldest-expiry-first',
-    description: 'no BURN, TRANSFER or DEBT_REPAYMENT took from a lot while an earlier-expiring spendable lot still held points',
+    description:
+      'no BURN, TRANSFER or DEBT_REPAYMENT took from a lot while an earlier-expiring spendable lot still held points',
     sql: `WITH burns AS (
             SELECT t.id, t.member_id, t.created_at AS at, max(l.expires_at) AS latest_expiry
               FROM ledger_transaction t JOIN lot_link k ON k.transaction_id = t.id JOIN lot l ON l.id = k.lot_id
@@ -169,7 +177,8 @@ const l8: AuditCheck[] = [
     // the partner's lot, and one with no issuer for the points the operator funds.
     invariant: 'L8',
     name: 'earn-lots',
-    description: "each EARN's lots belong to its member, are issued by its partner (or funded by the operator), fully funded, and hold its points less the debt it repaid",
+    description:
+      "each EARN's lots belong to its member, are issued by its partner (or funded by the operator), fully funded, and hold its points less the debt it repaid",
     sql: `WITH per_earn AS (
             SELECT l.earn_transaction_id AS id, sum(l.points) AS points,
                    bool_and((l.issuer_partner_id IS NULL OR l.issuer_partner_id = t.partner_id) AND l.member_id = t.member_id) AS owned,
@@ -188,7 +197,8 @@ const l8: AuditCheck[] = [
     // keep the consumed lot's issuer and expiry; a refund's stay with the same member.
     invariant: 'L8',
     name: 'restored-lots',
-    description: 'a lot restored by a REFUND or handed on by a TRANSFER keeps the issuer and expiry of its source lot (a REFUND\'s also its member)',
+    description:
+      "a lot restored by a REFUND or handed on by a TRANSFER keeps the issuer and expiry of its source lot (a REFUND's also its member)",
     sql: `SELECT r.id::text AS id, 'restores lot ' || coalesce(s.id::text, '(missing)') || ' by ' || coalesce(t.kind, '(missing)') || ' ' || r.earn_transaction_id AS detail
             FROM lot r
             LEFT JOIN lot s ON s.id = ${asUuid(laterColumn('r', 'restored_from_lot_id'))}
@@ -205,7 +215,8 @@ const l8: AuditCheck[] = [
     // issuer (operator credit adjustments) conserve under 'operator'.
     invariant: 'L8',
     name: 'issuer-attribution',
-    description: 'for each issuing partner, points issued (ledger) = its earn lots + debt repaid by its earns; points in all its lots = linked out of them (burned, expired, clawed back) + outstanding',
+    description:
+      'for each issuing partner, points issued (ledger) = its earn lots + debt repaid by its earns; points in all its lots = linked out of them (burned, expired, clawed back) + outstanding',
     sql: `WITH ledger_issued AS (
             SELECT coalesce(substring(p.account from '^partner:(.*):issuance$'), 'operator') AS partner_id, -sum(p.points) AS issued
               FROM posting p JOIN ledger_transaction t ON t.id = p.transaction_id
@@ -241,8 +252,10 @@ const l9: AuditCheck[] = [
   {
     invariant: 'L9',
     name: 'expired-lots-emptied',
-    description: 'after the expiry run, no lot that existed and had expired when it ran still holds points',
-    skippedBecause: (p) => (p.expiryRunAt ? undefined : 'no expiry run time given (--expiry-run-at)'),
+    description:
+      'after the expiry run, no lot that existed and had expired when it ran still holds points',
+    skippedBecause: (p) =>
+      p.expiryRunAt ? undefined : 'no expiry run time given (--expiry-run-at)',
     params: (p) => [p.expiryRunAt],
     // A lot restored after the run with an expiry already past waits, by design, for the next run.
     sql: `SELECT id::text AS id, remaining || ' points left in a lot that expired at ' || expires_at AS detail
@@ -253,7 +266,8 @@ const l9: AuditCheck[] = [
     // once there are: an EXPIRY never takes from a lot early, nor twice.
     invariant: 'L9',
     name: 'expiry-links',
-    description: 'EXPIRY transactions take only from lots already expired, and from each lot at most once',
+    description:
+      'EXPIRY transactions take only from lots already expired, and from each lot at most once',
     sql: `SELECT k.lot_id::text AS id, 'EXPIRY ' || t.id || ' at ' || t.created_at || ' took from a lot expiring ' || l.expires_at AS detail
             FROM lot_link k JOIN ledger_transaction t ON t.id = k.transaction_id JOIN lot l ON l.id = k.lot_id
            WHERE t.kind = 'EXPIRY' AND l.expires_at > t.created_at

@@ -34,7 +34,8 @@ export interface AuditCheck {
 
 const UUID_PATTERN = "'^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$'";
 /** A text that should hold a uuid, as a uuid (null when it does not): joins stay typed and indexed. */
-export const asUuid = (expression: string) => `(CASE WHEN (${expression}) ~ ${UUID_PATTERN} THEN (${expression})::uuid END)`;
+export const asUuid = (expression: string) =>
+  `(CASE WHEN (${expression}) ~ ${UUID_PATTERN} THEN (${expression})::uuid END)`;
 /**
  * A column a later migration adds (wallet.debt, lot.restored_from_lot_id), read through the row's
  * JSON so the audit also runs, unchanged, against a database migrated before it existed.
@@ -134,7 +135,8 @@ const l4: AuditCheck[] = [
     // tgtype bits: 1 row-level, 2 before, 8 delete, 16 update. 'D' is a disabled trigger.
     invariant: 'L4',
     name: 'append-only-triggers',
-    description: 'ledger_transaction, posting and lot_link each have an enabled trigger refusing UPDATE and DELETE',
+    description:
+      'ledger_transaction, posting and lot_link each have an enabled trigger refusing UPDATE and DELETE',
     sql: `SELECT e.table_name AS id, 'no enabled BEFORE UPDATE OR DELETE row trigger raising on rewrite' AS detail
             FROM (VALUES ('ledger_transaction'), ('posting'), ('lot_link')) AS e (table_name)
            WHERE NOT EXISTS (
@@ -148,7 +150,8 @@ const l4: AuditCheck[] = [
   {
     invariant: 'L4',
     name: 'references',
-    description: 'every posting, lot link, lot, hold capture and reversal references a transaction that exists',
+    description:
+      'every posting, lot link, lot, hold capture and reversal references a transaction that exists',
     sql: `SELECT p.transaction_id::text AS id, 'posting on ' || p.account || ' of a missing transaction' AS detail
             FROM posting p LEFT JOIN ledger_transaction t ON t.id = p.transaction_id WHERE t.id IS NULL
           UNION ALL
@@ -192,7 +195,8 @@ const l5: AuditCheck[] = [
   {
     invariant: 'L5',
     name: 'idempotency-records',
-    description: "every idempotency record holds a request hash and exactly one outcome: {ok: {...}} or {error: {code, message}} with a wallet code",
+    description:
+      'every idempotency record holds a request hash and exactly one outcome: {ok: {...}} or {error: {code, message}} with a wallet code',
     params: (p) => [p.outcomeCodes],
     sql: `SELECT r.scope || ' ' || r.key AS id, r.operation || ': malformed record ' || left(r.response::text, 120) AS detail
             FROM idempotency_record r
@@ -211,7 +215,8 @@ const l5: AuditCheck[] = [
     // with it. EXPIRY runs on the wallet's own schedule and has no key.
     invariant: 'L5',
     name: 'keys-and-effects',
-    description: 'each EARN, BURN and REFUND is the recorded outcome of exactly one idempotency key, and every recorded outcome exists',
+    description:
+      'each EARN, BURN and REFUND is the recorded outcome of exactly one idempotency key, and every recorded outcome exists',
     sql: `WITH recorded AS (
             SELECT r.scope, r.key, r.operation,
                    ${asUuid("r.response -> 'ok' ->> 'transactionId'")} AS transaction_id,

@@ -2,7 +2,12 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { assert } from '@coalition/shared/errors';
 import { WalletErrorCode } from '../wallet/wallet.errors';
 import { checksL6toL9 } from './hold-lot.checks';
-import { checksL1toL5, type AuditCheck, type AuditParameters, type InvariantId } from './ledger-audit.checks';
+import {
+  checksL1toL5,
+  type AuditCheck,
+  type AuditParameters,
+  type InvariantId,
+} from './ledger-audit.checks';
 
 export type { InvariantId } from './ledger-audit.checks';
 
@@ -69,7 +74,10 @@ export interface AuditReport {
  * so the report is consistent while the network keeps writing. Given an EntityManager, it runs in
  * the caller's transaction (and sees its uncommitted changes: the corruption tests rely on that).
  */
-export async function auditLedger(source: EntityManager | DataSource, options: AuditOptions = {}): Promise<AuditReport> {
+export async function auditLedger(
+  source: EntityManager | DataSource,
+  options: AuditOptions = {},
+): Promise<AuditReport> {
   if (source instanceof DataSource) {
     return source.transaction('REPEATABLE READ', async (manager) => {
       await manager.query('SET TRANSACTION READ ONLY');
@@ -81,23 +89,44 @@ export async function auditLedger(source: EntityManager | DataSource, options: A
 
 async function runChecks(manager: EntityManager, options: AuditOptions): Promise<AuditReport> {
   const sampleSize = options.sampleSize ?? 10;
-  assert(Number.isInteger(sampleSize) && sampleSize >= 1 && sampleSize <= sampleSizeMax, `sampleSize must be an integer in 1..${sampleSizeMax}`);
+  assert(
+    Number.isInteger(sampleSize) && sampleSize >= 1 && sampleSize <= sampleSizeMax,
+    `sampleSize must be an integer in 1..${sampleSizeMax}`,
+  );
   const clock: { now: Date }[] = await manager.query('SELECT ledger_now() AS now');
   const asOf = clock[0]?.now;
   assert(asOf instanceof Date, 'the database returned its clock');
-  const parameters: AuditParameters = { asOf, expiryRunAt: options.expiryRunAt ?? null, outcomeCodes: Object.values(WalletErrorCode) };
+  const parameters: AuditParameters = {
+    asOf,
+    expiryRunAt: options.expiryRunAt ?? null,
+    outcomeCodes: Object.values(WalletErrorCode),
+  };
   const checks: CheckOutcome[] = [];
   const violations: Violation[] = [];
   for (const check of auditChecks) {
     const skipped = check.skippedBecause?.(parameters);
     if (skipped) {
-      checks.push({ invariant: check.invariant, check: check.name, description: check.description, violations: 0, skipped, durationMs: 0 });
+      checks.push({
+        invariant: check.invariant,
+        check: check.name,
+        description: check.description,
+        violations: 0,
+        skipped,
+        durationMs: 0,
+      });
       continue;
     }
     const startedAt = performance.now();
     const found = await runCheck(manager, check, parameters, sampleSize);
     const durationMs = Math.round(performance.now() - startedAt);
-    checks.push({ invariant: check.invariant, check: check.name, description: check.description, violations: found?.count ?? 0, skipped: null, durationMs });
+    checks.push({
+      invariant: check.invariant,
+      check: check.name,
+      description: check.description,
+      violations: found?.count ?? 0,
+      skipped: null,
+      durationMs,
+    });
     if (found) violations.push(found);
   }
   return { ok: violations.length === 0, asOf, checks, violations };
@@ -108,7 +137,12 @@ interface CheckRow {
   samples: { id: string | null; detail: string | null }[];
 }
 
-async function runCheck(manager: EntityManager, check: AuditCheck, parameters: AuditParameters, sampleSize: number): Promise<Violation | undefined> {
+async function runCheck(
+  manager: EntityManager,
+  check: AuditCheck,
+  parameters: AuditParameters,
+  sampleSize: number,
+): Promise<Violation | undefined> {
   const rows: CheckRow[] = await manager.query(
     `WITH violation AS MATERIALIZED (${check.sql})
      SELECT (SELECT count(*) FROM violation)::text AS count,
@@ -135,7 +169,8 @@ async function runCheck(manager: EntityManager, check: AuditCheck, parameters: A
 }
 
 /** The invariants a report found violated, sorted and without repeats. */
-export const violatedInvariants = (report: AuditReport): InvariantId[] => [...new Set(report.violations.map((v) => v.invariant))].sort();
+export const violatedInvariants = (report: AuditReport): InvariantId[] =>
+  [...new Set(report.violations.map((v) => v.invariant))].sort();
 
 /** A report as `npm run audit` prints it: one line per invariant, then each violation with its samples. */
 export function formatReport(report: AuditReport): string {
@@ -144,14 +179,25 @@ export function formatReport(report: AuditReport): string {
     const checks = report.checks.filter((c) => c.invariant === invariant);
     const found = report.violations.filter((v) => v.invariant === invariant);
     const skipped = checks.filter((c) => c.skipped);
-    const note = skipped.length > 0 ? ` (skipped ${skipped.map((c) => `${c.check}: ${c.skipped}`).join('; ')})` : '';
-    lines.push(`  ${invariant} ${found.length === 0 ? 'OK  ' : 'FAIL'} ${invariantTitles[invariant]}${note}`);
+    const note =
+      skipped.length > 0
+        ? ` (skipped ${skipped.map((c) => `${c.check}: ${c.skipped}`).join('; ')})`
+        : '';
+    lines.push(
+      `  ${invariant} ${found.length === 0 ? 'OK  ' : 'FAIL'} ${invariantTitles[invariant]}${note}`,
+    );
     for (const violation of found) {
       lines.push(`       ${violation.check}: ${violation.message}`);
-      violation.sampleIds.forEach((id, i) => lines.push(`         ${id}  ${violation.sampleDetails[i] ?? ''}`));
+      violation.sampleIds.forEach((id, i) =>
+        lines.push(`         ${id}  ${violation.sampleDetails[i] ?? ''}`),
+      );
     }
   }
   const total = report.violations.reduce((sum, v) => sum + v.count, 0);
-  lines.push(report.ok ? 'Clean: every invariant holds.' : `${total} violation${total === 1 ? '' : 's'} of ${violatedInvariants(report).join(', ')}.`);
+  lines.push(
+    report.ok
+      ? 'Clean: every invariant holds.'
+      : `${total} violation${total === 1 ? '' : 's'} of ${violatedInvariants(report).join(', ')}.`,
+  );
   return lines.join('\n');
 }

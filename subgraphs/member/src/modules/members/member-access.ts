@@ -15,7 +15,10 @@ export async function canSeeProfile(member: Member, ctx: MemberContext): Promise
 }
 
 /** The partners a viewer may learn the member is linked to: all for the member and operators, only itself for a partner. */
-export async function visibleLinkedPartnerIds(member: Member, ctx: MemberContext): Promise<string[]> {
+export async function visibleLinkedPartnerIds(
+  member: Member,
+  ctx: MemberContext,
+): Promise<string[]> {
   const links = await ctx.loaders.linksOfMember.load(member.id);
   if (isMemberSelfOrOperator(ctx.viewer, member.id)) return links.map((link) => link.partnerId);
   const partnerId = viewerPartnerId(ctx.viewer);

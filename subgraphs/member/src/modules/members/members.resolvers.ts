@@ -21,8 +21,9 @@ function requireSelfOrOperator(ctx: MemberContext, memberId: string): void {
   if (viewer.role === 'member' && viewer.memberId !== memberId) throw forbidden();
 }
 
-const profileField = (field: 'name' | 'email') => async (member: Member, _: unknown, ctx: MemberContext) =>
-  (await canSeeProfile(member, ctx)) ? member[field] : null;
+const profileField =
+  (field: 'name' | 'email') => async (member: Member, _: unknown, ctx: MemberContext) =>
+    (await canSeeProfile(member, ctx)) ? member[field] : null;
 
 export function membersResolvers(members: MembersService, partnerFeed: FeedConsumer) {
   return {
@@ -35,7 +36,11 @@ export function membersResolvers(members: MembersService, partnerFeed: FeedConsu
       memberByCard: async (_: unknown, args: { cardNumber: string }, ctx: MemberContext) => {
         const viewer = requireRole(ctx.viewer, 'operator', 'partner', 'terminal', 'member');
         const card = normalizeCardNumber(args.cardNumber);
-        if (!isValidCardNumber(card)) throw badInput('cardNumber is not a valid coalition card number (check digit).', 'cardNumber');
+        if (!isValidCardNumber(card))
+          throw badInput(
+            'cardNumber is not a valid coalition card number (check digit).',
+            'cardNumber',
+          );
         const member = await members.byCardNumber(card);
         if (!member || (viewer.role === 'member' && viewer.memberId !== member.id)) return null;
         return member;
@@ -55,15 +60,33 @@ export function membersResolvers(members: MembersService, partnerFeed: FeedConsu
         requireRole(ctx.viewer, 'operator', 'partner', 'terminal');
         return members.enrol(args.input);
       },
-      linkPartner: (_: unknown, args: { memberId: string; partnerId: string }, ctx: MemberContext) => {
+      linkPartner: (
+        _: unknown,
+        args: { memberId: string; partnerId: string },
+        ctx: MemberContext,
+      ) => {
         requireSelfOrOperator(ctx, args.memberId);
-        return members.link(parseId(args.memberId, 'memberId'), parseId(args.partnerId, 'partnerId'));
+        return members.link(
+          parseId(args.memberId, 'memberId'),
+          parseId(args.partnerId, 'partnerId'),
+        );
       },
-      unlinkPartner: (_: unknown, args: { memberId: string; partnerId: string }, ctx: MemberContext) => {
+      unlinkPartner: (
+        _: unknown,
+        args: { memberId: string; partnerId: string },
+        ctx: MemberContext,
+      ) => {
         requireSelfOrOperator(ctx, args.memberId);
-        return members.unlink(parseId(args.memberId, 'memberId'), parseId(args.partnerId, 'partnerId'));
+        return members.unlink(
+          parseId(args.memberId, 'memberId'),
+          parseId(args.partnerId, 'partnerId'),
+        );
       },
-      setMemberTier: (_: unknown, args: { memberId: string; tier?: string | null }, ctx: MemberContext) => {
+      setMemberTier: (
+        _: unknown,
+        args: { memberId: string; tier?: string | null },
+        ctx: MemberContext,
+      ) => {
         const viewer = requireRole(ctx.viewer, 'operator');
         return members.setTier(parseId(args.memberId, 'memberId'), args.tier ?? null, viewer.sub);
       },
@@ -72,7 +95,8 @@ export function membersResolvers(members: MembersService, partnerFeed: FeedConsu
       __resolveReference: (ref: { id: string }, ctx: MemberContext) => visibleMember(ref.id, ctx),
       name: profileField('name'),
       email: profileField('email'),
-      tier: async (member: Member, _: unknown, ctx: MemberContext) => ((await canSeeProfile(member, ctx)) ? (member.tier ?? null) : null),
+      tier: async (member: Member, _: unknown, ctx: MemberContext) =>
+        (await canSeeProfile(member, ctx)) ? (member.tier ?? null) : null,
       linkedPartners: async (member: Member, _: unknown, ctx: MemberContext) =>
         (await visibleLinkedPartnerIds(member, ctx)).map((id) => ({ __typename: 'Partner', id })),
     },

@@ -36,16 +36,33 @@ export class MembersService {
   async enrol(raw: EnrolMemberInput): Promise<Member> {
     const input = parseInput(enrolInput, raw);
     for (let attempt = 1; ; attempt++) {
-      const member = Object.assign(new Member(), { id: randomUUID(), cardNumber: newCardNumber(), name: input.name, email: input.email, enrolledAt: new Date() });
+      const member = Object.assign(new Member(), {
+        id: randomUUID(),
+        cardNumber: newCardNumber(),
+        name: input.name,
+        email: input.email,
+        enrolledAt: new Date(),
+      });
       try {
         await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
           await manager.insert(Member, member);
           await manager.query('INSERT INTO wallet (member_id) VALUES ($1)', [member.id]);
-          await appendFacts(manager, [{ type: MemberFacts.enrolled, key: member.id, payload: { memberId: member.id, enrolledAt: member.enrolledAt.toISOString() } }]);
+          await appendFacts(manager, [
+            {
+              type: MemberFacts.enrolled,
+              key: member.id,
+              payload: { memberId: member.id, enrolledAt: member.enrolledAt.toISOString() },
+            },
+          ]);
         });
         return member;
       } catch (error) {
-        if (isUniqueViolation(error, 'member_email_unique')) throw new CoalitionError(ErrorCode.CONFLICT, 'A member with this email is already enrolled.', { field: 'email' });
+        if (isUniqueViolation(error, 'member_email_unique'))
+          throw new CoalitionError(
+            ErrorCode.CONFLICT,
+            'A member with this email is already enrolled.',
+            { field: 'email' },
+          );
         // Two random card numbers collided: draw again, a bounded number of times.
         if (isUniqueViolation(error) && attempt < CARD_ATTEMPTS_MAX) continue;
         throw error;
@@ -59,10 +76,17 @@ export class MembersService {
       const member = await lockMember(manager, memberId);
       const partner = await manager.findOneBy(PartnerReplica, { id: partnerId });
       if (!partner) throw notFound('Partner');
-      if (partner.status !== 'ACTIVE') throw badInput('This partner is not accepting new members.', 'partnerId');
-      const inserted = await execute(manager, 'INSERT INTO member_partner_link (member_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING', [memberId, partnerId]);
+      if (partner.status !== 'ACTIVE')
+        throw badInput('This partner is not accepting new members.', 'partnerId');
+      const inserted = await execute(
+        manager,
+        'INSERT INTO member_partner_link (member_id, partner_id) VALUES ($1, $2) ON CONFLICT DO NOTHING',
+        [memberId, partnerId],
+      );
       if (inserted.count > 0) {
-        await appendFacts(manager, [{ type: MemberFacts.partnerLinked, key: memberId, payload: { memberId, partnerId } }]);
+        await appendFacts(manager, [
+          { type: MemberFacts.partnerLinked, key: memberId, payload: { memberId, partnerId } },
+        ]);
       }
       return member;
     });
@@ -75,7 +99,13 @@ export class MembersService {
       const member = await lockMember(manager, memberId);
       if (member.tier === tier) return member;
       await manager.query('UPDATE member SET tier = $2 WHERE id = $1', [memberId, tier]);
-      await appendFacts(manager, [{ type: MemberFacts.tierChanged, key: memberId, payload: { memberId, from: member.tier, to: tier, changedBy } }]);
+      await appendFacts(manager, [
+        {
+          type: MemberFacts.tierChanged,
+          key: memberId,
+          payload: { memberId, from: member.tier, to: tier, changedBy },
+        },
+      ]);
       return Object.assign(member, { tier });
     });
   }
@@ -83,9 +113,15 @@ export class MembersService {
   async unlink(memberId: string, partnerId: string): Promise<Member> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       const member = await lockMember(manager, memberId);
-      const deleted = await execute(manager, 'DELETE FROM member_partner_link WHERE member_id = $1 AND partner_id = $2', [memberId, partnerId]);
+      const deleted = await execute(
+        manager,
+        'DELETE FROM member_partner_link WHERE member_id = $1 AND partner_id = $2',
+        [memberId, partnerId],
+      );
       if (deleted.count > 0) {
-        await appendFacts(manager, [{ type: MemberFacts.partnerUnlinked, key: memberId, payload: { memberId, partnerId } }]);
+        await appendFacts(manager, [
+          { type: MemberFacts.partnerUnlinked, key: memberId, payload: { memberId, partnerId } },
+        ]);
       }
       return member;
     });
@@ -100,12 +136,22 @@ export class MembersService {
   }
 
   linksOfMembers(memberIds: readonly string[]): Promise<MemberPartnerLink[]> {
-    return this.dataSource.getRepository(MemberPartnerLink).find({ where: { memberId: In([...memberIds]) }, order: { linkedAt: 'ASC', partnerId: 'ASC' } });
+    return this.dataSource
+      .getRepository(MemberPartnerLink)
+      .find({
+        where: { memberId: In([...memberIds]) },
+        order: { linkedAt: 'ASC', partnerId: 'ASC' },
+      });
   }
 
   /** Newest first, keyset-paginated on (enrolled_at, id). */
   async list(page: Page): Promise<Member[]> {
-    const query = this.dataSource.getRepository(Member).createQueryBuilder('m').orderBy('m.enrolled_at', 'DESC').addOrderBy('m.id', 'DESC').limit(page.limit + 1);
+    const query = this.dataSource
+      .getRepository(Member)
+      .createQueryBuilder('m')
+      .orderBy('m.enrolled_at', 'DESC')
+      .addOrderBy('m.id', 'DESC')
+      .limit(page.limit + 1);
     if (page.after) {
       const { time, id } = timeIdKey.parse(page.after);
       query.where('(m.enrolled_at, m.id) < (:time, :id)', { time, id });
@@ -119,7 +165,12 @@ export const memberCursor = (member: Member) => timeIdKey.of(member.enrolledAt, 
 /** Every change to a member starts here: the member's lock orders that member's facts on the feed. */
 async function lockMember(manager: EntityManager, memberId: string): Promise<Member> {
   await lockAggregate(manager, 'member', memberId);
-  const member = await manager.getRepository(Member).createQueryBuilder('m').setLock('pessimistic_write').where('m.id = :memberId', { memberId }).getOne();
+  const member = await manager
+    .getRepository(Member)
+    .createQueryBuilder('m')
+    .setLock('pessimistic_write')
+    .where('m.id = :memberId', { memberId })
+    .getOne();
   if (!member) throw notFound('Member');
   return member;
 }

@@ -11,13 +11,18 @@ export function offersResolvers(offers: OffersService) {
   return {
     Mutation: {
       /** The member themself, an operator, or a partner's app for a member who linked it (its own offers only). */
-      activateOffer: async (_: unknown, args: { memberId: string; offerId: string }, ctx: MemberContext) => {
+      activateOffer: async (
+        _: unknown,
+        args: { memberId: string; offerId: string },
+        ctx: MemberContext,
+      ) => {
         const viewer = requireViewer(ctx.viewer);
         const memberId = parseId(args.memberId, 'memberId');
         const offerId = parseId(args.offerId, 'offerId');
         const member = await ctx.loaders.member.load(memberId);
         if (!member) throw notFound('Member');
-        if (!(await canSeeProfile(member, ctx))) throw viewer.role === 'member' ? forbidden() : notFound('Member');
+        if (!(await canSeeProfile(member, ctx)))
+          throw viewer.role === 'member' ? forbidden() : notFound('Member');
         return offers.activate(viewer, memberId, offerId);
       },
     },
@@ -25,7 +30,11 @@ export function offersResolvers(offers: OffersService) {
       offers: async (member: Member, args: PageArgs, ctx: MemberContext) => {
         if (!(await canSeeProfile(member, ctx))) return null;
         const page = pageOf(args);
-        return connectionOf(await offers.offersFor(member.id, viewerPartnerId(ctx.viewer), page), page, memberOfferCursor);
+        return connectionOf(
+          await offers.offersFor(member.id, viewerPartnerId(ctx.viewer), page),
+          page,
+          memberOfferCursor,
+        );
       },
     },
     MemberOffer: {

@@ -41,7 +41,8 @@ export const memberOfferCursor = (o: MemberOffer) => timeIdKey.of(o.offer.endsAt
 const LIVE_FOR_MEMBER = `o.ended_at IS NULL AND o.ends_at > ledger_now()
   AND (o.audience = 'EVERYONE' OR (o.audience = 'TIERS' AND m.tier = ANY (o.audience_tiers)) OR (o.audience = 'MEMBERS' AND m.id = ANY (o.audience_member_ids)))`;
 
-const notAvailable = () => new CoalitionError(ErrorCode.OFFER_NOT_AVAILABLE, 'This offer is not available to this member.');
+const notAvailable = () =>
+  new CoalitionError(ErrorCode.OFFER_NOT_AVAILABLE, 'This offer is not available to this member.');
 
 /** Offers at the wallet: which a member may activate, and activating them (from the wallet's replica, like earn). */
 export class OffersService {
@@ -51,7 +52,11 @@ export class OffersService {
    * The member's live offers, soonest ending first. A partner (or its terminal) sees only its own
    * offers. An offer for a list of members or a tier is listed only to those it is meant for.
    */
-  async offersFor(memberId: string, partnerId: string | undefined, page: Page): Promise<MemberOffer[]> {
+  async offersFor(
+    memberId: string,
+    partnerId: string | undefined,
+    page: Page,
+  ): Promise<MemberOffer[]> {
     const after = page.after ? timeIdKey.parse(page.after) : undefined;
     const rows: OfferRow[] = await this.dataSource.query(
       `SELECT o.id, o.partner_id, o.content, o.per_member_limit, a.activated_at, a.uses, a.points_awarded
@@ -73,13 +78,22 @@ export class OffersService {
   async activate(viewer: Viewer, memberId: string, offerId: string): Promise<MemberOffer> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'member', memberId);
-      const members: unknown[] = await manager.query('SELECT 1 FROM member WHERE id = $1', [memberId]);
+      const members: unknown[] = await manager.query('SELECT 1 FROM member WHERE id = $1', [
+        memberId,
+      ]);
       if (members.length === 0) throw notFound('Member');
-      const offers: { partner_id: string }[] = await manager.query('SELECT partner_id FROM offer_replica WHERE id = $1', [offerId]);
+      const offers: { partner_id: string }[] = await manager.query(
+        'SELECT partner_id FROM offer_replica WHERE id = $1',
+        [offerId],
+      );
       const offer = offers[0];
-      const ownPartner = viewer.role === 'partner' || viewer.role === 'terminal' ? viewer.partnerId : undefined;
+      const ownPartner =
+        viewer.role === 'partner' || viewer.role === 'terminal' ? viewer.partnerId : undefined;
       if (!offer || (ownPartner && offer.partner_id !== ownPartner)) throw notFound('Offer');
-      const live: unknown[] = await manager.query(`SELECT 1 FROM member m JOIN offer_replica o ON ${LIVE_FOR_MEMBER} WHERE m.id = $1 AND o.id = $2`, [memberId, offerId]);
+      const live: unknown[] = await manager.query(
+        `SELECT 1 FROM member m JOIN offer_replica o ON ${LIVE_FOR_MEMBER} WHERE m.id = $1 AND o.id = $2`,
+        [memberId, offerId],
+      );
       if (live.length === 0) throw notAvailable();
       await manager.query(
         `INSERT INTO offer_activation (member_id, offer_id, partner_id, activated_at) VALUES ($1, $2, $3, ledger_now()) ON CONFLICT DO NOTHING`,

@@ -1,7 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import { preparedQuery } from '@coalition/shared/db/sql';
 import { assert } from '@coalition/shared/errors';
-import { earnRulesSchema, type EarnRules, type TierBonus } from '@coalition/shared/earn-rules/earn-rules';
+import {
+  earnRulesSchema,
+  type EarnRules,
+  type TierBonus,
+} from '@coalition/shared/earn-rules/earn-rules';
 import type { MemberEarnState } from '@coalition/shared/earn-rules/evaluate-earn';
 import { offerSchema, type OfferInEffect } from '@coalition/shared/earn-rules/offers';
 import { limits } from '@coalition/shared/limits';
@@ -78,10 +82,31 @@ const CONTEXT_SQL = `
 export class EarnRulesReplica {
   private readonly parsed = new Map<string, EarnRules>();
 
-  async earnContext(manager: EntityManager, at: { memberId: string; partnerId: string; receiptId: string; occurredAt: Date; now: Date; timeZone: string }): Promise<EarnContext> {
-    const rows = await preparedQuery<ContextRow>(manager, 'earn-context-v2', CONTEXT_SQL, [at.memberId, at.partnerId, at.occurredAt, at.now, at.timeZone, limits.clockSkewMs, at.receiptId]);
+  async earnContext(
+    manager: EntityManager,
+    at: {
+      memberId: string;
+      partnerId: string;
+      receiptId: string;
+      occurredAt: Date;
+      now: Date;
+      timeZone: string;
+    },
+  ): Promise<EarnContext> {
+    const rows = await preparedQuery<ContextRow>(manager, 'earn-context-v2', CONTEXT_SQL, [
+      at.memberId,
+      at.partnerId,
+      at.occurredAt,
+      at.now,
+      at.timeZone,
+      limits.clockSkewMs,
+      at.receiptId,
+    ]);
     const row = rows[0];
-    assert(row, `member ${at.memberId} (locked, so it exists) at partner ${at.partnerId} (replicated with its rules)`);
+    assert(
+      row,
+      `member ${at.memberId} (locked, so it exists) at partner ${at.partnerId} (replicated with its rules)`,
+    );
     return {
       receiptTaken: row.receipt_taken,
       version: row.version,
@@ -92,7 +117,10 @@ export class EarnRulesReplica {
         cappedPointsToday: BigInt(row.capped_today ?? 0),
         stamps: row.stamps ?? 0,
       },
-      tierBonuses: row.tier !== null && row.bonus_percent !== null ? [{ tier: row.tier, bonusPercent: row.bonus_percent }] : [],
+      tierBonuses:
+        row.tier !== null && row.bonus_percent !== null
+          ? [{ tier: row.tier, bonusPercent: row.bonus_percent }]
+          : [],
       offers: row.offers.map(activatedOffer),
     };
   }

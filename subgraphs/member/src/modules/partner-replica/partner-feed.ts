@@ -1,6 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { earnChannels, earnRulesSchema, tierBonusSchema } from '@coalition/shared/earn-rules/earn-rules';
+import {
+  earnChannels,
+  earnRulesSchema,
+  tierBonusSchema,
+} from '@coalition/shared/earn-rules/earn-rules';
 import type { Fact } from '@coalition/shared/feed/outbox';
 import { applyOfferFact, OfferFacts } from '../offers/offer-feed';
 
@@ -11,9 +15,16 @@ const storeFact = z.object({
   timeZone: z.string(),
   kind: z.enum(earnChannels).default('PHYSICAL'),
 });
-const rulesVersion = z.object({ version: z.number().int().positive(), effectiveFrom: z.string().datetime({ offset: true }), rules: z.record(z.string(), z.unknown()) });
+const rulesVersion = z.object({
+  version: z.number().int().positive(),
+  effectiveFrom: z.string().datetime({ offset: true }),
+  rules: z.record(z.string(), z.unknown()),
+});
 const rulesPublished = rulesVersion.extend({ partnerId: z.string().uuid() });
-const rulesWithdrawn = z.object({ partnerId: z.string().uuid(), version: z.number().int().positive() });
+const rulesWithdrawn = z.object({
+  partnerId: z.string().uuid(),
+  version: z.number().int().positive(),
+});
 const statusChanged = z.object({
   partnerId: z.string().uuid(),
   status: z.string(),
@@ -36,7 +47,11 @@ const partnerOnboarded = z.object({
   earnRules: rulesVersion.optional(),
 });
 
-async function upsertStore(manager: EntityManager, store: z.infer<typeof storeFact>, position: string): Promise<void> {
+async function upsertStore(
+  manager: EntityManager,
+  store: z.infer<typeof storeFact>,
+  position: string,
+): Promise<void> {
   await manager.query(
     `INSERT INTO store_replica (id, partner_id, name, time_zone, kind, feed_position) VALUES ($1, $2, $3, $4, $5, $6)
      ON CONFLICT (id) DO UPDATE SET name = excluded.name, time_zone = excluded.time_zone, kind = excluded.kind, feed_position = excluded.feed_position`,
@@ -49,7 +64,12 @@ async function upsertStore(manager: EntityManager, store: z.infer<typeof storeFa
  * before they are stored: a version the wallet could not evaluate must stop the feed here, not
  * fail purchases later.
  */
-async function upsertRules(manager: EntityManager, partnerId: string, v: { version: number; effectiveFrom: string; rules: Record<string, unknown> }, position: string): Promise<void> {
+async function upsertRules(
+  manager: EntityManager,
+  partnerId: string,
+  v: { version: number; effectiveFrom: string; rules: Record<string, unknown> },
+  position: string,
+): Promise<void> {
   earnRulesSchema.parse(v.rules);
   await manager.query(
     `INSERT INTO earn_rules_replica (partner_id, version, effective_from, rules, feed_position) VALUES ($1, $2, $3, $4::jsonb, $5)
@@ -73,10 +93,24 @@ export async function applyPartnerFact(manager: EntityManager, fact: Fact): Prom
            points_per_currency_unit = excluded.points_per_currency_unit, return_window_days = excluded.return_window_days,
            burn_points_min = excluded.burn_points_min, burn_points_max = excluded.burn_points_max,
            feed_position = excluded.feed_position`,
-        [p.partnerId, p.name, p.status, p.settlementCurrency, p.pointsPerCurrencyUnit, p.returnWindowDays, p.burnPointsMin, p.burnPointsMax, fact.position],
+        [
+          p.partnerId,
+          p.name,
+          p.status,
+          p.settlementCurrency,
+          p.pointsPerCurrencyUnit,
+          p.returnWindowDays,
+          p.burnPointsMin,
+          p.burnPointsMax,
+          fact.position,
+        ],
       );
       for (const store of p.stores) await upsertStore(manager, store, fact.position);
-      const initial = p.earnRules ?? { version: 1, effectiveFrom: '-infinity', rules: { basePointsPerUnit: p.pointsPerCurrencyUnit } };
+      const initial = p.earnRules ?? {
+        version: 1,
+        effectiveFrom: '-infinity',
+        rules: { basePointsPerUnit: p.pointsPerCurrencyUnit },
+      };
       await upsertRules(manager, p.partnerId, initial, fact.position);
       return;
     }
@@ -95,14 +129,20 @@ export async function applyPartnerFact(manager: EntityManager, fact: Fact): Prom
     }
     case 'earn-rules.withdrawn': {
       const r = rulesWithdrawn.parse(fact.payload);
-      await manager.query('UPDATE earn_rules_replica SET withdrawn = true, feed_position = $3 WHERE partner_id = $1 AND version = $2', [r.partnerId, r.version, fact.position]);
+      await manager.query(
+        'UPDATE earn_rules_replica SET withdrawn = true, feed_position = $3 WHERE partner_id = $1 AND version = $2',
+        [r.partnerId, r.version, fact.position],
+      );
       return;
     }
     case 'programme.tier-bonuses-set': {
       const { bonuses } = tierBonusesSet.parse(fact.payload);
       await manager.query('DELETE FROM tier_bonus_replica');
       for (const bonus of bonuses) {
-        await manager.query('INSERT INTO tier_bonus_replica (tier, bonus_percent, feed_position) VALUES ($1, $2, $3)', [bonus.tier, bonus.bonusPercent, fact.position]);
+        await manager.query(
+          'INSERT INTO tier_bonus_replica (tier, bonus_percent, feed_position) VALUES ($1, $2, $3)',
+          [bonus.tier, bonus.bonusPercent, fact.position],
+        );
       }
       return;
     }

@@ -11,7 +11,8 @@ export interface Period {
 
 /** A period for totals: from before to, at most partnerViewPeriodDaysMax long (the cost of a total grows with it). */
 export function periodOf(from: Date, to: Date): Period {
-  if (from.getTime() >= to.getTime()) throw badInput('from must be before to: a period is [from, to).', 'from');
+  if (from.getTime() >= to.getTime())
+    throw badInput('from must be before to: a period is [from, to).', 'from');
   if (to.getTime() - from.getTime() > limits.partnerViewPeriodDaysMax * DAY_MS) {
     throw badInput(`A period covers at most ${limits.partnerViewPeriodDaysMax} days.`, 'to');
   }
@@ -19,8 +20,12 @@ export function periodOf(from: Date, to: Date): Period {
 }
 
 /** A time filter on a list, either end open; a page bounds what it costs, so its length is free. */
-export function windowOf(from: Date | null | undefined, to: Date | null | undefined): { from?: Date; to?: Date } {
-  if (from && to && from.getTime() >= to.getTime()) throw badInput('from must be before to: a period is [from, to).', 'from');
+export function windowOf(
+  from: Date | null | undefined,
+  to: Date | null | undefined,
+): { from?: Date; to?: Date } {
+  if (from && to && from.getTime() >= to.getTime())
+    throw badInput('from must be before to: a period is [from, to).', 'from');
   return { ...(from ? { from } : {}), ...(to ? { to } : {}) };
 }
 
@@ -53,9 +58,15 @@ type Line = 'issued' | 'redeemed' | 'clawedBack' | 'givenBack';
 function lineOf(group: TransactionGroup): Line {
   if (group.kind === 'EARN') return 'issued';
   if (group.kind === 'BURN') return 'redeemed';
-  assert(group.kind === 'REFUND', `a partner's ledger holds earns, burns and refunds, not ${group.kind}`);
+  assert(
+    group.kind === 'REFUND',
+    `a partner's ledger holds earns, burns and refunds, not ${group.kind}`,
+  );
   if (group.reversesKind === 'EARN') return 'clawedBack';
-  assert(group.reversesKind === 'BURN', `a refund reverses an earn or a burn, not ${String(group.reversesKind)}`);
+  assert(
+    group.reversesKind === 'BURN',
+    `a refund reverses an earn or a burn, not ${String(group.reversesKind)}`,
+  );
   return 'givenBack';
 }
 
@@ -65,7 +76,10 @@ const countOf = (value: bigint): number => {
 };
 
 /** Adds a partner's transaction groups up into its summary for the period; reversals stay apart from what they reverse. */
-export function pointsSummaryOf(period: Period, groups: readonly TransactionGroup[]): PointsSummary {
+export function pointsSummaryOf(
+  period: Period,
+  groups: readonly TransactionGroup[],
+): PointsSummary {
   const points: Record<Line, bigint> = { issued: 0n, redeemed: 0n, clawedBack: 0n, givenBack: 0n };
   const counts: Record<Line, bigint> = { issued: 0n, redeemed: 0n, clawedBack: 0n, givenBack: 0n };
   for (const group of groups) {
@@ -86,7 +100,9 @@ export function pointsSummaryOf(period: Period, groups: readonly TransactionGrou
     burnRefundCount: countOf(counts.givenBack),
     netPointsIssued: points.issued - points.clawedBack,
     netPointsRedeemed: points.redeemed - points.givenBack,
-    transactionCount: countOf(counts.issued + counts.redeemed + counts.clawedBack + counts.givenBack),
+    transactionCount: countOf(
+      counts.issued + counts.redeemed + counts.clawedBack + counts.givenBack,
+    ),
   };
 }
 
@@ -100,7 +116,10 @@ export interface ReachCounts {
  * tell a partner about a customer it knows (it chose the period around their visit): below
  * limits.memberReachMembersMin members the partner gets the member count only. Operators see all.
  */
-export function reachForViewer<R extends ReachCounts>(reach: R, operator: boolean): Omit<R, 'membersAlsoElsewhere'> & { membersAlsoElsewhere: number | null } {
+export function reachForViewer<R extends ReachCounts>(
+  reach: R,
+  operator: boolean,
+): Omit<R, 'membersAlsoElsewhere'> & { membersAlsoElsewhere: number | null } {
   if (operator || reach.members >= limits.memberReachMembersMin) return reach;
   return { ...reach, membersAlsoElsewhere: null };
 }

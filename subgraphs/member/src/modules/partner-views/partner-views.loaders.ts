@@ -1,7 +1,12 @@
 import DataLoader from 'dataloader';
 import { assert } from '@coalition/shared/errors';
 import type { Period, PointsSummary } from './partner-totals';
-import type { MemberReach, PartnerTransactionEntry, PartnerTransactionQuery, PartnerViewsService } from './partner-views.service';
+import type {
+  MemberReach,
+  PartnerTransactionEntry,
+  PartnerTransactionQuery,
+  PartnerViewsService,
+} from './partner-views.service';
 
 /** One partner's view, asked with its arguments (the same arguments for every partner of a list field). */
 export interface PartnerViewKey<A> {
@@ -10,7 +15,11 @@ export interface PartnerViewKey<A> {
 }
 
 export interface PartnerViewLoaders {
-  transactions: DataLoader<PartnerViewKey<PartnerTransactionQuery>, PartnerTransactionEntry[], string>;
+  transactions: DataLoader<
+    PartnerViewKey<PartnerTransactionQuery>,
+    PartnerTransactionEntry[],
+    string
+  >;
   pointsSummary: DataLoader<PartnerViewKey<Period>, PointsSummary, string>;
   memberReach: DataLoader<PartnerViewKey<Period>, MemberReach, string>;
 }
@@ -20,7 +29,9 @@ export interface PartnerViewLoaders {
  * list of partners, each with its summary, costs one query, not one per partner. Arguments are
  * compared by their JSON (dates as ISO strings), so only equal arguments share a query.
  */
-function perArguments<A, R>(load: (partnerIds: string[], args: A) => Promise<Map<string, R>>): DataLoader<PartnerViewKey<A>, R, string> {
+function perArguments<A, R>(
+  load: (partnerIds: string[], args: A) => Promise<Map<string, R>>,
+): DataLoader<PartnerViewKey<A>, R, string> {
   return new DataLoader<PartnerViewKey<A>, R, string>(
     async (keys) => {
       const groups = new Map<string, { args: A; partnerIds: Set<string> }>();
@@ -30,7 +41,14 @@ function perArguments<A, R>(load: (partnerIds: string[], args: A) => Promise<Map
         group.partnerIds.add(key.partnerId);
         groups.set(argsKey, group);
       }
-      const answers = new Map(await Promise.all([...groups].map(async ([argsKey, group]) => [argsKey, await load([...group.partnerIds], group.args)] as const)));
+      const answers = new Map(
+        await Promise.all(
+          [...groups].map(
+            async ([argsKey, group]) =>
+              [argsKey, await load([...group.partnerIds], group.args)] as const,
+          ),
+        ),
+      );
       return keys.map((key) => {
         const answer = answers.get(JSON.stringify(key.args))?.get(key.partnerId);
         assert(answer !== undefined, 'a partner view answers every partner it was asked for');

@@ -3,9 +3,18 @@ import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/p
 import { isId, parseId } from '@coalition/shared/validation';
 import type { MemberContext } from '../../context';
 import { periodOf, reachForViewer, windowOf } from './partner-totals';
-import { partnerTransactionCursor, type PartnerTransactionEntry, type PartnerTransactionQuery } from './partner-views.service';
+import {
+  partnerTransactionCursor,
+  type PartnerTransactionEntry,
+  type PartnerTransactionQuery,
+} from './partner-views.service';
 
-type LedgerTransactionsArgs = PageArgs & { storeId?: string | null; kinds?: string[] | null; from?: Date | null; to?: Date | null };
+type LedgerTransactionsArgs = PageArgs & {
+  storeId?: string | null;
+  kinds?: string[] | null;
+  from?: Date | null;
+  to?: Date | null;
+};
 type PeriodArgs = { from: Date; to: Date };
 type PartnerRef = { id: string };
 
@@ -14,13 +23,19 @@ type PartnerRef = { id: string };
  * token) read them; its terminals (POS only), members and other partners get null.
  */
 function mayView(viewer: Viewer, partnerId: string): boolean {
-  return viewer.role === 'operator' || (viewer.role === 'partner' && viewer.partnerId === partnerId);
+  return (
+    viewer.role === 'operator' || (viewer.role === 'partner' && viewer.partnerId === partnerId)
+  );
 }
 
 function transactionQueryOf(args: LedgerTransactionsArgs, viewer: Viewer): PartnerTransactionQuery {
   const page = pageOf(args);
   const storeId = args.storeId ? parseId(args.storeId, 'storeId') : undefined;
-  const filter = { ...(storeId ? { storeId } : {}), ...(args.kinds ? { kinds: args.kinds } : {}), ...windowOf(args.from, args.to) };
+  const filter = {
+    ...(storeId ? { storeId } : {}),
+    ...(args.kinds ? { kinds: args.kinds } : {}),
+    ...windowOf(args.from, args.to),
+  };
   return { filter, page, disclosure: viewer.role === 'operator' ? 'ALL' : 'LINKED' };
 }
 
@@ -28,27 +43,42 @@ function transactionQueryOf(args: LedgerTransactionsArgs, viewer: Viewer): Partn
 export function partnerViewsResolvers() {
   return {
     Partner: {
-      __resolveReference: (ref: PartnerRef): PartnerRef | null => (isId(ref.id) ? { id: ref.id } : null),
-      ledgerTransactions: async (partner: PartnerRef, args: LedgerTransactionsArgs, ctx: MemberContext) => {
+      __resolveReference: (ref: PartnerRef): PartnerRef | null =>
+        isId(ref.id) ? { id: ref.id } : null,
+      ledgerTransactions: async (
+        partner: PartnerRef,
+        args: LedgerTransactionsArgs,
+        ctx: MemberContext,
+      ) => {
         const query = transactionQueryOf(args, ctx.viewer);
         if (!mayView(ctx.viewer, partner.id)) return null;
-        const rows = await ctx.loaders.partnerViews.transactions.load({ partnerId: partner.id, args: query });
+        const rows = await ctx.loaders.partnerViews.transactions.load({
+          partnerId: partner.id,
+          args: query,
+        });
         return connectionOf(rows, query.page, partnerTransactionCursor);
       },
       pointsSummary: (partner: PartnerRef, args: PeriodArgs, ctx: MemberContext) => {
         const period = periodOf(args.from, args.to);
-        return mayView(ctx.viewer, partner.id) ? ctx.loaders.partnerViews.pointsSummary.load({ partnerId: partner.id, args: period }) : null;
+        return mayView(ctx.viewer, partner.id)
+          ? ctx.loaders.partnerViews.pointsSummary.load({ partnerId: partner.id, args: period })
+          : null;
       },
       memberReach: async (partner: PartnerRef, args: PeriodArgs, ctx: MemberContext) => {
         const period = periodOf(args.from, args.to);
         if (!mayView(ctx.viewer, partner.id)) return null;
-        return reachForViewer(await ctx.loaders.partnerViews.memberReach.load({ partnerId: partner.id, args: period }), ctx.viewer.role === 'operator');
+        return reachForViewer(
+          await ctx.loaders.partnerViews.memberReach.load({ partnerId: partner.id, args: period }),
+          ctx.viewer.role === 'operator',
+        );
       },
     },
     PartnerTransaction: {
-      store: (t: PartnerTransactionEntry) => (t.storeId ? { __typename: 'Store', id: t.storeId } : null),
+      store: (t: PartnerTransactionEntry) =>
+        t.storeId ? { __typename: 'Store', id: t.storeId } : null,
       // The service named the member only where the viewer may know it; the profile fields check consent again.
-      member: async (t: PartnerTransactionEntry, _: unknown, ctx: MemberContext) => (t.memberId ? ((await ctx.loaders.member.load(t.memberId)) ?? null) : null),
+      member: async (t: PartnerTransactionEntry, _: unknown, ctx: MemberContext) =>
+        t.memberId ? ((await ctx.loaders.member.load(t.memberId)) ?? null) : null,
     },
   };
 }

@@ -1,7 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { assert } from '@coalition/shared/errors';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
-import { pointsSummaryOf, type Period, type PointsSummary, type TransactionGroup } from './partner-totals';
+import {
+  pointsSummaryOf,
+  type Period,
+  type PointsSummary,
+  type TransactionGroup,
+} from './partner-totals';
 
 /** Whose transactions a partner's list names: every member's (operators), or only members who linked the partner. */
 export type MemberDisclosure = 'ALL' | 'LINKED';
@@ -41,7 +46,8 @@ export interface MemberReach extends Period {
   membersAlsoElsewhere: number;
 }
 
-export const partnerTransactionCursor = (entry: { createdAt: Date; id: string }) => timeIdKey.of(entry.createdAt, entry.id);
+export const partnerTransactionCursor = (entry: { createdAt: Date; id: string }) =>
+  timeIdKey.of(entry.createdAt, entry.id);
 
 interface TransactionRow {
   id: string;
@@ -72,7 +78,10 @@ export class PartnerViewsService {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Each partner's transactions, newest first, up to page.limit + 1 of them (connectionOf tells whether there are more). */
-  async transactions(partnerIds: readonly string[], query: PartnerTransactionQuery): Promise<Map<string, PartnerTransactionEntry[]>> {
+  async transactions(
+    partnerIds: readonly string[],
+    query: PartnerTransactionQuery,
+  ): Promise<Map<string, PartnerTransactionEntry[]>> {
     const { filter, page, disclosure } = query;
     const after = page.after ? timeIdKey.parse(page.after) : undefined;
     const rows: TransactionRow[] = await this.dataSource.query(
@@ -92,15 +101,33 @@ export class PartnerViewsService {
                ORDER BY x.created_at DESC, x.id DESC
                LIMIT $8) AS t
         ORDER BY t.partner_id, t.created_at DESC, t.id DESC`,
-      [partnerIds, filter.storeId ?? null, filter.kinds ?? null, filter.from ?? null, filter.to ?? null, after?.time ?? null, after?.id ?? null, page.limit + 1, disclosure === 'ALL'],
+      [
+        partnerIds,
+        filter.storeId ?? null,
+        filter.kinds ?? null,
+        filter.from ?? null,
+        filter.to ?? null,
+        after?.time ?? null,
+        after?.id ?? null,
+        page.limit + 1,
+        disclosure === 'ALL',
+      ],
     );
     const result = byPartner<PartnerTransactionEntry[]>(partnerIds, () => []);
     for (const row of rows) {
       const list = result.get(row.partner_id);
       assert(list, 'a transaction of a partner that was not asked for');
       list.push({
-        id: row.id, partnerId: row.partner_id, kind: row.kind, points: BigInt(row.points), storeId: row.store_id, receiptId: row.receipt_id,
-        reversesId: row.reverses_id, rulesVersion: row.rules_version, createdAt: row.created_at, memberId: row.member_id,
+        id: row.id,
+        partnerId: row.partner_id,
+        kind: row.kind,
+        points: BigInt(row.points),
+        storeId: row.store_id,
+        receiptId: row.receipt_id,
+        reversesId: row.reverses_id,
+        rulesVersion: row.rules_version,
+        createdAt: row.created_at,
+        memberId: row.member_id,
       });
     }
     return result;
@@ -111,8 +138,17 @@ export class PartnerViewsService {
    * reversed. Only a refund looks up what it reverses, by primary key: a join would have the
    * planner hash the whole ledger to find the few originals.
    */
-  async pointsSummaries(partnerIds: readonly string[], period: Period): Promise<Map<string, PointsSummary>> {
-    const rows: { partner_id: string; kind: string; reverses_kind: string | null; transactions: string; points: string }[] = await this.dataSource.query(
+  async pointsSummaries(
+    partnerIds: readonly string[],
+    period: Period,
+  ): Promise<Map<string, PointsSummary>> {
+    const rows: {
+      partner_id: string;
+      kind: string;
+      reverses_kind: string | null;
+      transactions: string;
+      points: string;
+    }[] = await this.dataSource.query(
       `SELECT partner_id, kind, reverses_kind, count(*) AS transactions, coalesce(sum(points), 0) AS points
          FROM (SELECT t.partner_id, t.kind, t.points,
                       CASE WHEN t.kind = 'REFUND' THEN (SELECT o.kind FROM ledger_transaction o WHERE o.id = t.reverses_id) END AS reverses_kind
@@ -125,9 +161,16 @@ export class PartnerViewsService {
     for (const row of rows) {
       const partnerGroups = groups.get(row.partner_id);
       assert(partnerGroups, 'a total of a partner that was not asked for');
-      partnerGroups.push({ kind: row.kind, reversesKind: row.reverses_kind, transactions: BigInt(row.transactions), points: BigInt(row.points) });
+      partnerGroups.push({
+        kind: row.kind,
+        reversesKind: row.reverses_kind,
+        transactions: BigInt(row.transactions),
+        points: BigInt(row.points),
+      });
     }
-    return new Map([...groups].map(([id, partnerGroups]) => [id, pointsSummaryOf(period, partnerGroups)]));
+    return new Map(
+      [...groups].map(([id, partnerGroups]) => [id, pointsSummaryOf(period, partnerGroups)]),
+    );
   }
 
   /**
@@ -135,9 +178,13 @@ export class PartnerViewsService {
    * partner then: counts only, never which partner or what happened there. A purchase that
    * earned nothing still counts as the member earning at the partner (they presented their card).
    */
-  async memberReach(partnerIds: readonly string[], period: Period): Promise<Map<string, MemberReach>> {
-    const rows: { partner_id: string; members: string; also_elsewhere: string }[] = await this.dataSource.query(
-      `WITH here AS (
+  async memberReach(
+    partnerIds: readonly string[],
+    period: Period,
+  ): Promise<Map<string, MemberReach>> {
+    const rows: { partner_id: string; members: string; also_elsewhere: string }[] =
+      await this.dataSource.query(
+        `WITH here AS (
          SELECT DISTINCT partner_id, member_id FROM ledger_transaction
           WHERE partner_id = ANY($1::uuid[]) AND kind IN ('EARN', 'BURN') AND created_at >= $2 AND created_at < $3)
        SELECT h.partner_id, count(*) AS members,
@@ -147,12 +194,23 @@ export class PartnerViewsService {
                    AND o.created_at >= $2 AND o.created_at < $3)) AS also_elsewhere
          FROM here h
         GROUP BY h.partner_id`,
-      [partnerIds, period.from, period.to],
-    );
-    const result = byPartner<MemberReach>(partnerIds, () => ({ ...period, members: 0, membersAlsoElsewhere: 0 }));
+        [partnerIds, period.from, period.to],
+      );
+    const result = byPartner<MemberReach>(partnerIds, () => ({
+      ...period,
+      members: 0,
+      membersAlsoElsewhere: 0,
+    }));
     for (const row of rows) {
-      const reach = { ...period, members: Number(row.members), membersAlsoElsewhere: Number(row.also_elsewhere) };
-      assert(reach.membersAlsoElsewhere <= reach.members, 'members also seen elsewhere are some of the members');
+      const reach = {
+        ...period,
+        members: Number(row.members),
+        membersAlsoElsewhere: Number(row.also_elsewhere),
+      };
+      assert(
+        reach.membersAlsoElsewhere <= reach.members,
+        'members also seen elsewhere are some of the members',
+      );
       result.set(row.partner_id, reach);
     }
     return result;

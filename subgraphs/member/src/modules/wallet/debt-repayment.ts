@@ -38,11 +38,39 @@ export async function repayDebtFromRelease(
   const takes = takeFromLots(wallet.now, lots, points);
   assert(takes !== undefined, 'spendable lots cover what is available');
   const debtLeft = wallet.debt - points;
-  const details = { holdIds: release.holdIds, cause: release.cause, released: release.points.toString(), debtLeft: debtLeft.toString() };
-  const transactionId = await writeTransaction(manager, { memberId: wallet.memberId, kind: 'DEBT_REPAYMENT', points, details, at: wallet.now, postings: [] });
+  const details = {
+    holdIds: release.holdIds,
+    cause: release.cause,
+    released: release.points.toString(),
+    debtLeft: debtLeft.toString(),
+  };
+  const transactionId = await writeTransaction(manager, {
+    memberId: wallet.memberId,
+    kind: 'DEBT_REPAYMENT',
+    points,
+    details,
+    at: wallet.now,
+    postings: [],
+  });
   await consumeLots(manager, transactionId, takes);
-  await manager.query('UPDATE wallet SET debt = debt - $2, updated_at = $3 WHERE member_id = $1', [wallet.memberId, points.toString(), wallet.now]);
-  await appendFacts(manager, [{ type: 'debt.repaid', key: wallet.memberId, payload: {
-    transactionId, memberId: wallet.memberId, points: points.toString(), ...details, links: linksWithIssuers(takes, lots), at: wallet.now.toISOString() } }]);
+  await manager.query('UPDATE wallet SET debt = debt - $2, updated_at = $3 WHERE member_id = $1', [
+    wallet.memberId,
+    points.toString(),
+    wallet.now,
+  ]);
+  await appendFacts(manager, [
+    {
+      type: 'debt.repaid',
+      key: wallet.memberId,
+      payload: {
+        transactionId,
+        memberId: wallet.memberId,
+        points: points.toString(),
+        ...details,
+        links: linksWithIssuers(takes, lots),
+        at: wallet.now.toISOString(),
+      },
+    },
+  ]);
   return points;
 }

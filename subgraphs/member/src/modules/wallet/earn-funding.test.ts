@@ -12,11 +12,24 @@ describe('an earn repays debt before its points become lots', () => {
     [100n, 20n, 500n, [120n, 20n, 0n, 0n]],
     [0n, 15n, 5n, [5n, 5n, 0n, 10n]],
     [0n, 0n, 5n, [0n, 0n, 0n, 0n]],
-  ])('partner %s + operator %s points with a debt of %s', (partnerPoints, operatorPoints, debt, [repaid, operatorRepaid, partnerLot, operatorLot]) => {
-    const split = fundingAfterDebt({ points: partnerPoints + operatorPoints, partnerPoints, operatorPoints }, debt);
-    expect(split).toEqual({ debtRepaid: repaid, operatorDebtRepaid: operatorRepaid, partnerLotPoints: partnerLot, operatorLotPoints: operatorLot });
-    expect(split.debtRepaid + split.partnerLotPoints + split.operatorLotPoints).toBe(partnerPoints + operatorPoints);
-  });
+  ])(
+    'partner %s + operator %s points with a debt of %s',
+    (partnerPoints, operatorPoints, debt, [repaid, operatorRepaid, partnerLot, operatorLot]) => {
+      const split = fundingAfterDebt(
+        { points: partnerPoints + operatorPoints, partnerPoints, operatorPoints },
+        debt,
+      );
+      expect(split).toEqual({
+        debtRepaid: repaid,
+        operatorDebtRepaid: operatorRepaid,
+        partnerLotPoints: partnerLot,
+        operatorLotPoints: operatorLot,
+      });
+      expect(split.debtRepaid + split.partnerLotPoints + split.operatorLotPoints).toBe(
+        partnerPoints + operatorPoints,
+      );
+    },
+  );
 
   it.each([
     ['funding that does not add up', { points: 10n, partnerPoints: 5n, operatorPoints: 4n }, 0n],

@@ -13,9 +13,19 @@ export interface DebtSplit {
  * An earn repays the member's debt before anything becomes a lot: the partner-funded points
  * first, then the operator-funded ones. Each funder's remainder becomes that funder's lot.
  */
-export function fundingAfterDebt(earned: Pick<EarnEvaluation, 'points' | 'partnerPoints' | 'operatorPoints'>, debt: bigint): DebtSplit {
-  if (debt < 0n || earned.partnerPoints < 0n || earned.operatorPoints < 0n || earned.partnerPoints + earned.operatorPoints !== earned.points) {
-    throw new RangeError('an earn is funded exactly by partner and operator, and debt is never negative');
+export function fundingAfterDebt(
+  earned: Pick<EarnEvaluation, 'points' | 'partnerPoints' | 'operatorPoints'>,
+  debt: bigint,
+): DebtSplit {
+  if (
+    debt < 0n ||
+    earned.partnerPoints < 0n ||
+    earned.operatorPoints < 0n ||
+    earned.partnerPoints + earned.operatorPoints !== earned.points
+  ) {
+    throw new RangeError(
+      'an earn is funded exactly by partner and operator, and debt is never negative',
+    );
   }
   const debtRepaid = earned.points < debt ? earned.points : debt;
   const partnerDebtRepaid = earned.partnerPoints < debtRepaid ? earned.partnerPoints : debtRepaid;

@@ -4,7 +4,12 @@ import { badInput } from '@coalition/shared/errors';
 import { factsStatement } from '@coalition/shared/feed/outbox';
 import type { Statement } from '@coalition/shared/db/write-batch';
 import { isUniqueViolation } from '@coalition/shared/db/transaction';
-import { evaluateEarn, type Basket, type EarnComponent, type EarnEvaluation } from '@coalition/shared/earn-rules/evaluate-earn';
+import {
+  evaluateEarn,
+  type Basket,
+  type EarnComponent,
+  type EarnEvaluation,
+} from '@coalition/shared/earn-rules/evaluate-earn';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
 import type { Batched, Wire } from './idempotency';
@@ -46,30 +51,65 @@ export class EarnService {
   async earn(viewer: Viewer, raw: unknown): Promise<Wire<EarnResult>> {
     const input = parseInput(earnInput, raw);
     const till = await tillFor(this.dataSource, viewer, input.storeId);
-    if (input.currency !== till.currency) throw badInput(`This partner takes purchases in ${till.currency}.`, 'currency');
+    if (input.currency !== till.currency)
+      throw badInput(`This partner takes purchases in ${till.currency}.`, 'currency');
     const memberId = await memberIdOf(this.dataSource, input);
     const { idempotencyKey, ...request } = input;
     try {
-      return await writeWalletBatched(this.dataSource, { viewer, memberId, idempotencyKey, operation: 'earn', request, work: (manager, wallet) => this.record(manager, wallet, till, input) });
+      return await writeWalletBatched(this.dataSource, {
+        viewer,
+        memberId,
+        idempotencyKey,
+        operation: 'earn',
+        request,
+        work: (manager, wallet) => this.record(manager, wallet, till, input),
+      });
     } catch (error) {
       if (isUniqueViolation(error, 'ledger_transaction_receipt')) throw duplicateReceipt();
       throw error;
     }
   }
 
-  private async record(manager: EntityManager, wallet: LockedWallet, till: Till, input: EarnInput): Promise<Batched<EarnResult>> {
+  private async record(
+    manager: EntityManager,
+    wallet: LockedWallet,
+    till: Till,
+    input: EarnInput,
+  ): Promise<Batched<EarnResult>> {
     assertAccepting(till, 'earn', wallet.now);
-    const context = await this.rules.earnContext(manager, { memberId: wallet.memberId, partnerId: till.partnerId, receiptId: input.receiptId, occurredAt: input.occurredAt, now: wallet.now, timeZone: till.timeZone });
+    const context = await this.rules.earnContext(manager, {
+      memberId: wallet.memberId,
+      partnerId: till.partnerId,
+      receiptId: input.receiptId,
+      occurredAt: input.occurredAt,
+      now: wallet.now,
+      timeZone: till.timeZone,
+    });
     if (context.receiptTaken) throw duplicateReceipt();
     const { version, rules } = context;
     const basket = basketOf(input, till);
     const evaluation = await evaluateWithOffers(manager, context.offers, (offers) =>
-      evaluateEarn({ rules, currency: till.currency, basket, member: context.member, tierBonuses: context.tierBonuses, offers }));
+      evaluateEarn({
+        rules,
+        currency: till.currency,
+        basket,
+        member: context.member,
+        tierBonuses: context.tierBonuses,
+        offers,
+      }),
+    );
     const split = fundingAfterDebt(evaluation, wallet.debt);
     const now = wallet.now;
-    const availableAt = new Date(Math.max(now.getTime(), input.occurredAt.getTime() + till.returnWindowDays * DAY_MS));
+    const availableAt = new Date(
+      Math.max(now.getTime(), input.occurredAt.getTime() + till.returnWindowDays * DAY_MS),
+    );
     const expiresAt = new Date(now.getTime() + limits.pointsLifetimeDays * DAY_MS);
-    const purchase = { total: input.total.toString(), currency: input.currency, occurredAt: input.occurredAt.toISOString(), lines: input.lines.map((l) => ({ ...l, amount: l.amount.toString() })) };
+    const purchase = {
+      total: input.total.toString(),
+      currency: input.currency,
+      occurredAt: input.occurredAt.toISOString(),
+      lines: input.lines.map((l) => ({ ...l, amount: l.amount.toString() })),
+    };
     const earn = earnRecord(version, evaluation, split);
     const { id: transactionId, statements: transactionWrites } = transactionStatements({
       memberId: wallet.memberId,
@@ -87,21 +127,64 @@ export class EarnService {
         { account: account.member(wallet.memberId), points: evaluation.points },
       ].filter((p) => p.points !== 0n),
     });
-    const lots = earnLots({ memberId: wallet.memberId, transactionId, availableAt, expiresAt, createdAt: now }, till.partnerId, split, earn.components);
+    const lots = earnLots(
+      { memberId: wallet.memberId, transactionId, availableAt, expiresAt, createdAt: now },
+      till.partnerId,
+      split,
+      earn.components,
+    );
     const anyLot = lots.created.length > 0;
     const fact = {
-      transactionId, memberId: wallet.memberId, partnerId: till.partnerId, storeId: till.storeId, receiptId: input.receiptId,
-      points: evaluation.points.toString(), partnerPoints: evaluation.partnerPoints.toString(), operatorPoints: evaluation.operatorPoints.toString(),
-      debtRepaid: split.debtRepaid.toString(), operatorDebtRepaid: split.operatorDebtRepaid.toString(), rulesVersion: version, components: earn.components,
+      transactionId,
+      memberId: wallet.memberId,
+      partnerId: till.partnerId,
+      storeId: till.storeId,
+      receiptId: input.receiptId,
+      points: evaluation.points.toString(),
+      partnerPoints: evaluation.partnerPoints.toString(),
+      operatorPoints: evaluation.operatorPoints.toString(),
+      debtRepaid: split.debtRepaid.toString(),
+      operatorDebtRepaid: split.operatorDebtRepaid.toString(),
+      rulesVersion: version,
+      components: earn.components,
       ...lotsForFact(lots.created, till.partnerId),
-      availableAt: anyLot ? availableAt.toISOString() : null, expiresAt: anyLot ? expiresAt.toISOString() : null, purchase, at: now.toISOString(),
+      availableAt: anyLot ? availableAt.toISOString() : null,
+      expiresAt: anyLot ? expiresAt.toISOString() : null,
+      purchase,
+      at: now.toISOString(),
     };
     // The balances the earn leaves, from the lots the lock read and the ones it adds: nothing is read back.
-    const view = viewOf(now, wallet.memberId, { lifetimeEarned: wallet.lifetimeEarned + evaluation.points, debt: wallet.debt - split.debtRepaid }, [...wallet.lots, ...lots.created.map((lot) => ({
-      id: lot.lotId, remaining: BigInt(lot.points), availableAt, expiresAt, createdAt: now, issuerPartnerId: lot.issuerPartnerId,
-    }))], wallet.held, 0n);
+    const view = viewOf(
+      now,
+      wallet.memberId,
+      {
+        lifetimeEarned: wallet.lifetimeEarned + evaluation.points,
+        debt: wallet.debt - split.debtRepaid,
+      },
+      [
+        ...wallet.lots,
+        ...lots.created.map((lot) => ({
+          id: lot.lotId,
+          remaining: BigInt(lot.points),
+          availableAt,
+          expiresAt,
+          createdAt: now,
+          issuerPartnerId: lot.issuerPartnerId,
+        })),
+      ],
+      wallet.held,
+      0n,
+    );
     return {
-      result: { transactionId, pointsEarned: evaluation.points, rulesVersion: version, breakdown: evaluation.components, availableAt: anyLot ? availableAt : null, expiresAt: anyLot ? expiresAt : null, wallet: view },
+      result: {
+        transactionId,
+        pointsEarned: evaluation.points,
+        rulesVersion: version,
+        breakdown: evaluation.components,
+        availableAt: anyLot ? availableAt : null,
+        expiresAt: anyLot ? expiresAt : null,
+        wallet: view,
+      },
       // Every write of the earn, sent in one round trip with its idempotency record: none of them
       // reads or changes another's rows.
       writes: [
@@ -138,7 +221,13 @@ function earnLots(
   for (const { issuerPartnerId, points, share } of funders) {
     if (points === 0n) continue;
     const funder = issuerPartnerId ? { partnerId: issuerPartnerId } : { operator: true };
-    const fundedBy = [{ ...funder, points: points.toString(), components: components.filter((c) => BigInt(c[share]) > 0n).map((c) => c.kind) }];
+    const fundedBy = [
+      {
+        ...funder,
+        points: points.toString(),
+        components: components.filter((c) => BigInt(c[share]) > 0n).map((c) => c.kind),
+      },
+    ];
     const { id, statement } = lotStatement({ ...lot, issuerPartnerId, points, fundedBy });
     created.push({ lotId: id, issuerPartnerId, points: points.toString() });
     statements.push(statement);
@@ -149,7 +238,12 @@ function earnLots(
 /** The lots as the points.earned fact names them: every lot, and the partner's under the names facts had before operator-funded bonuses. */
 function lotsForFact(created: CreatedLot[], partnerId: string) {
   const partnerLot = created.find((c) => c.issuerPartnerId !== null);
-  return { lotId: partnerLot?.lotId ?? null, lotPoints: partnerLot?.points ?? '0', issuerPartnerId: partnerId, lots: created };
+  return {
+    lotId: partnerLot?.lotId ?? null,
+    lotPoints: partnerLot?.points ?? '0',
+    issuerPartnerId: partnerId,
+    lots: created,
+  };
 }
 
 const basketOf = (input: EarnInput, till: Till): Basket => ({
@@ -158,7 +252,11 @@ const basketOf = (input: EarnInput, till: Till): Basket => ({
   occurredAt: input.occurredAt,
   storeId: till.storeId,
   channel: till.channel,
-  lines: input.lines.map((line) => ({ sku: line.sku, category: line.category, amountMinor: line.amount })),
+  lines: input.lines.map((line) => ({
+    sku: line.sku,
+    category: line.category,
+    amountMinor: line.amount,
+  })),
 });
 
 /** What the transaction records of the rules it applied: enough to recompute its points. */
@@ -172,28 +270,52 @@ function earnRecord(version: number, evaluation: EarnEvaluation, split: DebtSpli
     capApplied: evaluation.capApplied,
     belowMinimum: evaluation.belowMinimum,
     stamps: evaluation.stamps,
-    components: evaluation.components.map((c) => ({ kind: c.kind, ruleId: c.ruleId, points: c.points.toString(), partnerPoints: c.partnerPoints.toString(), operatorPoints: c.operatorPoints.toString() })),
+    components: evaluation.components.map((c) => ({
+      kind: c.kind,
+      ruleId: c.ruleId,
+      points: c.points.toString(),
+      partnerPoints: c.partnerPoints.toString(),
+      operatorPoints: c.operatorPoints.toString(),
+    })),
   };
 }
 
 /** The stamp card as the purchase left it, when it changed. */
-function stampStatements(memberId: string, partnerId: string, evaluation: EarnEvaluation, now: Date): Statement[] {
+function stampStatements(
+  memberId: string,
+  partnerId: string,
+  evaluation: EarnEvaluation,
+  now: Date,
+): Statement[] {
   const stamps = evaluation.stamps;
   if (!stamps || stamps.after === stamps.before) return [];
-  return [{
-    text: `INSERT INTO stamp_card_state (member_id, partner_id, card_id, stamps, updated_at) VALUES ($1, $2, $3, $4, $5)
+  return [
+    {
+      text: `INSERT INTO stamp_card_state (member_id, partner_id, card_id, stamps, updated_at) VALUES ($1, $2, $3, $4, $5)
      ON CONFLICT (member_id, partner_id, card_id) DO UPDATE SET stamps = excluded.stamps, updated_at = excluded.updated_at`,
-    values: [memberId, partnerId, stamps.cardId, stamps.after, now],
-  }];
+      values: [memberId, partnerId, stamps.cardId, stamps.after, now],
+    },
+  ];
 }
 
 /** The wallet row's cached balance and lifetime earnings, and the debt the earn repaid. */
-function walletStatements(memberId: string, points: bigint, debtRepaid: bigint, now: Date): Statement[] {
+function walletStatements(
+  memberId: string,
+  points: bigint,
+  debtRepaid: bigint,
+  now: Date,
+): Statement[] {
   if (points === 0n) return [];
-  return [{
-    text: 'UPDATE wallet SET balance = balance + $2, lifetime_earned = lifetime_earned + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1',
-    values: [memberId, points.toString(), debtRepaid.toString(), now],
-  }];
+  return [
+    {
+      text: 'UPDATE wallet SET balance = balance + $2, lifetime_earned = lifetime_earned + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1',
+      values: [memberId, points.toString(), debtRepaid.toString(), now],
+    },
+  ];
 }
 
-const duplicateReceipt = () => new WalletError(WalletErrorCode.DUPLICATE_RECEIPT, 'This receipt has already earned points at this partner.');
+const duplicateReceipt = () =>
+  new WalletError(
+    WalletErrorCode.DUPLICATE_RECEIPT,
+    'This receipt has already earned points at this partner.',
+  );

@@ -21,7 +21,10 @@ const MEMBERS_PER_BATCH = 200;
  * own lock, so a burn racing the run sees the lot either before or after, never half.
  */
 export class ExpiryService {
-  constructor(private readonly dataSource: DataSource, private readonly logger: Logger) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly logger: Logger,
+  ) {}
 
   async run(): Promise<ExpiryReport> {
     const report: ExpiryReport = { members: 0, lots: 0, points: 0n };
@@ -38,17 +41,19 @@ export class ExpiryService {
         report.points += expired.points;
       }
     }
-    if (report.lots > 0) this.logger.info({ ...report, points: report.points.toString() }, 'expiry run');
+    if (report.lots > 0)
+      this.logger.info({ ...report, points: report.points.toString() }, 'expiry run');
     return report;
   }
 
   private expireMember(memberId: string): Promise<{ lots: number; points: bigint }> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       const wallet = await lockWallet(manager, memberId);
-      const rows: { id: string; remaining: string; issuer_partner_id: string | null }[] = await manager.query(
-        'SELECT id, remaining, issuer_partner_id FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at <= $2 ORDER BY expires_at, created_at, id',
-        [memberId, wallet.now],
-      );
+      const rows: { id: string; remaining: string; issuer_partner_id: string | null }[] =
+        await manager.query(
+          'SELECT id, remaining, issuer_partner_id FROM lot WHERE member_id = $1 AND remaining > 0 AND expires_at <= $2 ORDER BY expires_at, created_at, id',
+          [memberId, wallet.now],
+        );
       if (rows.length === 0) return { lots: 0, points: 0n };
       const takes = rows.map((row) => ({ lotId: row.id, points: BigInt(row.remaining) }));
       const points = takes.reduce((sum, take) => sum + take.points, 0n);
@@ -63,9 +68,27 @@ export class ExpiryService {
         ],
       });
       await consumeLots(manager, transactionId, takes);
-      await manager.query('UPDATE wallet SET balance = balance - $2, updated_at = $3 WHERE member_id = $1', [memberId, points.toString(), wallet.now]);
-      const links = linksWithIssuers(takes, rows.map((row) => ({ id: row.id, issuerPartnerId: row.issuer_partner_id })));
-      await appendFacts(manager, [{ type: 'points.expired', key: memberId, payload: { transactionId, memberId, points: points.toString(), links, at: wallet.now.toISOString() } }]);
+      await manager.query(
+        'UPDATE wallet SET balance = balance - $2, updated_at = $3 WHERE member_id = $1',
+        [memberId, points.toString(), wallet.now],
+      );
+      const links = linksWithIssuers(
+        takes,
+        rows.map((row) => ({ id: row.id, issuerPartnerId: row.issuer_partner_id })),
+      );
+      await appendFacts(manager, [
+        {
+          type: 'points.expired',
+          key: memberId,
+          payload: {
+            transactionId,
+            memberId,
+            points: points.toString(),
+            links,
+            at: wallet.now.toISOString(),
+          },
+        },
+      ]);
       return { lots: rows.length, points };
     });
   }

@@ -30,7 +30,8 @@ export interface HistoryFilter {
   kinds?: string[];
 }
 
-export const historyCursor = (entry: { createdAt: Date; id: string }) => timeIdKey.of(entry.createdAt, entry.id);
+export const historyCursor = (entry: { createdAt: Date; id: string }) =>
+  timeIdKey.of(entry.createdAt, entry.id);
 
 /** Reads of the ledger for people: history and lots, newest first, keyset-paginated. */
 export class HistoryService {
@@ -38,28 +39,71 @@ export class HistoryService {
 
   async history(memberId: string, filter: HistoryFilter, page: Page): Promise<HistoryEntry[]> {
     const after = page.after ? timeIdKey.parse(page.after) : undefined;
-    const rows: { id: string; kind: string; points: string; partner_id: string | null; store_id: string | null; receipt_id: string | null; reverses_id: string | null; rules_version: number | null; created_at: Date }[] =
-      await this.dataSource.query(
-        `SELECT id, kind, points, partner_id, store_id, receipt_id, reverses_id, rules_version, created_at FROM ledger_transaction
+    const rows: {
+      id: string;
+      kind: string;
+      points: string;
+      partner_id: string | null;
+      store_id: string | null;
+      receipt_id: string | null;
+      reverses_id: string | null;
+      rules_version: number | null;
+      created_at: Date;
+    }[] = await this.dataSource.query(
+      `SELECT id, kind, points, partner_id, store_id, receipt_id, reverses_id, rules_version, created_at FROM ledger_transaction
           WHERE member_id = $1
             AND ($2::uuid IS NULL OR partner_id = $2)
             AND ($3::text[] IS NULL OR kind = ANY($3))
             AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))
           ORDER BY created_at DESC, id DESC LIMIT $6`,
-        [memberId, filter.partnerId ?? null, filter.kinds ?? null, after?.time ?? null, after?.id ?? null, page.limit + 1],
-      );
-    return rows.map((r) => ({ id: r.id, kind: r.kind, points: BigInt(r.points), partnerId: r.partner_id, storeId: r.store_id, receiptId: r.receipt_id, reversesId: r.reverses_id, rulesVersion: r.rules_version, createdAt: r.created_at }));
+      [
+        memberId,
+        filter.partnerId ?? null,
+        filter.kinds ?? null,
+        after?.time ?? null,
+        after?.id ?? null,
+        page.limit + 1,
+      ],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      kind: r.kind,
+      points: BigInt(r.points),
+      partnerId: r.partner_id,
+      storeId: r.store_id,
+      receiptId: r.receipt_id,
+      reversesId: r.reverses_id,
+      rulesVersion: r.rules_version,
+      createdAt: r.created_at,
+    }));
   }
 
   async lots(memberId: string, page: Page): Promise<LotEntry[]> {
     const after = page.after ? timeIdKey.parse(page.after) : undefined;
-    const rows: { id: string; issuer_partner_id: string | null; points: string; remaining: string; available_at: Date; expires_at: Date; created_at: Date; restored_from_lot_id: string | null }[] =
-      await this.dataSource.query(
-        `SELECT id, issuer_partner_id, points, remaining, available_at, expires_at, created_at, restored_from_lot_id FROM lot
+    const rows: {
+      id: string;
+      issuer_partner_id: string | null;
+      points: string;
+      remaining: string;
+      available_at: Date;
+      expires_at: Date;
+      created_at: Date;
+      restored_from_lot_id: string | null;
+    }[] = await this.dataSource.query(
+      `SELECT id, issuer_partner_id, points, remaining, available_at, expires_at, created_at, restored_from_lot_id FROM lot
           WHERE member_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
           ORDER BY created_at DESC, id DESC LIMIT $4`,
-        [memberId, after?.time ?? null, after?.id ?? null, page.limit + 1],
-      );
-    return rows.map((r) => ({ id: r.id, issuerPartnerId: r.issuer_partner_id, points: BigInt(r.points), remaining: BigInt(r.remaining), availableAt: r.available_at, expiresAt: r.expires_at, createdAt: r.created_at, restoredFromLotId: r.restored_from_lot_id }));
+      [memberId, after?.time ?? null, after?.id ?? null, page.limit + 1],
+    );
+    return rows.map((r) => ({
+      id: r.id,
+      issuerPartnerId: r.issuer_partner_id,
+      points: BigInt(r.points),
+      remaining: BigInt(r.remaining),
+      availableAt: r.available_at,
+      expiresAt: r.expires_at,
+      createdAt: r.created_at,
+      restoredFromLotId: r.restored_from_lot_id,
+    }));
   }
 }

@@ -38,12 +38,19 @@ export class HouseholdService {
     const input = parseInput(householdInput, raw);
     const memberIds = [...new Set(input.memberIds)];
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
-      const rows: { id: string; household_id: string | null }[] = await manager.query('SELECT id, household_id FROM member WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [memberIds]);
+      const rows: { id: string; household_id: string | null }[] = await manager.query(
+        'SELECT id, household_id FROM member WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',
+        [memberIds],
+      );
       if (rows.length !== memberIds.length) throw notFound('Member');
-      if (rows.some((row) => row.household_id !== null)) throw badInput('A member already belongs to a household.', 'memberIds');
+      if (rows.some((row) => row.household_id !== null))
+        throw badInput('A member already belongs to a household.', 'memberIds');
       const id = randomUUID();
       await manager.query('INSERT INTO household (id, name) VALUES ($1, $2)', [id, input.name]);
-      await manager.query('UPDATE member SET household_id = $1 WHERE id = ANY($2::uuid[])', [id, memberIds]);
+      await manager.query('UPDATE member SET household_id = $1 WHERE id = ANY($2::uuid[])', [
+        id,
+        memberIds,
+      ]);
       return { id, name: input.name, memberIds };
     });
   }
@@ -66,27 +73,63 @@ export class HouseholdService {
    */
   async transfer(viewer: Viewer, raw: unknown): Promise<Wire<TransferResult>> {
     const { idempotencyKey, ...input } = parseInput(transferInput, raw);
-    if (!(viewer.role === 'operator' || (viewer.role === 'member' && viewer.memberId === input.fromMemberId))) throw forbidden('Only the member themself or an operator moves their points.');
+    if (!(
+      viewer.role === 'operator' ||
+      (viewer.role === 'member' && viewer.memberId === input.fromMemberId)
+    ))
+      throw forbidden('Only the member themself or an operator moves their points.');
     const household = await this.householdOf(input.fromMemberId);
-    if (!household?.memberIds.includes(input.toMemberId)) throw forbidden('Points move only between members of one household.');
+    if (!household?.memberIds.includes(input.toMemberId))
+      throw forbidden('Points move only between members of one household.');
     return writeWallet(this.dataSource, {
-      viewer, memberId: input.fromMemberId, alsoLock: input.toMemberId, idempotencyKey, operation: 'transfer', request: input,
+      viewer,
+      memberId: input.fromMemberId,
+      alsoLock: input.toMemberId,
+      idempotencyKey,
+      operation: 'transfer',
+      request: input,
       work: (manager, from, to) => this.move(manager, from, to!, household.id, input),
     });
   }
 
-  private async move(manager: EntityManager, from: LockedWallet, to: LockedWallet, householdId: string, input: Omit<TransferInput, 'idempotencyKey'>): Promise<TransferResult> {
+  private async move(
+    manager: EntityManager,
+    from: LockedWallet,
+    to: LockedWallet,
+    householdId: string,
+    input: Omit<TransferInput, 'idempotencyKey'>,
+  ): Promise<TransferResult> {
     // The giver's lots and holds as the lock read them: nothing has been written since.
     const lots = from.lots;
     const balances = balancesAt(from.now, lots, from.held);
-    const takes = balances.available >= input.points ? takeFromLots(from.now, lots, input.points) : undefined;
+    const takes =
+      balances.available >= input.points ? takeFromLots(from.now, lots, input.points) : undefined;
     if (!takes) throw insufficientPoints(balances.available);
     const transit = `household:${householdId}:transfers`;
     const details = { fromMemberId: from.memberId, toMemberId: to.memberId, householdId };
-    const outId = await writeTransaction(manager, { memberId: from.memberId, kind: 'TRANSFER', points: input.points, details, at: from.now,
-      postings: [{ account: account.member(from.memberId), points: -input.points }, { account: transit, points: input.points }] });
-    const inId = await writeTransaction(manager, { memberId: to.memberId, kind: 'TRANSFER', points: input.points, reversesId: null, details: { ...details, outTransactionId: outId }, at: from.now,
-      postings: [{ account: transit, points: -input.points }, { account: account.member(to.memberId), points: input.points }] });
+    const outId = await writeTransaction(manager, {
+      memberId: from.memberId,
+      kind: 'TRANSFER',
+      points: input.points,
+      details,
+      at: from.now,
+      postings: [
+        { account: account.member(from.memberId), points: -input.points },
+        { account: transit, points: input.points },
+      ],
+    });
+    const inId = await writeTransaction(manager, {
+      memberId: to.memberId,
+      kind: 'TRANSFER',
+      points: input.points,
+      reversesId: null,
+      details: { ...details, outTransactionId: outId },
+      at: from.now,
+      postings: [
+        { account: transit, points: -input.points },
+        { account: account.member(to.memberId), points: input.points },
+      ],
+    });
     await consumeLots(manager, outId, takes);
     const links = linksWithIssuers(takes, lots);
     const expiryOf = new Map(lots.map((lot) => [lot.id, lot.expiresAt]));
@@ -98,13 +141,53 @@ export class HouseholdService {
       debtLeft -= repay;
       const give = BigInt(link.points) - repay;
       if (give === 0n) continue;
-      const lotId = await createLot(manager, { memberId: to.memberId, transactionId: inId, issuerPartnerId: link.issuerPartnerId, points: give, availableAt: from.now, expiresAt: expiryOf.get(link.lotId)!, createdAt: from.now, restoredFromLotId: link.lotId });
-      received.push({ lotId, fromLotId: link.lotId, issuerPartnerId: link.issuerPartnerId, points: give.toString() });
+      const lotId = await createLot(manager, {
+        memberId: to.memberId,
+        transactionId: inId,
+        issuerPartnerId: link.issuerPartnerId,
+        points: give,
+        availableAt: from.now,
+        expiresAt: expiryOf.get(link.lotId)!,
+        createdAt: from.now,
+        restoredFromLotId: link.lotId,
+      });
+      received.push({
+        lotId,
+        fromLotId: link.lotId,
+        issuerPartnerId: link.issuerPartnerId,
+        points: give.toString(),
+      });
     }
-    await manager.query('UPDATE wallet SET balance = balance - $2, updated_at = $3 WHERE member_id = $1', [from.memberId, input.points.toString(), from.now]);
-    await manager.query('UPDATE wallet SET balance = balance + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1', [to.memberId, input.points.toString(), (to.debt - debtLeft).toString(), from.now]);
-    await appendFacts(manager, [{ type: 'points.transferred', key: from.memberId, payload: {
-      transactionId: outId, inTransactionId: inId, fromMemberId: from.memberId, toMemberId: to.memberId, points: input.points.toString(), links, received, debtRepaid: (to.debt - debtLeft).toString(), at: from.now.toISOString() } }]);
-    return { transactionId: outId, points: input.points, from: await walletView(manager, from.memberId, from.now), to: await walletView(manager, to.memberId, from.now) };
+    await manager.query(
+      'UPDATE wallet SET balance = balance - $2, updated_at = $3 WHERE member_id = $1',
+      [from.memberId, input.points.toString(), from.now],
+    );
+    await manager.query(
+      'UPDATE wallet SET balance = balance + $2, debt = debt - $3, updated_at = $4 WHERE member_id = $1',
+      [to.memberId, input.points.toString(), (to.debt - debtLeft).toString(), from.now],
+    );
+    await appendFacts(manager, [
+      {
+        type: 'points.transferred',
+        key: from.memberId,
+        payload: {
+          transactionId: outId,
+          inTransactionId: inId,
+          fromMemberId: from.memberId,
+          toMemberId: to.memberId,
+          points: input.points.toString(),
+          links,
+          received,
+          debtRepaid: (to.debt - debtLeft).toString(),
+          at: from.now.toISOString(),
+        },
+      },
+    ]);
+    return {
+      transactionId: outId,
+      points: input.points,
+      from: await walletView(manager, from.memberId, from.now),
+      to: await walletView(manager, to.memberId, from.now),
+    };
   }
 }

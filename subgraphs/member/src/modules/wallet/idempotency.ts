@@ -15,9 +15,12 @@ export type Wire<T> = T extends bigint | Date
       : T;
 
 /** What a key records and replays: the first result, or the first business failure, exactly. */
-export type Outcome<T> = { ok: T } | { error: { code: WalletErrorCode; message: string; details: Record<string, unknown> } };
+export type Outcome<T> =
+  | { ok: T }
+  | { error: { code: WalletErrorCode; message: string; details: Record<string, unknown> } };
 
-const toJson = (value: unknown) => JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
+const toJson = (value: unknown) =>
+  JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? v.toString() : v));
 
 /** Same operation and same request give the same hash, whatever the order of object keys. */
 export function requestHash(operation: string, request: unknown): string {
@@ -26,11 +29,18 @@ export function requestHash(operation: string, request: unknown): string {
     if (value instanceof Date) return value.toISOString();
     if (Array.isArray(value)) return value.map(canonical);
     if (value && typeof value === 'object') {
-      return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [k, canonical(v)]));
+      return Object.fromEntries(
+        Object.entries(value)
+          .filter(([, v]) => v !== undefined)
+          .sort(([a], [b]) => (a < b ? -1 : 1))
+          .map(([k, v]) => [k, canonical(v)]),
+      );
     }
     return value;
   };
-  return createHash('sha256').update(JSON.stringify([operation, canonical(request)])).digest('hex');
+  return createHash('sha256')
+    .update(JSON.stringify([operation, canonical(request)]))
+    .digest('hex');
 }
 
 export interface IdempotentCall {
@@ -49,7 +59,11 @@ export interface IdempotentCall {
  * A failure comes back as an outcome, not thrown, so the transaction commits its record: the
  * caller throws it with `settle` once the transaction is over.
  */
-export async function runIdempotent<T>(manager: EntityManager, call: IdempotentCall, work: () => Promise<T>): Promise<Outcome<Wire<T>>> {
+export async function runIdempotent<T>(
+  manager: EntityManager,
+  call: IdempotentCall,
+  work: () => Promise<T>,
+): Promise<Outcome<Wire<T>>> {
   const hash = requestHash(call.operation, call.request);
   // Claim the key first. The same key used at once for another member (another lock) waits here
   // for that transaction, then finds its record: a conflict or a replay, never a second effect.
@@ -82,7 +96,11 @@ export interface Batched<T> {
  * then has nothing to undo, so no savepoint is taken, and the record is the batch's only write.
  * The earn's hot path: three round trips fewer than runIdempotent (BENCHMARKS.md).
  */
-export async function runIdempotentBatched<T>(manager: EntityManager, call: IdempotentCall, work: () => Promise<Batched<T>>): Promise<Outcome<Wire<T>>> {
+export async function runIdempotentBatched<T>(
+  manager: EntityManager,
+  call: IdempotentCall,
+  work: () => Promise<Batched<T>>,
+): Promise<Outcome<Wire<T>>> {
   const hash = requestHash(call.operation, call.request);
   if (!(await claim(manager, call, hash))) return replay<T>(manager, call, hash);
   let recorded: Outcome<unknown>;
@@ -94,14 +112,17 @@ export async function runIdempotentBatched<T>(manager: EntityManager, call: Idem
   } catch (error) {
     recorded = recordedFailure(error);
   }
-  await runBatch(manager, [...writes, recordStatement(call, recorded)], { preparedAs: `${call.operation}-writes` });
+  await runBatch(manager, [...writes, recordStatement(call, recorded)], {
+    preparedAs: `${call.operation}-writes`,
+  });
   return recorded as Outcome<Wire<T>>;
 }
 
 /** Claims the key for this call; false when an earlier call holds it. */
 async function claim(manager: EntityManager, call: IdempotentCall, hash: string): Promise<boolean> {
   const claimed = await preparedQuery(
-    manager, 'idempotency-claim-v1',
+    manager,
+    'idempotency-claim-v1',
     `INSERT INTO idempotency_record (scope, key, operation, request_hash, response) VALUES ($1, $2, $3, $4, '{"pending": true}'::jsonb)
      ON CONFLICT (scope, key) DO NOTHING RETURNING true AS claimed`,
     [call.scope, call.key, call.operation, hash],
@@ -114,15 +135,23 @@ const recordStatement = (call: IdempotentCall, recorded: Outcome<unknown>): Stat
   values: [call.scope, call.key, toJson(recorded)],
 });
 
-async function replay<T>(manager: EntityManager, call: IdempotentCall, hash: string): Promise<Outcome<Wire<T>>> {
-  const rows: { operation: string; request_hash: string; response: Outcome<unknown> }[] = await manager.query(
-    'SELECT operation, request_hash, response FROM idempotency_record WHERE scope = $1 AND key = $2',
-    [call.scope, call.key],
-  );
+async function replay<T>(
+  manager: EntityManager,
+  call: IdempotentCall,
+  hash: string,
+): Promise<Outcome<Wire<T>>> {
+  const rows: { operation: string; request_hash: string; response: Outcome<unknown> }[] =
+    await manager.query(
+      'SELECT operation, request_hash, response FROM idempotency_record WHERE scope = $1 AND key = $2',
+      [call.scope, call.key],
+    );
   const record = rows[0];
   assert(record, 'a claimed idempotency key has its record');
   if (record.operation !== call.operation || record.request_hash !== hash) {
-    throw new CoalitionError(ErrorCode.IDEMPOTENCY_CONFLICT, 'This idempotency key was used for a different request.');
+    throw new CoalitionError(
+      ErrorCode.IDEMPOTENCY_CONFLICT,
+      'This idempotency key was used for a different request.',
+    );
   }
   return record.response as Outcome<Wire<T>>;
 }
@@ -140,6 +169,7 @@ function detailsOf(error: WalletError): Record<string, unknown> {
 
 /** The result of an outcome, or its failure thrown as the coded error it was. */
 export function settle<T>(outcome: Outcome<T>): T {
-  if ('error' in outcome) throw new WalletError(outcome.error.code, outcome.error.message, outcome.error.details);
+  if ('error' in outcome)
+    throw new WalletError(outcome.error.code, outcome.error.message, outcome.error.details);
   return outcome.ok;
 }

@@ -17,7 +17,8 @@ export const account = {
 };
 
 /** DEBT_REPAYMENT: lots consumed against a member's debt once a hold released them (debt-repayment.ts); it has no postings. */
-export type TransactionKind = 'EARN' | 'BURN' | 'REFUND' | 'EXPIRY' | 'ADJUSTMENT' | 'TRANSFER' | 'DEBT_REPAYMENT';
+export type TransactionKind =
+  'EARN' | 'BURN' | 'REFUND' | 'EXPIRY' | 'ADJUSTMENT' | 'TRANSFER' | 'DEBT_REPAYMENT';
 
 export interface NewTransaction {
   memberId: string;
@@ -40,30 +41,56 @@ export interface NewTransaction {
  * written. Zero-point transactions (a purchase too small to earn) carry no postings, and neither
  * does a DEBT_REPAYMENT: it moves points between lots and the debt, not between accounts.
  */
-export async function writeTransaction(manager: EntityManager, txn: NewTransaction): Promise<string> {
+export async function writeTransaction(
+  manager: EntityManager,
+  txn: NewTransaction,
+): Promise<string> {
   const { id, statements } = transactionStatements(txn);
   for (const statement of statements) await manager.query(statement.text, statement.values);
   return id;
 }
 
 /** The writes of one balanced transaction, for a caller that sends them with others in one batch (runBatch). */
-export function transactionStatements(txn: NewTransaction): { id: string; statements: Statement[] } {
+export function transactionStatements(txn: NewTransaction): {
+  id: string;
+  statements: Statement[];
+} {
   const sum = txn.postings.reduce((total, p) => total + p.points, 0n);
   assert(sum === 0n, `ledger transaction does not balance: postings sum to ${sum}`);
-  assert(txn.postings.every((p) => p.points !== 0n), 'a posting moves a non-zero number of points');
+  assert(
+    txn.postings.every((p) => p.points !== 0n),
+    'a posting moves a non-zero number of points',
+  );
   const id = randomUUID();
-  const statements: Statement[] = [{
-    text: `INSERT INTO ledger_transaction (id, member_id, kind, points, partner_id, store_id, receipt_id, reverses_id, details, created_at, rules_version)
+  const statements: Statement[] = [
+    {
+      text: `INSERT INTO ledger_transaction (id, member_id, kind, points, partner_id, store_id, receipt_id, reverses_id, details, created_at, rules_version)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11)`,
-    values: [id, txn.memberId, txn.kind, txn.points.toString(), txn.partnerId ?? null, txn.storeId ?? null, txn.receiptId ?? null, txn.reversesId ?? null, JSON.stringify(txn.details ?? {}), txn.at, txn.rulesVersion ?? null],
-  }];
+      values: [
+        id,
+        txn.memberId,
+        txn.kind,
+        txn.points.toString(),
+        txn.partnerId ?? null,
+        txn.storeId ?? null,
+        txn.receiptId ?? null,
+        txn.reversesId ?? null,
+        JSON.stringify(txn.details ?? {}),
+        txn.at,
+        txn.rulesVersion ?? null,
+      ],
+    },
+  ];
   if (txn.postings.length > 0) {
     const values: unknown[] = [];
     const rows = txn.postings.map((p, i) => {
       values.push(id, p.account, p.points.toString());
       return `($${i * 3 + 1}, $${i * 3 + 2}, $${i * 3 + 3})`;
     });
-    statements.push({ text: `INSERT INTO posting (transaction_id, account, points) VALUES ${rows.join(', ')}`, values });
+    statements.push({
+      text: `INSERT INTO posting (transaction_id, account, points) VALUES ${rows.join(', ')}`,
+      values,
+    });
   }
   return { id, statements };
 }

@@ -31,11 +31,18 @@ export interface BurnLimits {
  * call to the partner service: earn and burn keep working while it is down). A partner acts only
  * at its own stores, a terminal only at its own store; another partner's store is "not found".
  */
-export async function tillFor(dataSource: DataSource, viewer: Viewer, storeId: string): Promise<Till> {
-  if (viewer.role !== 'partner' && viewer.role !== 'terminal') throw forbidden('Only partners and their terminals record points at a store.');
-  if (viewer.role === 'terminal' && viewer.storeId !== storeId) throw forbidden('A terminal acts only at its own store.');
+export async function tillFor(
+  dataSource: DataSource,
+  viewer: Viewer,
+  storeId: string,
+): Promise<Till> {
+  if (viewer.role !== 'partner' && viewer.role !== 'terminal')
+    throw forbidden('Only partners and their terminals record points at a store.');
+  if (viewer.role === 'terminal' && viewer.storeId !== storeId)
+    throw forbidden('A terminal acts only at its own store.');
   const rows = await preparedQuery<BurnLimitRow & TillRow>(
-    dataSource.manager, 'till-v1',
+    dataSource.manager,
+    'till-v1',
     `SELECT s.partner_id, s.time_zone, s.kind, p.status, p.earn_stop_at, p.burn_stop_at, p.settlement_currency, p.return_window_days, p.burn_points_min, p.burn_points_max
        FROM store_replica s JOIN partner_replica p ON p.id = s.partner_id
       WHERE s.id = $1`,
@@ -79,8 +86,14 @@ const burnLimitsOf = (row: BurnLimitRow): BurnLimits => ({
 });
 
 /** The burn limits of the partner a hold belongs to, from the replica. */
-export async function partnerBurnLimits(dataSource: DataSource, partnerId: string): Promise<BurnLimits> {
-  const rows: BurnLimitRow[] = await dataSource.query('SELECT burn_points_min, burn_points_max FROM partner_replica WHERE id = $1', [partnerId]);
+export async function partnerBurnLimits(
+  dataSource: DataSource,
+  partnerId: string,
+): Promise<BurnLimits> {
+  const rows: BurnLimitRow[] = await dataSource.query(
+    'SELECT burn_points_min, burn_points_max FROM partner_replica WHERE id = $1',
+    [partnerId],
+  );
   return rows[0] ? burnLimitsOf(rows[0]) : { min: 1n, max: limits.burnPointsMax };
 }
 
@@ -88,9 +101,16 @@ export async function partnerBurnLimits(dataSource: DataSource, partnerId: strin
  * A burn or hold outside the partner's limits is bad input: refused before anything is written
  * (nothing is recorded against the key, so the till can correct the amount and retry).
  */
-export function assertWithinBurnLimits(burnLimits: BurnLimits, points: bigint, check: 'min' | 'both' = 'both'): void {
+export function assertWithinBurnLimits(
+  burnLimits: BurnLimits,
+  points: bigint,
+  check: 'min' | 'both' = 'both',
+): void {
   if (points < burnLimits.min || (check === 'both' && points > burnLimits.max)) {
-    const range = check === 'both' ? `${burnLimits.min} to ${burnLimits.max} points` : `at least ${burnLimits.min} points`;
+    const range =
+      check === 'both'
+        ? `${burnLimits.min} to ${burnLimits.max} points`
+        : `at least ${burnLimits.min} points`;
     throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `This partner takes ${range} per burn.`, {
       field: 'points',
       minPoints: burnLimits.min.toString(),
@@ -104,12 +124,22 @@ export function assertWithinBurnLimits(burnLimits: BurnLimits, points: bigint, c
  * burns until its burn-stop date (usually later, so its customers can still spend), by ledger
  * time. Refunds stay possible: they correct history rather than add to it.
  */
-export function assertAccepting(till: Pick<Till, 'partnerStatus' | 'earnStopAt' | 'burnStopAt'>, operation: 'earn' | 'burn', now: Date): void {
+export function assertAccepting(
+  till: Pick<Till, 'partnerStatus' | 'earnStopAt' | 'burnStopAt'>,
+  operation: 'earn' | 'burn',
+  now: Date,
+): void {
   const stopAt = operation === 'earn' ? till.earnStopAt : till.burnStopAt;
-  const stopped = till.partnerStatus === 'SUSPENDED' || (till.partnerStatus === 'LEAVING' && stopAt !== null && now >= stopAt);
+  const stopped =
+    till.partnerStatus === 'SUSPENDED' ||
+    (till.partnerStatus === 'LEAVING' && stopAt !== null && now >= stopAt);
   if (stopped) {
     const what = operation === 'earn' ? 'points for purchases' : 'points as payment';
-    throw new WalletError(WalletErrorCode.PARTNER_NOT_ACCEPTING, `This partner no longer accepts ${what}.`, { operation });
+    throw new WalletError(
+      WalletErrorCode.PARTNER_NOT_ACCEPTING,
+      `This partner no longer accepts ${what}.`,
+      { operation },
+    );
   }
 }
 
@@ -118,9 +148,15 @@ export function assertAccepting(till: Pick<Till, 'partnerStatus' | 'earnStopAt' 
  * wallet write locks the member's wallet row first thing, and an unknown id is NOT_FOUND there,
  * before anything is written (one round trip less on every POS request).
  */
-export async function memberIdOf(dataSource: DataSource, ref: { memberId?: string | null; cardNumber?: string | null }): Promise<string> {
+export async function memberIdOf(
+  dataSource: DataSource,
+  ref: { memberId?: string | null; cardNumber?: string | null },
+): Promise<string> {
   if (ref.memberId) return ref.memberId;
-  const rows: { id: string }[] = await dataSource.query('SELECT id FROM member WHERE card_number = $1', [ref.cardNumber]);
+  const rows: { id: string }[] = await dataSource.query(
+    'SELECT id FROM member WHERE card_number = $1',
+    [ref.cardNumber],
+  );
   const id = rows[0]?.id;
   if (!id) throw notFound('Member');
   return id;

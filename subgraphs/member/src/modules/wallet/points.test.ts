@@ -1,8 +1,24 @@
 import { describe, expect, it } from 'vitest';
-import { afterTakes, balancesAt, clawbackForRefund, debtRepaidByRelease, excusedByExpiry, expiringWithin, takeForClawback, takeFromLots, type LotState } from './points';
+import {
+  afterTakes,
+  balancesAt,
+  clawbackForRefund,
+  debtRepaidByRelease,
+  excusedByExpiry,
+  expiringWithin,
+  takeForClawback,
+  takeFromLots,
+  type LotState,
+} from './points';
 
 const at = (iso: string) => new Date(iso);
-const lot = (id: string, remaining: bigint, availableAt: string, expiresAt: string, createdAt = '2026-01-01T00:00:00Z'): LotState => ({
+const lot = (
+  id: string,
+  remaining: bigint,
+  availableAt: string,
+  expiresAt: string,
+  createdAt = '2026-01-01T00:00:00Z',
+): LotState => ({
   id,
   remaining,
   availableAt: at(availableAt),
@@ -22,7 +38,9 @@ describe('balances', () => {
   });
 
   it('treats a lot maturing exactly now as available', () => {
-    expect(balancesAt(now, [lot('a', 5n, '2026-06-01T12:00:00Z', '2027-01-01T00:00:00Z')], 0n).available).toBe(5n);
+    expect(
+      balancesAt(now, [lot('a', 5n, '2026-06-01T12:00:00Z', '2027-01-01T00:00:00Z')], 0n).available,
+    ).toBe(5n);
   });
 });
 
@@ -72,9 +90,12 @@ describe('clawback for a purchase refund', () => {
     [10n, 300n, 100n, 100n, 3n], // the second third: floor(6.66) − 3 = 3
     [10n, 300n, 200n, 100n, 4n], // the last third takes the rest: 10 − 6
     [0n, 99n, 0n, 99n, 0n],
-  ])('%s points on a %s total, %s refunded before, %s now: claws back %s', (points, total, before, now, expected) => {
-    expect(clawbackForRefund(points, total, before, now)).toBe(expected);
-  });
+  ])(
+    '%s points on a %s total, %s refunded before, %s now: claws back %s',
+    (points, total, before, now, expected) => {
+      expect(clawbackForRefund(points, total, before, now)).toBe(expected);
+    },
+  );
 
   it('takes back exactly the points earned over any split of a full refund', () => {
     for (let seed = 1; seed < 200; seed++) {
@@ -122,7 +143,10 @@ describe('lots a clawback takes from', () => {
   });
 
   it('takes every lot of the purchase first, oldest expiry first: a partner-funded and an operator-funded lot alike', () => {
-    const twoOwn = [...lots, lot('own-operator', 4n, '2026-06-05T00:00:00Z', '2027-12-01T00:00:00Z')];
+    const twoOwn = [
+      ...lots,
+      lot('own-operator', 4n, '2026-06-05T00:00:00Z', '2027-12-01T00:00:00Z'),
+    ];
     expect(takeForClawback(now, twoOwn, ['own', 'own-operator'], 12n, 0n)).toEqual({
       takes: [
         { lotId: 'own-operator', points: 4n },
@@ -143,7 +167,10 @@ describe('lots a clawback takes from', () => {
       ],
       shortfall: 22n,
     });
-    expect(takeForClawback(now, lots, ['own'], 40n, 20n).takes.map((t) => t.lotId)).toEqual(['own', 'other-pending']);
+    expect(takeForClawback(now, lots, ['own'], 40n, 20n).takes.map((t) => t.lotId)).toEqual([
+      'own',
+      'other-pending',
+    ]);
     // Holds reserving more than the matured lots hold (a lot expired under one): nothing matured goes.
     expect(takeForClawback(now, lots, ['own'], 40n, 25n).shortfall).toBe(27n);
   });
@@ -156,7 +183,10 @@ describe('lots a clawback takes from', () => {
     ];
     // 40 matured, 25 held: 15 may go, all from the purchase's own lot; then the pending 6.
     expect(takeForClawback(now, matured, ['own'], 30n, 25n)).toEqual({
-      takes: [{ lotId: 'own', points: 15n }, { lotId: 'pending', points: 6n }],
+      takes: [
+        { lotId: 'own', points: 15n },
+        { lotId: 'pending', points: 6n },
+      ],
       shortfall: 9n,
     });
     const { takes } = takeForClawback(now, matured, ['own'], 30n, 25n);
@@ -165,20 +195,31 @@ describe('lots a clawback takes from', () => {
   });
 
   it('takes the purchase’s own lot past its expiry without counting it as spendable', () => {
-    const own = [lot('own', 10n, '2024-01-01T00:00:00Z', '2026-06-01T00:00:00Z'), lot('live', 10n, '2024-01-01T00:00:00Z', '2027-01-01T00:00:00Z')];
-    expect(takeForClawback(now, own, ['own'], 15n, 10n)).toEqual({ takes: [{ lotId: 'own', points: 10n }], shortfall: 5n });
+    const own = [
+      lot('own', 10n, '2024-01-01T00:00:00Z', '2026-06-01T00:00:00Z'),
+      lot('live', 10n, '2024-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
+    ];
+    expect(takeForClawback(now, own, ['own'], 15n, 10n)).toEqual({
+      takes: [{ lotId: 'own', points: 10n }],
+      shortfall: 5n,
+    });
   });
 
   it('never leaves the available balance below zero, whatever holds reserve (property)', () => {
     for (let seed = 1; seed < 500; seed++) {
       const n = (k: number) => BigInt((seed * k) % 37);
       const some = [
-        lot('own', n(7), seed % 2 ? '2026-01-01T00:00:00Z' : '2026-07-01T00:00:00Z', '2028-01-01T00:00:00Z'),
+        lot(
+          'own',
+          n(7),
+          seed % 2 ? '2026-01-01T00:00:00Z' : '2026-07-01T00:00:00Z',
+          '2028-01-01T00:00:00Z',
+        ),
         lot('a', n(11), '2026-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
         lot('b', n(13), '2026-01-01T00:00:00Z', '2027-03-01T00:00:00Z'),
         lot('p', n(17), '2026-08-01T00:00:00Z', '2028-01-01T00:00:00Z'),
       ].filter((l) => l.remaining > 0n);
-      const held = balancesAt(now, some, 0n).available * BigInt(seed % 5) / 4n;
+      const held = (balancesAt(now, some, 0n).available * BigInt(seed % 5)) / 4n;
       const points = 1n + n(19) * 2n;
       const { takes, shortfall } = takeForClawback(now, some, ['own'], points, held);
       const taken = takes.reduce((sum, t) => sum + t.points, 0n);
@@ -204,7 +245,8 @@ describe('debt repaid by points a hold released', () => {
 
 describe('points expiring soon', () => {
   const now = new Date('2026-11-25T12:00:00Z');
-  const expiringLot = (id: string, remaining: bigint, expiresAt: string) => lot(id, remaining, '2026-01-01T00:00:00Z', expiresAt, '2025-01-01T00:00:00Z');
+  const expiringLot = (id: string, remaining: bigint, expiresAt: string) =>
+    lot(id, remaining, '2026-01-01T00:00:00Z', expiresAt, '2025-01-01T00:00:00Z');
 
   it('groups points expiring after now and within the window by UTC day, soonest first', () => {
     const lots = [
@@ -233,9 +275,12 @@ describe('a refund of points that already expired', () => {
     [3n, 10n, 0n, 3n],
     [5n, 10n, 7n, 3n],
     [5n, 10n, 10n, 0n],
-  ])('a clawback of %s with %s expired and %s excused before excuses %s', (clawback, expired, before, excused) => {
-    expect(excusedByExpiry(clawback, expired, before)).toBe(excused);
-  });
+  ])(
+    'a clawback of %s with %s expired and %s excused before excuses %s',
+    (clawback, expired, before, excused) => {
+      expect(excusedByExpiry(clawback, expired, before)).toBe(excused);
+    },
+  );
 
   it('takes the purchase’s own lot first even past its expiry, and no other expired lot', () => {
     const now = at('2026-06-01T00:00:00Z');
@@ -244,6 +289,12 @@ describe('a refund of points that already expired', () => {
       lot('other-expired', 10n, '2024-01-01T00:00:00Z', '2026-05-01T00:00:00Z'),
       lot('live', 10n, '2024-01-01T00:00:00Z', '2027-01-01T00:00:00Z'),
     ];
-    expect(takeForClawback(now, lots, ['own'], 15n, 0n)).toEqual({ takes: [{ lotId: 'own', points: 10n }, { lotId: 'live', points: 5n }], shortfall: 0n });
+    expect(takeForClawback(now, lots, ['own'], 15n, 0n)).toEqual({
+      takes: [
+        { lotId: 'own', points: 10n },
+        { lotId: 'live', points: 5n },
+      ],
+      shortfall: 0n,
+    });
   });
 });

@@ -44,7 +44,11 @@ export interface ExpiringPoints {
  * Points in live lots that expire after `now` and within `days`, by UTC day, soonest first (they
  * may include points an open hold reserves: holds reserve points, not lots).
  */
-export function expiringWithin(now: Date, lots: readonly LotState[], days: number): ExpiringPoints[] {
+export function expiringWithin(
+  now: Date,
+  lots: readonly LotState[],
+  days: number,
+): ExpiringPoints[] {
   const horizon = now.getTime() + days * 86_400_000;
   const byDay = new Map<string, ExpiringPoints>();
   for (const lot of lots) {
@@ -63,7 +67,11 @@ export function expiringWithin(now: Date, lots: readonly LotState[], days: numbe
 
 /** Oldest expiry first, then oldest earned, then id: the order burns, expiry and clawbacks consume lots in. */
 export function consumptionOrder(a: LotState, b: LotState): number {
-  return a.expiresAt.getTime() - b.expiresAt.getTime() || a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  return (
+    a.expiresAt.getTime() - b.expiresAt.getTime() ||
+    a.createdAt.getTime() - b.createdAt.getTime() ||
+    (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)
+  );
 }
 
 export interface LotTake {
@@ -75,9 +83,15 @@ export interface LotTake {
  * Takes `points` from the spendable lots, oldest expiry first. Returns undefined when they do not
  * hold enough; never takes from a pending or expired lot.
  */
-export function takeFromLots(now: Date, lots: readonly LotState[], points: bigint): LotTake[] | undefined {
+export function takeFromLots(
+  now: Date,
+  lots: readonly LotState[],
+  points: bigint,
+): LotTake[] | undefined {
   if (points <= 0n) throw new RangeError('a burn takes a positive number of points');
-  const spendable = lots.filter((lot) => lot.remaining > 0n && lot.availableAt <= now && lot.expiresAt > now).sort(consumptionOrder);
+  const spendable = lots
+    .filter((lot) => lot.remaining > 0n && lot.availableAt <= now && lot.expiresAt > now)
+    .sort(consumptionOrder);
   const takes: LotTake[] = [];
   let needed = points;
   for (const lot of spendable) {
@@ -94,7 +108,11 @@ export function takeFromLots(now: Date, lots: readonly LotState[], points: bigin
  * expired (the expiry run sent them to breakage): the member lost those once, not twice. Counted
  * cumulatively over the purchase's refunds, up to what expired from its lots together.
  */
-export function excusedByExpiry(clawback: bigint, expiredFromOwnLots: bigint, excusedBefore: bigint): bigint {
+export function excusedByExpiry(
+  clawback: bigint,
+  expiredFromOwnLots: bigint,
+  excusedBefore: bigint,
+): bigint {
   const left = expiredFromOwnLots - excusedBefore;
   if (left <= 0n) return 0n;
   return clawback < left ? clawback : left;
@@ -106,8 +124,14 @@ export function excusedByExpiry(clawback: bigint, expiredFromOwnLots: bigint, ex
  * floor(points × refunded / total), so a full refund, in any number of parts, takes back exactly
  * the points earned.
  */
-export function clawbackForRefund(points: bigint, total: bigint, refundedBefore: bigint, refundNow: bigint): bigint {
-  if (total <= 0n || refundNow <= 0n || refundedBefore < 0n || refundedBefore + refundNow > total) throw new RangeError('a refund is positive and at most what is left of the purchase');
+export function clawbackForRefund(
+  points: bigint,
+  total: bigint,
+  refundedBefore: bigint,
+  refundNow: bigint,
+): bigint {
+  if (total <= 0n || refundNow <= 0n || refundedBefore < 0n || refundedBefore + refundNow > total)
+    throw new RangeError('a refund is positive and at most what is left of the purchase');
   return (points * (refundedBefore + refundNow)) / total - (points * refundedBefore) / total;
 }
 
@@ -123,12 +147,21 @@ export function clawbackForRefund(points: bigint, total: bigint, refundedBefore:
  * below zero (L3) and every open hold can still be captured. What the lots cannot cover, or may not
  * touch, is the shortfall, recorded as debt; a hold's release repays it (debtRepaidByRelease).
  */
-export function takeForClawback(now: Date, lots: readonly LotState[], ownLotIds: readonly string[], points: bigint, openHeld: bigint): { takes: LotTake[]; shortfall: bigint } {
-  if (points <= 0n || openHeld < 0n) throw new RangeError('a clawback takes a positive number of points, beside what holds reserve');
+export function takeForClawback(
+  now: Date,
+  lots: readonly LotState[],
+  ownLotIds: readonly string[],
+  points: bigint,
+  openHeld: bigint,
+): { takes: LotTake[]; shortfall: bigint } {
+  if (points <= 0n || openHeld < 0n)
+    throw new RangeError('a clawback takes a positive number of points, beside what holds reserve');
   const isOwn = new Set(ownLotIds);
   const isMatured = (lot: LotState) => lot.availableAt <= now && lot.expiresAt > now;
   const own = lots.filter((lot) => isOwn.has(lot.id) && lot.remaining > 0n).sort(consumptionOrder);
-  const live = lots.filter((lot) => !isOwn.has(lot.id) && lot.remaining > 0n && lot.expiresAt > now);
+  const live = lots.filter(
+    (lot) => !isOwn.has(lot.id) && lot.remaining > 0n && lot.expiresAt > now,
+  );
   const pending = live.filter((lot) => lot.availableAt > now).sort(consumptionOrder);
   const available = live.filter(isMatured).sort(consumptionOrder);
   const matured = lots.filter(isMatured).reduce((total, lot) => total + lot.remaining, 0n);
@@ -168,7 +201,8 @@ export function afterTakes<T extends LotState>(lots: readonly T[], takes: readon
   return lots.map((lot) => {
     const points = taken.get(lot.id);
     if (points === undefined) return lot;
-    if (points > lot.remaining) throw new RangeError(`lot ${lot.id} holds fewer points than were taken`);
+    if (points > lot.remaining)
+      throw new RangeError(`lot ${lot.id} holds fewer points than were taken`);
     return { ...lot, remaining: lot.remaining - points };
   });
 }

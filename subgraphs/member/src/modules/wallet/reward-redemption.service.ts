@@ -5,7 +5,13 @@ import { CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { uuid } from '@coalition/shared/validation';
 import { burnFromLots } from './burn.service';
 import type { Wire } from './idempotency';
-import { assertAccepting, assertWithinBurnLimits, memberIdOf, partnerBurnLimits, type Till } from './point-of-sale';
+import {
+  assertAccepting,
+  assertWithinBurnLimits,
+  memberIdOf,
+  partnerBurnLimits,
+  type Till,
+} from './point-of-sale';
 import { writeWallet } from './wallet-write';
 
 /** What the partner service sends for an order of a catalogue reward. */
@@ -32,14 +38,22 @@ export interface RedemptionResult {
 /** Whether a partner takes points, from the wallet's replica: a redemption happens at the partner, at no store. */
 type PartnerAcceptance = Pick<Till, 'partnerStatus' | 'earnStopAt' | 'burnStopAt'>;
 
-async function partnerAcceptance(dataSource: DataSource, partnerId: string): Promise<PartnerAcceptance> {
-  const rows: { status: string; earn_stop_at: Date | null; burn_stop_at: Date | null }[] = await dataSource.query(
-    'SELECT status, earn_stop_at, burn_stop_at FROM partner_replica WHERE id = $1',
-    [partnerId],
-  );
+async function partnerAcceptance(
+  dataSource: DataSource,
+  partnerId: string,
+): Promise<PartnerAcceptance> {
+  const rows: { status: string; earn_stop_at: Date | null; burn_stop_at: Date | null }[] =
+    await dataSource.query(
+      'SELECT status, earn_stop_at, burn_stop_at FROM partner_replica WHERE id = $1',
+      [partnerId],
+    );
   const row = rows[0];
   // The partner service knows the partner, so the partner feed has yet to bring it here: worth a retry.
-  if (!row) throw new CoalitionError(ErrorCode.SERVICE_UNAVAILABLE, 'The wallet has not heard of this partner yet; retry shortly.');
+  if (!row)
+    throw new CoalitionError(
+      ErrorCode.SERVICE_UNAVAILABLE,
+      'The wallet has not heard of this partner yet; retry shortly.',
+    );
   return { partnerStatus: row.status, earnStopAt: row.earn_stop_at, burnStopAt: row.burn_stop_at };
 }
 
@@ -56,7 +70,10 @@ export class RewardRedemptionService {
   async redeem(viewer: Viewer, redemption: RewardRedemption): Promise<Wire<RedemptionResult>> {
     const { orderId, ...request } = redemption;
     const partner = await partnerAcceptance(this.dataSource, request.partnerId);
-    assertWithinBurnLimits(await partnerBurnLimits(this.dataSource, request.partnerId), request.points);
+    assertWithinBurnLimits(
+      await partnerBurnLimits(this.dataSource, request.partnerId),
+      request.points,
+    );
     const memberId = await memberIdOf(this.dataSource, { memberId: request.memberId });
     return writeWallet(this.dataSource, {
       viewer,

@@ -25,7 +25,16 @@ describe('the per-member write queue', () => {
     expect(events).toEqual(['start 0']);
     first.open();
     expect(await Promise.all(writes)).toEqual([0, 1, 2, 3]);
-    expect(events).toEqual(['start 0', 'end 0', 'start 1', 'end 1', 'start 2', 'end 2', 'start 3', 'end 3']);
+    expect(events).toEqual([
+      'start 0',
+      'end 0',
+      'start 1',
+      'end 1',
+      'start 2',
+      'end 2',
+      'start 3',
+      'end 3',
+    ]);
   });
 
   it("lets another member's write through while one member's writes wait", async () => {
@@ -48,7 +57,9 @@ describe('the per-member write queue', () => {
 
   it('forgets a member once the last of its writes is done, failed or not', async () => {
     await inMemberQueue(['member-c'], async () => undefined);
-    await inMemberQueue(['member-c', 'member-d'], async () => Promise.reject(new Error('no'))).catch(() => undefined);
+    await inMemberQueue(['member-c', 'member-d'], async () =>
+      Promise.reject(new Error('no')),
+    ).catch(() => undefined);
     expect(isMemberQueued('member-c')).toBe(false);
     expect(isMemberQueued('member-d')).toBe(false);
   });
@@ -70,7 +81,9 @@ describe('the per-member write queue', () => {
   it('refuses a write with SERVICE_UNAVAILABLE once a member has the most writes queued, without running it', async () => {
     const stuck = gate();
     const running = inMemberQueue(['member-full'], () => stuck.opened);
-    const queued = Array.from({ length: limits.walletWritesQueuedPerMemberMax }, () => inMemberQueue(['member-full'], async () => 'ran'));
+    const queued = Array.from({ length: limits.walletWritesQueuedPerMemberMax }, () =>
+      inMemberQueue(['member-full'], async () => 'ran'),
+    );
     let ran = false;
     const refused = inMemberQueue(['member-full'], async () => {
       ran = true;

@@ -18,7 +18,10 @@ const queue = new AsyncLock({ maxPending: limits.walletWritesQueuedPerMemberMax 
  * Two members (a household transfer) are taken in id order, as their advisory locks are, so two
  * opposite transfers cannot each hold one key and wait for the other.
  */
-export async function inMemberQueue<T>(memberIds: readonly string[], work: () => Promise<T>): Promise<T> {
+export async function inMemberQueue<T>(
+  memberIds: readonly string[],
+  work: () => Promise<T>,
+): Promise<T> {
   const keys = [...new Set(memberIds)].sort();
   let started = false;
   try {
@@ -29,7 +32,11 @@ export async function inMemberQueue<T>(memberIds: readonly string[], work: () =>
     });
   } catch (error) {
     // The only way acquire fails before running the work (no timeouts are set) is a full queue.
-    if (!started) throw new CoalitionError(ErrorCode.SERVICE_UNAVAILABLE, 'This wallet is busy; retry under the same idempotency key.');
+    if (!started)
+      throw new CoalitionError(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'This wallet is busy; retry under the same idempotency key.',
+      );
     throw error;
   }
 }

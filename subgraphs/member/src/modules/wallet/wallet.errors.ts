@@ -17,10 +17,18 @@ export const WalletErrorCode = {
 export type WalletErrorCode = (typeof WalletErrorCode)[keyof typeof WalletErrorCode];
 
 export class WalletError extends CoalitionError {
-  constructor(readonly walletCode: WalletErrorCode, message: string, details?: Record<string, unknown>) {
+  constructor(
+    readonly walletCode: WalletErrorCode,
+    message: string,
+    details?: Record<string, unknown>,
+  ) {
     super(walletCode, message, details);
   }
 }
 
 export const insufficientPoints = (available: bigint) =>
-  new WalletError(WalletErrorCode.INSUFFICIENT_POINTS, 'The member does not have enough available points.', { available: available.toString() });
+  new WalletError(
+    WalletErrorCode.INSUFFICIENT_POINTS,
+    'The member does not have enough available points.',
+    { available: available.toString() },
+  );

@@ -5,9 +5,16 @@ import { normalizeCardNumber, isValidCardNumber } from '../members/card-number';
 
 /** Integers on the wire are strings (Points, MinorUnits); the scalars hand resolvers bigints. */
 const positive = (field: string, max: bigint) =>
-  z.bigint().refine((v) => v > 0n, `${field} must be positive`).refine((v) => v <= max, `${field} must be at most ${max}`);
+  z
+    .bigint()
+    .refine((v) => v > 0n, `${field} must be positive`)
+    .refine((v) => v <= max, `${field} must be at most ${max}`);
 
-const idempotencyKey = z.string().trim().min(1, 'idempotencyKey must not be empty').max(limits.idempotencyKeyLengthMax);
+const idempotencyKey = z
+  .string()
+  .trim()
+  .min(1, 'idempotencyKey must not be empty')
+  .max(limits.idempotencyKeyLengthMax);
 
 const cardNumber = z
   .string()
@@ -19,8 +26,12 @@ const memberRef = {
   memberId: uuid.nullish(),
   cardNumber: cardNumber.nullish(),
 };
-const oneMember = (v: { memberId?: string | null; cardNumber?: string | null }) => (v.memberId == null) !== (v.cardNumber == null);
-const oneMemberMessage = { message: 'give exactly one of memberId and cardNumber', path: ['memberId'] };
+const oneMember = (v: { memberId?: string | null; cardNumber?: string | null }) =>
+  (v.memberId == null) !== (v.cardNumber == null);
+const oneMemberMessage = {
+  message: 'give exactly one of memberId and cardNumber',
+  path: ['memberId'],
+};
 
 export const earnInput = z
   .object({
@@ -31,16 +42,28 @@ export const earnInput = z
     occurredAt: z
       .date()
       .refine((d) => d.getTime() <= Date.now() + limits.clockSkewMs, 'must not be in the future')
-      .refine((d) => d.getTime() >= Date.now() - limits.purchaseAgeDaysMax * 86_400_000, `must be within the last ${limits.purchaseAgeDaysMax} days`),
+      .refine(
+        (d) => d.getTime() >= Date.now() - limits.purchaseAgeDaysMax * 86_400_000,
+        `must be within the last ${limits.purchaseAgeDaysMax} days`,
+      ),
     total: positive('total', limits.purchaseMinorUnitsMax),
     currency: currencyCode,
     lines: z
-      .array(z.object({ sku: text('sku', 100), category: text('category', 100), amount: positive('amount', limits.purchaseMinorUnitsMax) }))
+      .array(
+        z.object({
+          sku: text('sku', 100),
+          category: text('category', 100),
+          amount: positive('amount', limits.purchaseMinorUnitsMax),
+        }),
+      )
       .min(1, 'must have at least one line')
       .max(limits.purchaseLinesMax),
   })
   .refine(oneMember, oneMemberMessage)
-  .refine((v) => v.lines.reduce((sum, line) => sum + line.amount, 0n) === v.total, { message: 'must add up to the total', path: ['lines'] });
+  .refine((v) => v.lines.reduce((sum, line) => sum + line.amount, 0n) === v.total, {
+    message: 'must add up to the total',
+    path: ['lines'],
+  });
 export type EarnInput = z.infer<typeof earnInput>;
 
 export const holdInput = z
@@ -107,10 +130,19 @@ export const transferInput = z
     toMemberId: uuid,
     points: positive('points', limits.burnPointsMax),
   })
-  .refine((v) => v.fromMemberId !== v.toMemberId, { message: 'must be another member', path: ['toMemberId'] });
+  .refine((v) => v.fromMemberId !== v.toMemberId, {
+    message: 'must be another member',
+    path: ['toMemberId'],
+  });
 export type TransferInput = z.infer<typeof transferInput>;
 
 export const householdInput = z.object({
   name: text('name'),
-  memberIds: z.array(uuid).min(2, 'a household has at least 2 members').max(limits.householdMembersMax, `a household has at most ${limits.householdMembersMax} members`),
+  memberIds: z
+    .array(uuid)
+    .min(2, 'a household has at least 2 members')
+    .max(
+      limits.householdMembersMax,
+      `a household has at most ${limits.householdMembersMax} members`,
+    ),
 });

@@ -8,7 +8,12 @@ import type { AdjustmentService } from './adjustment.service';
 import type { BurnService } from './burn.service';
 import type { EarnService } from './earn.service';
 import type { Household, HouseholdService } from './household.service';
-import { historyCursor, type HistoryEntry, type HistoryService, type LotEntry } from './history.service';
+import {
+  historyCursor,
+  type HistoryEntry,
+  type HistoryService,
+  type LotEntry,
+} from './history.service';
 import type { RefundService } from './refund.service';
 
 type Input = { input: unknown };
@@ -30,7 +35,14 @@ async function walletOf(member: Member, ctx: MemberContext) {
   return (await ctx.loaders.wallet.load(member.id)) ?? null;
 }
 
-export function walletResolvers({ earn, burn, refund, adjustment, history, household }: WalletServices) {
+export function walletResolvers({
+  earn,
+  burn,
+  refund,
+  adjustment,
+  history,
+  household,
+}: WalletServices) {
   const visibleWallet = async (memberId: string, ctx: MemberContext) => {
     if (!isId(memberId)) return null;
     const member = await ctx.loaders.member.load(memberId);
@@ -38,19 +50,29 @@ export function walletResolvers({ earn, burn, refund, adjustment, history, house
   };
   return {
     Query: {
-      wallet: (_: unknown, args: { memberId: string }, ctx: MemberContext) => visibleWallet(args.memberId, ctx),
+      wallet: (_: unknown, args: { memberId: string }, ctx: MemberContext) =>
+        visibleWallet(args.memberId, ctx),
     },
     Mutation: {
-      earnPoints: (_: unknown, args: Input, ctx: MemberContext) => earn.earn(ctx.viewer, args.input),
-      holdPoints: (_: unknown, args: Input, ctx: MemberContext) => burn.hold(ctx.viewer, args.input),
-      capturePoints: (_: unknown, args: Input, ctx: MemberContext) => burn.capture(ctx.viewer, args.input),
+      earnPoints: (_: unknown, args: Input, ctx: MemberContext) =>
+        earn.earn(ctx.viewer, args.input),
+      holdPoints: (_: unknown, args: Input, ctx: MemberContext) =>
+        burn.hold(ctx.viewer, args.input),
+      capturePoints: (_: unknown, args: Input, ctx: MemberContext) =>
+        burn.capture(ctx.viewer, args.input),
       voidHold: (_: unknown, args: Input, ctx: MemberContext) => burn.void(ctx.viewer, args.input),
-      burnPoints: (_: unknown, args: Input, ctx: MemberContext) => burn.burn(ctx.viewer, args.input),
-      refundPurchase: (_: unknown, args: Input, ctx: MemberContext) => refund.refundPurchase(ctx.viewer, args.input),
-      refundBurn: (_: unknown, args: Input, ctx: MemberContext) => refund.refundBurn(ctx.viewer, args.input),
-      adjustPoints: (_: unknown, args: Input, ctx: MemberContext) => adjustment.adjust(ctx.viewer, args.input),
-      createHousehold: (_: unknown, args: Input, ctx: MemberContext) => household.create(ctx.viewer, args.input),
-      transferPoints: (_: unknown, args: Input, ctx: MemberContext) => household.transfer(ctx.viewer, args.input),
+      burnPoints: (_: unknown, args: Input, ctx: MemberContext) =>
+        burn.burn(ctx.viewer, args.input),
+      refundPurchase: (_: unknown, args: Input, ctx: MemberContext) =>
+        refund.refundPurchase(ctx.viewer, args.input),
+      refundBurn: (_: unknown, args: Input, ctx: MemberContext) =>
+        refund.refundBurn(ctx.viewer, args.input),
+      adjustPoints: (_: unknown, args: Input, ctx: MemberContext) =>
+        adjustment.adjust(ctx.viewer, args.input),
+      createHousehold: (_: unknown, args: Input, ctx: MemberContext) =>
+        household.create(ctx.viewer, args.input),
+      transferPoints: (_: unknown, args: Input, ctx: MemberContext) =>
+        household.transfer(ctx.viewer, args.input),
     },
     Member: {
       wallet: (member: Member, _: unknown, ctx: MemberContext) => walletOf(member, ctx),
@@ -61,11 +83,18 @@ export function walletResolvers({ earn, burn, refund, adjustment, history, house
         const own = viewerPartnerId(ctx.viewer);
         const asked = args.partnerId ? parseId(args.partnerId, 'partnerId') : undefined;
         if (own && asked && asked !== own) return connectionOf([], page, historyCursor);
-        const rows = await history.history(member.id, { partnerId: own ?? asked, kinds: args.kinds ?? undefined }, page);
+        const rows = await history.history(
+          member.id,
+          { partnerId: own ?? asked, kinds: args.kinds ?? undefined },
+          page,
+        );
         return connectionOf(rows, page, historyCursor);
       },
       household: (member: Member, _: unknown, ctx: MemberContext) =>
-        ctx.viewer.role === 'operator' || (ctx.viewer.role === 'member' && ctx.viewer.memberId === member.id) ? household.householdOf(member.id) : null,
+        ctx.viewer.role === 'operator' ||
+        (ctx.viewer.role === 'member' && ctx.viewer.memberId === member.id)
+          ? household.householdOf(member.id)
+          : null,
       lots: async (member: Member, args: PageArgs, ctx: MemberContext) => {
         if (ctx.viewer.role !== 'operator') return null;
         const page = pageOf(args);
@@ -73,14 +102,19 @@ export function walletResolvers({ earn, burn, refund, adjustment, history, house
       },
     },
     Household: {
-      members: async (h: Household, _: unknown, ctx: MemberContext) => (await ctx.loaders.member.loadMany(h.memberIds)).filter((m): m is Member => m !== undefined && !(m instanceof Error)),
+      members: async (h: Household, _: unknown, ctx: MemberContext) =>
+        (await ctx.loaders.member.loadMany(h.memberIds)).filter(
+          (m): m is Member => m !== undefined && !(m instanceof Error),
+        ),
     },
     Transaction: {
-      partner: (t: HistoryEntry) => (t.partnerId ? { __typename: 'Partner', id: t.partnerId } : null),
+      partner: (t: HistoryEntry) =>
+        t.partnerId ? { __typename: 'Partner', id: t.partnerId } : null,
       store: (t: HistoryEntry) => (t.storeId ? { __typename: 'Store', id: t.storeId } : null),
     },
     Lot: {
-      issuer: (lot: LotEntry) => (lot.issuerPartnerId ? { __typename: 'Partner', id: lot.issuerPartnerId } : null),
+      issuer: (lot: LotEntry) =>
+        lot.issuerPartnerId ? { __typename: 'Partner', id: lot.issuerPartnerId } : null,
     },
   };
 }

@@ -17,15 +17,26 @@ function scopeOf(viewer: Viewer): ClientScope {
 export function apiClientsResolvers(clients: ApiClientsService) {
   return {
     Mutation: {
-      createApiClient: (_: unknown, args: { partnerId: string; storeId?: string | null; label: string }, ctx: PartnerContext) => {
+      createApiClient: (
+        _: unknown,
+        args: { partnerId: string; storeId?: string | null; label: string },
+        ctx: PartnerContext,
+      ) => {
         requireRole(ctx.viewer, 'operator');
         const storeId = args.storeId == null ? null : parseId(args.storeId, 'storeId');
         return clients.create(parseId(args.partnerId, 'partnerId'), storeId, args.label);
       },
-      rotateApiClientSecret: async (_: unknown, args: { clientId: string; revokePrevious?: boolean | null }, ctx: PartnerContext) => {
+      rotateApiClientSecret: async (
+        _: unknown,
+        args: { clientId: string; revokePrevious?: boolean | null },
+        ctx: PartnerContext,
+      ) => {
         const revokePrevious = args.revokePrevious ?? false;
         const issued = await clients.rotate(scopeOf(ctx.viewer), args.clientId, revokePrevious);
-        ctx.log.info({ clientId: args.clientId, by: ctx.viewer.sub, revokePrevious }, 'API client secret rotated');
+        ctx.log.info(
+          { clientId: args.clientId, by: ctx.viewer.sub, revokePrevious },
+          'API client secret rotated',
+        );
         return issued;
       },
       revokeApiClient: async (_: unknown, args: { clientId: string }, ctx: PartnerContext) => {
@@ -38,14 +49,22 @@ export function apiClientsResolvers(clients: ApiClientsService) {
       apiClients: async (partner: Partner, args: PageArgs, ctx: PartnerContext) => {
         if (!mayConfigurePartner(ctx.viewer, partner.id)) return null;
         const page = pageOf(args);
-        return connectionOf(await ctx.loaders.apiClientsOfPartner.load({ partnerId: partner.id, page }), page, clientCursor.of);
+        return connectionOf(
+          await ctx.loaders.apiClientsOfPartner.load({ partnerId: partner.id, page }),
+          page,
+          clientCursor.of,
+        );
       },
     },
     ApiClient: {
-      partner: (client: ApiClient, _: unknown, ctx: PartnerContext) => ctx.loaders.partner.load(client.partnerId),
-      store: (client: ApiClient, _: unknown, ctx: PartnerContext) => (client.storeId ? ctx.loaders.store.load(client.storeId) : null),
+      partner: (client: ApiClient, _: unknown, ctx: PartnerContext) =>
+        ctx.loaders.partner.load(client.partnerId),
+      store: (client: ApiClient, _: unknown, ctx: PartnerContext) =>
+        client.storeId ? ctx.loaders.store.load(client.storeId) : null,
       previousSecretExpiresAt: (client: ApiClient) =>
-        client.previousSecretExpiresAt && client.previousSecretExpiresAt > new Date() ? client.previousSecretExpiresAt : null,
+        client.previousSecretExpiresAt && client.previousSecretExpiresAt > new Date()
+          ? client.previousSecretExpiresAt
+          : null,
     },
   };
 }

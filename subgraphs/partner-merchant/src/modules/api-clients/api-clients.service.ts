@@ -29,13 +29,24 @@ export class ApiClientsService {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Partner credentials (no store) or terminal credentials bound to one of the partner's stores. */
-  async create(partnerId: string, storeId: string | null, rawLabel: string): Promise<IssuedCredentials> {
+  async create(
+    partnerId: string,
+    storeId: string | null,
+    rawLabel: string,
+  ): Promise<IssuedCredentials> {
     const label = parseInput(text('label'), rawLabel);
     const partner = await this.dataSource.getRepository(Partner).findOneBy({ id: partnerId });
     if (!partner) throw notFound('Partner');
     if (storeId !== null) {
-      const store = await this.dataSource.getRepository(Store).findOneBy({ id: storeId, partnerId });
-      if (!store) throw new CoalitionError(ErrorCode.BAD_USER_INPUT, 'The store does not belong to this partner.', { field: 'storeId' });
+      const store = await this.dataSource
+        .getRepository(Store)
+        .findOneBy({ id: storeId, partnerId });
+      if (!store)
+        throw new CoalitionError(
+          ErrorCode.BAD_USER_INPUT,
+          'The store does not belong to this partner.',
+          { field: 'storeId' },
+        );
     }
     const clientSecret = newSecret();
     const client = Object.assign(new ApiClient(), {
@@ -50,7 +61,9 @@ export class ApiClientsService {
       previousSecretHash: null,
       previousSecretExpiresAt: null,
     });
-    await inTransaction(this.dataSource, 'READ COMMITTED', (manager) => manager.insert(ApiClient, client));
+    await inTransaction(this.dataSource, 'READ COMMITTED', (manager) =>
+      manager.insert(ApiClient, client),
+    );
     return { client, clientSecret };
   }
 
@@ -59,14 +72,25 @@ export class ApiClientsService {
    * the tills can be moved over, or stops at once with revokePrevious. Rotating again within the
    * grace period ends the older secret's grace: only the last two secrets ever work.
    */
-  async rotate(scope: ClientScope, clientId: string, revokePrevious: boolean): Promise<IssuedCredentials> {
+  async rotate(
+    scope: ClientScope,
+    clientId: string,
+    revokePrevious: boolean,
+  ): Promise<IssuedCredentials> {
     const clientSecret = newSecret();
     const secretHash = await hashSecret(clientSecret);
     const client = await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       const current = await this.lockedClient(manager, scope, clientId);
-      if (current.revokedAt) throw new CoalitionError(ErrorCode.CONFLICT, 'Revoked credentials cannot be rotated; create new ones.', { field: 'clientId' });
+      if (current.revokedAt)
+        throw new CoalitionError(
+          ErrorCode.CONFLICT,
+          'Revoked credentials cannot be rotated; create new ones.',
+          { field: 'clientId' },
+        );
       const now = new Date();
-      const graceEnds = revokePrevious ? null : new Date(now.getTime() + limits.apiClientSecretGraceSeconds * 1000);
+      const graceEnds = revokePrevious
+        ? null
+        : new Date(now.getTime() + limits.apiClientSecretGraceSeconds * 1000);
       // In SET, secret_hash is still the old row's value: it becomes the previous secret.
       await manager.query(
         `UPDATE api_client
@@ -100,15 +124,24 @@ export class ApiClientsService {
       .addSelect(['c.secretHash', 'c.previousSecretHash'])
       .where('c.client_id = :clientId', { clientId })
       .getOne();
-    if (!client || client.revokedAt || !(await this.secretMatches(client, clientSecret))) return undefined;
+    if (!client || client.revokedAt || !(await this.secretMatches(client, clientSecret)))
+      return undefined;
     return client.storeId
-      ? { role: 'terminal', sub: client.clientId, partnerId: client.partnerId, storeId: client.storeId }
+      ? {
+          role: 'terminal',
+          sub: client.clientId,
+          partnerId: client.partnerId,
+          storeId: client.storeId,
+        }
       : { role: 'partner', sub: client.clientId, partnerId: client.partnerId };
   }
 
   private async secretMatches(client: ApiClient, clientSecret: string): Promise<boolean> {
     if (await verifySecret(clientSecret, client.secretHash)) return true;
-    const inGrace = client.previousSecretHash !== null && client.previousSecretExpiresAt !== null && client.previousSecretExpiresAt > new Date();
+    const inGrace =
+      client.previousSecretHash !== null &&
+      client.previousSecretExpiresAt !== null &&
+      client.previousSecretExpiresAt > new Date();
     return inGrace && verifySecret(clientSecret, client.previousSecretHash!);
   }
 
@@ -117,7 +150,14 @@ export class ApiClientsService {
     const after = page.after === undefined ? null : clientCursor.parse(page.after);
     const pages = await newestPerPartner<ClientRow>(
       this.dataSource,
-      { table: 'api_client', time: 'created_at', id: 'client_id', idType: 'text', columns: 'page.client_id, page.partner_id, page.store_id, page.label, page.created_at, page.revoked_at, page.secret_rotated_at, page.previous_secret_expires_at' },
+      {
+        table: 'api_client',
+        time: 'created_at',
+        id: 'client_id',
+        idType: 'text',
+        columns:
+          'page.client_id, page.partner_id, page.store_id, page.label, page.created_at, page.revoked_at, page.secret_rotated_at, page.previous_secret_expires_at',
+      },
       partnerIds,
       after && { time: after.time, id: after.clientId },
       page.limit + 1,
@@ -125,10 +165,19 @@ export class ApiClientsService {
     return new Map([...pages].map(([partnerId, rows]) => [partnerId, rows.map(toClient)]));
   }
 
-  private async lockedClient(manager: EntityManager, scope: ClientScope, clientId: string): Promise<ApiClient> {
+  private async lockedClient(
+    manager: EntityManager,
+    scope: ClientScope,
+    clientId: string,
+  ): Promise<ApiClient> {
     if (!CLIENT_ID.test(clientId)) throw notFound('API client');
-    const query = manager.getRepository(ApiClient).createQueryBuilder('c').setLock('pessimistic_write').where('c.client_id = :clientId', { clientId });
-    if (scope.kind === 'partner') query.andWhere('c.partner_id = :partnerId', { partnerId: scope.partnerId });
+    const query = manager
+      .getRepository(ApiClient)
+      .createQueryBuilder('c')
+      .setLock('pessimistic_write')
+      .where('c.client_id = :clientId', { clientId });
+    if (scope.kind === 'partner')
+      query.andWhere('c.partner_id = :partnerId', { partnerId: scope.partnerId });
     const client = await query.getOne();
     if (!client) throw notFound('API client');
     return client;
@@ -139,7 +188,8 @@ export const clientCursor = {
   of: (client: ApiClient): string => `${client.createdAt.toISOString()}|${client.clientId}`,
   parse(after: string): { time: string; clientId: string } {
     const [time = '', clientId = ''] = after.split('|');
-    if (Number.isNaN(Date.parse(time)) || !CLIENT_ID.test(clientId)) throw badInput('after is not a cursor this API returned.', 'after');
+    if (Number.isNaN(Date.parse(time)) || !CLIENT_ID.test(clientId))
+      throw badInput('after is not a cursor this API returned.', 'after');
     return { time, clientId };
   },
 };

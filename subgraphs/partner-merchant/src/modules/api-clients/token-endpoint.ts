@@ -9,35 +9,63 @@ import type { ApiClientsService } from './api-clients.service';
  * client_id and client_secret, as JSON, a form body, or HTTP Basic. Answers with a bearer token
  * for the partner (or, for terminal credentials, for its store).
  */
-export function mountTokenEndpoint(app: Express, clients: ApiClientsService, signingKey: SigningKey): void {
-  app.post('/oauth/token', express.urlencoded({ extended: false, limit: '10kb' }), async (req: Request, res: Response) => {
-    res.setHeader('cache-control', 'no-store');
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    const basic = basicCredentials(req.header('authorization'));
-    const clientId = basic?.[0] ?? body.client_id;
-    const clientSecret = basic?.[1] ?? body.client_secret;
-    if (body.grant_type !== 'client_credentials') {
-      res.status(400).json({ error: 'unsupported_grant_type', error_description: 'Use grant_type=client_credentials.' });
-      return;
-    }
-    if (typeof clientId !== 'string' || typeof clientSecret !== 'string' || !clientId || !clientSecret) {
-      res.status(400).json({ error: 'invalid_request', error_description: 'client_id and client_secret are required.' });
-      return;
-    }
-    const claims = await clients.authenticate(clientId, clientSecret);
-    if (!claims) {
-      req.log.info({ clientId }, 'client authentication failed');
-      res.status(401).json({ error: 'invalid_client', error_description: 'Unknown client, wrong secret, or revoked credentials.' });
-      return;
-    }
-    const lifetimeSeconds = limits.tokenLifetimeSecondsDefault;
-    res.json({
-      access_token: signToken(signingKey, claims, lifetimeSeconds),
-      token_type: 'Bearer',
-      expires_in: lifetimeSeconds,
-      scope: claims.role,
-    });
-  });
+export function mountTokenEndpoint(
+  app: Express,
+  clients: ApiClientsService,
+  signingKey: SigningKey,
+): void {
+  app.post(
+    '/oauth/token',
+    express.urlencoded({ extended: false, limit: '10kb' }),
+    async (req: Request, res: Response) => {
+      res.setHeader('cache-control', 'no-store');
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      const basic = basicCredentials(req.header('authorization'));
+      const clientId = basic?.[0] ?? body.client_id;
+      const clientSecret = basic?.[1] ?? body.client_secret;
+      if (body.grant_type !== 'client_credentials') {
+        res
+          .status(400)
+          .json({
+            error: 'unsupported_grant_type',
+            error_description: 'Use grant_type=client_credentials.',
+          });
+        return;
+      }
+      if (
+        typeof clientId !== 'string' ||
+        typeof clientSecret !== 'string' ||
+        !clientId ||
+        !clientSecret
+      ) {
+        res
+          .status(400)
+          .json({
+            error: 'invalid_request',
+            error_description: 'client_id and client_secret are required.',
+          });
+        return;
+      }
+      const claims = await clients.authenticate(clientId, clientSecret);
+      if (!claims) {
+        req.log.info({ clientId }, 'client authentication failed');
+        res
+          .status(401)
+          .json({
+            error: 'invalid_client',
+            error_description: 'Unknown client, wrong secret, or revoked credentials.',
+          });
+        return;
+      }
+      const lifetimeSeconds = limits.tokenLifetimeSecondsDefault;
+      res.json({
+        access_token: signToken(signingKey, claims, lifetimeSeconds),
+        token_type: 'Bearer',
+        expires_in: lifetimeSeconds,
+        scope: claims.role,
+      });
+    },
+  );
 }
 
 function basicCredentials(header: string | undefined): [string, string] | undefined {
@@ -46,5 +74,8 @@ function basicCredentials(header: string | undefined): [string, string] | undefi
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (colon < 0) return undefined;
-  return [decodeURIComponent(decoded.slice(0, colon)), decodeURIComponent(decoded.slice(colon + 1))];
+  return [
+    decodeURIComponent(decoded.slice(0, colon)),
+    decodeURIComponent(decoded.slice(colon + 1)),
+  ];
 }

@@ -1,5 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import { earnRulesSchema, rulesToJson, type EarnRules } from '@coalition/shared/earn-rules/earn-rules';
+import {
+  earnRulesSchema,
+  rulesToJson,
+  type EarnRules,
+} from '@coalition/shared/earn-rules/earn-rules';
 import { badInput } from '@coalition/shared/errors';
 import type { Page } from '@coalition/shared/graphql/pagination';
 
@@ -59,11 +63,21 @@ export interface NewEarnRuleVersion {
   createdBy: string;
 }
 
-export async function insertEarnRuleVersion(manager: EntityManager, v: NewEarnRuleVersion): Promise<void> {
+export async function insertEarnRuleVersion(
+  manager: EntityManager,
+  v: NewEarnRuleVersion,
+): Promise<void> {
   await manager.query(
     `INSERT INTO earn_rule_version (partner_id, version, effective_from, rules, created_at, created_by)
      VALUES ($1, $2, $3, $4::jsonb, $5, $6)`,
-    [v.partnerId, v.version, v.effectiveFrom, JSON.stringify(rulesToJson(v.rules)), v.createdAt, v.createdBy],
+    [
+      v.partnerId,
+      v.version,
+      v.effectiveFrom,
+      JSON.stringify(rulesToJson(v.rules)),
+      v.createdAt,
+      v.createdBy,
+    ],
   );
 }
 
@@ -71,7 +85,11 @@ export async function insertEarnRuleVersion(manager: EntityManager, v: NewEarnRu
  * The live version in force at an instant for each partner: the latest that started at or before
  * it; before a partner's first version, the first (as the wallet does for a backdated receipt).
  */
-export async function versionsInForce(db: Db, partnerIds: readonly string[], at: Date): Promise<Map<string, EarnRuleVersionRecord>> {
+export async function versionsInForce(
+  db: Db,
+  partnerIds: readonly string[],
+  at: Date,
+): Promise<Map<string, EarnRuleVersionRecord>> {
   const rows: Row[] = await db.query(
     `SELECT DISTINCT ON (v.partner_id) ${COLUMNS}
        FROM earn_rule_version v
@@ -83,17 +101,32 @@ export async function versionsInForce(db: Db, partnerIds: readonly string[], at:
   return new Map(rows.map((row) => [row.partner_id, toRecord(row)]));
 }
 
-export async function versionInForce(db: Db, partnerId: string, at: Date): Promise<EarnRuleVersionRecord | undefined> {
+export async function versionInForce(
+  db: Db,
+  partnerId: string,
+  at: Date,
+): Promise<EarnRuleVersionRecord | undefined> {
   return (await versionsInForce(db, [partnerId], at)).get(partnerId);
 }
 
-export async function earnRuleVersion(db: Db, partnerId: string, version: number): Promise<EarnRuleVersionRecord | undefined> {
-  const rows: Row[] = await db.query(`SELECT ${COLUMNS} FROM earn_rule_version v WHERE v.partner_id = $1 AND v.version = $2`, [partnerId, version]);
+export async function earnRuleVersion(
+  db: Db,
+  partnerId: string,
+  version: number,
+): Promise<EarnRuleVersionRecord | undefined> {
+  const rows: Row[] = await db.query(
+    `SELECT ${COLUMNS} FROM earn_rule_version v WHERE v.partner_id = $1 AND v.version = $2`,
+    [partnerId, version],
+  );
   return rows[0] && toRecord(rows[0]);
 }
 
 /** Each partner's versions, newest (highest number) first, withdrawn ones included; one query for all. */
-export async function earnRuleVersionPages(db: Db, partnerIds: readonly string[], page: Page): Promise<Map<string, EarnRuleVersionRecord[]>> {
+export async function earnRuleVersionPages(
+  db: Db,
+  partnerIds: readonly string[],
+  page: Page,
+): Promise<Map<string, EarnRuleVersionRecord[]>> {
   const before = page.after === undefined ? null : versionCursor.parse(page.after);
   const rows: Row[] = await db.query(
     `SELECT ${COLUMNS}
@@ -114,7 +147,8 @@ export async function earnRuleVersionPages(db: Db, partnerIds: readonly string[]
 export const versionCursor = {
   of: (v: Pick<EarnRuleVersionRecord, 'version'>): string => String(v.version),
   parse(after: string): number {
-    if (!/^[1-9]\d{0,8}$/.test(after)) throw badInput('after is not a cursor this API returned.', 'after');
+    if (!/^[1-9]\d{0,8}$/.test(after))
+      throw badInput('after is not a cursor this API returned.', 'after');
     return Number(after);
   },
 };

@@ -40,7 +40,8 @@ interface Row {
 function toRecord(row: Row): OfferRecord {
   const content = offerSchema.parse(row.content);
   assert(
-    content.startsAt.getTime() === row.starts_at.getTime() && content.endsAt.getTime() === row.ends_at.getTime(),
+    content.startsAt.getTime() === row.starts_at.getTime() &&
+      content.endsAt.getTime() === row.ends_at.getTime(),
     `offer ${row.id}: the window columns match its content`,
   );
   return {
@@ -67,33 +68,68 @@ export async function insertOffer(manager: EntityManager, o: NewOffer): Promise<
   await manager.query(
     `INSERT INTO offer (id, partner_id, content, starts_at, ends_at, status, created_at, created_by)
      VALUES ($1, $2, $3::jsonb, $4, $5, 'ACTIVE', $6, $7)`,
-    [o.id, o.partnerId, JSON.stringify(rulesToJson(o.content)), o.content.startsAt, o.content.endsAt, o.createdAt, o.createdBy],
+    [
+      o.id,
+      o.partnerId,
+      JSON.stringify(rulesToJson(o.content)),
+      o.content.startsAt,
+      o.content.endsAt,
+      o.createdAt,
+      o.createdBy,
+    ],
   );
 }
 
-export async function markOfferEnded(manager: EntityManager, offerId: string, endedAt: Date, endedBy: string): Promise<void> {
-  await manager.query(`UPDATE offer SET status = 'ENDED', ended_at = $2, ended_by = $3 WHERE id = $1 AND status = 'ACTIVE'`, [offerId, endedAt, endedBy]);
+export async function markOfferEnded(
+  manager: EntityManager,
+  offerId: string,
+  endedAt: Date,
+  endedBy: string,
+): Promise<void> {
+  await manager.query(
+    `UPDATE offer SET status = 'ENDED', ended_at = $2, ended_by = $3 WHERE id = $1 AND status = 'ACTIVE'`,
+    [offerId, endedAt, endedBy],
+  );
 }
 
 export async function liveOfferCount(db: Db, partnerId: string, now: Date): Promise<number> {
-  const rows: { live: number }[] = await db.query(`SELECT count(*)::integer AS live FROM offer WHERE partner_id = $1 AND status = 'ACTIVE' AND ends_at > $2`, [partnerId, now]);
+  const rows: { live: number }[] = await db.query(
+    `SELECT count(*)::integer AS live FROM offer WHERE partner_id = $1 AND status = 'ACTIVE' AND ends_at > $2`,
+    [partnerId, now],
+  );
   assert(rows[0], 'an aggregate query returns one row');
   return rows[0].live;
 }
 
 /** Offers by id; within a scope, another partner's offer is exactly as absent as an unknown one. */
-export async function offersByIds(db: Db, ids: readonly string[], scope: OfferScope = { kind: 'any' }): Promise<OfferRecord[]> {
+export async function offersByIds(
+  db: Db,
+  ids: readonly string[],
+  scope: OfferScope = { kind: 'any' },
+): Promise<OfferRecord[]> {
   const partnerId = scope.kind === 'partner' ? scope.partnerId : null;
-  const rows: Row[] = await db.query('SELECT * FROM offer WHERE id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR partner_id = $2)', [[...ids], partnerId]);
+  const rows: Row[] = await db.query(
+    'SELECT * FROM offer WHERE id = ANY($1::uuid[]) AND ($2::uuid IS NULL OR partner_id = $2)',
+    [[...ids], partnerId],
+  );
   return rows.map(toRecord);
 }
 
-export async function offerById(db: Db, id: string, scope: OfferScope = { kind: 'any' }): Promise<OfferRecord | undefined> {
+export async function offerById(
+  db: Db,
+  id: string,
+  scope: OfferScope = { kind: 'any' },
+): Promise<OfferRecord | undefined> {
   return (await offersByIds(db, [id], scope))[0];
 }
 
 /** Each partner's offers, newest first, keyset-paginated on (created_at, id); live ones only unless includeEnded; one query for all. */
-export async function offerPages(db: Db, partnerIds: readonly string[], page: Page, filter: { includeEnded: boolean; now: Date }): Promise<Map<string, OfferRecord[]>> {
+export async function offerPages(
+  db: Db,
+  partnerIds: readonly string[],
+  page: Page,
+  filter: { includeEnded: boolean; now: Date },
+): Promise<Map<string, OfferRecord[]>> {
   const after = page.after === undefined ? null : timeIdKey.parse(page.after);
   const rows: Row[] = await db.query(
     `SELECT o.*
@@ -106,11 +142,19 @@ export async function offerPages(db: Db, partnerIds: readonly string[], page: Pa
           ORDER BY x.created_at DESC, x.id DESC
           LIMIT $4) o
       ORDER BY o.partner_id, o.created_at DESC, o.id DESC`,
-    [[...partnerIds], after?.time ?? null, after?.id ?? null, page.limit + 1, filter.includeEnded, filter.now],
+    [
+      [...partnerIds],
+      after?.time ?? null,
+      after?.id ?? null,
+      page.limit + 1,
+      filter.includeEnded,
+      filter.now,
+    ],
   );
   const pages = new Map<string, OfferRecord[]>(partnerIds.map((id) => [id, []]));
   for (const row of rows) pages.get(row.partner_id)?.push(toRecord(row));
   return pages;
 }
 
-export const offerCursor = (offer: Pick<OfferRecord, 'createdAt' | 'id'>): string => timeIdKey.of(offer.createdAt, offer.id);
+export const offerCursor = (offer: Pick<OfferRecord, 'createdAt' | 'id'>): string =>
+  timeIdKey.of(offer.createdAt, offer.id);

@@ -33,7 +33,11 @@ export function offersResolvers(offers: OffersService) {
       },
     },
     Mutation: {
-      createOffer: async (_: unknown, args: { partnerId: string; input: OfferInput }, ctx: PartnerContext) => {
+      createOffer: async (
+        _: unknown,
+        args: { partnerId: string; input: OfferInput },
+        ctx: PartnerContext,
+      ) => {
         const partnerId = parseId(args.partnerId, 'partnerId');
         requireConfigurer(ctx.viewer, partnerId);
         const offer = await offers.create(partnerId, args.input, ctx.viewer.sub);
@@ -43,25 +47,36 @@ export function offersResolvers(offers: OffersService) {
       endOffer: async (_: unknown, args: { offerId: string }, ctx: PartnerContext) => {
         const scope = scopeOf(ctx.viewer);
         const offer = await offers.end(scope, parseId(args.offerId, 'offerId'), ctx.viewer.sub);
-        ctx.log.info({ offerId: offer.id, partnerId: offer.partnerId, by: ctx.viewer.sub }, 'offer ended');
+        ctx.log.info(
+          { offerId: offer.id, partnerId: offer.partnerId, by: ctx.viewer.sub },
+          'offer ended',
+        );
         return offer;
       },
     },
     Partner: {
-      offers: async (partner: Partner, args: PageArgs & { includeEnded?: boolean | null }, ctx: PartnerContext) => {
+      offers: async (
+        partner: Partner,
+        args: PageArgs & { includeEnded?: boolean | null },
+        ctx: PartnerContext,
+      ) => {
         if (!mayConfigurePartner(ctx.viewer, partner.id)) return null;
         const page = pageOf(args);
-        const loader = args.includeEnded ? ctx.loaders.offersOfPartner : ctx.loaders.liveOffersOfPartner;
+        const loader = args.includeEnded
+          ? ctx.loaders.offersOfPartner
+          : ctx.loaders.liveOffersOfPartner;
         return connectionOf(await loader.load({ partnerId: partner.id, page }), page, offerCursor);
       },
     },
     Offer: {
-      partner: (offer: OfferRecord, _: unknown, ctx: PartnerContext) => ctx.loaders.partner.load(offer.partnerId),
+      partner: (offer: OfferRecord, _: unknown, ctx: PartnerContext) =>
+        ctx.loaders.partner.load(offer.partnerId),
       status: (offer: OfferRecord) => viewOf(offer).status,
       endedAt: (offer: OfferRecord) => viewOf(offer).endedAt,
       // Everyone who reaches an offer today may see its audience; kept here so that stays true
       // if an offer is ever reachable some other way (a member's activated offers, say).
-      audienceMemberIds: (offer: OfferRecord, _: unknown, ctx: PartnerContext) => (mayConfigurePartner(ctx.viewer, offer.partnerId) ? offer.audienceMemberIds : null),
+      audienceMemberIds: (offer: OfferRecord, _: unknown, ctx: PartnerContext) =>
+        mayConfigurePartner(ctx.viewer, offer.partnerId) ? offer.audienceMemberIds : null,
     },
   };
 }

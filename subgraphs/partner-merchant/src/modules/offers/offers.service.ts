@@ -47,11 +47,20 @@ export class OffersService {
       await lockPartner(manager, partnerId);
       // Counted under the partner's lock: two creations can never both take the last place.
       if ((await liveOfferCount(manager, partnerId, now)) >= limits.offersLivePerPartnerMax) {
-        throw badInput(`A partner has at most ${limits.offersLivePerPartnerMax} live offers; end one first.`, 'partnerId');
+        throw badInput(
+          `A partner has at most ${limits.offersLivePerPartnerMax} live offers; end one first.`,
+          'partnerId',
+        );
       }
       const id = randomUUID();
       await insertOffer(manager, { id, partnerId, content, createdAt: now, createdBy });
-      await appendFacts(manager, [{ type: OfferFacts.published, key: partnerId, payload: { offerId: id, partnerId, offer: rulesToJson(content) } }]);
+      await appendFacts(manager, [
+        {
+          type: OfferFacts.published,
+          key: partnerId,
+          payload: { offerId: id, partnerId, offer: rulesToJson(content) },
+        },
+      ]);
       const created = await offerById(manager, id);
       assert(created, `offer ${id} was written in this transaction`);
       return created;
@@ -73,7 +82,13 @@ export class OffersService {
       const now = new Date();
       if (!isLive(current, now)) return current;
       await markOfferEnded(manager, offerId, now, endedBy);
-      await appendFacts(manager, [{ type: OfferFacts.ended, key: current.partnerId, payload: { offerId, partnerId: current.partnerId, endedAt: now.toISOString() } }]);
+      await appendFacts(manager, [
+        {
+          type: OfferFacts.ended,
+          key: current.partnerId,
+          payload: { offerId, partnerId: current.partnerId, endedAt: now.toISOString() },
+        },
+      ]);
       return { ...current, status: 'ENDED', endedAt: now, endedBy };
     });
   }
@@ -83,7 +98,11 @@ export class OffersService {
   }
 
   /** Newest first; live offers only unless includeEnded. */
-  pages(partnerIds: readonly string[], page: Page, filter: { includeEnded: boolean; now: Date }): Promise<Map<string, OfferRecord[]>> {
+  pages(
+    partnerIds: readonly string[],
+    page: Page,
+    filter: { includeEnded: boolean; now: Date },
+  ): Promise<Map<string, OfferRecord[]>> {
     return offerPages(this.dataSource, partnerIds, page, filter);
   }
 }

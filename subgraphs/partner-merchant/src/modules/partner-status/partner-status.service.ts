@@ -38,7 +38,8 @@ interface NewStatus {
 }
 
 const reasonText = text('reason', limits.statusReasonLengthMax);
-const optionalReason = (raw: string | null | undefined) => (raw == null ? null : parseInput(reasonText, raw));
+const optionalReason = (raw: string | null | undefined) =>
+  raw == null ? null : parseInput(reasonText, raw);
 
 /**
  * A partner's status: ACTIVE; SUSPENDED (no earn, no burn); LEAVING (earn until earnStopAt, burn
@@ -49,21 +50,58 @@ export class PartnerStatusService {
   constructor(private readonly dataSource: DataSource) {}
 
   suspend(partnerId: string, reason: string, changedBy: string): Promise<Partner> {
-    return this.change(partnerId, { status: 'SUSPENDED', reason: parseInput(reasonText, reason), earnStopAt: null, burnStopAt: null }, changedBy);
+    return this.change(
+      partnerId,
+      {
+        status: 'SUSPENDED',
+        reason: parseInput(reasonText, reason),
+        earnStopAt: null,
+        burnStopAt: null,
+      },
+      changedBy,
+    );
   }
 
   /** Back to ACTIVE, from SUSPENDED or LEAVING: the stop dates are cleared. */
-  reinstate(partnerId: string, reason: string | null | undefined, changedBy: string): Promise<Partner> {
-    return this.change(partnerId, { status: 'ACTIVE', reason: optionalReason(reason), earnStopAt: null, burnStopAt: null }, changedBy);
+  reinstate(
+    partnerId: string,
+    reason: string | null | undefined,
+    changedBy: string,
+  ): Promise<Partner> {
+    return this.change(
+      partnerId,
+      { status: 'ACTIVE', reason: optionalReason(reason), earnStopAt: null, burnStopAt: null },
+      changedBy,
+    );
   }
 
   /** LEAVING with stop dates; a leaving partner's dates may be rescheduled the same way. */
-  scheduleLeaving(partnerId: string, dates: { earnStopAt: Date; burnStopAt: Date }, reason: string | null | undefined, changedBy: string): Promise<Partner> {
-    if (dates.burnStopAt < dates.earnStopAt) throw badInput('burnStopAt must not be before earnStopAt.', 'burnStopAt');
+  scheduleLeaving(
+    partnerId: string,
+    dates: { earnStopAt: Date; burnStopAt: Date },
+    reason: string | null | undefined,
+    changedBy: string,
+  ): Promise<Partner> {
+    if (dates.burnStopAt < dates.earnStopAt)
+      throw badInput('burnStopAt must not be before earnStopAt.', 'burnStopAt');
     const now = new Date();
-    const earnStopAt = notLaterThan(fromNowOn(dates.earnStopAt, now, 'earnStopAt'), now, limits.partnerLeavingAheadDaysMax, 'earnStopAt');
-    const burnStopAt = notLaterThan(dates.burnStopAt < earnStopAt ? earnStopAt : dates.burnStopAt, now, limits.partnerLeavingAheadDaysMax, 'burnStopAt');
-    return this.change(partnerId, { status: 'LEAVING', reason: optionalReason(reason), earnStopAt, burnStopAt }, changedBy);
+    const earnStopAt = notLaterThan(
+      fromNowOn(dates.earnStopAt, now, 'earnStopAt'),
+      now,
+      limits.partnerLeavingAheadDaysMax,
+      'earnStopAt',
+    );
+    const burnStopAt = notLaterThan(
+      dates.burnStopAt < earnStopAt ? earnStopAt : dates.burnStopAt,
+      now,
+      limits.partnerLeavingAheadDaysMax,
+      'burnStopAt',
+    );
+    return this.change(
+      partnerId,
+      { status: 'LEAVING', reason: optionalReason(reason), earnStopAt, burnStopAt },
+      changedBy,
+    );
   }
 
   private change(partnerId: string, next: NewStatus, changedBy: string): Promise<Partner> {
@@ -86,7 +124,11 @@ export class PartnerStatusService {
         changedBy,
         changedAt: new Date(),
       };
-      await manager.update(Partner, { id: partnerId }, { status: next.status, earnStopAt: next.earnStopAt, burnStopAt: next.burnStopAt });
+      await manager.update(
+        Partner,
+        { id: partnerId },
+        { status: next.status, earnStopAt: next.earnStopAt, burnStopAt: next.burnStopAt },
+      );
       await insertChange(manager, entry);
       await appendFacts(manager, [
         {
@@ -101,19 +143,33 @@ export class PartnerStatusService {
           },
         },
       ]);
-      return Object.assign(partner, { status: next.status, earnStopAt: next.earnStopAt, burnStopAt: next.burnStopAt });
+      return Object.assign(partner, {
+        status: next.status,
+        earnStopAt: next.earnStopAt,
+        burnStopAt: next.burnStopAt,
+      });
     });
   }
 
   /** Each partner's status changes, newest first, keyset-paginated on (changed_at, id); one query for all. */
-  async historyPages(partnerIds: readonly string[], page: Page): Promise<Map<string, PartnerStatusChange[]>> {
+  async historyPages(
+    partnerIds: readonly string[],
+    page: Page,
+  ): Promise<Map<string, PartnerStatusChange[]>> {
     const after = page.after === undefined ? null : timeIdKey.parse(page.after);
-    const pages = await newestPerPartner<ChangeRow>(this.dataSource, { table: 'partner_status_change', time: 'changed_at', id: 'id', idType: 'uuid' }, partnerIds, after, page.limit + 1);
+    const pages = await newestPerPartner<ChangeRow>(
+      this.dataSource,
+      { table: 'partner_status_change', time: 'changed_at', id: 'id', idType: 'uuid' },
+      partnerIds,
+      after,
+      page.limit + 1,
+    );
     return new Map([...pages].map(([partnerId, rows]) => [partnerId, rows.map(toChange)]));
   }
 }
 
-export const statusChangeCursor = (change: PartnerStatusChange) => timeIdKey.of(change.changedAt, change.id);
+export const statusChangeCursor = (change: PartnerStatusChange) =>
+  timeIdKey.of(change.changedAt, change.id);
 
 interface ChangeRow {
   id: string;
@@ -143,6 +199,16 @@ async function insertChange(manager: EntityManager, c: PartnerStatusChange): Pro
   await manager.query(
     `INSERT INTO partner_status_change (id, partner_id, from_status, to_status, reason, earn_stop_at, burn_stop_at, changed_by, changed_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-    [c.id, c.partnerId, c.fromStatus, c.toStatus, c.reason, c.earnStopAt, c.burnStopAt, c.changedBy, c.changedAt],
+    [
+      c.id,
+      c.partnerId,
+      c.fromStatus,
+      c.toStatus,
+      c.reason,
+      c.earnStopAt,
+      c.burnStopAt,
+      c.changedBy,
+      c.changedAt,
+    ],
   );
 }

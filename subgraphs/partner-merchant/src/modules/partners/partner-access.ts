@@ -10,5 +10,6 @@ export const mayConfigurePartner = (viewer: Viewer, partnerId: string): boolean 
   viewer.role === 'operator' || (viewer.role === 'partner' && viewer.partnerId === partnerId);
 
 export function requireConfigurer(viewer: Viewer, partnerId: string): void {
-  if (!mayConfigurePartner(viewer, partnerId)) throw forbidden('Only operators and the partner itself may do this.');
+  if (!mayConfigurePartner(viewer, partnerId))
+    throw forbidden('Only operators and the partner itself may do this.');
 }

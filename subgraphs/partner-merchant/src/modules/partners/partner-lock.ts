@@ -8,6 +8,8 @@ import { notFound } from '@coalition/shared/errors';
  */
 export async function lockPartner(manager: EntityManager, partnerId: string): Promise<void> {
   await lockAggregate(manager, 'partner', partnerId);
-  const rows: unknown[] = await manager.query('SELECT 1 FROM partner WHERE id = $1 FOR UPDATE', [partnerId]);
+  const rows: unknown[] = await manager.query('SELECT 1 FROM partner WHERE id = $1 FOR UPDATE', [
+    partnerId,
+  ]);
   if (rows.length === 0) throw notFound('Partner');
 }

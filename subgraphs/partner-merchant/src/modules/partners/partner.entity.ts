@@ -1,6 +1,17 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
 
-export const partnerCategories = ['GROCERY', 'FUEL', 'FASHION', 'DINING', 'TRAVEL', 'ELECTRONICS', 'HOME', 'PHARMACY', 'ENTERTAINMENT', 'OTHER'] as const;
+export const partnerCategories = [
+  'GROCERY',
+  'FUEL',
+  'FASHION',
+  'DINING',
+  'TRAVEL',
+  'ELECTRONICS',
+  'HOME',
+  'PHARMACY',
+  'ENTERTAINMENT',
+  'OTHER',
+] as const;
 export type PartnerCategory = (typeof partnerCategories)[number];
 export type PartnerStatus = 'ACTIVE' | 'SUSPENDED' | 'LEAVING';
 

@@ -20,19 +20,29 @@ const storeInput = z
     address: text('address', 500).nullish(),
     timeZone,
   })
-  .refine((store) => store.kind === 'ONLINE' || !!store.address, { message: 'is required for a physical store', path: ['address'] });
+  .refine((store) => store.kind === 'ONLINE' || !!store.address, {
+    message: 'is required for a physical store',
+    path: ['address'],
+  });
 
-const onboardInput = z.object({
-  name: text('name'),
-  legalEntity: text('legalEntity'),
-  category: z.enum(partnerCategories),
-  settlementCurrency: currencyCode,
-  pointsPerCurrencyUnit: z.number().int().min(1).max(limits.pointsPerCurrencyUnitMax).default(1),
-  returnWindowDays: z.number().int().min(0).max(limits.returnWindowDaysMax).default(14),
-  burnPointsMin: z.number().int().min(1).max(Number(limits.burnPointsMax)).default(1),
-  burnPointsMax: z.number().int().min(1).max(Number(limits.burnPointsMax)).nullish(),
-  stores: z.array(storeInput).max(limits.storesPerPartnerMax, `at most ${limits.storesPerPartnerMax} stores`),
-}).refine((p) => p.burnPointsMax == null || p.burnPointsMax >= p.burnPointsMin, { message: 'must be at least burnPointsMin', path: ['burnPointsMax'] });
+const onboardInput = z
+  .object({
+    name: text('name'),
+    legalEntity: text('legalEntity'),
+    category: z.enum(partnerCategories),
+    settlementCurrency: currencyCode,
+    pointsPerCurrencyUnit: z.number().int().min(1).max(limits.pointsPerCurrencyUnitMax).default(1),
+    returnWindowDays: z.number().int().min(0).max(limits.returnWindowDaysMax).default(14),
+    burnPointsMin: z.number().int().min(1).max(Number(limits.burnPointsMax)).default(1),
+    burnPointsMax: z.number().int().min(1).max(Number(limits.burnPointsMax)).nullish(),
+    stores: z
+      .array(storeInput)
+      .max(limits.storesPerPartnerMax, `at most ${limits.storesPerPartnerMax} stores`),
+  })
+  .refine((p) => p.burnPointsMax == null || p.burnPointsMax >= p.burnPointsMin, {
+    message: 'must be at least burnPointsMin',
+    path: ['burnPointsMax'],
+  });
 
 export type OnboardPartnerInput = z.input<typeof onboardInput>;
 export type StoreInput = z.input<typeof storeInput>;
@@ -83,7 +93,14 @@ export class PartnersService {
       await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
         await manager.insert(Partner, partner);
         if (stores.length > 0) await manager.insert(Store, stores);
-        await insertEarnRuleVersion(manager, { partnerId: partner.id, version: 1, effectiveFrom: now, rules, createdAt: now, createdBy: onboardedBy });
+        await insertEarnRuleVersion(manager, {
+          partnerId: partner.id,
+          version: 1,
+          effectiveFrom: now,
+          rules,
+          createdAt: now,
+          createdBy: onboardedBy,
+        });
         await appendFacts(manager, [
           {
             type: PartnerFacts.onboarded,
@@ -100,13 +117,20 @@ export class PartnersService {
               burnPointsMin: partner.burnPointsMin,
               burnPointsMax: partner.burnPointsMax,
               stores: stores.map(storeFact),
-              earnRules: { version: 1, effectiveFrom: now.toISOString(), rules: rulesToJson(rules) },
+              earnRules: {
+                version: 1,
+                effectiveFrom: now.toISOString(),
+                rules: rulesToJson(rules),
+              },
             },
           },
         ]);
       });
     } catch (error) {
-      if (isUniqueViolation(error, 'partner_name_unique')) throw new CoalitionError(ErrorCode.CONFLICT, 'A partner with this name already exists.', { field: 'name' });
+      if (isUniqueViolation(error, 'partner_name_unique'))
+        throw new CoalitionError(ErrorCode.CONFLICT, 'A partner with this name already exists.', {
+          field: 'name',
+        });
       throw error;
     }
     return partner;
@@ -119,16 +143,26 @@ export class PartnersService {
       await lockPartner(manager, partnerId);
       const count = await manager.count(Store, { where: { partnerId } });
       if (count >= limits.storesPerPartnerMax) {
-        throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `A partner has at most ${limits.storesPerPartnerMax} stores.`);
+        throw new CoalitionError(
+          ErrorCode.BAD_USER_INPUT,
+          `A partner has at most ${limits.storesPerPartnerMax} stores.`,
+        );
       }
       const store = newStore(partnerId, input, new Date());
       try {
         await manager.insert(Store, store);
       } catch (error) {
-        if (isUniqueViolation(error, 'store_name_unique')) throw new CoalitionError(ErrorCode.CONFLICT, 'This partner already has a store with this name.', { field: 'name' });
+        if (isUniqueViolation(error, 'store_name_unique'))
+          throw new CoalitionError(
+            ErrorCode.CONFLICT,
+            'This partner already has a store with this name.',
+            { field: 'name' },
+          );
         throw error;
       }
-      await appendFacts(manager, [{ type: PartnerFacts.storeAdded, key: partnerId, payload: storeFact(store) }]);
+      await appendFacts(manager, [
+        { type: PartnerFacts.storeAdded, key: partnerId, payload: storeFact(store) },
+      ]);
       return store;
     });
   }
@@ -142,12 +176,22 @@ export class PartnersService {
   }
 
   storesOfPartners(partnerIds: readonly string[]): Promise<Store[]> {
-    return this.dataSource.getRepository(Store).find({ where: { partnerId: In([...partnerIds]) }, order: { createdAt: 'ASC', name: 'ASC' } });
+    return this.dataSource
+      .getRepository(Store)
+      .find({
+        where: { partnerId: In([...partnerIds]) },
+        order: { createdAt: 'ASC', name: 'ASC' },
+      });
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
   async list(page: Page): Promise<Partner[]> {
-    const query = this.dataSource.getRepository(Partner).createQueryBuilder('p').orderBy('p.created_at', 'DESC').addOrderBy('p.id', 'DESC').limit(page.limit + 1);
+    const query = this.dataSource
+      .getRepository(Partner)
+      .createQueryBuilder('p')
+      .orderBy('p.created_at', 'DESC')
+      .addOrderBy('p.id', 'DESC')
+      .limit(page.limit + 1);
     if (page.after) {
       const { time, id } = timeIdKey.parse(page.after);
       query.where('(p.created_at, p.id) < (:time, :id)', { time, id });
@@ -174,7 +218,10 @@ function assertDistinctStoreNames(names: string[]): void {
   const seen = new Set<string>();
   for (const [i, name] of names.entries()) {
     const key = name.toLowerCase();
-    if (seen.has(key)) throw new CoalitionError(ErrorCode.BAD_USER_INPUT, 'Two stores have the same name.', { field: `stores.${i}.name` });
+    if (seen.has(key))
+      throw new CoalitionError(ErrorCode.BAD_USER_INPUT, 'Two stores have the same name.', {
+        field: `stores.${i}.name`,
+      });
     seen.add(key);
   }
 }

@@ -19,7 +19,8 @@ const bonusesInput = z.object({
     .superRefine((bonuses, ctx) => {
       const seen = new Set<string>();
       for (const [i, bonus] of bonuses.entries()) {
-        if (seen.has(bonus.tier)) ctx.addIssue({ code: 'custom', message: 'names a tier twice', path: [i, 'tier'] });
+        if (seen.has(bonus.tier))
+          ctx.addIssue({ code: 'custom', message: 'names a tier twice', path: [i, 'tier'] });
         seen.add(bonus.tier);
       }
     }),
@@ -48,14 +49,20 @@ export class TierBonusesService {
         );
       }
       await appendFacts(manager, [
-        { type: ProgrammeFacts.tierBonusesSet, key: 'programme', payload: { bonuses: sorted.map((b) => ({ tier: b.tier, bonusPercent: b.bonusPercent })) } },
+        {
+          type: ProgrammeFacts.tierBonusesSet,
+          key: 'programme',
+          payload: { bonuses: sorted.map((b) => ({ tier: b.tier, bonusPercent: b.bonusPercent })) },
+        },
       ]);
     });
     return sorted;
   }
 
   async list(): Promise<TierBonus[]> {
-    const rows: { tier: string; bonus_percent: number }[] = await this.dataSource.query('SELECT tier, bonus_percent FROM tier_bonus ORDER BY tier');
+    const rows: { tier: string; bonus_percent: number }[] = await this.dataSource.query(
+      'SELECT tier, bonus_percent FROM tier_bonus ORDER BY tier',
+    );
     return rows.map((row) => ({ tier: row.tier, bonusPercent: row.bonus_percent }));
   }
 }

@@ -68,8 +68,15 @@ const toOrder = (row: OrderRow): RewardOrder => ({
 
 export const orderCursor = (order: RewardOrder) => timeIdKey.of(order.createdAt, order.id);
 
-export async function orderByKey(db: Db, scope: string, key: string): Promise<{ order: RewardOrder; requestHash: string } | undefined> {
-  const rows: OrderRow[] = await db.query('SELECT * FROM reward_order WHERE idempotency_scope = $1 AND idempotency_key = $2', [scope, key]);
+export async function orderByKey(
+  db: Db,
+  scope: string,
+  key: string,
+): Promise<{ order: RewardOrder; requestHash: string } | undefined> {
+  const rows: OrderRow[] = await db.query(
+    'SELECT * FROM reward_order WHERE idempotency_scope = $1 AND idempotency_key = $2',
+    [scope, key],
+  );
   return rows[0] && { order: toOrder(rows[0]), requestHash: rows[0].request_hash };
 }
 
@@ -78,11 +85,25 @@ export async function orderById(db: Db, id: string): Promise<RewardOrder | undef
   return rows[0] && toOrder(rows[0]);
 }
 
-export async function insertOrder(manager: EntityManager, order: RewardOrder, key: OrderKey): Promise<void> {
+export async function insertOrder(
+  manager: EntityManager,
+  order: RewardOrder,
+  key: OrderKey,
+): Promise<void> {
   await manager.query(
     `INSERT INTO reward_order (id, partner_id, reward_id, member_id, points, status, idempotency_scope, idempotency_key, request_hash, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, 'PENDING', $6, $7, $8, $9, $9)`,
-    [order.id, order.partnerId, order.rewardId, order.memberId, order.points.toString(), key.scope, key.key, key.requestHash, order.createdAt],
+    [
+      order.id,
+      order.partnerId,
+      order.rewardId,
+      order.memberId,
+      order.points.toString(),
+      key.scope,
+      key.key,
+      key.requestHash,
+      order.createdAt,
+    ],
   );
 }
 
@@ -93,7 +114,9 @@ export async function insertOrder(manager: EntityManager, order: RewardOrder, ke
 export async function resolveOrder(
   manager: EntityManager,
   id: string,
-  outcome: { status: 'CONFIRMED'; burnTransactionId: string; voucherCode: string | null } | { status: 'FAILED'; failureCode: string },
+  outcome:
+    | { status: 'CONFIRMED'; burnTransactionId: string; voucherCode: string | null }
+    | { status: 'FAILED'; failureCode: string },
   at: Date,
 ): Promise<RewardOrder | undefined> {
   const confirmed = outcome.status === 'CONFIRMED' ? outcome : undefined;
@@ -101,13 +124,24 @@ export async function resolveOrder(
     manager,
     `UPDATE reward_order SET status = $2, burn_transaction_id = $3, voucher_code = $4, failure_code = $5, updated_at = $6
       WHERE id = $1 AND status = 'PENDING' RETURNING *`,
-    [id, outcome.status, confirmed?.burnTransactionId ?? null, confirmed?.voucherCode ?? null, outcome.status === 'FAILED' ? outcome.failureCode : null, at],
+    [
+      id,
+      outcome.status,
+      confirmed?.burnTransactionId ?? null,
+      confirmed?.voucherCode ?? null,
+      outcome.status === 'FAILED' ? outcome.failureCode : null,
+      at,
+    ],
   );
   return rows[0] && toOrder(rows[0]);
 }
 
 /** Orders still PENDING that were placed before `placedBefore`, oldest first. */
-export async function pendingOrders(db: Db, placedBefore: Date, limit: number): Promise<RewardOrder[]> {
+export async function pendingOrders(
+  db: Db,
+  placedBefore: Date,
+  limit: number,
+): Promise<RewardOrder[]> {
   const rows: OrderRow[] = await db.query(
     `SELECT * FROM reward_order WHERE status = 'PENDING' AND created_at < $1 ORDER BY created_at, id LIMIT $2`,
     [placedBefore, limit],
@@ -128,9 +162,19 @@ export async function ordersOfMember(db: Db, memberId: string, page: Page): Prom
 }
 
 /** Each partner's orders, newest first; one query for all. */
-export async function orderPagesOfPartners(db: Db, partnerIds: readonly string[], page: Page): Promise<Map<string, RewardOrder[]>> {
+export async function orderPagesOfPartners(
+  db: Db,
+  partnerIds: readonly string[],
+  page: Page,
+): Promise<Map<string, RewardOrder[]>> {
   const after = page.after === undefined ? null : timeIdKey.parse(page.after);
-  const pages = await newestPerPartner<OrderRow>(db, { table: 'reward_order', time: 'created_at', id: 'id', idType: 'uuid' }, partnerIds, after, page.limit + 1);
+  const pages = await newestPerPartner<OrderRow>(
+    db,
+    { table: 'reward_order', time: 'created_at', id: 'id', idType: 'uuid' },
+    partnerIds,
+    after,
+    page.limit + 1,
+  );
   return new Map([...pages].map(([partnerId, rows]) => [partnerId, rows.map(toOrder)]));
 }
 
@@ -139,7 +183,13 @@ export async function orderPagesOfPartners(db: Db, partnerIds: readonly string[]
  * redeemed_at makes a second redemption (two tills at once) update nothing. Undefined when no
  * unredeemed voucher of this partner has the code.
  */
-export async function redeemVoucherOf(manager: EntityManager, partnerId: string, code: string, storeId: string, now: Date): Promise<RewardOrder | undefined> {
+export async function redeemVoucherOf(
+  manager: EntityManager,
+  partnerId: string,
+  code: string,
+  storeId: string,
+  now: Date,
+): Promise<RewardOrder | undefined> {
   const { rows } = await execute<OrderRow>(
     manager,
     `UPDATE reward_order SET redeemed_at = $4, redeemed_store_id = $3, updated_at = $4
@@ -150,7 +200,14 @@ export async function redeemVoucherOf(manager: EntityManager, partnerId: string,
   return rows[0] && toOrder(rows[0]);
 }
 
-export async function voucherOf(db: Db, partnerId: string, code: string): Promise<RewardOrder | undefined> {
-  const rows: OrderRow[] = await db.query(`SELECT * FROM reward_order WHERE partner_id = $1 AND voucher_code = $2 AND status = 'CONFIRMED'`, [partnerId, code]);
+export async function voucherOf(
+  db: Db,
+  partnerId: string,
+  code: string,
+): Promise<RewardOrder | undefined> {
+  const rows: OrderRow[] = await db.query(
+    `SELECT * FROM reward_order WHERE partner_id = $1 AND voucher_code = $2 AND status = 'CONFIRMED'`,
+    [partnerId, code],
+  );
   return rows[0] && toOrder(rows[0]);
 }

@@ -32,7 +32,10 @@ export type OrderRewardInput = z.input<typeof orderInput>;
 type OrderRequest = Omit<z.output<typeof orderInput>, 'idempotencyKey'>;
 
 /** Same reward for the same member: the same request, whatever the key's other use. */
-const requestHash = (request: OrderRequest) => createHash('sha256').update(JSON.stringify(['order-reward', request.rewardId, request.memberId])).digest('hex');
+const requestHash = (request: OrderRequest) =>
+  createHash('sha256')
+    .update(JSON.stringify(['order-reward', request.rewardId, request.memberId]))
+    .digest('hex');
 
 const refusalMessages: Record<RefusalCode, string> = {
   INSUFFICIENT_POINTS: 'The member does not have enough available points for this reward.',
@@ -79,12 +82,19 @@ export class RewardOrdersService {
    * answer: it is down, and the next round tries again.
    */
   async retryPending(): Promise<number> {
-    const due = await pendingOrders(this.dataSource, new Date(Date.now() - limits.rewardOrderRetryAgeMs), limits.rewardOrderRetryBatchMax);
+    const due = await pendingOrders(
+      this.dataSource,
+      new Date(Date.now() - limits.rewardOrderRetryAgeMs),
+      limits.rewardOrderRetryBatchMax,
+    );
     let completed = 0;
     for (const order of due) {
       const finished = await this.finish(order);
       if (finished === 'unavailable') break;
-      this.logger.info({ orderId: order.id, status: finished.status, failureCode: finished.failureCode }, 'reward order completed by retry');
+      this.logger.info(
+        { orderId: order.id, status: finished.status, failureCode: finished.failureCode },
+        'reward order completed by retry',
+      );
       completed++;
     }
     return completed;
@@ -101,23 +111,38 @@ export class RewardOrdersService {
   /** Step (a): the order under this key, placed now or earlier. */
   private async place(key: OrderKey, request: OrderRequest): Promise<RewardOrder> {
     try {
-      return await inTransaction(this.dataSource, 'READ COMMITTED', (manager) => placeOrder(manager, key, request));
+      return await inTransaction(this.dataSource, 'READ COMMITTED', (manager) =>
+        placeOrder(manager, key, request),
+      );
     } catch (error) {
       // Another instance placed it under this key first: the key's lock makes this rare, the index certain.
       if (!isUniqueViolation(error, 'reward_order_idempotency')) throw error;
-      return inTransaction(this.dataSource, 'READ COMMITTED', (manager) => placeOrder(manager, key, request));
+      return inTransaction(this.dataSource, 'READ COMMITTED', (manager) =>
+        placeOrder(manager, key, request),
+      );
     }
   }
 
   /** Steps (b) and (c) for a PENDING order; 'unavailable' when the wallet gave no answer. */
-  private async finish(order: RewardOrder, requestId?: string): Promise<RewardOrder | 'unavailable'> {
-    assert(order.status === 'PENDING', `only a PENDING order is sent to the wallet, not ${order.id} (${order.status})`);
+  private async finish(
+    order: RewardOrder,
+    requestId?: string,
+  ): Promise<RewardOrder | 'unavailable'> {
+    assert(
+      order.status === 'PENDING',
+      `only a PENDING order is sent to the wallet, not ${order.id} (${order.status})`,
+    );
     const answer = await this.wallet.redeem(order, requestId);
     if (answer.outcome === 'unavailable') return 'unavailable';
-    const settled = await inTransaction(this.dataSource, 'READ COMMITTED', (manager) => settleOrder(manager, order, answer));
+    const settled = await inTransaction(this.dataSource, 'READ COMMITTED', (manager) =>
+      settleOrder(manager, order, answer),
+    );
     if (settled.status === 'FAILED' && answer.outcome === 'burned') {
       // Only possible if the wallet refused one call and burned on another for the same order: an operator must refund the burn.
-      this.logger.error({ orderId: order.id, transactionId: answer.transactionId }, 'the wallet burned points for a reward order that had failed');
+      this.logger.error(
+        { orderId: order.id, transactionId: answer.transactionId },
+        'the wallet burned points for a reward order that had failed',
+      );
     }
     return settled;
   }
@@ -127,21 +152,33 @@ export class RewardOrdersService {
 function outcomeOf(order: RewardOrder): RewardOrder {
   if (order.status !== 'FAILED') return order;
   const code = order.failureCode as RefusalCode;
-  throw new CoalitionError(code, refusalMessages[code] ?? 'The wallet refused the order.', { orderId: order.id });
+  throw new CoalitionError(code, refusalMessages[code] ?? 'The wallet refused the order.', {
+    orderId: order.id,
+  });
 }
 
-async function placeOrder(manager: EntityManager, key: OrderKey, request: OrderRequest): Promise<RewardOrder> {
+async function placeOrder(
+  manager: EntityManager,
+  key: OrderKey,
+  request: OrderRequest,
+): Promise<RewardOrder> {
   // Two calls with one key at once: the second waits here, then replays the first's order.
   await lockAggregate(manager, 'reward-order-key', `${key.scope} ${key.key}`);
   const existing = await orderByKey(manager, key.scope, key.key);
   if (existing) {
-    if (existing.requestHash !== key.requestHash) throw new CoalitionError(ErrorCode.IDEMPOTENCY_CONFLICT, 'This idempotency key was used for a different order.');
+    if (existing.requestHash !== key.requestHash)
+      throw new CoalitionError(
+        ErrorCode.IDEMPOTENCY_CONFLICT,
+        'This idempotency key was used for a different order.',
+      );
     return existing.order;
   }
   const reward = await lockReward(manager, request.rewardId);
   if (!reward || !reward.active) throw notFound('Reward');
-  if (reward.stock === 0) throw new CoalitionError(ErrorCode.OUT_OF_STOCK, 'This reward is out of stock.');
-  if (reward.stock !== null) await manager.query('UPDATE reward SET stock = stock - 1 WHERE id = $1', [reward.id]);
+  if (reward.stock === 0)
+    throw new CoalitionError(ErrorCode.OUT_OF_STOCK, 'This reward is out of stock.');
+  if (reward.stock !== null)
+    await manager.query('UPDATE reward SET stock = stock - 1 WHERE id = $1', [reward.id]);
   const now = new Date();
   const order: RewardOrder = {
     id: randomUUID(),
@@ -163,19 +200,44 @@ async function placeOrder(manager: EntityManager, key: OrderKey, request: OrderR
 }
 
 /** Step (c). Whoever resolves the order first wins; a later completion reads what it became. */
-async function settleOrder(manager: EntityManager, order: RewardOrder, answer: Exclude<RedemptionAnswer, { outcome: 'unavailable' }>): Promise<RewardOrder> {
+async function settleOrder(
+  manager: EntityManager,
+  order: RewardOrder,
+  answer: Exclude<RedemptionAnswer, { outcome: 'unavailable' }>,
+): Promise<RewardOrder> {
   const now = new Date();
   let resolved: RewardOrder | undefined;
   if (answer.outcome === 'burned') {
     const [reward] = await rewardsByIds(manager, [order.rewardId]);
     assert(reward, `the reward of order ${order.id} exists`);
-    resolved = await resolveOrder(manager, order.id, { status: 'CONFIRMED', burnTransactionId: answer.transactionId, voucherCode: reward.kind === 'VOUCHER' ? voucherCode() : null }, now);
+    resolved = await resolveOrder(
+      manager,
+      order.id,
+      {
+        status: 'CONFIRMED',
+        burnTransactionId: answer.transactionId,
+        voucherCode: reward.kind === 'VOUCHER' ? voucherCode() : null,
+      },
+      now,
+    );
   } else {
-    resolved = await resolveOrder(manager, order.id, { status: 'FAILED', failureCode: answer.code }, now);
-    if (resolved) await manager.query('UPDATE reward SET stock = stock + 1 WHERE id = $1 AND stock IS NOT NULL', [order.rewardId]);
+    resolved = await resolveOrder(
+      manager,
+      order.id,
+      { status: 'FAILED', failureCode: answer.code },
+      now,
+    );
+    if (resolved)
+      await manager.query(
+        'UPDATE reward SET stock = stock + 1 WHERE id = $1 AND stock IS NOT NULL',
+        [order.rewardId],
+      );
   }
   if (resolved) return resolved;
   const current = await orderById(manager, order.id);
-  assert(current && current.status !== 'PENDING', `order ${order.id} left PENDING in another transaction`);
+  assert(
+    current && current.status !== 'PENDING',
+    `order ${order.id} left PENDING in another transaction`,
+  );
   return current;
 }

@@ -56,7 +56,18 @@ export async function insertReward(manager: EntityManager, reward: Reward): Prom
   await manager.query(
     `INSERT INTO reward (id, partner_id, name, description, kind, points_cost, stock, active, created_at, updated_at)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-    [reward.id, reward.partnerId, reward.name, reward.description, reward.kind, reward.pointsCost.toString(), reward.stock, reward.active, reward.createdAt, reward.updatedAt],
+    [
+      reward.id,
+      reward.partnerId,
+      reward.name,
+      reward.description,
+      reward.kind,
+      reward.pointsCost.toString(),
+      reward.stock,
+      reward.active,
+      reward.createdAt,
+      reward.updatedAt,
+    ],
   );
 }
 
@@ -64,7 +75,13 @@ export async function insertReward(manager: EntityManager, reward: Reward): Prom
 export async function updateRewardRow(
   manager: EntityManager,
   id: string,
-  change: { name?: string; description?: string; pointsCost?: bigint; active?: boolean; stock?: number | null },
+  change: {
+    name?: string;
+    description?: string;
+    pointsCost?: bigint;
+    active?: boolean;
+    stock?: number | null;
+  },
   at: Date,
 ): Promise<Reward> {
   const { rows } = await execute<RewardRow>(
@@ -72,7 +89,16 @@ export async function updateRewardRow(
     `UPDATE reward SET name = coalesce($2, name), description = coalesce($3, description), points_cost = coalesce($4::bigint, points_cost),
             active = coalesce($5, active), stock = CASE WHEN $6::boolean THEN $7::integer ELSE stock END, updated_at = $8
       WHERE id = $1 RETURNING *`,
-    [id, change.name ?? null, change.description ?? null, change.pointsCost?.toString() ?? null, change.active ?? null, change.stock !== undefined, change.stock ?? null, at],
+    [
+      id,
+      change.name ?? null,
+      change.description ?? null,
+      change.pointsCost?.toString() ?? null,
+      change.active ?? null,
+      change.stock !== undefined,
+      change.stock ?? null,
+      at,
+    ],
   );
   const row = rows[0];
   assert(row, `reward ${id} is locked by this transaction, so it exists`);
@@ -81,22 +107,34 @@ export async function updateRewardRow(
 
 /** The reward, its row locked until the transaction ends (stock is taken and given back under it). */
 export async function lockReward(manager: EntityManager, id: string): Promise<Reward | undefined> {
-  const rows: RewardRow[] = await manager.query('SELECT * FROM reward WHERE id = $1 FOR UPDATE', [id]);
+  const rows: RewardRow[] = await manager.query('SELECT * FROM reward WHERE id = $1 FOR UPDATE', [
+    id,
+  ]);
   return rows[0] && toReward(rows[0]);
 }
 
 export async function rewardsByIds(db: Db, ids: readonly string[]): Promise<Reward[]> {
-  const rows: RewardRow[] = await db.query('SELECT * FROM reward WHERE id = ANY($1::uuid[])', [[...ids]]);
+  const rows: RewardRow[] = await db.query('SELECT * FROM reward WHERE id = ANY($1::uuid[])', [
+    [...ids],
+  ]);
   return rows.map(toReward);
 }
 
 export async function countRewards(db: Db, partnerId: string): Promise<number> {
-  const rows: { n: number }[] = await db.query('SELECT count(*)::integer AS n FROM reward WHERE partner_id = $1', [partnerId]);
+  const rows: { n: number }[] = await db.query(
+    'SELECT count(*)::integer AS n FROM reward WHERE partner_id = $1',
+    [partnerId],
+  );
   return rows[0]?.n ?? 0;
 }
 
 /** Each partner's rewards, newest first (active ones only unless asked), keyset-paginated on (created_at, id); one query for all. */
-export async function rewardPages(db: Db, partnerIds: readonly string[], page: Page, includeInactive: boolean): Promise<Map<string, Reward[]>> {
+export async function rewardPages(
+  db: Db,
+  partnerIds: readonly string[],
+  page: Page,
+  includeInactive: boolean,
+): Promise<Map<string, Reward[]>> {
   const after = page.after === undefined ? null : timeIdKey.parse(page.after);
   const rows: RewardRow[] = await db.query(
     `SELECT r.*

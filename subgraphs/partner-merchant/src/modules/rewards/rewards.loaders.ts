@@ -19,7 +19,9 @@ export interface RewardLoaders {
 export function createRewardLoaders(
   rewards: RewardsService,
   orders: RewardOrdersService,
-  paged: <T>(fetch: (partnerIds: readonly string[], page: Page) => Promise<Map<string, T[]>>) => PagedLoader<T>,
+  paged: <T>(
+    fetch: (partnerIds: readonly string[], page: Page) => Promise<Map<string, T[]>>,
+  ) => PagedLoader<T>,
 ): RewardLoaders {
   return {
     reward: new DataLoader(async (ids) => {

@@ -17,16 +17,31 @@ export class VoucherRedemptionService {
   constructor(private readonly dataSource: DataSource) {}
 
   async redeem(viewer: Viewer, rawCode: string, storeId: string): Promise<RewardOrder> {
-    if (viewer.role !== 'partner' && viewer.role !== 'terminal') throw forbidden('Only a partner and its terminals redeem its vouchers.');
-    if (viewer.role === 'terminal' && viewer.storeId !== storeId) throw forbidden('A terminal acts only at its own store.');
+    if (viewer.role !== 'partner' && viewer.role !== 'terminal')
+      throw forbidden('Only a partner and its terminals redeem its vouchers.');
+    if (viewer.role === 'terminal' && viewer.storeId !== storeId)
+      throw forbidden('A terminal acts only at its own store.');
     const code = normalizedCode(rawCode);
-    if (!voucherCodePattern.test(code)) throw badInput('code is not a voucher code: 12 characters, A to Z and 2 to 7.', 'code');
-    const store = await this.dataSource.getRepository(Store).findOneBy({ id: storeId, partnerId: viewer.partnerId });
+    if (!voucherCodePattern.test(code))
+      throw badInput('code is not a voucher code: 12 characters, A to Z and 2 to 7.', 'code');
+    const store = await this.dataSource
+      .getRepository(Store)
+      .findOneBy({ id: storeId, partnerId: viewer.partnerId });
     if (!store) throw notFound('Store');
-    const redeemed = await redeemVoucherOf(this.dataSource.manager, viewer.partnerId, code, storeId, new Date());
+    const redeemed = await redeemVoucherOf(
+      this.dataSource.manager,
+      viewer.partnerId,
+      code,
+      storeId,
+      new Date(),
+    );
     if (redeemed) return redeemed;
     const voucher = await voucherOf(this.dataSource, viewer.partnerId, code);
     if (!voucher?.redeemedAt) throw notFound('Voucher');
-    throw new CoalitionError(ErrorCode.VOUCHER_ALREADY_REDEEMED, 'This voucher has already been redeemed.', { redeemedAt: voucher.redeemedAt.toISOString() });
+    throw new CoalitionError(
+      ErrorCode.VOUCHER_ALREADY_REDEEMED,
+      'This voucher has already been redeemed.',
+      { redeemedAt: voucher.redeemedAt.toISOString() },
+    );
   }
 }

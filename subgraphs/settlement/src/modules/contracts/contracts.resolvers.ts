@@ -19,7 +19,13 @@ export function contractsResolvers(contracts: ContractsService, baseCurrency: st
     Partner: {
       contracts: (partner: { id: string }, _: unknown, ctx: SettlementContext) => {
         const viewer = ctx.viewer;
-        if (!viewer || !(viewer.role === 'operator' || (viewer.role === 'partner' && viewer.partnerId === partner.id))) {
+        if (
+          !viewer ||
+          !(
+            viewer.role === 'operator' ||
+            (viewer.role === 'partner' && viewer.partnerId === partner.id)
+          )
+        ) {
           throw forbidden('Only the partner itself and operators see its contract.');
         }
         return ctx.loaders.contractsOfPartner.load(partner.id);

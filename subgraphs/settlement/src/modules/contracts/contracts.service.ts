@@ -29,14 +29,20 @@ export interface ContractVersion {
 const PRICE_MICROS_MAX = 10n ** 12n;
 
 const price = (field: string, allowZero: boolean) =>
-  z.string().transform((text, ctx) => {
-    const micros = parseMicros(text);
-    if (micros === undefined || micros > PRICE_MICROS_MAX || (!allowZero && micros === 0n)) {
-      ctx.addIssue({ code: 'custom', message: `must be a ${allowZero ? 'non-negative' : 'positive'} decimal of minor units per point with at most 6 decimals, e.g. "0.8", up to 1000000` });
-      return z.NEVER;
-    }
-    return micros;
-  }).describe(field);
+  z
+    .string()
+    .transform((text, ctx) => {
+      const micros = parseMicros(text);
+      if (micros === undefined || micros > PRICE_MICROS_MAX || (!allowZero && micros === 0n)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `must be a ${allowZero ? 'non-negative' : 'positive'} decimal of minor units per point with at most 6 decimals, e.g. "0.8", up to 1000000`,
+        });
+        return z.NEVER;
+      }
+      return micros;
+    })
+    .describe(field);
 
 const basisPoints = z.number().int().min(0).max(10_000);
 
@@ -48,18 +54,30 @@ const contractInput = z
     currency: currencyCode,
     issuancePrice: price('issuancePrice', false),
     redemptionRate: price('redemptionRate', false),
-    feePerTransaction: z.bigint().min(0n).max(10n ** 9n).default(0n),
+    feePerTransaction: z
+      .bigint()
+      .min(0n)
+      .max(10n ** 9n)
+      .default(0n),
     feePerPoint: price('feePerPoint', true).default(0n),
     feeRateBasisPoints: basisPoints.default(0),
     breakageShareBasisPoints: basisPoints.default(0),
   })
-  .refine((c) => !c.effectiveTo || c.effectiveTo > c.effectiveFrom, { message: 'must be after effectiveFrom', path: ['effectiveTo'] });
+  .refine((c) => !c.effectiveTo || c.effectiveTo > c.effectiveFrom, {
+    message: 'must be after effectiveFrom',
+    path: ['effectiveTo'],
+  });
 
 export type ContractInput = z.input<typeof contractInput>;
 
 const fxRateInput = z.object({
   currency: currencyCode,
-  rate: z.string().refine((r) => parseRate(r) !== undefined, 'must be a positive decimal with at most 12 decimals, e.g. "1.1734"'),
+  rate: z
+    .string()
+    .refine(
+      (r) => parseRate(r) !== undefined,
+      'must be a positive decimal with at most 12 decimals, e.g. "1.1734"',
+    ),
 });
 
 interface ContractRow {
@@ -109,16 +127,29 @@ export class ContractsService {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'contract', input.partnerId);
       // The directory comes from the partner feed: a partner onboarded a moment ago may not be in it yet.
-      const partners: { settlement_currency: string }[] = await manager.query('SELECT settlement_currency FROM partner_directory WHERE id = $1', [input.partnerId]);
+      const partners: { settlement_currency: string }[] = await manager.query(
+        'SELECT settlement_currency FROM partner_directory WHERE id = $1',
+        [input.partnerId],
+      );
       const partner = partners[0];
       if (!partner) throw notFound('Partner');
       if (partner.settlement_currency.trim() !== input.currency) {
-        throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `The partner settles in ${partner.settlement_currency.trim()}: its contract is in that currency.`, { field: 'currency' });
+        throw new CoalitionError(
+          ErrorCode.BAD_USER_INPUT,
+          `The partner settles in ${partner.settlement_currency.trim()}: its contract is in that currency.`,
+          { field: 'currency' },
+        );
       }
-      const closed: { closed_at: Date | null }[] = await manager.query(`SELECT max(closed_at) AS closed_at FROM settlement_cycle WHERE status <> 'DRAFT'`);
+      const closed: { closed_at: Date | null }[] = await manager.query(
+        `SELECT max(closed_at) AS closed_at FROM settlement_cycle WHERE status <> 'DRAFT'`,
+      );
       const lastClose = closed[0]?.closed_at;
       if (lastClose && input.effectiveFrom < lastClose) {
-        throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `effectiveFrom must not be before the last closed cycle (${lastClose.toISOString()}): closed cycles never change.`, { field: 'effectiveFrom' });
+        throw new CoalitionError(
+          ErrorCode.BAD_USER_INPUT,
+          `effectiveFrom must not be before the last closed cycle (${lastClose.toISOString()}): closed cycles never change.`,
+          { field: 'effectiveFrom' },
+        );
       }
       // Supersede the open-ended version the new one starts inside.
       await manager.query(
@@ -126,20 +157,39 @@ export class ContractsService {
           WHERE partner_id = $1 AND effective_to IS NULL AND effective_from < $2`,
         [input.partnerId, input.effectiveFrom],
       );
-      const next: { version: number }[] = await manager.query('SELECT coalesce(max(version), 0) + 1 AS version FROM contract_version WHERE partner_id = $1', [input.partnerId]);
+      const next: { version: number }[] = await manager.query(
+        'SELECT coalesce(max(version), 0) + 1 AS version FROM contract_version WHERE partner_id = $1',
+        [input.partnerId],
+      );
       try {
         const rows: ContractRow[] = await manager.query(
           `INSERT INTO contract_version (id, partner_id, version, effective_from, effective_to, currency, issuance_price_micros, redemption_rate_micros,
              fee_per_transaction_minor, fee_per_point_micros, fee_rate_bps, breakage_share_bps, created_at, created_by)
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now(), $13) RETURNING *`,
-          [randomUUID(), input.partnerId, next[0]!.version, input.effectiveFrom, input.effectiveTo ?? null, input.currency,
-            input.issuancePrice.toString(), input.redemptionRate.toString(), input.feePerTransaction.toString(), input.feePerPoint.toString(),
-            input.feeRateBasisPoints, input.breakageShareBasisPoints, operator],
+          [
+            randomUUID(),
+            input.partnerId,
+            next[0]!.version,
+            input.effectiveFrom,
+            input.effectiveTo ?? null,
+            input.currency,
+            input.issuancePrice.toString(),
+            input.redemptionRate.toString(),
+            input.feePerTransaction.toString(),
+            input.feePerPoint.toString(),
+            input.feeRateBasisPoints,
+            input.breakageShareBasisPoints,
+            operator,
+          ],
         );
         return toContract(rows[0]!);
       } catch (error) {
         if (isExclusionViolation(error, 'contract_version_no_overlap')) {
-          throw new CoalitionError(ErrorCode.CONTRACT_OVERLAP, 'This version overlaps another version of the partner\'s contract.', { field: 'effectiveFrom' });
+          throw new CoalitionError(
+            ErrorCode.CONTRACT_OVERLAP,
+            "This version overlaps another version of the partner's contract.",
+            { field: 'effectiveFrom' },
+          );
         }
         throw error;
       }
@@ -150,9 +200,18 @@ export class ContractsService {
    * The exchange rate a close uses for a currency (units of the base currency per unit of it) when
    * the close is given none: a scheduled close, say. Each cycle records the rates it used.
    */
-  async setFxRate(raw: unknown, baseCurrency: string, operator: string): Promise<{ currency: string; rate: string; setAt: Date }> {
+  async setFxRate(
+    raw: unknown,
+    baseCurrency: string,
+    operator: string,
+  ): Promise<{ currency: string; rate: string; setAt: Date }> {
     const input = parseInput(fxRateInput, raw);
-    if (input.currency === baseCurrency) throw new CoalitionError(ErrorCode.BAD_USER_INPUT, `${baseCurrency} is the base currency: its rate is 1.`, { field: 'currency' });
+    if (input.currency === baseCurrency)
+      throw new CoalitionError(
+        ErrorCode.BAD_USER_INPUT,
+        `${baseCurrency} is the base currency: its rate is 1.`,
+        { field: 'currency' },
+      );
     const rows: { set_at: Date }[] = await this.dataSource.query(
       `INSERT INTO fx_rate (currency, rate, set_at, set_by) VALUES ($1, $2, now(), $3)
        ON CONFLICT (currency) DO UPDATE SET rate = excluded.rate, set_at = excluded.set_at, set_by = excluded.set_by RETURNING set_at`,
@@ -163,7 +222,10 @@ export class ContractsService {
 
   /** Every version of each partner's contract, oldest first. */
   async ofPartners(partnerIds: readonly string[]): Promise<Map<string, ContractVersion[]>> {
-    const rows: ContractRow[] = await this.dataSource.query('SELECT * FROM contract_version WHERE partner_id = ANY($1::uuid[]) ORDER BY partner_id, version', [[...partnerIds]]);
+    const rows: ContractRow[] = await this.dataSource.query(
+      'SELECT * FROM contract_version WHERE partner_id = ANY($1::uuid[]) ORDER BY partner_id, version',
+      [[...partnerIds]],
+    );
     const byPartner = new Map<string, ContractVersion[]>(partnerIds.map((id) => [id, []]));
     for (const row of rows) byPartner.get(row.partner_id)?.push(toContract(row));
     return byPartner;

@@ -1,6 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import { assert, CoalitionError, ErrorCode } from '@coalition/shared/errors';
-import { OPERATOR, paymentInstructions, type NetPosition, type PaymentInstruction, type SettlementModel } from '../journal/netting';
+import {
+  OPERATOR,
+  paymentInstructions,
+  type NetPosition,
+  type PaymentInstruction,
+  type SettlementModel,
+} from '../journal/netting';
 import { parseRate, type FxRate } from '../journal/money';
 
 /** What a cycle is computed from: its range of the member fact sequence and the terms fixed when it was cut. */
@@ -21,7 +27,16 @@ export interface ComputedCycle {
 }
 
 /** The order lines appear in on a statement. */
-export const LINE_KINDS = ['ISSUANCE', 'ISSUANCE_REVERSAL', 'REDEMPTION', 'REDEMPTION_REVERSAL', 'BREAKAGE_SHARE', 'FEE', 'ADJUSTMENT', 'ROUNDING'] as const;
+export const LINE_KINDS = [
+  'ISSUANCE',
+  'ISSUANCE_REVERSAL',
+  'REDEMPTION',
+  'REDEMPTION_REVERSAL',
+  'BREAKAGE_SHARE',
+  'FEE',
+  'ADJUSTMENT',
+  'ROUNDING',
+] as const;
 const KIND_ORDER = `ARRAY['${LINE_KINDS.join("','")}']`;
 
 /**
@@ -48,7 +63,10 @@ const split = (position: string) => {
  * journal with its sums), an append to the journal, and small statements over the few hundred
  * lines and cells; bench/settlement-close.ts measures it (BENCHMARKS.md, Settlement close).
  */
-export async function computeCycle(manager: EntityManager, basis: CycleBasis): Promise<ComputedCycle> {
+export async function computeCycle(
+  manager: EntityManager,
+  basis: CycleBasis,
+): Promise<ComputedCycle> {
   const [fromTx, fromSeq] = split(basis.fromPosition);
   const [cutTx, cutSeq] = split(basis.cutoffPosition);
   const range = [fromTx, fromSeq, cutTx, cutSeq];
@@ -60,7 +78,11 @@ export async function computeCycle(manager: EntityManager, basis: CycleBasis): P
   const currencies = await currenciesOf(manager, basis.cycleId);
   assertFxRates(basis, currencies);
   const positions = await writeOperatorLinesAndPositions(manager, basis.cycleId);
-  await writePaymentInstructions(manager, basis.cycleId, paymentInstructions(basis.model, positions));
+  await writePaymentInstructions(
+    manager,
+    basis.cycleId,
+    paymentInstructions(basis.model, positions),
+  );
   await writeLiabilityMatrix(manager);
   return { items, currencies };
 }
@@ -72,7 +94,10 @@ export async function computeCycle(manager: EntityManager, basis: CycleBasis): P
  * this cycle's id and no other.
  */
 async function lockCycleRow(manager: EntityManager, cycleId: string): Promise<void> {
-  const rows: unknown[] = await manager.query('SELECT 1 FROM settlement_cycle WHERE id = $1 FOR KEY SHARE', [cycleId]);
+  const rows: unknown[] = await manager.query(
+    'SELECT 1 FROM settlement_cycle WHERE id = $1 FOR KEY SHARE',
+    [cycleId],
+  );
   assert(rows.length === 1, `cycle ${cycleId} must exist before it is computed`);
 }
 
@@ -109,26 +134,38 @@ const PRICED_ITEMS = `
  * constraint contract_version_no_overlap guarantees, so joining on it never multiplies rows. A
  * plain join (not a lateral subquery per row) lets the planner hash the few contract versions once.
  */
-const CONTRACT_AT = (c: string, partner: string, at: string) => `${c}.partner_id = ${partner} AND ${c}.effective_from <= ${at} AND (${c}.effective_to IS NULL OR ${c}.effective_to > ${at})`;
+const CONTRACT_AT = (c: string, partner: string, at: string) =>
+  `${c}.partner_id = ${partner} AND ${c}.effective_from <= ${at} AND (${c}.effective_to IS NULL OR ${c}.effective_to > ${at})`;
 
 /**
  * Counts the range's items, refusing the close when any of them has no contract in effect at the
  * time it is priced at: one pass, grouped by partner, before anything is written.
  */
-async function countItemsAssertingContracts(manager: EntityManager, range: readonly string[]): Promise<number> {
-  const partners: { partner_id: string; items: string; first_uncovered: Date | null }[] = await manager.query(
-    `WITH originals AS MATERIALIZED (${ORIGINALS})
+async function countItemsAssertingContracts(
+  manager: EntityManager,
+  range: readonly string[],
+): Promise<number> {
+  const partners: { partner_id: string; items: string; first_uncovered: Date | null }[] =
+    await manager.query(
+      `WITH originals AS MATERIALIZED (${ORIGINALS})
      SELECT i.partner_id, count(*) AS items, min(i.priced_at) FILTER (WHERE c.id IS NULL) AS first_uncovered
        FROM (${PRICED_ITEMS}) i
        LEFT JOIN contract_version c ON ${CONTRACT_AT('c', 'i.partner_id', 'i.priced_at')}
       GROUP BY i.partner_id ORDER BY i.partner_id`,
-    range,
-  );
+      range,
+    );
   const missing = partners.filter((p) => p.first_uncovered !== null).slice(0, 20);
   if (missing.length > 0) {
-    throw new CoalitionError(ErrorCode.CONTRACT_MISSING, 'Some partners have no contract in effect for points in this cycle: set their contracts, then close again.', {
-      partners: missing.map((m) => ({ partnerId: m.partner_id, from: m.first_uncovered!.toISOString() })),
-    });
+    throw new CoalitionError(
+      ErrorCode.CONTRACT_MISSING,
+      'Some partners have no contract in effect for points in this cycle: set their contracts, then close again.',
+      {
+        partners: missing.map((m) => ({
+          partnerId: m.partner_id,
+          from: m.first_uncovered!.toISOString(),
+        })),
+      },
+    );
   }
   return partners.reduce((total, p) => total + Number(p.items), 0);
 }
@@ -220,7 +257,8 @@ const LIABILITY_CELLS_FROM = (entries: string, cycleId: string) => `
  * liability_cell before the journal is written, and writing it last is the point.
  */
 const PENDING_CELLS = 'cycle_liability_cells';
-const CELL_COLUMNS = 'cycle_id, issuer, redeemer, points, redeemer_currency, redeemer_amount_minor, issuer_currency, issuer_amount_minor';
+const CELL_COLUMNS =
+  'cycle_id, issuer, redeemer, points, redeemer_currency, redeemer_amount_minor, issuer_currency, issuer_amount_minor';
 
 /**
  * The journal, and the sums of its entries as they are written (the partners' lines, the
@@ -230,7 +268,11 @@ const CELL_COLUMNS = 'cycle_id, issuer, redeemer, points, redeemer_currency, red
  * besides: the table's statistics do not know this cycle yet, so the planner takes it for empty
  * and sorts and hashes millions of rows it expected to be a handful.
  */
-async function writeJournalAndSums(manager: EntityManager, cycleId: string, range: readonly string[]): Promise<void> {
+async function writeJournalAndSums(
+  manager: EntityManager,
+  cycleId: string,
+  range: readonly string[],
+): Promise<void> {
   await manager.query(
     `CREATE TEMP TABLE ${PENDING_CELLS} (cycle_id uuid, issuer text, redeemer uuid, points bigint, redeemer_currency char(3), redeemer_amount_minor bigint,
                                          issuer_currency char(3), issuer_amount_minor bigint) ON COMMIT DROP`,
@@ -248,8 +290,13 @@ async function writeJournalAndSums(manager: EntityManager, cycleId: string, rang
 async function writeAdjustmentLines(manager: EntityManager, basis: CycleBasis): Promise<void> {
   const adjustments: { id: string; partner_id: string; currency: string; amount_minor: string }[] =
     basis.adjustments === 'pending'
-      ? await manager.query('SELECT id, partner_id, currency, amount_minor FROM settlement_adjustment WHERE applied_cycle_id IS NULL ORDER BY created_at, id FOR UPDATE')
-      : await manager.query('SELECT id, partner_id, currency, amount_minor FROM settlement_adjustment WHERE applied_cycle_id = $1 ORDER BY created_at, id', [basis.adjustments.appliedIn]);
+      ? await manager.query(
+          'SELECT id, partner_id, currency, amount_minor FROM settlement_adjustment WHERE applied_cycle_id IS NULL ORDER BY created_at, id FOR UPDATE',
+        )
+      : await manager.query(
+          'SELECT id, partner_id, currency, amount_minor FROM settlement_adjustment WHERE applied_cycle_id = $1 ORDER BY created_at, id',
+          [basis.adjustments.appliedIn],
+        );
   for (const a of adjustments) {
     await manager.query(
       `INSERT INTO statement_line (cycle_id, party, currency, line_no, kind, original_cycle_id, adjustment_id, entries, points, exact_micros, amount_minor)
@@ -257,12 +304,19 @@ async function writeAdjustmentLines(manager: EntityManager, basis: CycleBasis): 
          FROM statement_line WHERE cycle_id = $1 AND party = $2 AND currency = $3`,
       [basis.cycleId, a.partner_id, a.currency, a.id, a.amount_minor],
     );
-    if (basis.adjustments === 'pending') await manager.query('UPDATE settlement_adjustment SET applied_cycle_id = $2 WHERE id = $1', [a.id, basis.cycleId]);
+    if (basis.adjustments === 'pending')
+      await manager.query('UPDATE settlement_adjustment SET applied_cycle_id = $2 WHERE id = $1', [
+        a.id,
+        basis.cycleId,
+      ]);
   }
 }
 
 async function currenciesOf(manager: EntityManager, cycleId: string): Promise<string[]> {
-  const rows: { currency: string }[] = await manager.query('SELECT DISTINCT currency FROM statement_line WHERE cycle_id = $1 ORDER BY currency', [cycleId]);
+  const rows: { currency: string }[] = await manager.query(
+    'SELECT DISTINCT currency FROM statement_line WHERE cycle_id = $1 ORDER BY currency',
+    [cycleId],
+  );
   return rows.map((r) => r.currency.trim());
 }
 
@@ -270,7 +324,11 @@ function assertFxRates(basis: CycleBasis, currencies: readonly string[]): void {
   const rated = new Set(basis.fxRates.filter((r) => parseRate(r.rate)).map((r) => r.currency));
   const missing = currencies.filter((c) => c !== basis.baseCurrency && !rated.has(c));
   if (missing.length > 0) {
-    throw new CoalitionError(ErrorCode.FX_RATE_MISSING, `This cycle settles in ${missing.join(', ')} beside ${basis.baseCurrency}: give an exchange rate for each.`, { currencies: missing });
+    throw new CoalitionError(
+      ErrorCode.FX_RATE_MISSING,
+      `This cycle settles in ${missing.join(', ')} beside ${basis.baseCurrency}: give an exchange rate for each.`,
+      { currencies: missing },
+    );
   }
 }
 
@@ -279,7 +337,10 @@ function assertFxRates(basis: CycleBasis, currencies: readonly string[]): void {
  * total across partners) and a ROUNDING line with what per-partner rounding left over, so its
  * lines add up to its net; its net is minus the partners' nets, so every currency sums to zero.
  */
-async function writeOperatorLinesAndPositions(manager: EntityManager, cycleId: string): Promise<NetPosition[]> {
+async function writeOperatorLinesAndPositions(
+  manager: EntityManager,
+  cycleId: string,
+): Promise<NetPosition[]> {
   await manager.query(
     `INSERT INTO cycle_position (cycle_id, party, currency, net_minor)
      SELECT $1, party, currency, sum(amount_minor) FROM statement_line WHERE cycle_id = $1 GROUP BY party, currency`,
@@ -304,18 +365,35 @@ async function writeOperatorLinesAndPositions(manager: EntityManager, cycleId: s
        FROM (SELECT * FROM mirrored UNION ALL SELECT * FROM rounding WHERE amount_minor <> 0) lines`,
     [cycleId],
   );
-  const rows: { party: string; currency: string; net_minor: string }[] = await manager.query('SELECT party, currency, net_minor FROM cycle_position WHERE cycle_id = $1', [cycleId]);
-  return rows.map((r) => ({ party: r.party, currency: r.currency.trim(), net: BigInt(r.net_minor) }));
+  const rows: { party: string; currency: string; net_minor: string }[] = await manager.query(
+    'SELECT party, currency, net_minor FROM cycle_position WHERE cycle_id = $1',
+    [cycleId],
+  );
+  return rows.map((r) => ({
+    party: r.party,
+    currency: r.currency.trim(),
+    net: BigInt(r.net_minor),
+  }));
 }
 
 /** The payments, in the order netting gave them (their seq), in one statement. */
-async function writePaymentInstructions(manager: EntityManager, cycleId: string, instructions: readonly PaymentInstruction[]): Promise<void> {
+async function writePaymentInstructions(
+  manager: EntityManager,
+  cycleId: string,
+  instructions: readonly PaymentInstruction[],
+): Promise<void> {
   if (instructions.length === 0) return;
   await manager.query(
     `INSERT INTO payment_instruction (cycle_id, seq, currency, payer, payee, amount_minor)
      SELECT $1, seq, currency, payer, payee, amount
        FROM unnest($2::text[], $3::text[], $4::text[], $5::bigint[]) WITH ORDINALITY AS p (currency, payer, payee, amount, seq)`,
-    [cycleId, instructions.map((p) => p.currency), instructions.map((p) => p.payer), instructions.map((p) => p.payee), instructions.map((p) => p.amount.toString())],
+    [
+      cycleId,
+      instructions.map((p) => p.currency),
+      instructions.map((p) => p.payer),
+      instructions.map((p) => p.payee),
+      instructions.map((p) => p.amount.toString()),
+    ],
   );
 }
 
@@ -324,5 +402,7 @@ async function writePaymentInstructions(manager: EntityManager, cycleId: string,
  * this table's lock to stop it once everything else is written.
  */
 async function writeLiabilityMatrix(manager: EntityManager): Promise<void> {
-  await manager.query(`INSERT INTO liability_cell (${CELL_COLUMNS}) SELECT ${CELL_COLUMNS} FROM pg_temp.${PENDING_CELLS}`);
+  await manager.query(
+    `INSERT INTO liability_cell (${CELL_COLUMNS}) SELECT ${CELL_COLUMNS} FROM pg_temp.${PENDING_CELLS}`,
+  );
 }

@@ -33,7 +33,13 @@ describe('the scheduled close', () => {
 
   it('closes the open cycle, by id, once its period has ended, and leaves it alone before', async () => {
     const closes: (string | undefined)[] = [];
-    const cycles = { current: async () => open, close: async (_: unknown, __: string, id?: string) => (closes.push(id), { ...open, status: 'CLOSED' as const }) };
+    const cycles = {
+      current: async () => open,
+      close: async (_: unknown, __: string, id?: string) => (
+        closes.push(id),
+        { ...open, status: 'CLOSED' as const }
+      ),
+    };
     await scheduledClose('DAILY', cycles, logger, () => at('2026-11-25T20:00:00Z'))();
     expect(closes).toEqual([]);
     await scheduledClose('DAILY', cycles, logger, () => at('2026-11-26T00:00:01Z'))();
@@ -41,7 +47,14 @@ describe('the scheduled close', () => {
   });
 
   it('survives a refused close (it is tried again next round)', async () => {
-    const cycles = { current: async () => open, close: async () => { throw new Error('CONTRACT_MISSING'); } };
-    await expect(scheduledClose('DAILY', cycles, logger, () => at('2026-11-27T00:00:00Z'))()).resolves.toBeUndefined();
+    const cycles = {
+      current: async () => open,
+      close: async () => {
+        throw new Error('CONTRACT_MISSING');
+      },
+    };
+    await expect(
+      scheduledClose('DAILY', cycles, logger, () => at('2026-11-27T00:00:00Z'))(),
+    ).resolves.toBeUndefined();
   });
 });

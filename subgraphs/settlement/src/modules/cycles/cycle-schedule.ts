@@ -32,7 +32,10 @@ export function isDue(openedAt: Date, now: Date, period: CyclePeriod): boolean {
  */
 export function scheduledClose(
   period: CyclePeriod,
-  cycles: { current(): Promise<SettlementCycle>; close(raw: unknown, operator: string, cycleId?: string): Promise<SettlementCycle> },
+  cycles: {
+    current(): Promise<SettlementCycle>;
+    close(raw: unknown, operator: string, cycleId?: string): Promise<SettlementCycle>;
+  },
   logger: Logger,
   now: () => Date = () => new Date(),
 ): () => Promise<void> {
@@ -41,9 +44,15 @@ export function scheduledClose(
     if (!isDue(open.openedAt, now(), period)) return;
     try {
       const closed = await cycles.close({}, 'scheduler', open.id);
-      logger.info({ cycle: closed.number, items: closed.items, period }, 'settlement cycle closed on schedule');
+      logger.info(
+        { cycle: closed.number, items: closed.items, period },
+        'settlement cycle closed on schedule',
+      );
     } catch (error) {
-      logger.warn({ cycle: open.number, err: error }, 'scheduled settlement close refused; the operator can close it by hand');
+      logger.warn(
+        { cycle: open.number, err: error },
+        'scheduled settlement close refused; the operator can close it by hand',
+      );
     }
   };
 }

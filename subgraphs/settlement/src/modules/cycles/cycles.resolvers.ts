@@ -9,16 +9,28 @@ import { formatMicros } from '../journal/money';
 import { OPERATOR } from '../journal/netting';
 import { cycleCursor, type CyclesService } from './cycles.service';
 import type { SettlementCycle } from './settlement-cycle.entity';
-import { statementCsv, type JournalEntry, type Statement, type StatementLine, type StatementsService } from './statements.service';
+import {
+  statementCsv,
+  type JournalEntry,
+  type Statement,
+  type StatementLine,
+  type StatementsService,
+} from './statements.service';
 
 const party = (id: string) => ({ id, partner: id === OPERATOR ? null : { id } });
 
 /** Statements are for the partner itself and operators; not for its terminals. */
 function mayReadStatement(viewer: Viewer, partnerId: string): boolean {
-  return viewer.role === 'operator' || (viewer.role === 'partner' && viewer.partnerId === partnerId);
+  return (
+    viewer.role === 'operator' || (viewer.role === 'partner' && viewer.partnerId === partnerId)
+  );
 }
 
-export function cyclesResolvers(cycles: CyclesService, statements: StatementsService, memberFeed: FeedConsumer) {
+export function cyclesResolvers(
+  cycles: CyclesService,
+  statements: StatementsService,
+  memberFeed: FeedConsumer,
+) {
   const operatorOnly = (ctx: SettlementContext) => requireRole(ctx.viewer, 'operator');
   return {
     Query: {
@@ -45,15 +57,27 @@ export function cyclesResolvers(cycles: CyclesService, statements: StatementsSer
       },
     },
     Mutation: {
-      closeSettlementCycle: (_: unknown, args: { id?: string | null; input?: unknown }, ctx: SettlementContext) => {
+      closeSettlementCycle: (
+        _: unknown,
+        args: { id?: string | null; input?: unknown },
+        ctx: SettlementContext,
+      ) => {
         const operator = operatorOnly(ctx);
-        return cycles.close(args.input ?? {}, operator.sub, args.id ? parseId(args.id, 'id') : undefined);
+        return cycles.close(
+          args.input ?? {},
+          operator.sub,
+          args.id ? parseId(args.id, 'id') : undefined,
+        );
       },
       approveSettlementCycle: (_: unknown, args: { id: string }, ctx: SettlementContext) => {
         const operator = operatorOnly(ctx);
         return cycles.approve(parseId(args.id, 'id'), operator.sub);
       },
-      markSettlementCyclePaid: (_: unknown, args: { id: string; input: unknown }, ctx: SettlementContext) => {
+      markSettlementCyclePaid: (
+        _: unknown,
+        args: { id: string; input: unknown },
+        ctx: SettlementContext,
+      ) => {
         const operator = operatorOnly(ctx);
         return cycles.markPaid(parseId(args.id, 'id'), args.input, operator.sub);
       },
@@ -69,11 +93,19 @@ export function cyclesResolvers(cycles: CyclesService, statements: StatementsSer
       },
       paymentInstructions: async (cycle: SettlementCycle, _: unknown, ctx: SettlementContext) => {
         operatorOnly(ctx);
-        return (await statements.instructions(cycle.id)).map((i) => ({ ...i, payer: party(i.payer), payee: party(i.payee) }));
+        return (await statements.instructions(cycle.id)).map((i) => ({
+          ...i,
+          payer: party(i.payer),
+          payee: party(i.payee),
+        }));
       },
       liabilityMatrix: async (cycle: SettlementCycle, _: unknown, ctx: SettlementContext) => {
         operatorOnly(ctx);
-        return (await statements.matrix(cycle.id)).map((c) => ({ ...c, issuer: c.issuer === OPERATOR ? null : { id: c.issuer }, redeemer: { id: c.redeemer } }));
+        return (await statements.matrix(cycle.id)).map((c) => ({
+          ...c,
+          issuer: c.issuer === OPERATOR ? null : { id: c.issuer },
+          redeemer: { id: c.redeemer },
+        }));
       },
       statements: (cycle: SettlementCycle, _: unknown, ctx: SettlementContext) => {
         operatorOnly(ctx);
@@ -83,10 +115,12 @@ export function cyclesResolvers(cycles: CyclesService, statements: StatementsSer
     Statement: {
       cycle: async (statement: Statement) => cycles.byId(statement.cycleId),
       party: (statement: Statement) => party(statement.party),
-      csv: async (statement: Statement) => statementCsv(statement, (await cycles.byId(statement.cycleId))?.number ?? null),
+      csv: async (statement: Statement) =>
+        statementCsv(statement, (await cycles.byId(statement.cycleId))?.number ?? null),
     },
     StatementLine: {
-      originalCycle: (line: StatementLine) => (line.originalCycleId ? cycles.byId(line.originalCycleId) : null),
+      originalCycle: (line: StatementLine) =>
+        line.originalCycleId ? cycles.byId(line.originalCycleId) : null,
       exactAmount: (line: StatementLine) => formatMicros(line.exactMicros),
       journal: async (line: StatementLine, args: PageArgs) => {
         const page = pageOf(args);
@@ -99,12 +133,22 @@ export function cyclesResolvers(cycles: CyclesService, statements: StatementsSer
     Partner: {
       __resolveReference: (ref: { id: string }) => ({ id: ref.id }),
       settlementCycles: async (partner: { id: string }, args: PageArgs, ctx: SettlementContext) => {
-        if (!ctx.viewer || !mayReadStatement(ctx.viewer, partner.id)) throw forbidden('Only the partner itself and operators see its settlement cycles.');
+        if (!ctx.viewer || !mayReadStatement(ctx.viewer, partner.id))
+          throw forbidden('Only the partner itself and operators see its settlement cycles.');
         const page = pageOf(args);
-        return connectionOf(await ctx.loaders.cyclesOfPartner.load({ partnerId: partner.id, args }), page, cycleCursor);
+        return connectionOf(
+          await ctx.loaders.cyclesOfPartner.load({ partnerId: partner.id, args }),
+          page,
+          cycleCursor,
+        );
       },
-      settlementStatement: async (partner: { id: string }, args: { cycleId: string }, ctx: SettlementContext) => {
-        if (!ctx.viewer || !mayReadStatement(ctx.viewer, partner.id)) throw forbidden('Only the partner itself and operators see its statements.');
+      settlementStatement: async (
+        partner: { id: string },
+        args: { cycleId: string },
+        ctx: SettlementContext,
+      ) => {
+        if (!ctx.viewer || !mayReadStatement(ctx.viewer, partner.id))
+          throw forbidden('Only the partner itself and operators see its statements.');
         const cycle = await cycles.byId(parseId(args.cycleId, 'cycleId'));
         if (!cycle) throw notFound('Settlement cycle');
         const [statement] = await statements.statements(cycle.id, [partner.id]);

@@ -61,7 +61,14 @@ export const cycleCursor = (cycle: SettlementCycle) => timeIdKey.of(cycle.opened
 const closeInput = z.object({
   model: z.enum(['HUB', 'DIRECT']).nullish(),
   fxRates: z
-    .array(z.object({ currency: currencyCode, rate: z.string().refine((r) => parseRate(r) !== undefined, 'must be a positive decimal, e.g. "1.1734"') }))
+    .array(
+      z.object({
+        currency: currencyCode,
+        rate: z
+          .string()
+          .refine((r) => parseRate(r) !== undefined, 'must be a positive decimal, e.g. "1.1734"'),
+      }),
+    )
     .max(200)
     .nullish(),
 });
@@ -69,7 +76,9 @@ const payInput = z.object({ paymentReference: text('paymentReference', 200) });
 
 /** Business refusals of a close: the operator fixes the input and closes again. */
 const isRefusal = (error: unknown) =>
-  error instanceof CoalitionError && (error.extensions.code === ErrorCode.CONTRACT_MISSING || error.extensions.code === ErrorCode.FX_RATE_MISSING);
+  error instanceof CoalitionError &&
+  (error.extensions.code === ErrorCode.CONTRACT_MISSING ||
+    error.extensions.code === ErrorCode.FX_RATE_MISSING);
 
 export interface CloseDefaults {
   model: SettlementModel;
@@ -95,11 +104,15 @@ export class CyclesService {
 
   /** The cycle facts are accumulating in, created on first use. */
   async current(): Promise<SettlementCycle> {
-    const open = await this.dataSource.query(`SELECT * FROM settlement_cycle WHERE status = 'DRAFT'`);
+    const open = await this.dataSource.query(
+      `SELECT * FROM settlement_cycle WHERE status = 'DRAFT'`,
+    );
     if (open[0]) return toCycle(open[0]);
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'settlement', 'cycles');
-      const again: CycleRow[] = await manager.query(`SELECT * FROM settlement_cycle WHERE status = 'DRAFT'`);
+      const again: CycleRow[] = await manager.query(
+        `SELECT * FROM settlement_cycle WHERE status = 'DRAFT'`,
+      );
       if (again[0]) return toCycle(again[0]);
       const last: { number: number | null; cutoff_position: string | null }[] = await manager.query(
         `SELECT number, cutoff_position FROM settlement_cycle WHERE number IS NOT NULL ORDER BY number DESC LIMIT 1`,
@@ -118,7 +131,10 @@ export class CyclesService {
     if (cycleId && cycleId !== draft.id) {
       const asked = await this.byId(cycleId);
       if (!asked) throw notFound('Settlement cycle');
-      throw new CoalitionError(ErrorCode.CYCLE_ALREADY_CLOSED, `Cycle ${asked.number} is already ${asked.status.toLowerCase()}: only the open cycle (${draft.number}) can be closed.`);
+      throw new CoalitionError(
+        ErrorCode.CYCLE_ALREADY_CLOSED,
+        `Cycle ${asked.number} is already ${asked.status.toLowerCase()}: only the open cycle (${draft.number}) can be closed.`,
+      );
     }
     const model = input.model ?? this.defaults.model;
     const pinned = await inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
@@ -137,14 +153,26 @@ export class CyclesService {
     }
   }
 
-  private compute(cycleId: string, model: SettlementModel, fxRates: FxRate[], operator: string): Promise<SettlementCycle> {
+  private compute(
+    cycleId: string,
+    model: SettlementModel,
+    fxRates: FxRate[],
+    operator: string,
+  ): Promise<SettlementCycle> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'settlement', 'cycles');
       // A concurrent close that was refused may have released the pin this one found: cut here.
       await this.pin(manager, cycleId, model);
-      const rows: CycleRow[] = await manager.query('SELECT * FROM settlement_cycle WHERE id = $1 FOR UPDATE', [cycleId]);
+      const rows: CycleRow[] = await manager.query(
+        'SELECT * FROM settlement_cycle WHERE id = $1 FOR UPDATE',
+        [cycleId],
+      );
       const cycle = rows[0]!;
-      if (cycle.status !== 'DRAFT') throw new CoalitionError(ErrorCode.CYCLE_ALREADY_CLOSED, `Cycle ${cycle.number} is already ${cycle.status.toLowerCase()}.`);
+      if (cycle.status !== 'DRAFT')
+        throw new CoalitionError(
+          ErrorCode.CYCLE_ALREADY_CLOSED,
+          `Cycle ${cycle.number} is already ${cycle.status.toLowerCase()}.`,
+        );
       const basis: CycleBasis = {
         cycleId: cycle.id,
         fromPosition: cycle.from_position,
@@ -155,7 +183,9 @@ export class CyclesService {
         adjustments: 'pending',
       };
       const computed = await computeCycle(manager, basis);
-      const usedRates = fxRates.filter((r) => computed.currencies.includes(r.currency) && r.currency !== basis.baseCurrency);
+      const usedRates = fxRates.filter(
+        (r) => computed.currencies.includes(r.currency) && r.currency !== basis.baseCurrency,
+      );
       await manager.query(
         `INSERT INTO partner_statement (cycle_id, partner_id)
          SELECT DISTINCT $1::uuid, party::uuid FROM statement_line WHERE cycle_id = $1 AND party <> 'operator'`,
@@ -179,8 +209,15 @@ export class CyclesService {
    * Fixes the open cycle's cut-off and model, unless an earlier close already did; returns the
    * cut-off when this call fixed it. The caller holds the cycles lock.
    */
-  private async pin(manager: EntityManager, cycleId: string, model: SettlementModel): Promise<string | undefined> {
-    const cursor: { position: string }[] = await manager.query('SELECT position FROM feed_cursor WHERE consumer = $1', [this.intakeConsumer]);
+  private async pin(
+    manager: EntityManager,
+    cycleId: string,
+    model: SettlementModel,
+  ): Promise<string | undefined> {
+    const cursor: { position: string }[] = await manager.query(
+      'SELECT position FROM feed_cursor WHERE consumer = $1',
+      [this.intakeConsumer],
+    );
     const pinned = await execute<{ cutoff_position: string }>(
       manager,
       `UPDATE settlement_cycle SET cutoff_position = $2, model = $3 WHERE id = $1 AND status = 'DRAFT' AND cutoff_position IS NULL RETURNING cutoff_position`,
@@ -202,26 +239,59 @@ export class CyclesService {
 
   async approve(cycleId: string, operator: string): Promise<SettlementCycle> {
     return this.transition(cycleId, async (manager, cycle) => {
-      if (cycle.status !== 'CLOSED') throw new CoalitionError(ErrorCode.CYCLE_OUT_OF_ORDER, `Only a closed cycle can be approved; cycle ${cycle.number} is ${cycle.status.toLowerCase()}.`);
-      const earlier: { number: number }[] = await manager.query(`SELECT number FROM settlement_cycle WHERE number < $1 AND status = 'CLOSED' ORDER BY number LIMIT 1`, [cycle.number]);
-      if (earlier[0]) throw new CoalitionError(ErrorCode.CYCLE_OUT_OF_ORDER, `Approve cycle ${earlier[0].number} first: cycles are approved in order.`);
-      return execute<CycleRow>(manager, `UPDATE settlement_cycle SET status = 'APPROVED', approved_at = now(), approved_by = $2 WHERE id = $1 RETURNING *`, [cycle.id, operator]);
+      if (cycle.status !== 'CLOSED')
+        throw new CoalitionError(
+          ErrorCode.CYCLE_OUT_OF_ORDER,
+          `Only a closed cycle can be approved; cycle ${cycle.number} is ${cycle.status.toLowerCase()}.`,
+        );
+      const earlier: { number: number }[] = await manager.query(
+        `SELECT number FROM settlement_cycle WHERE number < $1 AND status = 'CLOSED' ORDER BY number LIMIT 1`,
+        [cycle.number],
+      );
+      if (earlier[0])
+        throw new CoalitionError(
+          ErrorCode.CYCLE_OUT_OF_ORDER,
+          `Approve cycle ${earlier[0].number} first: cycles are approved in order.`,
+        );
+      return execute<CycleRow>(
+        manager,
+        `UPDATE settlement_cycle SET status = 'APPROVED', approved_at = now(), approved_by = $2 WHERE id = $1 RETURNING *`,
+        [cycle.id, operator],
+      );
     });
   }
 
   async markPaid(cycleId: string, raw: unknown, operator: string): Promise<SettlementCycle> {
     const input = parseInput(payInput, raw);
     return this.transition(cycleId, async (manager, cycle) => {
-      if (cycle.status === 'PAID') throw new CoalitionError(ErrorCode.CYCLE_OUT_OF_ORDER, `Cycle ${cycle.number} is already paid (${cycle.payment_reference}).`);
-      if (cycle.status !== 'APPROVED') throw new CoalitionError(ErrorCode.CYCLE_NOT_APPROVED, `Cycle ${cycle.number} is ${cycle.status.toLowerCase()}: it must be approved before it is paid.`);
-      return execute<CycleRow>(manager, `UPDATE settlement_cycle SET status = 'PAID', paid_at = now(), paid_by = $2, payment_reference = $3 WHERE id = $1 RETURNING *`, [cycle.id, operator, input.paymentReference]);
+      if (cycle.status === 'PAID')
+        throw new CoalitionError(
+          ErrorCode.CYCLE_OUT_OF_ORDER,
+          `Cycle ${cycle.number} is already paid (${cycle.payment_reference}).`,
+        );
+      if (cycle.status !== 'APPROVED')
+        throw new CoalitionError(
+          ErrorCode.CYCLE_NOT_APPROVED,
+          `Cycle ${cycle.number} is ${cycle.status.toLowerCase()}: it must be approved before it is paid.`,
+        );
+      return execute<CycleRow>(
+        manager,
+        `UPDATE settlement_cycle SET status = 'PAID', paid_at = now(), paid_by = $2, payment_reference = $3 WHERE id = $1 RETURNING *`,
+        [cycle.id, operator, input.paymentReference],
+      );
     });
   }
 
-  private transition(cycleId: string, change: (manager: EntityManager, cycle: CycleRow) => Promise<{ rows: CycleRow[] }>): Promise<SettlementCycle> {
+  private transition(
+    cycleId: string,
+    change: (manager: EntityManager, cycle: CycleRow) => Promise<{ rows: CycleRow[] }>,
+  ): Promise<SettlementCycle> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'settlement', 'cycles');
-      const rows: CycleRow[] = await manager.query('SELECT * FROM settlement_cycle WHERE id = $1 FOR UPDATE', [cycleId]);
+      const rows: CycleRow[] = await manager.query(
+        'SELECT * FROM settlement_cycle WHERE id = $1 FOR UPDATE',
+        [cycleId],
+      );
       if (!rows[0]) throw notFound('Settlement cycle');
       return toCycle((await change(manager, rows[0])).rows[0]!);
     });
@@ -234,7 +304,11 @@ export class CyclesService {
   async verify(cycleId: string): Promise<{ matches: boolean; differences: string[] }> {
     const cycle = await this.byId(cycleId);
     if (!cycle) throw notFound('Settlement cycle');
-    if (cycle.status === 'DRAFT') throw new CoalitionError(ErrorCode.CYCLE_OUT_OF_ORDER, 'Only a closed cycle can be recomputed.');
+    if (cycle.status === 'DRAFT')
+      throw new CoalitionError(
+        ErrorCode.CYCLE_OUT_OF_ORDER,
+        'Only a closed cycle can be recomputed.',
+      );
     const differences: string[] = [];
     const rollback = new Error('rollback');
     await this.dataSource
@@ -272,12 +346,17 @@ export class CyclesService {
   }
 
   async byId(cycleId: string): Promise<SettlementCycle | undefined> {
-    const rows: CycleRow[] = await this.dataSource.query('SELECT * FROM settlement_cycle WHERE id = $1', [cycleId]);
+    const rows: CycleRow[] = await this.dataSource.query(
+      'SELECT * FROM settlement_cycle WHERE id = $1',
+      [cycleId],
+    );
     return rows[0] ? toCycle(rows[0]) : undefined;
   }
 
   private async storedFxRates(): Promise<FxRate[]> {
-    const rows: { currency: string; rate: string }[] = await this.dataSource.query('SELECT currency, rate::text FROM fx_rate ORDER BY currency');
+    const rows: { currency: string; rate: string }[] = await this.dataSource.query(
+      'SELECT currency, rate::text FROM fx_rate ORDER BY currency',
+    );
     return rows.map((r) => ({ currency: r.currency.trim(), rate: r.rate.replace(/\.?0+$/, '') }));
   }
 
@@ -297,7 +376,10 @@ export class CyclesService {
    * The cycles each partner has a statement in, newest first, one page per partner, in a single
    * query for all partners of a request.
    */
-  async listForPartners(partnerIds: readonly string[], page: Page): Promise<Map<string, SettlementCycle[]>> {
+  async listForPartners(
+    partnerIds: readonly string[],
+    page: Page,
+  ): Promise<Map<string, SettlementCycle[]>> {
     const after = page.after ? timeIdKey.parse(page.after) : undefined;
     const rows: CycleRow[] = await this.dataSource.query(
       `SELECT * FROM (
@@ -316,9 +398,18 @@ export class CyclesService {
 
 /** What recomputing a cycle compares, row by row. */
 const COMPARED: [string, string][] = [
-  ['journal_entry', `(tx_id, seq, n, leg, kind, transaction_id, original_cycle_id, partner_id, issuer_partner_id, debit_account, credit_account, currency, points, amount_micros, contract_version_id)::text`],
-  ['statement_line', `(party, currency, line_no, kind, original_cycle_id, adjustment_id, entries, points, exact_micros, amount_minor)::text`],
+  [
+    'journal_entry',
+    `(tx_id, seq, n, leg, kind, transaction_id, original_cycle_id, partner_id, issuer_partner_id, debit_account, credit_account, currency, points, amount_micros, contract_version_id)::text`,
+  ],
+  [
+    'statement_line',
+    `(party, currency, line_no, kind, original_cycle_id, adjustment_id, entries, points, exact_micros, amount_minor)::text`,
+  ],
   ['cycle_position', `(party, currency, net_minor)::text`],
   ['payment_instruction', `(seq, currency, payer, payee, amount_minor)::text`],
-  ['liability_cell', `(issuer, redeemer, points, redeemer_currency, redeemer_amount_minor, issuer_currency, issuer_amount_minor)::text`],
+  [
+    'liability_cell',
+    `(issuer, redeemer, points, redeemer_currency, redeemer_amount_minor, issuer_currency, issuer_amount_minor)::text`,
+  ],
 ];

@@ -88,7 +88,14 @@ const toLine = (r: LineRow): StatementLine => ({
 function totalsOf(lines: readonly StatementLine[]): StatementTotal[] {
   const totals = new Map<string, StatementTotal>();
   for (const line of lines) {
-    const t = totals.get(line.currency) ?? { currency: line.currency, net: 0n, lines: 0, entries: 0, pointsIssued: 0n, pointsRedeemed: 0n };
+    const t = totals.get(line.currency) ?? {
+      currency: line.currency,
+      net: 0n,
+      lines: 0,
+      entries: 0,
+      pointsIssued: 0n,
+      pointsRedeemed: 0n,
+    };
     t.net += line.amount;
     t.lines += 1;
     t.entries += line.entries;
@@ -116,34 +123,72 @@ export class StatementsService {
       lines.push(toLine(row));
       byParty.set(row.party, lines);
     }
-    return [...byParty].map(([party, lines]) => ({ cycleId, party, lines, totals: totalsOf(lines) }));
+    return [...byParty].map(([party, lines]) => ({
+      cycleId,
+      party,
+      lines,
+      totals: totalsOf(lines),
+    }));
   }
 
   async positions(cycleId: string): Promise<NetPosition[]> {
-    const rows: { party: string; currency: string; net_minor: string }[] = await this.dataSource.query(
-      `SELECT party, currency, net_minor FROM cycle_position WHERE cycle_id = $1 ORDER BY currency, party = '${OPERATOR}', party`,
-      [cycleId],
-    );
-    return rows.map((r) => ({ party: r.party, currency: r.currency.trim(), net: BigInt(r.net_minor) }));
+    const rows: { party: string; currency: string; net_minor: string }[] =
+      await this.dataSource.query(
+        `SELECT party, currency, net_minor FROM cycle_position WHERE cycle_id = $1 ORDER BY currency, party = '${OPERATOR}', party`,
+        [cycleId],
+      );
+    return rows.map((r) => ({
+      party: r.party,
+      currency: r.currency.trim(),
+      net: BigInt(r.net_minor),
+    }));
   }
 
   async instructions(cycleId: string): Promise<(PaymentInstruction & { seq: number })[]> {
-    const rows: { seq: number; currency: string; payer: string; payee: string; amount_minor: string }[] = await this.dataSource.query(
+    const rows: {
+      seq: number;
+      currency: string;
+      payer: string;
+      payee: string;
+      amount_minor: string;
+    }[] = await this.dataSource.query(
       'SELECT seq, currency, payer, payee, amount_minor FROM payment_instruction WHERE cycle_id = $1 ORDER BY seq',
       [cycleId],
     );
-    return rows.map((r) => ({ seq: r.seq, currency: r.currency.trim(), payer: r.payer, payee: r.payee, amount: BigInt(r.amount_minor) }));
+    return rows.map((r) => ({
+      seq: r.seq,
+      currency: r.currency.trim(),
+      payer: r.payer,
+      payee: r.payee,
+      amount: BigInt(r.amount_minor),
+    }));
   }
 
   async matrix(cycleId: string): Promise<LiabilityCell[]> {
-    const rows: { issuer: string; redeemer: string; points: string; redeemer_currency: string; redeemer_amount_minor: string; issuer_currency: string | null; issuer_amount_minor: string | null }[] =
-      await this.dataSource.query('SELECT * FROM liability_cell WHERE cycle_id = $1 ORDER BY issuer, redeemer, redeemer_currency', [cycleId]);
+    const rows: {
+      issuer: string;
+      redeemer: string;
+      points: string;
+      redeemer_currency: string;
+      redeemer_amount_minor: string;
+      issuer_currency: string | null;
+      issuer_amount_minor: string | null;
+    }[] = await this.dataSource.query(
+      'SELECT * FROM liability_cell WHERE cycle_id = $1 ORDER BY issuer, redeemer, redeemer_currency',
+      [cycleId],
+    );
     return rows.map((r) => ({
       issuer: r.issuer,
       redeemer: r.redeemer,
       points: BigInt(r.points),
-      redeemerValue: { currency: r.redeemer_currency.trim(), amount: BigInt(r.redeemer_amount_minor) },
-      issuerValue: r.issuer_currency && r.issuer_amount_minor !== null ? { currency: r.issuer_currency.trim(), amount: BigInt(r.issuer_amount_minor) } : null,
+      redeemerValue: {
+        currency: r.redeemer_currency.trim(),
+        amount: BigInt(r.redeemer_amount_minor),
+      },
+      issuerValue:
+        r.issuer_currency && r.issuer_amount_minor !== null
+          ? { currency: r.issuer_currency.trim(), amount: BigInt(r.issuer_amount_minor) }
+          : null,
     }));
   }
 
@@ -151,15 +196,40 @@ export class StatementsService {
   async journalOf(line: StatementLine, page: Page): Promise<JournalEntry[]> {
     if (line.kind === 'ROUNDING' || line.kind === 'ADJUSTMENT') return [];
     const after = page.after ? parseJournalCursor(page.after) : undefined;
-    const rows: { tx_id: string; seq: string; n: number; leg: number; transaction_id: string; original_transaction_id: string | null; kind: string; debit_account: string; credit_account: string; currency: string; points: string; amount_micros: string; priced_at: Date; version: number }[] =
-      await this.dataSource.query(
-        `SELECT j.*, c.version FROM journal_entry j JOIN contract_version c ON c.id = j.contract_version_id
+    const rows: {
+      tx_id: string;
+      seq: string;
+      n: number;
+      leg: number;
+      transaction_id: string;
+      original_transaction_id: string | null;
+      kind: string;
+      debit_account: string;
+      credit_account: string;
+      currency: string;
+      points: string;
+      amount_micros: string;
+      priced_at: Date;
+      version: number;
+    }[] = await this.dataSource.query(
+      `SELECT j.*, c.version FROM journal_entry j JOIN contract_version c ON c.id = j.contract_version_id
           WHERE j.cycle_id = $1 AND j.currency = $2 AND j.kind = $3 AND j.original_cycle_id IS NOT DISTINCT FROM $4::uuid
             AND ($5 = '${OPERATOR}' OR j.partner_id = $5::uuid) AND j.partner_sign <> 0
             AND ($6::numeric IS NULL OR (j.tx_id, j.seq, j.n, j.leg) > ($6::numeric, $7::bigint, $8::integer, $9::smallint))
           ORDER BY j.tx_id, j.seq, j.n, j.leg LIMIT $10`,
-        [line.cycleId, line.currency, line.kind, line.originalCycleId, line.party, after?.[0] ?? null, after?.[1] ?? null, after?.[2] ?? null, after?.[3] ?? null, page.limit + 1],
-      );
+      [
+        line.cycleId,
+        line.currency,
+        line.kind,
+        line.originalCycleId,
+        line.party,
+        after?.[0] ?? null,
+        after?.[1] ?? null,
+        after?.[2] ?? null,
+        after?.[3] ?? null,
+        page.limit + 1,
+      ],
+    );
     return rows.map((r) => ({
       cursor: `${r.tx_id}.${r.seq}.${r.n}.${r.leg}`,
       transactionId: r.transaction_id,
@@ -182,16 +252,52 @@ function parseJournalCursor(cursor: string): [string, string, string, string] {
   return [match[1]!, match[2]!, match[3]!, match[4]!];
 }
 
-const csvField = (value: string) => (/[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value);
+const csvField = (value: string) =>
+  /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 
 /** A statement as CSV: one row per line, then a TOTAL row per currency. */
 export function statementCsv(statement: Statement, cycleNumber: number | null): string {
-  const rows = [['cycle', 'party', 'currency', 'line', 'kind', 'original_cycle', 'entries', 'points', 'exact_amount_minor', 'amount_minor']];
+  const rows = [
+    [
+      'cycle',
+      'party',
+      'currency',
+      'line',
+      'kind',
+      'original_cycle',
+      'entries',
+      'points',
+      'exact_amount_minor',
+      'amount_minor',
+    ],
+  ];
   for (const l of statement.lines) {
-    rows.push([String(cycleNumber ?? ''), statement.party, l.currency, String(l.lineNo), l.kind, l.originalCycleId ?? '', String(l.entries), l.points.toString(), formatMicros(l.exactMicros), l.amount.toString()]);
+    rows.push([
+      String(cycleNumber ?? ''),
+      statement.party,
+      l.currency,
+      String(l.lineNo),
+      l.kind,
+      l.originalCycleId ?? '',
+      String(l.entries),
+      l.points.toString(),
+      formatMicros(l.exactMicros),
+      l.amount.toString(),
+    ]);
   }
   for (const t of statement.totals) {
-    rows.push([String(cycleNumber ?? ''), statement.party, t.currency, '', 'TOTAL', '', String(t.entries), '', '', t.net.toString()]);
+    rows.push([
+      String(cycleNumber ?? ''),
+      statement.party,
+      t.currency,
+      '',
+      'TOTAL',
+      '',
+      String(t.entries),
+      '',
+      '',
+      t.net.toString(),
+    ]);
   }
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }

@@ -11,7 +11,11 @@ export function disputesResolvers(disputes: DisputesService, cycles: CyclesServi
       settlementDisputes: async (_: unknown, args: PageArgs, ctx: SettlementContext) => {
         const viewer = requireRole(ctx.viewer, 'operator', 'partner');
         const page = pageOf(args);
-        return connectionOf(await disputes.list(viewer.role === 'partner' ? viewer.partnerId : undefined, page), page, disputeCursor);
+        return connectionOf(
+          await disputes.list(viewer.role === 'partner' ? viewer.partnerId : undefined, page),
+          page,
+          disputeCursor,
+        );
       },
     },
     Mutation: {
@@ -19,7 +23,11 @@ export function disputesResolvers(disputes: DisputesService, cycles: CyclesServi
         const partner = requireRole(ctx.viewer, 'partner');
         return disputes.open(partner.partnerId, args.input, partner.sub);
       },
-      resolveDispute: (_: unknown, args: { id: string; input: unknown }, ctx: SettlementContext) => {
+      resolveDispute: (
+        _: unknown,
+        args: { id: string; input: unknown },
+        ctx: SettlementContext,
+      ) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return disputes.resolve(parseId(args.id, 'id'), args.input, operator.sub);
       },
@@ -27,8 +35,10 @@ export function disputesResolvers(disputes: DisputesService, cycles: CyclesServi
     Dispute: {
       cycle: (d: Dispute) => cycles.byId(d.cycleId),
       partner: (d: Dispute) => ({ id: d.partnerId }),
-      adjustment: (d: Dispute) => (d.adjustment ? { currency: d.currency, amount: d.adjustment.amount } : null),
-      adjustedIn: (d: Dispute) => (d.adjustment?.appliedCycleId ? cycles.byId(d.adjustment.appliedCycleId) : null),
+      adjustment: (d: Dispute) =>
+        d.adjustment ? { currency: d.currency, amount: d.adjustment.amount } : null,
+      adjustedIn: (d: Dispute) =>
+        d.adjustment?.appliedCycleId ? cycles.byId(d.adjustment.appliedCycleId) : null,
     },
   };
 }

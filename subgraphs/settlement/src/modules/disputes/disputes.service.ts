@@ -51,7 +51,9 @@ const toDispute = (r: DisputeRow): Dispute => ({
   openedAt: r.opened_at,
   resolution: r.resolution,
   resolvedAt: r.resolved_at,
-  adjustment: r.adjustment_id ? { id: r.adjustment_id, amount: BigInt(r.amount_minor!), appliedCycleId: r.applied_cycle_id } : null,
+  adjustment: r.adjustment_id
+    ? { id: r.adjustment_id, amount: BigInt(r.amount_minor!), appliedCycleId: r.applied_cycle_id }
+    : null,
 });
 
 const SELECT = `SELECT d.*, a.amount_minor, a.applied_cycle_id FROM dispute d LEFT JOIN settlement_adjustment a ON a.id = d.adjustment_id`;
@@ -67,11 +69,21 @@ const resolveInput = z
   .object({
     accept: z.boolean(),
     /** What the partner is owed (positive) or owes (negative) in the line's currency, when accepted. */
-    adjustment: z.bigint().min(-(10n ** 12n)).max(10n ** 12n).nullish(),
+    adjustment: z
+      .bigint()
+      .min(-(10n ** 12n))
+      .max(10n ** 12n)
+      .nullish(),
     resolution: text('resolution', 2000),
   })
-  .refine((r) => !r.accept || (r.adjustment != null && r.adjustment !== 0n), { message: 'is required, and not zero, to accept a dispute', path: ['adjustment'] })
-  .refine((r) => r.accept || r.adjustment == null, { message: 'is only given when the dispute is accepted', path: ['adjustment'] });
+  .refine((r) => !r.accept || (r.adjustment != null && r.adjustment !== 0n), {
+    message: 'is required, and not zero, to accept a dispute',
+    path: ['adjustment'],
+  })
+  .refine((r) => r.accept || r.adjustment == null, {
+    message: 'is only given when the dispute is accepted',
+    path: ['adjustment'],
+  });
 
 /**
  * Disputes of statement lines. A partner opens one on a line of its own closed statement; the
@@ -97,7 +109,8 @@ export class DisputesService {
           [id, input.cycleId, partnerId, input.currency, input.lineNo, input.reason, by],
         );
       } catch (error) {
-        if (isUniqueViolation(error, 'dispute_one_open')) throw new CoalitionError(ErrorCode.CONFLICT, 'This line already has an open dispute.');
+        if (isUniqueViolation(error, 'dispute_one_open'))
+          throw new CoalitionError(ErrorCode.CONFLICT, 'This line already has an open dispute.');
         throw error;
       }
       return toDispute((await manager.query(`${SELECT} WHERE d.id = $1`, [id]))[0]);
@@ -108,22 +121,42 @@ export class DisputesService {
     const input = parseInput(resolveInput, raw);
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'dispute', disputeId);
-      const rows: DisputeRow[] = await manager.query(`${SELECT} WHERE d.id = $1 FOR UPDATE OF d`, [disputeId]);
+      const rows: DisputeRow[] = await manager.query(`${SELECT} WHERE d.id = $1 FOR UPDATE OF d`, [
+        disputeId,
+      ]);
       const dispute = rows[0];
       if (!dispute) throw notFound('Dispute');
-      if (dispute.status !== 'OPEN') throw new CoalitionError(ErrorCode.CONFLICT, `The dispute is already ${dispute.status.toLowerCase()}.`);
+      if (dispute.status !== 'OPEN')
+        throw new CoalitionError(
+          ErrorCode.CONFLICT,
+          `The dispute is already ${dispute.status.toLowerCase()}.`,
+        );
       let adjustmentId: string | null = null;
       if (input.accept) {
         adjustmentId = randomUUID();
         await manager.query(
           `INSERT INTO settlement_adjustment (id, partner_id, currency, amount_minor, reason, dispute_id, created_at, created_by) VALUES ($1, $2, $3, $4, $5, $6, now(), $7)`,
-          [adjustmentId, dispute.partner_id, dispute.currency, input.adjustment!.toString(), input.resolution, dispute.id, operator],
+          [
+            adjustmentId,
+            dispute.partner_id,
+            dispute.currency,
+            input.adjustment!.toString(),
+            input.resolution,
+            dispute.id,
+            operator,
+          ],
         );
       }
       await execute(
         manager,
         `UPDATE dispute SET status = $2, resolution = $3, resolved_at = now(), resolved_by = $4, adjustment_id = $5 WHERE id = $1`,
-        [dispute.id, input.accept ? 'ACCEPTED' : 'REJECTED', input.resolution, operator, adjustmentId],
+        [
+          dispute.id,
+          input.accept ? 'ACCEPTED' : 'REJECTED',
+          input.resolution,
+          operator,
+          adjustmentId,
+        ],
       );
       return toDispute((await manager.query(`${SELECT} WHERE d.id = $1`, [dispute.id]))[0]);
     });

@@ -1,6 +1,13 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { convertMinor, divideRounded, formatMicros, parseMicros, parseRate, roundToMinor } from './money';
+import {
+  convertMinor,
+  divideRounded,
+  formatMicros,
+  parseMicros,
+  parseRate,
+  roundToMinor,
+} from './money';
 
 describe('rounding to the minor unit, half away from zero', () => {
   it.each([
@@ -17,12 +24,14 @@ describe('rounding to the minor unit, half away from zero', () => {
   });
 
   it('is never more than half a minor unit away, and symmetric in sign', () => {
-    fc.assert(fc.property(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), (micros) => {
-      const rounded = roundToMinor(micros);
-      const error = rounded * 1_000_000n - micros;
-      expect(error <= 500_000n && error >= -500_000n).toBe(true);
-      expect(roundToMinor(-micros)).toBe(-rounded);
-    }));
+    fc.assert(
+      fc.property(fc.bigInt({ min: -(10n ** 18n), max: 10n ** 18n }), (micros) => {
+        const rounded = roundToMinor(micros);
+        const error = rounded * 1_000_000n - micros;
+        expect(error <= 500_000n && error >= -500_000n).toBe(true);
+        expect(roundToMinor(-micros)).toBe(-rounded);
+      }),
+    );
   });
 
   it('refuses a non-positive denominator', () => {
@@ -41,9 +50,12 @@ describe('prices in micros', () => {
     expect(parseMicros(formatMicros(micros))).toBe(micros);
   });
 
-  it.each(['', '-1', '0.0000001', '1e3', '1.', '.5', 'abc', '1234567890123'])('refuses %j', (text) => {
-    expect(parseMicros(text)).toBeUndefined();
-  });
+  it.each(['', '-1', '0.0000001', '1e3', '1.', '.5', 'abc', '1234567890123'])(
+    'refuses %j',
+    (text) => {
+      expect(parseMicros(text)).toBeUndefined();
+    },
+  );
 });
 
 describe('exchange rates', () => {

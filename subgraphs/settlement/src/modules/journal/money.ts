@@ -60,7 +60,12 @@ export function parseRate(text: string): { numerator: bigint; scale: bigint } | 
  * Converts an amount in minor units of one currency to minor units of the base currency, rounded
  * half away from zero: amount × rate × 10^(base exponent − currency exponent).
  */
-export function convertMinor(amount: bigint, rate: string, fromExponent: number, baseExponent: number): bigint {
+export function convertMinor(
+  amount: bigint,
+  rate: string,
+  fromExponent: number,
+  baseExponent: number,
+): bigint {
   const parsed = parseRate(rate);
   if (!parsed) throw new RangeError(`not an exchange rate: ${rate}`);
   const shift = baseExponent - fromExponent;

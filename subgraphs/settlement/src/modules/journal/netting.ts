@@ -35,7 +35,8 @@ function byCurrency(positions: readonly NetPosition[]): Map<string, NetPosition[
   return new Map([...groups].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
-const byParty = (a: NetPosition, b: NetPosition) => (a.party < b.party ? -1 : a.party > b.party ? 1 : 0);
+const byParty = (a: NetPosition, b: NetPosition) =>
+  a.party < b.party ? -1 : a.party > b.party ? 1 : 0;
 
 /** Through the operator: one payment per partner with a non-zero net, to or from the operator. */
 export function hubInstructions(positions: readonly NetPosition[]): PaymentInstruction[] {
@@ -43,7 +44,11 @@ export function hubInstructions(positions: readonly NetPosition[]): PaymentInstr
   for (const [currency, group] of byCurrency(positions)) {
     for (const p of [...group].sort(byParty)) {
       if (p.party === OPERATOR || p.net === 0n) continue;
-      instructions.push(p.net < 0n ? { currency, payer: p.party, payee: OPERATOR, amount: -p.net } : { currency, payer: OPERATOR, payee: p.party, amount: p.net });
+      instructions.push(
+        p.net < 0n
+          ? { currency, payer: p.party, payee: OPERATOR, amount: -p.net }
+          : { currency, payer: OPERATOR, payee: p.party, amount: p.net },
+      );
     }
   }
   return instructions;
@@ -61,8 +66,14 @@ export function directInstructions(positions: readonly NetPosition[]): PaymentIn
   const largestFirst = (a: { left: bigint; party: string }, b: { left: bigint; party: string }) =>
     a.left > b.left ? -1 : a.left < b.left ? 1 : a.party < b.party ? -1 : a.party > b.party ? 1 : 0;
   for (const [currency, group] of byCurrency(positions)) {
-    const debtors = group.filter((p) => p.net < 0n).map((p) => ({ party: p.party, left: -p.net })).sort(largestFirst);
-    const creditors = group.filter((p) => p.net > 0n).map((p) => ({ party: p.party, left: p.net })).sort(largestFirst);
+    const debtors = group
+      .filter((p) => p.net < 0n)
+      .map((p) => ({ party: p.party, left: -p.net }))
+      .sort(largestFirst);
+    const creditors = group
+      .filter((p) => p.net > 0n)
+      .map((p) => ({ party: p.party, left: p.net }))
+      .sort(largestFirst);
     let d = 0;
     let c = 0;
     while (d < debtors.length && c < creditors.length) {
@@ -79,6 +90,9 @@ export function directInstructions(positions: readonly NetPosition[]): PaymentIn
   return instructions;
 }
 
-export function paymentInstructions(model: SettlementModel, positions: readonly NetPosition[]): PaymentInstruction[] {
+export function paymentInstructions(
+  model: SettlementModel,
+  positions: readonly NetPosition[],
+): PaymentInstruction[] {
   return model === 'HUB' ? hubInstructions(positions) : directInstructions(positions);
 }

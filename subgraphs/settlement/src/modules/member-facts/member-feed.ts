@@ -15,7 +15,10 @@ import { settlementItemsOf } from './settlement-items';
  * earns, and one statement per fact and table was most of settlement's share of an earn's cost
  * (BENCHMARKS.md).
  */
-export async function recordMemberFacts(manager: EntityManager, facts: readonly Fact[]): Promise<void> {
+export async function recordMemberFacts(
+  manager: EntityManager,
+  facts: readonly Fact[],
+): Promise<void> {
   if (facts.length === 0) return;
   const keyed = facts.map((fact) => {
     const position = parsePosition(fact.position);
@@ -34,7 +37,9 @@ export async function recordMemberFacts(manager: EntityManager, facts: readonly 
       keyed.map((k) => k.fact.recordedAt),
     ],
   );
-  const flows = keyed.flatMap(({ fact, txId, seq }) => lotFlowsOf(fact).map((flow, n) => ({ ...flow, txId, seq, n })));
+  const flows = keyed.flatMap(({ fact, txId, seq }) =>
+    lotFlowsOf(fact).map((flow, n) => ({ ...flow, txId, seq, n })),
+  );
   if (flows.length > 0) {
     await manager.query(
       `INSERT INTO lot_flow (tx_id, seq, n, kind, lot_id, issuer_partner_id, points, at)
@@ -51,7 +56,9 @@ export async function recordMemberFacts(manager: EntityManager, facts: readonly 
       ],
     );
   }
-  const items = keyed.flatMap(({ fact, txId, seq }) => settlementItemsOf(fact).map((item, n) => ({ ...item, txId, seq, n })));
+  const items = keyed.flatMap(({ fact, txId, seq }) =>
+    settlementItemsOf(fact).map((item, n) => ({ ...item, txId, seq, n })),
+  );
   if (items.length > 0) {
     await manager.query(
       `INSERT INTO settlement_item (tx_id, seq, n, kind, transaction_id, original_transaction_id, partner_id, issuer_partner_id, points, at)

@@ -18,10 +18,32 @@ const points = z.string().regex(/^\d+$/).transform(BigInt);
 const link = z.object({ issuerPartnerId: z.string().uuid().nullable(), points });
 // partnerPoints / issuancePoints: the points the partner funds; absent in facts from before the
 // operator funded bonuses, when the partner funded every point.
-const earned = z.object({ transactionId: z.string().uuid(), partnerId: z.string().uuid(), points, partnerPoints: points.optional(), at: z.string() });
-const burned = z.object({ transactionId: z.string().uuid(), partnerId: z.string().uuid(), links: z.array(link), at: z.string() });
-const refunded = z.object({ transactionId: z.string().uuid(), partnerId: z.string().uuid(), reversesId: z.string().uuid(), points, issuancePoints: points.optional(), at: z.string() });
-const expired = z.object({ transactionId: z.string().uuid(), links: z.array(link), at: z.string() });
+const earned = z.object({
+  transactionId: z.string().uuid(),
+  partnerId: z.string().uuid(),
+  points,
+  partnerPoints: points.optional(),
+  at: z.string(),
+});
+const burned = z.object({
+  transactionId: z.string().uuid(),
+  partnerId: z.string().uuid(),
+  links: z.array(link),
+  at: z.string(),
+});
+const refunded = z.object({
+  transactionId: z.string().uuid(),
+  partnerId: z.string().uuid(),
+  reversesId: z.string().uuid(),
+  points,
+  issuancePoints: points.optional(),
+  at: z.string(),
+});
+const expired = z.object({
+  transactionId: z.string().uuid(),
+  links: z.array(link),
+  at: z.string(),
+});
 
 /**
  * The settlement economics of each fact (the policy statements and the schema describe):
@@ -47,28 +69,76 @@ export function settlementItemsOf(fact: Fact): SettlementItem[] {
       const f = earned.parse(fact.payload);
       const issued = f.partnerPoints ?? f.points;
       if (issued === 0n) return [];
-      return [{ kind: 'ISSUANCE', transactionId: f.transactionId, originalTransactionId: null, partnerId: f.partnerId, issuerPartnerId: f.partnerId, points: issued, at: f.at }];
+      return [
+        {
+          kind: 'ISSUANCE',
+          transactionId: f.transactionId,
+          originalTransactionId: null,
+          partnerId: f.partnerId,
+          issuerPartnerId: f.partnerId,
+          points: issued,
+          at: f.at,
+        },
+      ];
     }
     case 'points.burned': {
       const f = burned.parse(fact.payload);
-      return f.links.map((l) => ({ kind: 'REDEMPTION' as const, transactionId: f.transactionId, originalTransactionId: null, partnerId: f.partnerId, issuerPartnerId: l.issuerPartnerId, points: l.points, at: f.at }));
+      return f.links.map((l) => ({
+        kind: 'REDEMPTION' as const,
+        transactionId: f.transactionId,
+        originalTransactionId: null,
+        partnerId: f.partnerId,
+        issuerPartnerId: l.issuerPartnerId,
+        points: l.points,
+        at: f.at,
+      }));
     }
     case 'purchase.refunded': {
       const f = refunded.parse(fact.payload);
       const reversed = f.issuancePoints ?? f.points;
       // A small partial refund can claw back nothing (rounded in the member's favour).
       if (reversed === 0n) return [];
-      return [{ kind: 'ISSUANCE_REVERSAL', transactionId: f.transactionId, originalTransactionId: f.reversesId, partnerId: f.partnerId, issuerPartnerId: f.partnerId, points: reversed, at: f.at }];
+      return [
+        {
+          kind: 'ISSUANCE_REVERSAL',
+          transactionId: f.transactionId,
+          originalTransactionId: f.reversesId,
+          partnerId: f.partnerId,
+          issuerPartnerId: f.partnerId,
+          points: reversed,
+          at: f.at,
+        },
+      ];
     }
     case 'burn.refunded': {
       const f = refunded.parse(fact.payload);
-      return [{ kind: 'REDEMPTION_REVERSAL', transactionId: f.transactionId, originalTransactionId: f.reversesId, partnerId: f.partnerId, issuerPartnerId: null, points: f.points, at: f.at }];
+      return [
+        {
+          kind: 'REDEMPTION_REVERSAL',
+          transactionId: f.transactionId,
+          originalTransactionId: f.reversesId,
+          partnerId: f.partnerId,
+          issuerPartnerId: null,
+          points: f.points,
+          at: f.at,
+        },
+      ];
     }
     case 'points.expired': {
       const f = expired.parse(fact.payload);
       const byIssuer = new Map<string, bigint>();
-      for (const l of f.links) if (l.issuerPartnerId) byIssuer.set(l.issuerPartnerId, (byIssuer.get(l.issuerPartnerId) ?? 0n) + l.points);
-      return [...byIssuer].map(([issuer, total]) => ({ kind: 'BREAKAGE' as const, transactionId: f.transactionId, originalTransactionId: null, partnerId: issuer, issuerPartnerId: issuer, points: total, at: f.at }));
+      for (const l of f.links)
+        if (l.issuerPartnerId)
+          byIssuer.set(l.issuerPartnerId, (byIssuer.get(l.issuerPartnerId) ?? 0n) + l.points);
+      return [...byIssuer].map(([issuer, total]) => ({
+        kind: 'BREAKAGE' as const,
+        transactionId: f.transactionId,
+        originalTransactionId: null,
+        partnerId: issuer,
+        issuerPartnerId: issuer,
+        points: total,
+        at: f.at,
+      }));
     }
     case 'debt.repaid':
       return [];

@@ -15,8 +15,14 @@ export function reportsResolvers(reports: ReportsService, intakePosition: () => 
         return {
           asOf,
           intakePosition: position,
-          outstanding: (await reports.outstanding(asOf ?? new Date())).map((o: OutstandingPoints) => ({ ...o, issuer: partnerOrOperator(o.issuer) })),
-          issuers: (await reports.issuers()).map((i: IssuerSummary) => ({ ...i, issuer: partnerOrOperator(i.issuer), redemptionRateBasisPoints: i.redemptionRateBps })),
+          outstanding: (await reports.outstanding(asOf ?? new Date())).map(
+            (o: OutstandingPoints) => ({ ...o, issuer: partnerOrOperator(o.issuer) }),
+          ),
+          issuers: (await reports.issuers()).map((i: IssuerSummary) => ({
+            ...i,
+            issuer: partnerOrOperator(i.issuer),
+            redemptionRateBasisPoints: i.redemptionRateBps,
+          })),
         };
       },
     },

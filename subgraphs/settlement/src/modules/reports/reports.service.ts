@@ -42,13 +42,25 @@ export class ReportsService {
 
   /** The ledger time of the latest fact taken in; null before any. */
   async lastFactAt(): Promise<Date | null> {
-    const rows: { at: Date | null }[] = await this.dataSource.query('SELECT max(at) AS at FROM lot_flow');
+    const rows: { at: Date | null }[] = await this.dataSource.query(
+      'SELECT max(at) AS at FROM lot_flow',
+    );
     return rows[0]?.at ?? null;
   }
 
   async outstanding(asOf: Date): Promise<OutstandingPoints[]> {
-    const buckets = AGE_BUCKETS.map((b, i) => `WHEN age_days >= ${b.fromDays}${b.toDays === null ? '' : ` AND age_days <= ${b.toDays}`} THEN ${i}`).join(' ');
-    const rows: { issuer: string; bucket: number; lots: string; points: string; currency: string | null; amount: string | null }[] = await this.dataSource.query(
+    const buckets = AGE_BUCKETS.map(
+      (b, i) =>
+        `WHEN age_days >= ${b.fromDays}${b.toDays === null ? '' : ` AND age_days <= ${b.toDays}`} THEN ${i}`,
+    ).join(' ');
+    const rows: {
+      issuer: string;
+      bucket: number;
+      lots: string;
+      points: string;
+      currency: string | null;
+      amount: string | null;
+    }[] = await this.dataSource.query(
       `WITH lots AS (
          SELECT lot_id, sum(points) AS points,
                 (array_agg(issuer_partner_id ORDER BY tx_id, seq, n))[1] AS issuer,
@@ -69,12 +81,22 @@ export class ReportsService {
       ageBucket: AGE_BUCKETS[r.bucket]!.label,
       lots: Number(r.lots),
       points: BigInt(r.points),
-      value: r.currency && r.amount !== null ? { currency: r.currency.trim(), amount: BigInt(r.amount) } : null,
+      value:
+        r.currency && r.amount !== null
+          ? { currency: r.currency.trim(), amount: BigInt(r.amount) }
+          : null,
     }));
   }
 
   async issuers(): Promise<IssuerSummary[]> {
-    const flows: { issuer: string; issued: string; redeemed: string; expired: string; clawed: string; outstanding: string }[] = await this.dataSource.query(
+    const flows: {
+      issuer: string;
+      issued: string;
+      redeemed: string;
+      expired: string;
+      clawed: string;
+      outstanding: string;
+    }[] = await this.dataSource.query(
       `SELECT coalesce(issuer_partner_id::text, '${OPERATOR}') AS issuer,
               coalesce(sum(points) FILTER (WHERE kind IN ('EARNED', 'CREDITED')), 0) AS issued,
               coalesce(-sum(points) FILTER (WHERE kind = 'REDEEMED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'RESTORED'), 0) AS redeemed,
@@ -83,7 +105,12 @@ export class ReportsService {
               sum(points) AS outstanding
          FROM lot_flow GROUP BY 1 ORDER BY 1`,
     );
-    const breakage: { issuer: string; currency: string; partner_share: string; operator_share: string }[] = await this.dataSource.query(
+    const breakage: {
+      issuer: string;
+      currency: string;
+      partner_share: string;
+      operator_share: string;
+    }[] = await this.dataSource.query(
       `SELECT j.issuer_partner_id::text AS issuer, j.currency,
               round(coalesce(sum(j.amount_micros) FILTER (WHERE j.kind = 'BREAKAGE_SHARE'), 0) / 1000000.0)::bigint AS partner_share,
               round(coalesce(sum(j.amount_micros) FILTER (WHERE j.kind = 'BREAKAGE_OPERATOR'), 0) / 1000000.0)::bigint AS operator_share
@@ -102,7 +129,13 @@ export class ReportsService {
         pointsClawedBack: BigInt(f.clawed),
         pointsOutstanding: BigInt(f.outstanding),
         redemptionRateBps: issued > 0n ? Number((redeemed * 10_000n) / issued) : null,
-        breakage: breakage.filter((b) => b.issuer === f.issuer).map((b) => ({ currency: b.currency.trim(), partnerShare: BigInt(b.partner_share), operatorShare: BigInt(b.operator_share) })),
+        breakage: breakage
+          .filter((b) => b.issuer === f.issuer)
+          .map((b) => ({
+            currency: b.currency.trim(),
+            partnerShare: BigInt(b.partner_share),
+            operatorShare: BigInt(b.operator_share),
+          })),
       };
     });
   }
