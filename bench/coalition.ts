@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { signToken } from '../shared/src/auth/jwt';
 import type { SigningKey } from '../shared/src/auth/keys';
 import { comparePositions, FEED_START } from '../shared/src/feed/position';
-import { GraphQLClient, mapConcurrent, type Random } from './client';
+import { type GraphQLClient, mapConcurrent, type Random } from './client';
 import type { Failure } from './load';
 
 /** The coalition the benchmark runs against, built through the public API as a partner would. */

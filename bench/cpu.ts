@@ -106,7 +106,7 @@ export function postgresProcesses(
   for (const [pid, stat] of table) {
     if (stat.ppid !== postmasterPid) continue;
     const entry = String(pid);
-    let title = '';
+    let title: string;
     try {
       title = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').trim();
     } catch {

@@ -653,10 +653,10 @@ function isDockerIgnored(path: string): boolean {
       `^${pattern
         .replace(/^\//, '')
         .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-        .replace(/\*\*\//g, '\u0000')
+        .replace(/\*\*\//g, '<globstar>')
         .replace(/\*/g, '[^/]*')
         .replace(/\?/g, '[^/]')
-        .replace(/\u0000/g, '(.*/)?')}(/.*)?$`,
+        .replace(/<globstar>/g, '(.*/)?')}(/.*)?$`,
     );
   let ignored = false;
   for (const pattern of patterns) {

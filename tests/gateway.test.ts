@@ -121,12 +121,10 @@ function mountTokenEndpoint(app: express.Express): void {
       return;
     }
     res.setHeader('www-authenticate', 'Basic realm="coalition"');
-    res
-      .status(401)
-      .json({
-        error: 'invalid_client',
-        error_description: 'Unknown client, wrong secret, or revoked credentials.',
-      });
+    res.status(401).json({
+      error: 'invalid_client',
+      error_description: 'Unknown client, wrong secret, or revoked credentials.',
+    });
   });
 }
 

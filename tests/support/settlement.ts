@@ -200,9 +200,7 @@ export async function cycleStatements(url: string, cycleId: string): Promise<Cyc
 }
 
 /** The open cycle, as the operator reads it. */
-export async function currentCycle(
-  url: string,
-): Promise<{
+export async function currentCycle(url: string): Promise<{
   id: string;
   number: number;
   status: string;

@@ -1,12 +1,12 @@
 import pg from 'pg';
-import { DataSource, type Logger as OrmLogger, type MixedList, type EntitySchema } from 'typeorm';
+import { DataSource, type DataSourceOptions, type Logger as OrmLogger } from 'typeorm';
 import type { Logger } from '../logger';
 import { limits } from '../limits';
 
 export interface DatabaseOptions {
   url: string;
-  entities: MixedList<Function | EntitySchema>;
-  migrations: MixedList<Function>;
+  entities: DataSourceOptions['entities'];
+  migrations: DataSourceOptions['migrations'];
   logger?: Logger;
   /** Called for every statement sent; tests use it to count round trips. */
   onQuery?: (sql: string) => void;

@@ -24,11 +24,9 @@ export function mountFeed(
       if (!token) throw new TokenError('missing');
       role = verifyToken(token, publicKeys).role;
     } catch {
-      res
-        .status(401)
-        .json({
-          error: { code: 'UNAUTHENTICATED', message: 'A valid service token is required.' },
-        });
+      res.status(401).json({
+        error: { code: 'UNAUTHENTICATED', message: 'A valid service token is required.' },
+      });
       return;
     }
     if (role !== 'service' && role !== 'operator') {
@@ -46,14 +44,12 @@ export function mountFeed(
       !Number.isInteger(limit) ||
       limit < 1
     ) {
-      res
-        .status(400)
-        .json({
-          error: {
-            code: 'BAD_USER_INPUT',
-            message: 'after must be a feed position like 0.0 and limit a positive integer.',
-          },
-        });
+      res.status(400).json({
+        error: {
+          code: 'BAD_USER_INPUT',
+          message: 'after must be a feed position like 0.0 and limit a positive integer.',
+        },
+      });
       return;
     }
     const page = await readFacts(dataSource, after, Math.min(limit, limits.feedPageSizeMax));

@@ -72,7 +72,7 @@ export async function startEmbeddedPostgres(
   if (!existsSync(join(databaseDir, 'PG_VERSION')))
     await initdb(binaries.initdb, databaseDir, owner, options.onLog);
   const started = await startOnSomePort(binaries.postgres, databaseDir, owner, options);
-  let child = started.child;
+  const child = started.child;
   return {
     port: started.port,
     url: (database) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${started.port}/${database}`,
@@ -344,6 +344,7 @@ async function postgresBinaries(): Promise<Binaries> {
   } catch (error) {
     throw new Error(
       `No PostgreSQL binaries for ${platform()}-${arch()} (package ${name}): ${(error as Error).message}`,
+      { cause: error },
     );
   }
 }

@@ -1,6 +1,6 @@
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Express } from 'express';
-import type { DataSource, EntitySchema, MixedList } from 'typeorm';
+import type { DataSource, DataSourceOptions } from 'typeorm';
 import { loadPublicKeys } from '../auth/keys';
 import { openDatabase } from '../db/data-source';
 import { mountFeed } from '../feed/http';
@@ -32,8 +32,8 @@ export interface SubgraphSpec<C extends BaseContext> {
   name: string;
   config: SubgraphConfig;
   typeDefs: string;
-  entities: MixedList<Function | EntitySchema>;
-  migrations: MixedList<Function>;
+  entities: DataSourceOptions['entities'];
+  migrations: DataSourceOptions['migrations'];
   /** Serves this service's outbox at GET /feed. */
   producesFeed: boolean;
   /** Checks the migrated database before the service serves anything; throwing stops the start. */

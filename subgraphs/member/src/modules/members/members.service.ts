@@ -136,12 +136,10 @@ export class MembersService {
   }
 
   linksOfMembers(memberIds: readonly string[]): Promise<MemberPartnerLink[]> {
-    return this.dataSource
-      .getRepository(MemberPartnerLink)
-      .find({
-        where: { memberId: In([...memberIds]) },
-        order: { linkedAt: 'ASC', partnerId: 'ASC' },
-      });
+    return this.dataSource.getRepository(MemberPartnerLink).find({
+      where: { memberId: In([...memberIds]) },
+      order: { linkedAt: 'ASC', partnerId: 'ASC' },
+    });
   }
 
   /** Newest first, keyset-paginated on (enrolled_at, id). */

@@ -24,12 +24,10 @@ export function mountTokenEndpoint(
       const clientId = basic?.[0] ?? body.client_id;
       const clientSecret = basic?.[1] ?? body.client_secret;
       if (body.grant_type !== 'client_credentials') {
-        res
-          .status(400)
-          .json({
-            error: 'unsupported_grant_type',
-            error_description: 'Use grant_type=client_credentials.',
-          });
+        res.status(400).json({
+          error: 'unsupported_grant_type',
+          error_description: 'Use grant_type=client_credentials.',
+        });
         return;
       }
       if (
@@ -38,23 +36,19 @@ export function mountTokenEndpoint(
         !clientId ||
         !clientSecret
       ) {
-        res
-          .status(400)
-          .json({
-            error: 'invalid_request',
-            error_description: 'client_id and client_secret are required.',
-          });
+        res.status(400).json({
+          error: 'invalid_request',
+          error_description: 'client_id and client_secret are required.',
+        });
         return;
       }
       const claims = await clients.authenticate(clientId, clientSecret);
       if (!claims) {
         req.log.info({ clientId }, 'client authentication failed');
-        res
-          .status(401)
-          .json({
-            error: 'invalid_client',
-            error_description: 'Unknown client, wrong secret, or revoked credentials.',
-          });
+        res.status(401).json({
+          error: 'invalid_client',
+          error_description: 'Unknown client, wrong secret, or revoked credentials.',
+        });
         return;
       }
       const lifetimeSeconds = limits.tokenLifetimeSecondsDefault;

@@ -176,12 +176,10 @@ export class PartnersService {
   }
 
   storesOfPartners(partnerIds: readonly string[]): Promise<Store[]> {
-    return this.dataSource
-      .getRepository(Store)
-      .find({
-        where: { partnerId: In([...partnerIds]) },
-        order: { createdAt: 'ASC', name: 'ASC' },
-      });
+    return this.dataSource.getRepository(Store).find({
+      where: { partnerId: In([...partnerIds]) },
+      order: { createdAt: 'ASC', name: 'ASC' },
+    });
   }
 
   /** Newest first, keyset-paginated on (created_at, id). */
