@@ -3,6 +3,12 @@ import { In, type DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { badInput, CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import {
+  memberEnrolled,
+  memberPartnerLinked,
+  memberPartnerUnlinked,
+  memberTierChanged,
+} from '@coalition/shared/feed/facts/member-feed';
 import { lockAggregate } from '@coalition/shared/db/locks';
 import { execute } from '@coalition/shared/db/sql';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
@@ -19,14 +25,6 @@ const enrolInput = z.object({
 });
 export type EnrolMemberInput = z.input<typeof enrolInput>;
 const tierInput = z.object({ tier: tierBonusSchema.shape.tier.nullable() });
-
-/** Member facts on the member feed, consumed by settlement (and, later, everything points-related). */
-export const MemberFacts = {
-  enrolled: 'member.enrolled',
-  partnerLinked: 'member.partner-linked',
-  partnerUnlinked: 'member.partner-unlinked',
-  tierChanged: 'member.tier-changed',
-} as const;
 
 const CARD_ATTEMPTS_MAX = 5;
 
@@ -48,11 +46,10 @@ export class MembersService {
           await manager.insert(Member, member);
           await manager.query('INSERT INTO wallet (member_id) VALUES ($1)', [member.id]);
           await appendFacts(manager, [
-            {
-              type: MemberFacts.enrolled,
-              key: member.id,
-              payload: { memberId: member.id, enrolledAt: member.enrolledAt.toISOString() },
-            },
+            memberEnrolled.build({
+              memberId: member.id,
+              enrolledAt: member.enrolledAt.toISOString(),
+            }),
           ]);
         });
         return member;
@@ -84,9 +81,7 @@ export class MembersService {
         [memberId, partnerId],
       );
       if (inserted.count > 0) {
-        await appendFacts(manager, [
-          { type: MemberFacts.partnerLinked, key: memberId, payload: { memberId, partnerId } },
-        ]);
+        await appendFacts(manager, [memberPartnerLinked.build({ memberId, partnerId })]);
       }
       return member;
     });
@@ -100,11 +95,7 @@ export class MembersService {
       if (member.tier === tier) return member;
       await manager.query('UPDATE member SET tier = $2 WHERE id = $1', [memberId, tier]);
       await appendFacts(manager, [
-        {
-          type: MemberFacts.tierChanged,
-          key: memberId,
-          payload: { memberId, from: member.tier, to: tier, changedBy },
-        },
+        memberTierChanged.build({ memberId, from: member.tier, to: tier, changedBy }),
       ]);
       return Object.assign(member, { tier });
     });
@@ -119,9 +110,7 @@ export class MembersService {
         [memberId, partnerId],
       );
       if (deleted.count > 0) {
-        await appendFacts(manager, [
-          { type: MemberFacts.partnerUnlinked, key: memberId, payload: { memberId, partnerId } },
-        ]);
+        await appendFacts(manager, [memberPartnerUnlinked.build({ memberId, partnerId })]);
       }
       return member;
     });

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { requireRole } from '@coalition/shared/auth/authorize';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { pointsAdjusted } from '@coalition/shared/feed/facts/member-feed';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
 import type { Wire } from './idempotency';
@@ -86,21 +87,17 @@ export class AdjustmentService {
       [wallet.memberId, input.points.toString(), debtRepaid.toString(), wallet.now],
     );
     await appendFacts(manager, [
-      {
-        type: 'points.adjusted',
-        key: wallet.memberId,
-        payload: {
-          transactionId,
-          memberId: wallet.memberId,
-          direction: 'CREDIT',
-          reason: input.reason,
-          points: input.points.toString(),
-          lotId,
-          debtRepaid: debtRepaid.toString(),
-          links: [],
-          at: wallet.now.toISOString(),
-        },
-      },
+      pointsAdjusted.build({
+        transactionId,
+        memberId: wallet.memberId,
+        direction: 'CREDIT',
+        reason: input.reason,
+        points: input.points.toString(),
+        lotId,
+        debtRepaid: debtRepaid.toString(),
+        links: [],
+        at: wallet.now.toISOString(),
+      }),
     ]);
     return {
       transactionId,
@@ -144,20 +141,16 @@ export class AdjustmentService {
       [wallet.memberId, input.points.toString(), shortfall.toString(), wallet.now],
     );
     await appendFacts(manager, [
-      {
-        type: 'points.adjusted',
-        key: wallet.memberId,
-        payload: {
-          transactionId,
-          memberId: wallet.memberId,
-          direction: 'DEBIT',
-          reason: input.reason,
-          points: input.points.toString(),
-          debtRecorded: shortfall.toString(),
-          links: linksWithIssuers(takes, lots),
-          at: wallet.now.toISOString(),
-        },
-      },
+      pointsAdjusted.build({
+        transactionId,
+        memberId: wallet.memberId,
+        direction: 'DEBIT',
+        reason: input.reason,
+        points: input.points.toString(),
+        debtRecorded: shortfall.toString(),
+        links: linksWithIssuers(takes, lots),
+        at: wallet.now.toISOString(),
+      }),
     ]);
     return {
       transactionId,

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { pointsBurned } from '@coalition/shared/feed/facts/member-feed';
 import { execute } from '@coalition/shared/db/sql';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
@@ -333,20 +334,16 @@ export async function burnFromLots(
     [wallet.memberId, points.toString(), wallet.now],
   );
   await appendFacts(manager, [
-    {
-      type: 'points.burned',
-      key: wallet.memberId,
-      payload: {
-        transactionId,
-        memberId: wallet.memberId,
-        partnerId: at.partnerId,
-        storeId: at.storeId,
-        holdId: at.holdId ?? null,
-        points: points.toString(),
-        links,
-        at: wallet.now.toISOString(),
-      },
-    },
+    pointsBurned.build({
+      transactionId,
+      memberId: wallet.memberId,
+      partnerId: at.partnerId,
+      storeId: at.storeId,
+      holdId: at.holdId ?? null,
+      points: points.toString(),
+      links,
+      at: wallet.now.toISOString(),
+    }),
   ]);
   return { transactionId, pointsBurned: points };
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from 'typeorm';
 import { assert } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { debtRepaid } from '@coalition/shared/feed/facts/member-feed';
 import { writeTransaction } from './ledger';
 import { consumeLots, linksWithIssuers } from './lots';
 import { balancesAt, debtRepaidByRelease, takeFromLots, type LotState } from './points';
@@ -59,18 +60,14 @@ export async function repayDebtFromRelease(
     wallet.now,
   ]);
   await appendFacts(manager, [
-    {
-      type: 'debt.repaid',
-      key: wallet.memberId,
-      payload: {
-        transactionId,
-        memberId: wallet.memberId,
-        points: points.toString(),
-        ...details,
-        links: linksWithIssuers(takes, lots),
-        at: wallet.now.toISOString(),
-      },
-    },
+    debtRepaid.build({
+      transactionId,
+      memberId: wallet.memberId,
+      points: points.toString(),
+      ...details,
+      links: linksWithIssuers(takes, lots),
+      at: wallet.now.toISOString(),
+    }),
   ]);
   return points;
 }

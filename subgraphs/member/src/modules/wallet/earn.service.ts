@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { badInput } from '@coalition/shared/errors';
 import { factsStatement } from '@coalition/shared/feed/outbox';
+import { pointsEarned } from '@coalition/shared/feed/facts/member-feed';
 import type { Statement } from '@coalition/shared/db/write-batch';
 import { isUniqueViolation } from '@coalition/shared/db/transaction';
 import {
@@ -193,7 +194,7 @@ export class EarnService {
         ...offerAwardStatements(wallet.memberId, evaluation),
         ...stampStatements(wallet.memberId, till.partnerId, evaluation, now),
         ...walletStatements(wallet.memberId, evaluation.points, split.debtRepaid, now),
-        factsStatement([{ type: 'points.earned', key: wallet.memberId, payload: fact }]),
+        factsStatement([pointsEarned.build(fact)]),
       ],
     };
   }

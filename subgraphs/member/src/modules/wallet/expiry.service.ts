@@ -1,6 +1,7 @@
 import type { DataSource } from 'typeorm';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { pointsExpired } from '@coalition/shared/feed/facts/member-feed';
 import type { Logger } from '@coalition/shared/logger';
 import { account, writeTransaction } from './ledger';
 import { consumeLots, linksWithIssuers } from './lots';
@@ -77,17 +78,13 @@ export class ExpiryService {
         rows.map((row) => ({ id: row.id, issuerPartnerId: row.issuer_partner_id })),
       );
       await appendFacts(manager, [
-        {
-          type: 'points.expired',
-          key: memberId,
-          payload: {
-            transactionId,
-            memberId,
-            points: points.toString(),
-            links,
-            at: wallet.now.toISOString(),
-          },
-        },
+        pointsExpired.build({
+          transactionId,
+          memberId,
+          points: points.toString(),
+          links,
+          at: wallet.now.toISOString(),
+        }),
       ]);
       return { lots: rows.length, points };
     });

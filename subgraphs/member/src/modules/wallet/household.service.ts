@@ -5,6 +5,7 @@ import type { Viewer } from '@coalition/shared/auth/jwt';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { badInput, forbidden, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { pointsTransferred } from '@coalition/shared/feed/facts/member-feed';
 import { parseInput } from '@coalition/shared/validation';
 import type { Wire } from './idempotency';
 import { account, writeTransaction } from './ledger';
@@ -167,21 +168,17 @@ export class HouseholdService {
       [to.memberId, input.points.toString(), (to.debt - debtLeft).toString(), from.now],
     );
     await appendFacts(manager, [
-      {
-        type: 'points.transferred',
-        key: from.memberId,
-        payload: {
-          transactionId: outId,
-          inTransactionId: inId,
-          fromMemberId: from.memberId,
-          toMemberId: to.memberId,
-          points: input.points.toString(),
-          links,
-          received,
-          debtRepaid: (to.debt - debtLeft).toString(),
-          at: from.now.toISOString(),
-        },
-      },
+      pointsTransferred.build({
+        transactionId: outId,
+        inTransactionId: inId,
+        fromMemberId: from.memberId,
+        toMemberId: to.memberId,
+        points: input.points.toString(),
+        links,
+        received,
+        debtRepaid: (to.debt - debtLeft).toString(),
+        at: from.now.toISOString(),
+      }),
     ]);
     return {
       transactionId: outId,

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { assert, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { burnRefunded, purchaseRefunded } from '@coalition/shared/feed/facts/member-feed';
 import { parseInput } from '@coalition/shared/validation';
 import type { Wire } from './idempotency';
 import { writeWallet } from './wallet-write';
@@ -111,24 +112,20 @@ export class RefundService {
           [wallet.memberId, points.toString(), shortfall.toString(), wallet.now],
         );
         await appendFacts(manager, [
-          {
-            type: 'purchase.refunded',
-            key: wallet.memberId,
-            payload: {
-              transactionId,
-              memberId: wallet.memberId,
-              partnerId: earn.partnerId,
-              storeId: till.storeId,
-              reversesId: earn.id,
-              refundedAmount: amount.toString(),
-              points: points.toString(),
-              issuancePoints: issuancePoints.toString(),
-              debtRecorded: shortfall.toString(),
-              pointsExcused: excused.toString(),
-              links: linksWithIssuers(takes, lots),
-              at: wallet.now.toISOString(),
-            },
-          },
+          purchaseRefunded.build({
+            transactionId,
+            memberId: wallet.memberId,
+            partnerId: earn.partnerId,
+            storeId: till.storeId,
+            reversesId: earn.id,
+            refundedAmount: amount.toString(),
+            points: points.toString(),
+            issuancePoints: issuancePoints.toString(),
+            debtRecorded: shortfall.toString(),
+            pointsExcused: excused.toString(),
+            links: linksWithIssuers(takes, lots),
+            at: wallet.now.toISOString(),
+          }),
         ]);
         return {
           transactionId,
@@ -186,20 +183,16 @@ export class RefundService {
           [wallet.memberId, points.toString(), debtRepaid.toString(), wallet.now],
         );
         await appendFacts(manager, [
-          {
-            type: 'burn.refunded',
-            key: wallet.memberId,
-            payload: {
-              transactionId,
-              memberId: wallet.memberId,
-              partnerId: burn.partnerId,
-              reversesId: burn.id,
-              points: points.toString(),
-              debtRepaid: debtRepaid.toString(),
-              restored,
-              at: wallet.now.toISOString(),
-            },
-          },
+          burnRefunded.build({
+            transactionId,
+            memberId: wallet.memberId,
+            partnerId: burn.partnerId,
+            reversesId: burn.id,
+            points: points.toString(),
+            debtRepaid: debtRepaid.toString(),
+            restored,
+            at: wallet.now.toISOString(),
+          }),
         ]);
         return {
           transactionId,

@@ -8,6 +8,7 @@ import {
 import { assert, badInput, CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { earnRulesPublished, earnRulesWithdrawn } from '@coalition/shared/feed/facts/partner-feed';
 import type { Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
@@ -27,12 +28,6 @@ const publishInput = z.object({
   rules: earnRulesSchema,
 });
 export type PublishEarnRulesInput = z.input<typeof publishInput>;
-
-/** Earn rules facts on the partner feed, replicated by the wallet. */
-export const EarnRuleFacts = {
-  published: 'earn-rules.published',
-  withdrawn: 'earn-rules.withdrawn',
-} as const;
 
 interface ScheduleState {
   lastVersion: number;
@@ -90,16 +85,12 @@ export class EarnRulesService {
         throw error;
       }
       await appendFacts(manager, [
-        {
-          type: EarnRuleFacts.published,
-          key: partnerId,
-          payload: {
-            partnerId,
-            version,
-            effectiveFrom: effectiveFrom.toISOString(),
-            rules: rulesToJson(input.rules),
-          },
-        },
+        earnRulesPublished.build({
+          partnerId,
+          version,
+          effectiveFrom: effectiveFrom.toISOString(),
+          rules: rulesToJson(input.rules),
+        }),
       ]);
       return readBack(manager, partnerId, version);
     });
@@ -132,9 +123,7 @@ export class EarnRulesService {
         'UPDATE earn_rule_version SET withdrawn_at = $3, withdrawn_by = $4 WHERE partner_id = $1 AND version = $2',
         [partnerId, version, now, withdrawnBy],
       );
-      await appendFacts(manager, [
-        { type: EarnRuleFacts.withdrawn, key: partnerId, payload: { partnerId, version } },
-      ]);
+      await appendFacts(manager, [earnRulesWithdrawn.build({ partnerId, version })]);
       return readBack(manager, partnerId, version);
     });
   }

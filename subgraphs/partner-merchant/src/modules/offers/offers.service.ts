@@ -6,6 +6,7 @@ import { offerSchema, type Offer } from '@coalition/shared/earn-rules/offers';
 import { assert, badInput, notFound } from '@coalition/shared/errors';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { offerEnded, offerPublished } from '@coalition/shared/feed/facts/partner-feed';
 import type { Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
@@ -25,12 +26,6 @@ import {
 
 /** The offer as createOffer takes it; checked by the one schema the wallet also parses the feed with. */
 export type OfferInput = z.input<typeof offerSchema>;
-
-/** Offer facts on the partner feed, replicated by the wallet (subgraphs/member/src/modules/offers). */
-export const OfferFacts = {
-  published: 'offer.published',
-  ended: 'offer.ended',
-} as const;
 
 /**
  * A partner's activate-to-earn offers. An offer is published once and never edited: it runs from
@@ -55,11 +50,7 @@ export class OffersService {
       const id = randomUUID();
       await insertOffer(manager, { id, partnerId, content, createdAt: now, createdBy });
       await appendFacts(manager, [
-        {
-          type: OfferFacts.published,
-          key: partnerId,
-          payload: { offerId: id, partnerId, offer: rulesToJson(content) },
-        },
+        offerPublished.build({ offerId: id, partnerId, offer: rulesToJson(content) }),
       ]);
       const created = await offerById(manager, id);
       assert(created, `offer ${id} was written in this transaction`);
@@ -83,11 +74,7 @@ export class OffersService {
       if (!isLive(current, now)) return current;
       await markOfferEnded(manager, offerId, now, endedBy);
       await appendFacts(manager, [
-        {
-          type: OfferFacts.ended,
-          key: current.partnerId,
-          payload: { offerId, partnerId: current.partnerId, endedAt: now.toISOString() },
-        },
+        offerEnded.build({ offerId, partnerId: current.partnerId, endedAt: now.toISOString() }),
       ]);
       return { ...current, status: 'ENDED', endedAt: now, endedBy };
     });

@@ -3,6 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { assert, badInput, CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { partnerStatusChanged } from '@coalition/shared/feed/facts/partner-feed';
 import { newestPerPartner } from '../partners/newest-per-partner';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
@@ -10,11 +11,6 @@ import { parseInput, text } from '@coalition/shared/validation';
 import { Partner, type PartnerStatus } from '../partners/partner.entity';
 import { lockPartner } from '../partners/partner-lock';
 import { fromNowOn, notLaterThan } from '../partners/schedule-dates';
-
-/** Status facts on the partner feed: the wallet stops earn and burn by them. */
-export const PartnerStatusFacts = {
-  changed: 'partner.status-changed',
-} as const;
 
 /** One entry of a partner's status audit trail. */
 export interface PartnerStatusChange {
@@ -130,18 +126,15 @@ export class PartnerStatusService {
         { status: next.status, earnStopAt: next.earnStopAt, burnStopAt: next.burnStopAt },
       );
       await insertChange(manager, entry);
+      // The wallet stops earn and burn by it.
       await appendFacts(manager, [
-        {
-          type: PartnerStatusFacts.changed,
-          key: partnerId,
-          payload: {
-            partnerId,
-            status: next.status,
-            earnStopAt: next.earnStopAt?.toISOString() ?? null,
-            burnStopAt: next.burnStopAt?.toISOString() ?? null,
-            reason: next.reason,
-          },
-        },
+        partnerStatusChanged.build({
+          partnerId,
+          status: next.status,
+          earnStopAt: next.earnStopAt?.toISOString() ?? null,
+          burnStopAt: next.burnStopAt?.toISOString() ?? null,
+          reason: next.reason,
+        }),
       ]);
       return Object.assign(partner, {
         status: next.status,

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { baseRules, rulesToJson } from '@coalition/shared/earn-rules/earn-rules';
 import { CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { partnerOnboarded, storeAdded } from '@coalition/shared/feed/facts/partner-feed';
 import { inTransaction, isUniqueViolation } from '@coalition/shared/db/transaction';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { limits } from '@coalition/shared/limits';
@@ -46,12 +47,6 @@ const onboardInput = z
 
 export type OnboardPartnerInput = z.input<typeof onboardInput>;
 export type StoreInput = z.input<typeof storeInput>;
-
-/** Partner facts on the partner feed, consumed by the wallet's replica. */
-export const PartnerFacts = {
-  onboarded: 'partner.onboarded',
-  storeAdded: 'store.added',
-} as const;
 
 const storeFact = (store: Store) => ({
   storeId: store.id,
@@ -102,28 +97,20 @@ export class PartnersService {
           createdBy: onboardedBy,
         });
         await appendFacts(manager, [
-          {
-            type: PartnerFacts.onboarded,
-            key: partner.id,
-            payload: {
-              partnerId: partner.id,
-              name: partner.name,
-              legalEntity: partner.legalEntity,
-              category: partner.category,
-              settlementCurrency: partner.settlementCurrency,
-              status: partner.status,
-              pointsPerCurrencyUnit: partner.pointsPerCurrencyUnit,
-              returnWindowDays: partner.returnWindowDays,
-              burnPointsMin: partner.burnPointsMin,
-              burnPointsMax: partner.burnPointsMax,
-              stores: stores.map(storeFact),
-              earnRules: {
-                version: 1,
-                effectiveFrom: now.toISOString(),
-                rules: rulesToJson(rules),
-              },
-            },
-          },
+          partnerOnboarded.build({
+            partnerId: partner.id,
+            name: partner.name,
+            legalEntity: partner.legalEntity,
+            category: partner.category,
+            settlementCurrency: partner.settlementCurrency,
+            status: partner.status,
+            pointsPerCurrencyUnit: partner.pointsPerCurrencyUnit,
+            returnWindowDays: partner.returnWindowDays,
+            burnPointsMin: partner.burnPointsMin,
+            burnPointsMax: partner.burnPointsMax,
+            stores: stores.map(storeFact),
+            earnRules: { version: 1, effectiveFrom: now.toISOString(), rules: rulesToJson(rules) },
+          }),
         ]);
       });
     } catch (error) {
@@ -160,9 +147,7 @@ export class PartnersService {
           );
         throw error;
       }
-      await appendFacts(manager, [
-        { type: PartnerFacts.storeAdded, key: partnerId, payload: storeFact(store) },
-      ]);
+      await appendFacts(manager, [storeAdded.build(storeFact(store))]);
       return store;
     });
   }

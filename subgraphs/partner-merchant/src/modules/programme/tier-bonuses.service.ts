@@ -4,13 +4,9 @@ import { tierBonusSchema, type TierBonus } from '@coalition/shared/earn-rules/ea
 import { lockAggregate } from '@coalition/shared/db/locks';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { appendFacts } from '@coalition/shared/feed/outbox';
+import { tierBonusesSet } from '@coalition/shared/feed/facts/partner-feed';
 import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
-
-/** Coalition-wide facts on the partner feed. */
-export const ProgrammeFacts = {
-  tierBonusesSet: 'programme.tier-bonuses-set',
-} as const;
 
 const bonusesInput = z.object({
   bonuses: z
@@ -49,11 +45,9 @@ export class TierBonusesService {
         );
       }
       await appendFacts(manager, [
-        {
-          type: ProgrammeFacts.tierBonusesSet,
-          key: 'programme',
-          payload: { bonuses: sorted.map((b) => ({ tier: b.tier, bonusPercent: b.bonusPercent })) },
-        },
+        tierBonusesSet.build({
+          bonuses: sorted.map((b) => ({ tier: b.tier, bonusPercent: b.bonusPercent })),
+        }),
       ]);
     });
     return sorted;
