@@ -15,7 +15,6 @@ const longFunctionsToSplit = [
   'scripts/demo/activity.ts',
   'scripts/demo/plan.ts',
   'subgraphs/member/src/modules/members/members.resolvers.ts',
-  'subgraphs/member/src/modules/partner-replica/partner-feed.ts',
   'subgraphs/member/src/modules/wallet/earn.service.ts',
   'subgraphs/member/src/modules/wallet/household.service.ts',
   'subgraphs/member/src/modules/wallet/refund.service.ts',
@@ -25,7 +24,6 @@ const longFunctionsToSplit = [
   'subgraphs/partner-merchant/src/server.ts',
   'subgraphs/settlement/src/modules/contracts/contracts.service.ts',
   'subgraphs/settlement/src/modules/cycles/cycles.resolvers.ts',
-  'subgraphs/settlement/src/modules/member-facts/settlement-items.ts',
 ];
 
 export default tseslint.config(

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { inTransaction } from '../db/transaction';
 import { limits } from '../limits';
 import type { Logger } from '../logger';
+import { MalformedFactError, UnknownFactError } from './facts/catalogue';
 import type { Fact, FeedPage } from './outbox';
 import { FEED_START } from './position';
 
@@ -119,10 +120,14 @@ export class FeedConsumer {
         this.lastError = undefined;
       } catch (error) {
         const message = (error as Error).message;
+        // A fact it cannot read stops the consumer until a deploy fixes it: that is for a person.
+        const stopped = error instanceof UnknownFactError || error instanceof MalformedFactError;
         if (message !== this.lastError)
-          this.options.logger.warn(
+          this.options.logger[stopped ? 'error' : 'warn'](
             { consumer: this.options.name, err: error },
-            'feed consumer round failed',
+            stopped
+              ? 'feed consumer stopped at a fact it cannot read'
+              : 'feed consumer round failed',
           );
         this.lastError = message;
       }

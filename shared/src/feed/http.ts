@@ -1,8 +1,10 @@
 import type { Express, Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { bearerToken, TokenError, verifyToken } from '../auth/jwt';
 import { limits } from '../limits';
-import type { FeedSource } from './consumer';
+import type { Logger } from '../logger';
+import { FeedConsumer, type FeedConsumerOptions, type FeedSource } from './consumer';
 import { readFacts, type FeedPage } from './outbox';
 import { FEED_START, parsePosition } from './position';
 import type { PublicKeys } from '../auth/keys';
@@ -57,6 +59,20 @@ export function mountFeed(
   });
 }
 
+/** A page as the producer serves it: the envelope is checked here, each payload by its consumer's intake. */
+const feedPage = z.object({
+  facts: z.array(
+    z.object({
+      position: z.string(),
+      type: z.string(),
+      key: z.string(),
+      payload: z.record(z.string(), z.unknown()),
+      recordedAt: z.string(),
+    }),
+  ),
+  next: z.string(),
+}) satisfies z.ZodType<FeedPage>;
+
 /** A consumer's view of a producer's HTTP feed, with a timeout on every request. */
 export function httpFeedSource(feedUrl: string, token: () => string): FeedSource {
   return {
@@ -69,7 +85,31 @@ export function httpFeedSource(feedUrl: string, token: () => string): FeedSource
         signal: AbortSignal.timeout(limits.feedFetchTimeoutMs),
       });
       if (!response.ok) throw new Error(`feed ${url.pathname} answered ${response.status}`);
-      return (await response.json()) as FeedPage;
+      return feedPage.parse(await response.json());
     },
   };
+}
+
+/** What the feed consumers of one service share: its database, its logger, its service token. */
+export interface FeedWiring {
+  dataSource: DataSource;
+  logger: Logger;
+  token: () => string;
+}
+
+/**
+ * A consumer of a producer's HTTP feed, the one way a service wires one: its cursor's name, the
+ * feed's URL and the page applier its intake built (intake.oneByOne, or a whole-page applier).
+ */
+export function httpFeedConsumer(
+  wiring: FeedWiring,
+  consumer: { name: string; feedUrl: string; apply: FeedConsumerOptions['apply'] },
+): FeedConsumer {
+  return new FeedConsumer({
+    name: consumer.name,
+    source: httpFeedSource(consumer.feedUrl, wiring.token),
+    dataSource: wiring.dataSource,
+    apply: consumer.apply,
+    logger: wiring.logger,
+  });
 }

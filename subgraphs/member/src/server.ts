@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadPublicKeys, loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
-import { FeedConsumer, oneByOne } from '@coalition/shared/feed/consumer';
-import { httpFeedSource } from '@coalition/shared/feed/http';
+import { httpFeedConsumer } from '@coalition/shared/feed/http';
 import {
   DateTimeScalar,
   IdempotencyKeyScalar,
@@ -47,7 +46,7 @@ import { MembersService } from './modules/members/members.service';
 import { EarnRulesReplica } from './modules/partner-replica/earn-rules.replica';
 import { offersResolvers } from './modules/offers/offers.resolvers';
 import { OffersService } from './modules/offers/offers.service';
-import { applyPartnerFact } from './modules/partner-replica/partner-feed';
+import { applyPartnerFacts } from './modules/partner-replica/partner-feed';
 import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-replica.entity';
 import { partnerViewsResolvers } from './modules/partner-views/partner-views.resolvers';
 import { PartnerViewsService } from './modules/partner-views/partner-views.service';
@@ -90,13 +89,10 @@ export function startMemberService(
     preflight: (dataSource, logger) => checkLedgerClock(dataSource, logger, config.NODE_ENV),
     build: (dataSource, logger) => {
       const members = new MembersService(dataSource);
-      const partnerFeed = new FeedConsumer({
-        name: PARTNER_FEED_CONSUMER,
-        source: httpFeedSource(config.PARTNER_FEED_URL, token),
-        dataSource,
-        apply: oneByOne(applyPartnerFact),
-        logger,
-      });
+      const partnerFeed = httpFeedConsumer(
+        { dataSource, logger, token },
+        { name: PARTNER_FEED_CONSUMER, feedUrl: config.PARTNER_FEED_URL, apply: applyPartnerFacts },
+      );
       const m = membersResolvers(members, partnerFeed);
       const w = walletResolvers({
         earn: new EarnService(dataSource, new EarnRulesReplica()),

@@ -1,6 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 import type { Fact } from '@coalition/shared/feed/outbox';
 import { lotFlowsOf, recordLotFlows } from '../src/modules/member-facts/lot-flows';
+import { memberFeedIntake } from '../src/modules/member-facts/member-fact-intake';
 
 /**
  * Points into and out of lots, per member fact: the float report's source. Facts taken in before
@@ -45,7 +46,8 @@ export class LotFlows1764144000000 implements MigrationInterface {
           payload: row.payload,
           recordedAt: row.recorded_at.toISOString(),
         };
-        await recordLotFlows(queryRunner.manager, row.tx_id, row.seq, lotFlowsOf(fact));
+        const known = memberFeedIntake.read(fact);
+        if (known) await recordLotFlows(queryRunner.manager, row.tx_id, row.seq, lotFlowsOf(known));
       }
       const last = facts[facts.length - 1]!;
       after = { txId: last.tx_id, seq: last.seq };

@@ -1,8 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
-import { FeedConsumer, oneByOne } from '@coalition/shared/feed/consumer';
-import { httpFeedSource } from '@coalition/shared/feed/http';
+import { httpFeedConsumer } from '@coalition/shared/feed/http';
 import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import {
@@ -23,7 +22,7 @@ import { scheduledClose } from './modules/cycles/cycle-schedule';
 import { StatementsService } from './modules/cycles/statements.service';
 import { contractsResolvers } from './modules/contracts/contracts.resolvers';
 import { ContractsService } from './modules/contracts/contracts.service';
-import { applyPartnerFact } from './modules/contracts/partner-feed';
+import { applyPartnerFacts } from './modules/contracts/partner-feed';
 import { disputesResolvers } from './modules/disputes/disputes.resolvers';
 import { DisputesService } from './modules/disputes/disputes.service';
 import { recordMemberFacts } from './modules/member-facts/member-feed';
@@ -64,19 +63,16 @@ export function startSettlementService(
         MEMBER_FEED_CONSUMER,
       );
       const contracts = new ContractsService(dataSource);
-      const memberFeed = new FeedConsumer({
+      const feeds = { dataSource, logger, token };
+      const memberFeed = httpFeedConsumer(feeds, {
         name: MEMBER_FEED_CONSUMER,
-        source: httpFeedSource(config.MEMBER_FEED_URL, token),
-        dataSource,
+        feedUrl: config.MEMBER_FEED_URL,
         apply: recordMemberFacts,
-        logger,
       });
-      const partnerFeed = new FeedConsumer({
+      const partnerFeed = httpFeedConsumer(feeds, {
         name: PARTNER_FEED_CONSUMER,
-        source: httpFeedSource(config.PARTNER_FEED_URL, token),
-        dataSource,
-        apply: oneByOne(applyPartnerFact),
-        logger,
+        feedUrl: config.PARTNER_FEED_URL,
+        apply: applyPartnerFacts,
       });
       const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);
       const k = contractsResolvers(contracts, config.SETTLEMENT_BASE_CURRENCY);

@@ -8,6 +8,8 @@
  * - Additive changes keep the version: a new field is added with a default (`olderFacts` fills it in
  *   for facts written before it, with the value their consumers assumed); consumers ignore fields
  *   they do not know, so an older consumer reads a newer producer's fact.
+ * - Widening what a field accepts (a new enum value) keeps the version, but an older consumer
+ *   refuses the value it does not know: it ships to consumers first, like a new fact.
  * - Anything else (removing or renaming a field, changing its type or meaning) is a breaking change:
  *   a new version of the fact (wire type `name@2`) or a fact with a new name, added beside the old
  *   one, which stays in the catalogue as long as any feed may still hold it (feeds keep every fact).

@@ -32,6 +32,8 @@ export interface FactIntake<D extends FactDefinition, H extends D['type']> {
   readonly feed: string;
   /** Who consumes, for messages and the coverage test: `settlement ← member feed`. */
   readonly consumer: string;
+  /** Its word on each fact type, as declared: what the coverage test reads. */
+  readonly declaration: Readonly<Record<string, Disposition>>;
   readonly handles: readonly H[];
   readonly ignores: readonly Exclude<D['type'], H>[];
   /** The fact parsed if this consumer handles it; undefined if it ignores it on purpose. */
@@ -88,6 +90,7 @@ export function factIntake<D extends FactDefinition, const Decl extends IntakeDe
   return {
     feed: catalogue.feed,
     consumer,
+    declaration,
     handles: catalogue.types.filter((t): t is H => handles.has(t)),
     ignores: catalogue.types.filter((t): t is Exclude<D['type'], H> => !handles.has(t)),
     read,

@@ -1,6 +1,8 @@
-import { z } from 'zod';
 import type { EntityManager } from 'typeorm';
-import type { Fact } from '@coalition/shared/feed/outbox';
+import type { PayloadOf } from '@coalition/shared/feed/facts/catalogue';
+import { unhandled } from '@coalition/shared/feed/facts/intake';
+import type { pointsAdjusted } from '@coalition/shared/feed/facts/member-feed';
+import type { MemberFact } from './member-fact-intake';
 
 /**
  * Points into and out of members' lots, as the member facts tell them: what the liability float
@@ -26,39 +28,13 @@ export interface LotFlow {
   at: string;
 }
 
-const points = z.string().regex(/^\d+$/).transform(BigInt);
-const link = z.object({
-  lotId: z.string().uuid(),
-  issuerPartnerId: z.string().uuid().nullable(),
-  points,
-});
-const withLinks = z.object({ links: z.array(link).default([]), at: z.string() });
-const earned = z.object({
-  lotId: z.string().uuid().nullish(),
-  points,
-  lotPoints: points.optional(),
-  partnerId: z.string().uuid(),
-  issuerPartnerId: z.string().uuid().nullish(),
-  // Every lot of the earn (the partner's, and the operator-funded one); older facts name one lot.
-  lots: z.array(link).optional(),
-  at: z.string(),
-});
-const restored = z.object({ restored: z.array(link).default([]), at: z.string() });
-const adjusted = z.object({
-  direction: z.enum(['CREDIT', 'DEBIT']),
-  lotId: z.string().uuid().nullish(),
-  points,
-  debtRepaid: points.default(0n),
-  links: z.array(link).default([]),
-  at: z.string(),
-});
-const transferred = z.object({
-  links: z.array(link),
-  received: z.array(link).default([]),
-  at: z.string(),
-});
+interface Link {
+  lotId: string;
+  issuerPartnerId: string | null;
+  points: bigint;
+}
 
-const out = (kind: LotFlow['kind'], links: z.infer<typeof link>[], at: string): LotFlow[] =>
+const out = (kind: LotFlow['kind'], links: readonly Link[], at: string): LotFlow[] =>
   links.map((l) => ({
     kind,
     lotId: l.lotId,
@@ -66,7 +42,7 @@ const out = (kind: LotFlow['kind'], links: z.infer<typeof link>[], at: string): 
     points: -l.points,
     at,
   }));
-const into = (kind: LotFlow['kind'], links: z.infer<typeof link>[], at: string): LotFlow[] =>
+const into = (kind: LotFlow['kind'], links: readonly Link[], at: string): LotFlow[] =>
   links.map((l) => ({
     kind,
     lotId: l.lotId,
@@ -75,64 +51,43 @@ const into = (kind: LotFlow['kind'], links: z.infer<typeof link>[], at: string):
     at,
   }));
 
-export function lotFlowsOf(fact: Fact): LotFlow[] {
+/** A debit leaves the lots it took from; a credit enters its new operator-funded lot, less any debt it repaid. */
+function adjustmentFlows(f: PayloadOf<typeof pointsAdjusted>): LotFlow[] {
+  if (f.direction === 'DEBIT') return out('DEBITED', f.links, f.at);
+  const credited = f.points - f.debtRepaid;
+  return f.lotId && credited > 0n
+    ? [{ kind: 'CREDITED', lotId: f.lotId, issuerPartnerId: null, points: credited, at: f.at }]
+    : [];
+}
+
+export function lotFlowsOf(fact: MemberFact): LotFlow[] {
+  const at = fact.payload.at;
   switch (fact.type) {
-    case 'points.earned': {
-      const f = earned.parse(fact.payload);
-      if (f.lots) return into('EARNED', f.lots, f.at);
-      const lotPoints = f.lotPoints ?? f.points;
-      return f.lotId && lotPoints > 0n
-        ? [
-            {
-              kind: 'EARNED',
-              lotId: f.lotId,
-              issuerPartnerId: f.issuerPartnerId ?? f.partnerId,
-              points: lotPoints,
-              at: f.at,
-            },
-          ]
-        : [];
-    }
-    case 'points.burned': {
-      const f = withLinks.parse(fact.payload);
-      return out('REDEEMED', f.links, f.at);
-    }
-    case 'purchase.refunded': {
-      const f = withLinks.parse(fact.payload);
-      return out('CLAWED_BACK', f.links, f.at);
-    }
-    case 'points.expired': {
-      const f = withLinks.parse(fact.payload);
-      return out('EXPIRED', f.links, f.at);
-    }
-    case 'debt.repaid': {
+    case 'points.earned':
+      // Every lot of the earn: the partner's, and the operator-funded one.
+      return into('EARNED', fact.payload.lots, at);
+    case 'points.burned':
+      return out('REDEEMED', fact.payload.links, at);
+    case 'purchase.refunded':
+      return out('CLAWED_BACK', fact.payload.links, at);
+    case 'points.expired':
+      return out('EXPIRED', fact.payload.links, at);
+    case 'debt.repaid':
       // Points a hold released, taken against the debt a purchase refund recorded when it could not
       // take them: the rest of that clawback, collected late. They leave the float as clawed back
       // (the issuer report counts them there), from whichever issuer's lots they were.
-      const f = withLinks.parse(fact.payload);
-      return out('CLAWED_BACK', f.links, f.at);
-    }
-    case 'burn.refunded': {
-      const f = restored.parse(fact.payload);
-      return into('RESTORED', f.restored, f.at);
-    }
-    case 'points.adjusted': {
-      const f = adjusted.parse(fact.payload);
-      if (f.direction === 'DEBIT') return out('DEBITED', f.links, f.at);
-      const credited = f.points - f.debtRepaid;
-      return f.lotId && credited > 0n
-        ? [{ kind: 'CREDITED', lotId: f.lotId, issuerPartnerId: null, points: credited, at: f.at }]
-        : [];
-    }
-    case 'points.transferred': {
-      const f = transferred.parse(fact.payload);
+      return out('CLAWED_BACK', fact.payload.links, at);
+    case 'burn.refunded':
+      return into('RESTORED', fact.payload.restored, at);
+    case 'points.adjusted':
+      return adjustmentFlows(fact.payload);
+    case 'points.transferred':
       return [
-        ...out('TRANSFERRED_OUT', f.links, f.at),
-        ...into('TRANSFERRED_IN', f.received, f.at),
+        ...out('TRANSFERRED_OUT', fact.payload.links, at),
+        ...into('TRANSFERRED_IN', fact.payload.received, at),
       ];
-    }
     default:
-      return [];
+      return unhandled(fact);
   }
 }
 

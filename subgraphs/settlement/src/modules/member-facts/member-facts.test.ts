@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Fact } from '@coalition/shared/feed/outbox';
 import { lotFlowsOf } from './lot-flows';
+import { memberFeedIntake, type MemberFact } from './member-fact-intake';
 import { settlementItemsOf } from './settlement-items';
 
 const A = '00000000-0000-4000-8000-00000000000a';
@@ -10,18 +11,42 @@ const O = '00000000-0000-4000-8000-0000000000f0';
 const L1 = '00000000-0000-4000-8000-000000000101';
 const L2 = '00000000-0000-4000-8000-000000000102';
 const L3 = '00000000-0000-4000-8000-000000000103';
+const M = '00000000-0000-4000-8000-0000000000e1';
+const M2 = '00000000-0000-4000-8000-0000000000e2';
+const S = '00000000-0000-4000-8000-0000000000c1';
 const at = '2026-11-25T10:00:00.000Z';
-const fact = (type: string, payload: Record<string, unknown>): Fact => ({
+const raw = (type: string, payload: Record<string, unknown>): Fact => ({
   position: '1.1',
   type,
-  key: 'm',
+  key: M,
   payload,
   recordedAt: at,
 });
+/** A member fact as settlement's intake reads it (the fields these cases are not about, filled in). */
+const fact = (type: string, payload: Record<string, unknown>): MemberFact => {
+  const known = memberFeedIntake.read(raw(type, { memberId: M, ...payload }));
+  if (!known) throw new Error(`settlement handles ${type}`);
+  return known;
+};
+/** What every earn fact carries beside its points. */
+const purchase = {
+  storeId: S,
+  receiptId: 'receipt-1',
+  availableAt: at,
+  expiresAt: at,
+  purchase: {
+    total: '10000',
+    currency: 'EUR',
+    occurredAt: at,
+    lines: [{ sku: 'sku-1', category: 'FOOD', amount: '10000' }],
+  },
+};
+const refund = { storeId: S, refundedAmount: '5000' };
 
 describe('what a member fact means for settlement', () => {
   it('an earn: the partner issues all its points, even those that repay a debt; the lot gets the rest', () => {
     const earned = fact('points.earned', {
+      ...purchase,
       transactionId: T,
       partnerId: A,
       issuerPartnerId: A,
@@ -49,6 +74,7 @@ describe('what a member fact means for settlement', () => {
 
   it('an earn with operator-funded bonus points: the partner pays issuance on its own points only; both lots enter the float', () => {
     const earned = fact('points.earned', {
+      ...purchase,
       transactionId: T,
       partnerId: A,
       issuerPartnerId: A,
@@ -75,6 +101,7 @@ describe('what a member fact means for settlement', () => {
 
   it('a purchase refund of a bonus earn gives the partner back issuance on the share it funded', () => {
     const refunded = fact('purchase.refunded', {
+      ...refund,
       transactionId: T,
       partnerId: A,
       reversesId: O,
@@ -98,6 +125,7 @@ describe('what a member fact means for settlement', () => {
 
   it('an earn of operator-funded points only costs the partner nothing', () => {
     const earned = fact('points.earned', {
+      ...purchase,
       transactionId: T,
       partnerId: A,
       points: '5',
@@ -113,6 +141,8 @@ describe('what a member fact means for settlement', () => {
     const burned = fact('points.burned', {
       transactionId: T,
       partnerId: B,
+      storeId: null,
+      holdId: null,
       points: '50',
       links: [
         { lotId: L1, issuerPartnerId: A, points: '20' },
@@ -134,6 +164,7 @@ describe('what a member fact means for settlement', () => {
 
   it('a purchase refund reverses issuance for every point clawed back, debt included; a burn refund reverses the redemption', () => {
     const refunded = fact('purchase.refunded', {
+      ...refund,
       transactionId: T,
       partnerId: A,
       reversesId: O,
@@ -181,6 +212,7 @@ describe('what a member fact means for settlement', () => {
 
   it("a refund that claws back nothing (a small part, rounded in the member's favour) means nothing for money", () => {
     const refunded = fact('purchase.refunded', {
+      ...refund,
       transactionId: T,
       partnerId: A,
       reversesId: O,
@@ -214,6 +246,7 @@ describe('what a member fact means for settlement', () => {
     const credit = fact('points.adjusted', {
       transactionId: T,
       direction: 'CREDIT',
+      reason: 'goodwill',
       points: '15',
       debtRepaid: '5',
       lotId: L1,
@@ -222,6 +255,9 @@ describe('what a member fact means for settlement', () => {
     });
     const transfer = fact('points.transferred', {
       transactionId: T,
+      inTransactionId: O,
+      fromMemberId: M,
+      toMemberId: M2,
       points: '8',
       links: [{ lotId: L1, issuerPartnerId: A, points: '8' }],
       received: [{ lotId: L2, fromLotId: L1, issuerPartnerId: A, points: '6' }],
@@ -262,7 +298,8 @@ describe('what a member fact means for settlement', () => {
   });
 
   it('ignores facts that are not about points', () => {
-    expect(settlementItemsOf(fact('member.enrolled', { memberId: A }))).toEqual([]);
-    expect(lotFlowsOf(fact('member.enrolled', { memberId: A }))).toEqual([]);
+    expect(memberFeedIntake.read(raw('member.enrolled', { memberId: A, enrolledAt: at }))).toBe(
+      undefined,
+    );
   });
 });

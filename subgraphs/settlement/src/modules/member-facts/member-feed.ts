@@ -3,13 +3,16 @@ import type { Fact } from '@coalition/shared/feed/outbox';
 import { parsePosition } from '@coalition/shared/feed/position';
 import { assert } from '@coalition/shared/errors';
 import { lotFlowsOf } from './lot-flows';
+import { memberFeedIntake } from './member-fact-intake';
 import { settlementItemsOf } from './settlement-items';
 
 /**
  * Takes a page of member-feed facts into settlement's intake, each keyed by its feed position, with
  * the settlement items it means and its lot flows. Cycles are cut at a position in this sequence,
  * so every fact belongs to exactly one cycle (LEDGER.md L10). The primary keys make a replayed fact
- * an error, not a silent double: the cursor guarantees once.
+ * an error, not a silent double: the cursor guarantees once. A fact of a type the intake ignores is
+ * recorded and means neither; one of a type the catalogue does not know stops the page
+ * (memberFeedIntake).
  *
  * Three set-based INSERTs per page, however many facts it holds: under load a page holds tens of
  * earns, and one statement per fact and table was most of settlement's share of an earn's cost
@@ -23,7 +26,8 @@ export async function recordMemberFacts(
   const keyed = facts.map((fact) => {
     const position = parsePosition(fact.position);
     assert(position, `member feed sent a malformed position ${fact.position}`);
-    return { fact, txId: position.txId.toString(), seq: position.seq.toString() };
+    const known = memberFeedIntake.read(fact);
+    return { fact, known, txId: position.txId.toString(), seq: position.seq.toString() };
   });
   await manager.query(
     `INSERT INTO member_fact (tx_id, seq, type, key, payload, recorded_at)
@@ -37,8 +41,8 @@ export async function recordMemberFacts(
       keyed.map((k) => k.fact.recordedAt),
     ],
   );
-  const flows = keyed.flatMap(({ fact, txId, seq }) =>
-    lotFlowsOf(fact).map((flow, n) => ({ ...flow, txId, seq, n })),
+  const flows = keyed.flatMap(({ known, txId, seq }) =>
+    known ? lotFlowsOf(known).map((flow, n) => ({ ...flow, txId, seq, n })) : [],
   );
   if (flows.length > 0) {
     await manager.query(
@@ -56,8 +60,8 @@ export async function recordMemberFacts(
       ],
     );
   }
-  const items = keyed.flatMap(({ fact, txId, seq }) =>
-    settlementItemsOf(fact).map((item, n) => ({ ...item, txId, seq, n })),
+  const items = keyed.flatMap(({ known, txId, seq }) =>
+    known ? settlementItemsOf(known).map((item, n) => ({ ...item, txId, seq, n })) : [],
   );
   if (items.length > 0) {
     await manager.query(

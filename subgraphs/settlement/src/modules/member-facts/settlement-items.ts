@@ -1,5 +1,13 @@
-import { z } from 'zod';
-import type { Fact } from '@coalition/shared/feed/outbox';
+import type { PayloadOf } from '@coalition/shared/feed/facts/catalogue';
+import { unhandled } from '@coalition/shared/feed/facts/intake';
+import type {
+  burnRefunded,
+  pointsBurned,
+  pointsEarned,
+  pointsExpired,
+  purchaseRefunded,
+} from '@coalition/shared/feed/facts/member-feed';
+import type { MemberFact } from './member-fact-intake';
 
 /** What one part of a member fact means for money between partners (see settlement_item). */
 export interface SettlementItem {
@@ -14,36 +22,78 @@ export interface SettlementItem {
   at: string;
 }
 
-const points = z.string().regex(/^\d+$/).transform(BigInt);
-const link = z.object({ issuerPartnerId: z.string().uuid().nullable(), points });
-// partnerPoints / issuancePoints: the points the partner funds; absent in facts from before the
-// operator funded bonuses, when the partner funded every point.
-const earned = z.object({
-  transactionId: z.string().uuid(),
-  partnerId: z.string().uuid(),
-  points,
-  partnerPoints: points.optional(),
-  at: z.string(),
-});
-const burned = z.object({
-  transactionId: z.string().uuid(),
-  partnerId: z.string().uuid(),
-  links: z.array(link),
-  at: z.string(),
-});
-const refunded = z.object({
-  transactionId: z.string().uuid(),
-  partnerId: z.string().uuid(),
-  reversesId: z.string().uuid(),
-  points,
-  issuancePoints: points.optional(),
-  at: z.string(),
-});
-const expired = z.object({
-  transactionId: z.string().uuid(),
-  links: z.array(link),
-  at: z.string(),
-});
+/** The partner issues the points it funds (partnerPoints: every point, in facts from before the operator funded bonuses). */
+function issuance(f: PayloadOf<typeof pointsEarned>): SettlementItem[] {
+  if (f.partnerPoints === 0n) return [];
+  return [
+    {
+      kind: 'ISSUANCE',
+      transactionId: f.transactionId,
+      originalTransactionId: null,
+      partnerId: f.partnerId,
+      issuerPartnerId: f.partnerId,
+      points: f.partnerPoints,
+      at: f.at,
+    },
+  ];
+}
+
+/** One redemption per issuer link, paid to the partner where the points were burned. */
+const redemptions = (f: PayloadOf<typeof pointsBurned>): SettlementItem[] =>
+  f.links.map((l) => ({
+    kind: 'REDEMPTION',
+    transactionId: f.transactionId,
+    originalTransactionId: null,
+    partnerId: f.partnerId,
+    issuerPartnerId: l.issuerPartnerId,
+    points: l.points,
+    at: f.at,
+  }));
+
+function issuanceReversal(f: PayloadOf<typeof purchaseRefunded>): SettlementItem[] {
+  // A small partial refund can claw back nothing (rounded in the member's favour).
+  if (f.issuancePoints === 0n) return [];
+  return [
+    {
+      kind: 'ISSUANCE_REVERSAL',
+      transactionId: f.transactionId,
+      originalTransactionId: f.reversesId,
+      partnerId: f.partnerId,
+      issuerPartnerId: f.partnerId,
+      points: f.issuancePoints,
+      at: f.at,
+    },
+  ];
+}
+
+const redemptionReversal = (f: PayloadOf<typeof burnRefunded>): SettlementItem[] => [
+  {
+    kind: 'REDEMPTION_REVERSAL',
+    transactionId: f.transactionId,
+    originalTransactionId: f.reversesId,
+    partnerId: f.partnerId,
+    issuerPartnerId: null,
+    points: f.points,
+    at: f.at,
+  },
+];
+
+/** Breakage per issuer; operator-funded points have no partner to settle with. */
+function breakage(f: PayloadOf<typeof pointsExpired>): SettlementItem[] {
+  const byIssuer = new Map<string, bigint>();
+  for (const l of f.links)
+    if (l.issuerPartnerId)
+      byIssuer.set(l.issuerPartnerId, (byIssuer.get(l.issuerPartnerId) ?? 0n) + l.points);
+  return [...byIssuer].map(([issuer, total]) => ({
+    kind: 'BREAKAGE',
+    transactionId: f.transactionId,
+    originalTransactionId: null,
+    partnerId: issuer,
+    issuerPartnerId: issuer,
+    points: total,
+    at: f.at,
+  }));
+}
 
 /**
  * The settlement economics of each fact (the policy statements and the schema describe):
@@ -63,86 +113,23 @@ const expired = z.object({
  * which carried the debt, keeps the issuance its issuer paid for the points now consumed, which
  * will never be redeemed nor expire. Its lot flows take them out of the float (lot-flows.ts).
  */
-export function settlementItemsOf(fact: Fact): SettlementItem[] {
+export function settlementItemsOf(fact: MemberFact): SettlementItem[] {
   switch (fact.type) {
-    case 'points.earned': {
-      const f = earned.parse(fact.payload);
-      const issued = f.partnerPoints ?? f.points;
-      if (issued === 0n) return [];
-      return [
-        {
-          kind: 'ISSUANCE',
-          transactionId: f.transactionId,
-          originalTransactionId: null,
-          partnerId: f.partnerId,
-          issuerPartnerId: f.partnerId,
-          points: issued,
-          at: f.at,
-        },
-      ];
-    }
-    case 'points.burned': {
-      const f = burned.parse(fact.payload);
-      return f.links.map((l) => ({
-        kind: 'REDEMPTION' as const,
-        transactionId: f.transactionId,
-        originalTransactionId: null,
-        partnerId: f.partnerId,
-        issuerPartnerId: l.issuerPartnerId,
-        points: l.points,
-        at: f.at,
-      }));
-    }
-    case 'purchase.refunded': {
-      const f = refunded.parse(fact.payload);
-      const reversed = f.issuancePoints ?? f.points;
-      // A small partial refund can claw back nothing (rounded in the member's favour).
-      if (reversed === 0n) return [];
-      return [
-        {
-          kind: 'ISSUANCE_REVERSAL',
-          transactionId: f.transactionId,
-          originalTransactionId: f.reversesId,
-          partnerId: f.partnerId,
-          issuerPartnerId: f.partnerId,
-          points: reversed,
-          at: f.at,
-        },
-      ];
-    }
-    case 'burn.refunded': {
-      const f = refunded.parse(fact.payload);
-      return [
-        {
-          kind: 'REDEMPTION_REVERSAL',
-          transactionId: f.transactionId,
-          originalTransactionId: f.reversesId,
-          partnerId: f.partnerId,
-          issuerPartnerId: null,
-          points: f.points,
-          at: f.at,
-        },
-      ];
-    }
-    case 'points.expired': {
-      const f = expired.parse(fact.payload);
-      const byIssuer = new Map<string, bigint>();
-      for (const l of f.links)
-        if (l.issuerPartnerId)
-          byIssuer.set(l.issuerPartnerId, (byIssuer.get(l.issuerPartnerId) ?? 0n) + l.points);
-      return [...byIssuer].map(([issuer, total]) => ({
-        kind: 'BREAKAGE' as const,
-        transactionId: f.transactionId,
-        originalTransactionId: null,
-        partnerId: issuer,
-        issuerPartnerId: issuer,
-        points: total,
-        at: f.at,
-      }));
-    }
+    case 'points.earned':
+      return issuance(fact.payload);
+    case 'points.burned':
+      return redemptions(fact.payload);
+    case 'purchase.refunded':
+      return issuanceReversal(fact.payload);
+    case 'burn.refunded':
+      return redemptionReversal(fact.payload);
+    case 'points.expired':
+      return breakage(fact.payload);
+    case 'points.adjusted':
+    case 'points.transferred':
     case 'debt.repaid':
       return [];
     default:
-      return [];
+      return unhandled(fact);
   }
 }
