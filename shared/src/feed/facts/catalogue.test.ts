@@ -33,6 +33,21 @@ const without = (type: string, ...fields: string[]): Record<string, unknown> => 
   for (const field of fields) delete payload[field];
   return payload;
 };
+/** A points.earned fact as the first wallet wrote it: one lot, the partner's, no debts, no bonuses. */
+const firstEarned = {
+  transactionId: ids.transaction,
+  memberId: ids.member,
+  partnerId: ids.partner,
+  storeId: ids.store,
+  receiptId: 'r-1',
+  points: '100',
+  lotId: ids.lot,
+  issuerPartnerId: ids.partner,
+  availableAt: at,
+  expiresAt: at,
+  purchase: { total: '100', currency: 'EUR', occurredAt: at, lines: [] },
+  at,
+};
 const allSamples = feeds.flatMap(({ samples }) => Object.keys(samples));
 
 describe('the catalogue of feed facts', () => {
@@ -140,20 +155,7 @@ describe('the catalogue of feed facts', () => {
     [
       'points.earned',
       'debts and operator funding: the partner funded every point, in one lot',
-      {
-        transactionId: ids.transaction,
-        memberId: ids.member,
-        partnerId: ids.partner,
-        storeId: ids.store,
-        receiptId: 'r-1',
-        points: '100',
-        lotId: ids.lot,
-        issuerPartnerId: ids.partner,
-        availableAt: at,
-        expiresAt: at,
-        purchase: { total: '100', currency: 'EUR', occurredAt: at, lines: [] },
-        at,
-      },
+      firstEarned,
       {
         partnerPoints: 100n,
         operatorPoints: 0n,
@@ -168,22 +170,7 @@ describe('the catalogue of feed facts', () => {
     [
       'points.earned',
       'operator funding, with a debt repaid: the lot held what the debt left',
-      {
-        transactionId: ids.transaction,
-        memberId: ids.member,
-        partnerId: ids.partner,
-        storeId: ids.store,
-        receiptId: 'r-1',
-        points: '100',
-        debtRepaid: '30',
-        lotId: ids.lot,
-        lotPoints: '70',
-        issuerPartnerId: ids.partner,
-        availableAt: at,
-        expiresAt: at,
-        purchase: { total: '100', currency: 'EUR', occurredAt: at, lines: [] },
-        at,
-      },
+      { ...firstEarned, debtRepaid: '30', lotPoints: '70' },
       {
         partnerPoints: 100n,
         debtRepaid: 30n,
@@ -193,22 +180,7 @@ describe('the catalogue of feed facts', () => {
     [
       'points.earned',
       'operator funding, all of it repaying a debt: no lot',
-      {
-        transactionId: ids.transaction,
-        memberId: ids.member,
-        partnerId: ids.partner,
-        storeId: ids.store,
-        receiptId: 'r-1',
-        points: '30',
-        debtRepaid: '30',
-        lotId: null,
-        lotPoints: '0',
-        issuerPartnerId: ids.partner,
-        availableAt: null,
-        expiresAt: null,
-        purchase: { total: '30', currency: 'EUR', occurredAt: at, lines: [] },
-        at,
-      },
+      { ...firstEarned, debtRepaid: '100', lotId: null, lotPoints: '0', availableAt: null },
       { lots: [] },
     ],
     [

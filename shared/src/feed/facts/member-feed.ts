@@ -10,6 +10,9 @@ import { carriedLot, id, instant, lotLink, wholeNumber } from './fields';
 
 const member = { key: (payload: { memberId: string }) => payload.memberId };
 
+/** What every points fact of one member records: its ledger transaction, the points, and when. */
+const movement = { transactionId: id, memberId: id, points: wholeNumber, at: instant };
+
 export const memberEnrolled = defineFact({
   name: 'member.enrolled',
   version: 1,
@@ -17,20 +20,16 @@ export const memberEnrolled = defineFact({
   schema: z.object({ memberId: id, enrolledAt: instant }),
 });
 
-/** The member consented to a partner (its app may act for them); announced once per new link. */
-export const memberPartnerLinked = defineFact({
-  name: 'member.partner-linked',
+/** A member's consent for a partner (its app may act for them), given or taken back once. */
+const consent = {
   version: 1,
   ...member,
   schema: z.object({ memberId: id, partnerId: id }),
-});
+} as const;
 
-export const memberPartnerUnlinked = defineFact({
-  name: 'member.partner-unlinked',
-  version: 1,
-  ...member,
-  schema: z.object({ memberId: id, partnerId: id }),
-});
+export const memberPartnerLinked = defineFact({ name: 'member.partner-linked', ...consent });
+
+export const memberPartnerUnlinked = defineFact({ name: 'member.partner-unlinked', ...consent });
 
 /** The change's audit trail: the tiers before and after (null: none), and who changed it. */
 export const memberTierChanged = defineFact({
@@ -71,12 +70,10 @@ export const pointsEarned = defineFact({
   version: 1,
   ...member,
   schema: z.object({
-    transactionId: id,
-    memberId: id,
+    ...movement,
     partnerId: id,
     storeId: id,
     receiptId: z.string().min(1),
-    points: wholeNumber,
     partnerPoints: wholeNumber,
     operatorPoints: wholeNumber,
     debtRepaid: wholeNumber,
@@ -91,7 +88,6 @@ export const pointsEarned = defineFact({
     availableAt: instant.nullable(),
     expiresAt: instant.nullable(),
     purchase,
-    at: instant,
   }),
   olderFacts: (payload) => {
     // Before debts, the lot held every point; before operator funding, the partner funded them all
@@ -132,14 +128,11 @@ export const pointsBurned = defineFact({
   version: 1,
   ...member,
   schema: z.object({
-    transactionId: id,
-    memberId: id,
+    ...movement,
     partnerId: id,
     storeId: id.nullable(),
     holdId: id.nullable(),
-    points: wholeNumber,
     links: z.array(lotLink),
-    at: instant,
   }),
 });
 
@@ -153,18 +146,15 @@ export const purchaseRefunded = defineFact({
   version: 1,
   ...member,
   schema: z.object({
-    transactionId: id,
-    memberId: id,
+    ...movement,
     partnerId: id,
     storeId: id,
     reversesId: id,
     refundedAmount: wholeNumber,
-    points: wholeNumber,
     issuancePoints: wholeNumber,
     debtRecorded: wholeNumber,
     pointsExcused: wholeNumber,
     links: z.array(lotLink),
-    at: instant,
   }),
   // Before operator funding the partner had funded every point; before excusal nothing was excused.
   olderFacts: (payload) => ({
@@ -181,14 +171,11 @@ export const burnRefunded = defineFact({
   version: 1,
   ...member,
   schema: z.object({
-    transactionId: id,
-    memberId: id,
+    ...movement,
     partnerId: id,
     reversesId: id,
-    points: wholeNumber,
     debtRepaid: wholeNumber,
     restored: z.array(carriedLot),
-    at: instant,
   }),
   olderFacts: (payload) => ({ restored: [], ...payload }),
 });
@@ -198,16 +185,10 @@ export const pointsExpired = defineFact({
   name: 'points.expired',
   version: 1,
   ...member,
-  schema: z.object({
-    transactionId: id,
-    memberId: id,
-    points: wholeNumber,
-    links: z.array(lotLink),
-    at: instant,
-  }),
+  schema: z.object({ ...movement, links: z.array(lotLink) }),
 });
 
-const adjustment = { transactionId: id, memberId: id, reason: z.string(), points: wholeNumber };
+const adjustment = { ...movement, reason: z.string(), links: z.array(lotLink) };
 
 /** An operator's adjustment: a credit (a new operator-funded lot, after any debt) or a debit (from the lots, the rest as debt). */
 export const pointsAdjusted = defineFact({
@@ -220,15 +201,11 @@ export const pointsAdjusted = defineFact({
       direction: z.literal('CREDIT'),
       lotId: id.nullable(),
       debtRepaid: wholeNumber,
-      links: z.array(lotLink),
-      at: instant,
     }),
     z.object({
       ...adjustment,
       direction: z.literal('DEBIT'),
       debtRecorded: wholeNumber,
-      links: z.array(lotLink),
-      at: instant,
     }),
   ]),
   olderFacts: (payload) =>
@@ -262,15 +239,12 @@ export const debtRepaid = defineFact({
   version: 1,
   ...member,
   schema: z.object({
-    transactionId: id,
-    memberId: id,
-    points: wholeNumber,
+    ...movement,
     holdIds: z.array(id),
     cause: z.enum(['VOIDED', 'EXPIRED', 'CAPTURED']),
     released: wholeNumber,
     debtLeft: wholeNumber,
     links: z.array(lotLink),
-    at: instant,
   }),
   olderFacts: (payload) => ({ links: [], ...payload }),
 });

@@ -34,22 +34,19 @@ interface Link {
   points: bigint;
 }
 
-const out = (kind: LotFlow['kind'], links: readonly Link[], at: string): LotFlow[] =>
-  links.map((l) => ({
-    kind,
-    lotId: l.lotId,
-    issuerPartnerId: l.issuerPartnerId,
-    points: -l.points,
-    at,
-  }));
-const into = (kind: LotFlow['kind'], links: readonly Link[], at: string): LotFlow[] =>
-  links.map((l) => ({
-    kind,
-    lotId: l.lotId,
-    issuerPartnerId: l.issuerPartnerId,
-    points: l.points,
-    at,
-  }));
+/** One flow per link: points into the lots (+1n) or out of them (-1n). */
+const flows =
+  (sign: 1n | -1n) =>
+  (kind: LotFlow['kind'], links: readonly Link[], at: string): LotFlow[] =>
+    links.map((l) => ({
+      kind,
+      lotId: l.lotId,
+      issuerPartnerId: l.issuerPartnerId,
+      points: sign * l.points,
+      at,
+    }));
+const into = flows(1n);
+const out = flows(-1n);
 
 /** A debit leaves the lots it took from; a credit enters its new operator-funded lot, less any debt it repaid. */
 function adjustmentFlows(f: PayloadOf<typeof pointsAdjusted>): LotFlow[] {
