@@ -60,7 +60,11 @@ export function undeclaredTypes(
   return catalogue.types.filter((type) => !Object.hasOwn(declaration, type));
 }
 
-export function factIntake<D extends FactDefinition, const Decl extends IntakeDeclaration<D>>(
+export function factIntake<
+  D extends FactDefinition,
+  // Every type of the feed, and no other: a name the feed does not carry is refused too.
+  const Decl extends IntakeDeclaration<D> & { [T in Exclude<keyof Decl, D['type']>]: never },
+>(
   catalogue: FeedCatalogue<D>,
   consumer: string,
   declaration: Decl,
