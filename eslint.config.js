@@ -14,16 +14,10 @@ const longFunctionsToSplit = [
   'scripts/demo.ts',
   'scripts/demo/activity.ts',
   'scripts/demo/plan.ts',
-  'subgraphs/member/src/modules/members/members.resolvers.ts',
   'subgraphs/member/src/modules/wallet/earn.service.ts',
   'subgraphs/member/src/modules/wallet/household.service.ts',
   'subgraphs/member/src/modules/wallet/refund.service.ts',
-  'subgraphs/member/src/modules/wallet/wallet.resolvers.ts',
-  'subgraphs/member/src/server.ts',
-  'subgraphs/partner-merchant/src/modules/rewards/rewards.resolvers.ts',
-  'subgraphs/partner-merchant/src/server.ts',
   'subgraphs/settlement/src/modules/contracts/contracts.service.ts',
-  'subgraphs/settlement/src/modules/cycles/cycles.resolvers.ts',
 ];
 
 export default tseslint.config(

@@ -14,7 +14,7 @@ import {
   onboardPartner,
   type OnboardedPartner,
 } from './support/coalition';
-import { freshDatabaseUrl, keysDir } from './support/databases';
+import { freshDatabaseUrl, subgraphEnv } from './support/databases';
 import { eventually, gql, operatorToken, tokenFor } from './support/graphql';
 import { earn, earnInput, hold } from './support/wallet';
 
@@ -52,21 +52,6 @@ class StatementLog {
     const result = await work();
     return { result, reads: this.statements.slice(from).filter(isRequestRead) };
   }
-}
-
-function subgraphEnv(
-  databaseUrl: string,
-  extra: Record<string, string> = {},
-): Record<string, string> {
-  return {
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    JWT_KEYS_DIR: keysDir(),
-    DATABASE_URL: databaseUrl,
-    ...extra,
-  };
 }
 
 const partnerRefs = (ids: readonly string[]) => ids.map((id) => ({ __typename: 'Partner', id }));

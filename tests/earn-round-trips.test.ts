@@ -6,7 +6,7 @@ import { startMemberService } from '../subgraphs/member/src/server';
 import { loadPartnerConfig } from '../subgraphs/partner-merchant/src/config';
 import { startPartnerService } from '../subgraphs/partner-merchant/src/server';
 import { enrolMember, onboardPartner, type OnboardedPartner } from './support/coalition';
-import { freshDatabaseUrl, keysDir } from './support/databases';
+import { freshDatabaseUrl, subgraphEnv } from './support/databases';
 import { eventually, gql, operatorToken, tokenFor } from './support/graphql';
 import { earn, earnInput, hold } from './support/wallet';
 
@@ -23,19 +23,6 @@ const BACKGROUND = /\bfeed_cursor\b/;
 /** Every balance a wallet answers with but its read time. */
 const WALLET_FIELDS =
   'memberId available pending held lifetimeEarned debt expiringSoon { date firstExpiresAt points }';
-
-const subgraphEnv = (
-  databaseUrl: string,
-  extra: Record<string, string> = {},
-): Record<string, string> => ({
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'silent',
-  HOST: '127.0.0.1',
-  PORT: '0',
-  JWT_KEYS_DIR: keysDir(),
-  DATABASE_URL: databaseUrl,
-  ...extra,
-});
 
 describe('an earn makes a fixed, small number of round trips to Postgres', () => {
   const statements: string[] = [];

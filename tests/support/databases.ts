@@ -10,3 +10,22 @@ export function freshDatabaseUrl(label: string): string {
 export function keysDir(): string {
   return inject('keysDir');
 }
+
+/**
+ * The settings of a subgraph started inside the test process: quiet, on a free port of loopback,
+ * with the run's keys and its own database; `extra` adds or overrides (feed URLs, intervals).
+ */
+export function subgraphEnv(
+  databaseUrl: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    JWT_KEYS_DIR: keysDir(),
+    DATABASE_URL: databaseUrl,
+    ...extra,
+  };
+}

@@ -1,10 +1,11 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Express } from 'express';
+import { parse } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { loadPublicKeys } from '../../shared/src/auth/keys';
 import type { BaseContext } from '../../shared/src/graphql/context';
+import type { ModuleResolvers } from '../../shared/src/graphql/module';
 import { mountSubgraph } from '../../shared/src/graphql/subgraph-server';
 import { createServiceApp, listen, REQUEST_ID_HEADER } from '../../shared/src/http/service-app';
 import { createLogger } from '../../shared/src/logger';
@@ -25,7 +26,7 @@ export interface StandInSubgraph {
 }
 
 export interface StandInOptions {
-  resolvers: GraphQLResolverMap<BaseContext>;
+  resolvers: ModuleResolvers<BaseContext>;
   keysDir: string;
   /** Holds every GraphQL call this long before answering, to play a subgraph that hangs. */
   delayMs?: number;
@@ -65,8 +66,9 @@ export async function startStandInSubgraph(
     next();
   });
   const apollo = await mountSubgraph(app, {
-    typeDefs,
-    resolvers: options.resolvers,
+    modules: [
+      { name: `stand-in-${name}`, typeDefs: parse(typeDefs), resolvers: options.resolvers },
+    ],
     publicKeys: loadPublicKeys(options.keysDir),
     production: false,
     logger,

@@ -6,15 +6,15 @@ import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Express, Request } from 'express';
 import type { Server } from 'node:http';
-import { parse } from 'graphql';
 import { authenticate, type BaseContext } from './context';
 import { formatError } from './format-error';
+import { mergeModules, type SubgraphModule } from './module';
 import type { Logger } from '../logger';
 import type { PublicKeys } from '../auth/keys';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
-  typeDefs: string;
-  resolvers: GraphQLResolverMap<C>;
+  /** The subgraph's parts: their schemas and resolvers are merged, in this order. */
+  modules: readonly SubgraphModule<C>[];
   publicKeys: PublicKeys;
   production: boolean;
   logger: Logger;
@@ -46,9 +46,11 @@ export async function mountSubgraph<C extends BaseContext>(
   app: Express,
   options: SubgraphServerOptions<C>,
 ): Promise<ApolloServer<C>> {
+  const { typeDefs, resolvers } = mergeModules(options.modules);
   const schema = buildSubgraphSchema({
-    typeDefs: parse(options.typeDefs),
-    resolvers: options.resolvers as GraphQLResolverMap<unknown>,
+    typeDefs,
+    // The modules' resolvers are typed by the generated types, stricter than this map's own type.
+    resolvers: resolvers as GraphQLResolverMap<unknown>,
   });
   const server = new ApolloServer<C>({
     schema,

@@ -1,10 +1,9 @@
-import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper';
 import type { Express } from 'express';
 import type { DataSource, DataSourceOptions } from 'typeorm';
 import { loadPublicKeys } from '../auth/keys';
 import { openDatabase } from '../db/data-source';
 import { mountFeed } from '../feed/http';
-import type { BaseContext } from '../graphql/context';
+import type { ContextWith, SubgraphModule } from '../graphql/module';
 import { mountSubgraph } from '../graphql/subgraph-server';
 import { createServiceApp, listen } from '../http/service-app';
 import { createLogger, type Logger } from '../logger';
@@ -19,26 +18,27 @@ export interface SubgraphConfig {
 }
 
 /** What a subgraph plugs into the shared service shell. */
-export interface SubgraphParts<C extends BaseContext> {
-  resolvers: GraphQLResolverMap<C>;
-  extendContext: (base: BaseContext) => C;
+export interface SubgraphParts<L extends object> {
+  /** Its modules, in the order of its schema.graphql: the shell merges their schemas and resolvers. */
+  modules: readonly SubgraphModule<ContextWith<L>>[];
+  /** The modules' DataLoaders, made afresh for every request (a loader caches for one request only). */
+  createLoaders: () => L;
   /** Extra HTTP routes (a token endpoint, say), mounted before GraphQL. */
   mountRoutes?: (app: Express) => void;
   /** Feeds this service consumes and periodic jobs it runs; started after it listens, stopped before it closes. */
   background?: { start(): void; stop(): Promise<void> }[];
 }
 
-export interface SubgraphSpec<C extends BaseContext> {
+export interface SubgraphSpec<L extends object> {
   name: string;
   config: SubgraphConfig;
-  typeDefs: string;
   entities: DataSourceOptions['entities'];
   migrations: DataSourceOptions['migrations'];
   /** Serves this service's outbox at GET /feed. */
   producesFeed: boolean;
   /** Checks the migrated database before the service serves anything; throwing stops the start. */
   preflight?: (dataSource: DataSource, logger: Logger) => Promise<void>;
-  build: (dataSource: DataSource, logger: Logger) => SubgraphParts<C>;
+  build: (dataSource: DataSource, logger: Logger) => SubgraphParts<L>;
   onQuery?: (sql: string) => void;
 }
 
@@ -56,8 +56,8 @@ export interface RunningService {
  * required), health at /healthz, readiness at /readyz, its outbox at /feed, then start consuming
  * the feeds it depends on. Exported so tests start the same thing `npm start` does.
  */
-export async function startSubgraphService<C extends BaseContext>(
-  spec: SubgraphSpec<C>,
+export async function startSubgraphService<L extends object>(
+  spec: SubgraphSpec<L>,
 ): Promise<RunningService> {
   const { config } = spec;
   const logger = createLogger(spec.name, config.LOG_LEVEL);
@@ -84,13 +84,12 @@ export async function startSubgraphService<C extends BaseContext>(
   if (spec.producesFeed) mountFeed(app, '/feed', dataSource, publicKeys);
   parts.mountRoutes?.(app);
   const listening = await listen(app, config.HOST, config.PORT);
-  const apollo = await mountSubgraph(app, {
-    typeDefs: spec.typeDefs,
-    resolvers: parts.resolvers,
+  const apollo = await mountSubgraph<ContextWith<L>>(app, {
+    modules: parts.modules,
     publicKeys,
     production: config.NODE_ENV === 'production',
     logger,
-    extendContext: parts.extendContext,
+    extendContext: (base) => ({ ...base, loaders: parts.createLoaders() }),
     httpServer: listening.server,
   });
   for (const task of parts.background ?? []) task.start();

@@ -1,45 +1,12 @@
-import DataLoader from 'dataloader';
-import type { DataSource } from 'typeorm';
-import type { BaseContext } from '@coalition/shared/graphql/context';
-import type { Member, MemberPartnerLink } from './modules/members/member.entity';
-import type { MembersService } from './modules/members/members.service';
-import {
-  createPartnerViewLoaders,
-  type PartnerViewLoaders,
-} from './modules/partner-views/partner-views.loaders';
-import type { PartnerViewsService } from './modules/partner-views/partner-views.service';
-import { readWallets, type WalletView } from './modules/wallet/wallet-state';
+import type { ContextWith } from '@coalition/shared/graphql/module';
+import type { MembersLoaders } from './modules/members/members.loaders';
+import type { PartnerViewLoaders } from './modules/partner-views/partner-views.loaders';
+import type { WalletLoaders } from './modules/wallet/wallet.loaders';
 
-export interface MemberContext extends BaseContext {
-  loaders: {
-    member: DataLoader<string, Member | undefined>;
-    linksOfMember: DataLoader<string, MemberPartnerLink[]>;
-    /** Balances of every wallet the request asks for, read at one ledger time. */
-    wallet: DataLoader<string, WalletView | undefined>;
-    /** A partner's ledger views, one query per view for every partner the request asks about. */
-    partnerViews: PartnerViewLoaders;
-  };
-}
+/**
+ * Every DataLoader of a member-subgraph request, each module's own side by side. Modules never
+ * import this: each declares the loaders it reads, and the server checks this type provides them.
+ */
+export type MemberLoaders = MembersLoaders & PartnerViewLoaders & WalletLoaders;
 
-/** One batch query per entity type per request, whatever the number of references (no N+1). */
-export function createLoaders(
-  members: MembersService,
-  dataSource: DataSource,
-  partnerViews: PartnerViewsService,
-): MemberContext['loaders'] {
-  return {
-    member: new DataLoader(async (ids) => {
-      const rows = new Map((await members.membersByIds(ids)).map((m) => [m.id, m]));
-      return ids.map((id) => rows.get(id));
-    }),
-    linksOfMember: new DataLoader(async (memberIds) => {
-      const links = await members.linksOfMembers(memberIds);
-      return memberIds.map((id) => links.filter((link) => link.memberId === id));
-    }),
-    wallet: new DataLoader(async (memberIds) => {
-      const wallets = await readWallets(dataSource, memberIds);
-      return memberIds.map((id) => wallets.get(id));
-    }),
-    partnerViews: createPartnerViewLoaders(partnerViews),
-  };
-}
+export type MemberContext = ContextWith<MemberLoaders>;

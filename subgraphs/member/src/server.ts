@@ -1,13 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { loadPublicKeys, loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { httpFeedConsumer } from '@coalition/shared/feed/http';
-import {
-  DateTimeScalar,
-  IdempotencyKeyScalar,
-  MinorUnitsScalar,
-  PointsScalar,
-} from '@coalition/shared/graphql/scalars';
+import { baseModule } from '@coalition/shared/graphql/module';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import {
   startSubgraphService,
@@ -37,21 +31,20 @@ import { HouseholdService } from './modules/wallet/household.service';
 import { RefundService } from './modules/wallet/refund.service';
 import { mountRewardRedemptions } from './modules/wallet/reward-redemption.route';
 import { RewardRedemptionService } from './modules/wallet/reward-redemption.service';
-import { walletResolvers } from './modules/wallet/wallet.resolvers';
+import { walletModule } from './modules/wallet/wallet.module';
 import type { MemberConfig } from './config';
-import { createLoaders, type MemberContext } from './context';
+import type { MemberLoaders } from './context';
 import { Member, MemberPartnerLink } from './modules/members/member.entity';
-import { membersResolvers } from './modules/members/members.resolvers';
+import { membersModule } from './modules/members/members.module';
 import { MembersService } from './modules/members/members.service';
 import { EarnRulesReplica } from './modules/partner-replica/earn-rules.replica';
-import { offersResolvers } from './modules/offers/offers.resolvers';
+import { offersModule } from './modules/offers/offers.module';
 import { OffersService } from './modules/offers/offers.service';
 import { applyPartnerFacts } from './modules/partner-replica/partner-feed';
 import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-replica.entity';
-import { partnerViewsResolvers } from './modules/partner-views/partner-views.resolvers';
+import { partnerViewsModule } from './modules/partner-views/partner-views.module';
 import { PartnerViewsService } from './modules/partner-views/partner-views.service';
 
-export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
 export const migrations = [
   MembersLinksReplica1764064800000,
@@ -78,10 +71,9 @@ export function startMemberService(
 ): Promise<RunningService> {
   const token = serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), 'member');
   const publicKeys = loadPublicKeys(config.JWT_KEYS_DIR);
-  return startSubgraphService<MemberContext>({
+  return startSubgraphService<MemberLoaders>({
     name: 'member',
     config,
-    typeDefs,
     entities,
     migrations,
     producesFeed: true,
@@ -93,41 +85,33 @@ export function startMemberService(
         { dataSource, logger, token },
         { name: PARTNER_FEED_CONSUMER, feedUrl: config.PARTNER_FEED_URL, apply: applyPartnerFacts },
       );
-      const m = membersResolvers(members, partnerFeed);
-      const w = walletResolvers({
-        earn: new EarnService(dataSource, new EarnRulesReplica()),
-        burn: new BurnService(dataSource),
-        refund: new RefundService(dataSource),
-        adjustment: new AdjustmentService(dataSource),
-        history: new HistoryService(dataSource),
-        household: new HouseholdService(dataSource),
-      });
-      const o = offersResolvers(new OffersService(dataSource));
-      const partnerViews = new PartnerViewsService(dataSource);
-      const p = partnerViewsResolvers();
+      const parts = {
+        members: membersModule(members, partnerFeed),
+        offers: offersModule(new OffersService(dataSource)),
+        partnerViews: partnerViewsModule(new PartnerViewsService(dataSource)),
+        wallet: walletModule(
+          {
+            earn: new EarnService(dataSource, new EarnRulesReplica()),
+            burn: new BurnService(dataSource),
+            refund: new RefundService(dataSource),
+            adjustment: new AdjustmentService(dataSource),
+            history: new HistoryService(dataSource),
+            household: new HouseholdService(dataSource),
+          },
+          dataSource,
+        ),
+      };
       return {
-        resolvers: {
-          DateTime: DateTimeScalar,
-          Points: PointsScalar,
-          MinorUnits: MinorUnitsScalar,
-          IdempotencyKey: IdempotencyKeyScalar,
-          Query: { ...m.Query, ...w.Query },
-          Mutation: { ...m.Mutation, ...w.Mutation, ...o.Mutation },
-          Member: { ...m.Member, ...w.Member, ...o.Member },
-          MemberOffer: o.MemberOffer,
-          Transaction: w.Transaction,
-          Lot: w.Lot,
-          Household: w.Household,
-          Partner: p.Partner,
-          PartnerTransaction: p.PartnerTransaction,
-        },
+        // In the order of schema.graphql: base.graphql, then the modules by name.
+        modules: [baseModule(new URL('./base.graphql', import.meta.url)), ...Object.values(parts)],
+        createLoaders: () => ({
+          ...parts.members.createLoaders(),
+          ...parts.partnerViews.createLoaders(),
+          ...parts.wallet.createLoaders(),
+        }),
         // The partner service's synchronous call for reward orders (off the hot path).
         mountRoutes: (app) =>
           mountRewardRedemptions(app, new RewardRedemptionService(dataSource), publicKeys),
-        extendContext: (base) => ({
-          ...base,
-          loaders: createLoaders(members, dataSource, partnerViews),
-        }),
         background: [
           partnerFeed,
           new PeriodicJob(

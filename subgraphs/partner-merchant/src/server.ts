@@ -1,12 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
-import {
-  DateTimeScalar,
-  IdempotencyKeyScalar,
-  MinorUnitsScalar,
-  PointsScalar,
-} from '@coalition/shared/graphql/scalars';
+import { baseModule } from '@coalition/shared/graphql/module';
 import { limits } from '@coalition/shared/limits';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import {
@@ -24,31 +18,30 @@ import { Offers1764730000000 } from '../migrations/1764730000000-offers';
 import { Rewards1764730600000 } from '../migrations/1764730600000-rewards';
 import { VoucherRedemption1764734400000 } from '../migrations/1764734400000-voucher-redemption';
 import type { PartnerConfig } from './config';
-import { createLoaders, type PartnerContext } from './context';
+import type { PartnerLoaders } from './context';
 import { ApiClient } from './modules/api-clients/api-client.entity';
-import { apiClientsResolvers } from './modules/api-clients/api-clients.resolvers';
+import { apiClientsModule } from './modules/api-clients/api-clients.module';
 import { ApiClientsService } from './modules/api-clients/api-clients.service';
 import { mountTokenEndpoint } from './modules/api-clients/token-endpoint';
-import { earnRulesResolvers } from './modules/earn-rules/earn-rules.resolvers';
+import { earnRulesModule } from './modules/earn-rules/earn-rules.module';
 import { EarnRulesService } from './modules/earn-rules/earn-rules.service';
 import { EarnSimulationService } from './modules/earn-rules/earn-simulation.service';
-import { offersResolvers } from './modules/offers/offers.resolvers';
+import { offersModule } from './modules/offers/offers.module';
 import { OffersService } from './modules/offers/offers.service';
-import { partnerStatusResolvers } from './modules/partner-status/partner-status.resolvers';
+import { partnerStatusModule } from './modules/partner-status/partner-status.module';
 import { PartnerStatusService } from './modules/partner-status/partner-status.service';
 import { Partner } from './modules/partners/partner.entity';
-import { partnersResolvers } from './modules/partners/partners.resolvers';
+import { partnersModule } from './modules/partners/partners.module';
 import { PartnersService } from './modules/partners/partners.service';
 import { Store } from './modules/partners/store.entity';
-import { programmeResolvers } from './modules/programme/programme.resolvers';
+import { programmeModule } from './modules/programme/programme.module';
 import { TierBonusesService } from './modules/programme/tier-bonuses.service';
 import { RewardOrdersService } from './modules/rewards/reward-orders.service';
-import { rewardsResolvers } from './modules/rewards/rewards.resolvers';
+import { rewardsModule } from './modules/rewards/rewards.module';
 import { VoucherRedemptionService } from './modules/rewards/voucher-redemption.service';
 import { RewardsService } from './modules/rewards/rewards.service';
 import { httpWalletRedemptions } from './modules/rewards/wallet-redemptions.client';
 
-export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [Partner, Store, ApiClient];
 export const migrations = [
   PartnersStoresClients1764064800000,
@@ -72,79 +65,50 @@ export function startPartnerService(
   options: { onQuery?: (sql: string) => void } = {},
 ): Promise<RunningService> {
   const signingKey = loadSigningKey(config.JWT_KEYS_DIR);
-  return startSubgraphService<PartnerContext>({
+  return startSubgraphService<PartnerLoaders>({
     name: 'partner-merchant',
     config,
-    typeDefs,
     entities,
     migrations,
     producesFeed: true,
     onQuery: options.onQuery,
     build: (dataSource, logger) => {
-      const partners = new PartnersService(dataSource);
-      const status = new PartnerStatusService(dataSource);
       const clients = new ApiClientsService(dataSource);
-      const earnRules = new EarnRulesService(dataSource);
-      const tierBonuses = new TierBonusesService(dataSource);
-      const simulation = new EarnSimulationService(dataSource, tierBonuses);
-      const rewards = new RewardsService(dataSource);
-      const walletRedemptions = httpWalletRedemptions(
-        config.REWARD_REDEMPTIONS_URL,
-        serviceTokenProvider(signingKey, 'partner-merchant'),
-        limits.syncCallTimeoutMs,
+      const rewardOrders = new RewardOrdersService(
+        dataSource,
+        httpWalletRedemptions(
+          config.REWARD_REDEMPTIONS_URL,
+          serviceTokenProvider(signingKey, 'partner-merchant'),
+          limits.syncCallTimeoutMs,
+          logger,
+        ),
         logger,
       );
-      const rewardOrders = new RewardOrdersService(dataSource, walletRedemptions, logger);
-      const offers = new OffersService(dataSource);
-      const p = partnersResolvers(partners);
-      const s = partnerStatusResolvers(status);
-      const c = apiClientsResolvers(clients);
-      const e = earnRulesResolvers(earnRules, simulation);
-      const g = programmeResolvers(tierBonuses);
-      const r = rewardsResolvers(rewards, rewardOrders, new VoucherRedemptionService(dataSource));
-      const o = offersResolvers(offers);
+      const earnRules = new EarnRulesService(dataSource);
+      const tierBonuses = new TierBonusesService(dataSource);
+      const parts = {
+        apiClients: apiClientsModule(clients),
+        earnRules: earnRulesModule(earnRules, new EarnSimulationService(dataSource, tierBonuses)),
+        offers: offersModule(new OffersService(dataSource)),
+        partnerStatus: partnerStatusModule(new PartnerStatusService(dataSource)),
+        partners: partnersModule(new PartnersService(dataSource)),
+        programme: programmeModule(tierBonuses),
+        rewards: rewardsModule({
+          rewards: new RewardsService(dataSource),
+          orders: rewardOrders,
+          vouchers: new VoucherRedemptionService(dataSource),
+        }),
+      };
       return {
-        resolvers: {
-          DateTime: DateTimeScalar,
-          Points: PointsScalar,
-          MinorUnits: MinorUnitsScalar,
-          IdempotencyKey: IdempotencyKeyScalar,
-          Query: { ...p.Query, ...e.Query, ...g.Query, ...r.Query, ...o.Query },
-          Mutation: {
-            ...p.Mutation,
-            ...s.Mutation,
-            ...c.Mutation,
-            ...e.Mutation,
-            ...g.Mutation,
-            ...r.Mutation,
-            ...o.Mutation,
-          },
-          Partner: {
-            ...p.Partner,
-            ...s.Partner,
-            ...c.Partner,
-            ...e.Partner,
-            ...r.Partner,
-            ...o.Partner,
-          },
-          Store: p.Store,
-          ApiClient: c.ApiClient,
-          PartnerStatusChange: s.PartnerStatusChange,
-          Reward: r.Reward,
-          RewardOrder: r.RewardOrder,
-          Offer: o.Offer,
-        },
-        extendContext: (base) => ({
-          ...base,
-          loaders: createLoaders({
-            partners,
-            earnRules,
-            status,
-            clients,
-            offers,
-            rewards,
-            rewardOrders,
-          }),
+        // In the order of schema.graphql: base.graphql, then the modules by name.
+        modules: [baseModule(new URL('./base.graphql', import.meta.url)), ...Object.values(parts)],
+        createLoaders: () => ({
+          ...parts.apiClients.createLoaders(),
+          ...parts.earnRules.createLoaders(),
+          ...parts.offers.createLoaders(),
+          ...parts.partnerStatus.createLoaders(),
+          ...parts.partners.createLoaders(),
+          ...parts.rewards.createLoaders(),
         }),
         mountRoutes: (app) => mountTokenEndpoint(app, clients, signingKey),
         // Orders the wallet did not answer in time are completed here, so none stays PENDING for good.

@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { loadSigningKey } from '@coalition/shared/auth/keys';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { httpFeedConsumer } from '@coalition/shared/feed/http';
-import { DateTimeScalar, MinorUnitsScalar, PointsScalar } from '@coalition/shared/graphql/scalars';
+import { baseModule } from '@coalition/shared/graphql/module';
 import { PeriodicJob } from '@coalition/shared/service/periodic-job';
 import {
   startSubgraphService,
@@ -15,21 +14,20 @@ import { Disputes1764136800000 } from '../migrations/1764136800000-disputes';
 import { LotFlows1764144000000 } from '../migrations/1764144000000-lot-flows';
 import { PartnerDirectory1764151200000 } from '../migrations/1764151200000-partner-directory';
 import type { SettlementConfig } from './config';
-import { createLoaders, type SettlementContext } from './context';
-import { cyclesResolvers } from './modules/cycles/cycles.resolvers';
+import type { SettlementLoaders } from './context';
+import { cyclesModule } from './modules/cycles/cycles.module';
 import { CyclesService } from './modules/cycles/cycles.service';
 import { scheduledClose } from './modules/cycles/cycle-schedule';
 import { StatementsService } from './modules/cycles/statements.service';
-import { contractsResolvers } from './modules/contracts/contracts.resolvers';
+import { contractsModule } from './modules/contracts/contracts.module';
 import { ContractsService } from './modules/contracts/contracts.service';
 import { applyPartnerFacts } from './modules/contracts/partner-feed';
-import { disputesResolvers } from './modules/disputes/disputes.resolvers';
+import { disputesModule } from './modules/disputes/disputes.module';
 import { DisputesService } from './modules/disputes/disputes.service';
 import { recordMemberFacts } from './modules/member-facts/member-feed';
-import { reportsResolvers } from './modules/reports/reports.resolvers';
+import { reportsModule } from './modules/reports/reports.module';
 import { ReportsService } from './modules/reports/reports.service';
 
-export const typeDefs = readFileSync(new URL('../schema.graphql', import.meta.url), 'utf8');
 export const entities = [];
 export const migrations = [
   CyclesMemberFacts1764064800000,
@@ -48,10 +46,9 @@ export function startSettlementService(
   options: { onQuery?: (sql: string) => void } = {},
 ): Promise<RunningService> {
   const token = serviceTokenProvider(loadSigningKey(config.JWT_KEYS_DIR), 'settlement');
-  return startSubgraphService<SettlementContext>({
+  return startSubgraphService<SettlementLoaders>({
     name: 'settlement',
     config,
-    typeDefs,
     entities,
     migrations,
     producesFeed: false,
@@ -62,7 +59,6 @@ export function startSettlementService(
         { model: config.SETTLEMENT_MODEL, baseCurrency: config.SETTLEMENT_BASE_CURRENCY },
         MEMBER_FEED_CONSUMER,
       );
-      const contracts = new ContractsService(dataSource);
       const feeds = { dataSource, logger, token };
       const memberFeed = httpFeedConsumer(feeds, {
         name: MEMBER_FEED_CONSUMER,
@@ -74,26 +70,22 @@ export function startSettlementService(
         feedUrl: config.PARTNER_FEED_URL,
         apply: applyPartnerFacts,
       });
-      const c = cyclesResolvers(cycles, new StatementsService(dataSource), memberFeed);
-      const k = contractsResolvers(contracts, config.SETTLEMENT_BASE_CURRENCY);
-      const d = disputesResolvers(new DisputesService(dataSource), cycles);
-      const r = reportsResolvers(new ReportsService(dataSource), () => memberFeed.position());
+      const parts = {
+        contracts: contractsModule(
+          new ContractsService(dataSource),
+          config.SETTLEMENT_BASE_CURRENCY,
+        ),
+        cycles: cyclesModule({ cycles, statements: new StatementsService(dataSource), memberFeed }),
+        disputes: disputesModule(new DisputesService(dataSource), cycles),
+        reports: reportsModule(new ReportsService(dataSource), () => memberFeed.position()),
+      };
       return {
-        resolvers: {
-          DateTime: DateTimeScalar,
-          Points: PointsScalar,
-          MinorUnits: MinorUnitsScalar,
-          Query: { ...c.Query, ...d.Query, ...r.Query },
-          Mutation: { ...c.Mutation, ...k.Mutation, ...d.Mutation },
-          Dispute: d.Dispute,
-          SettlementCycle: c.SettlementCycle,
-          Statement: c.Statement,
-          StatementLine: c.StatementLine,
-          JournalEntry: c.JournalEntry,
-          ContractVersion: k.ContractVersion,
-          Partner: { ...c.Partner, ...k.Partner },
-        },
-        extendContext: (base) => ({ ...base, loaders: createLoaders(cycles, contracts) }),
+        // In the order of schema.graphql: base.graphql, then the modules by name.
+        modules: [baseModule(new URL('./base.graphql', import.meta.url)), ...Object.values(parts)],
+        createLoaders: () => ({
+          ...parts.contracts.createLoaders(),
+          ...parts.cycles.createLoaders(),
+        }),
         background: [
           memberFeed,
           partnerFeed,

@@ -1,21 +1,17 @@
 import { requireViewer, viewerPartnerId } from '@coalition/shared/auth/authorize';
 import { forbidden, notFound } from '@coalition/shared/errors';
-import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
+import { connectionOf, pageOf } from '@coalition/shared/graphql/pagination';
 import { parseId } from '@coalition/shared/validation';
-import type { MemberContext } from '../../context';
+import type { Resolvers } from '../../generated/graphql';
 import { canSeeProfile } from '../members/member-access';
-import type { Member } from '../members/member.entity';
-import { memberOfferCursor, type MemberOffer, type OffersService } from './offers.service';
+import type { MembersContext } from '../members/members.loaders';
+import { memberOfferCursor, type OffersService } from './offers.service';
 
-export function offersResolvers(offers: OffersService) {
+export function offersResolvers(offers: OffersService): Resolvers<MembersContext> {
   return {
     Mutation: {
       /** The member themself, an operator, or a partner's app for a member who linked it (its own offers only). */
-      activateOffer: async (
-        _: unknown,
-        args: { memberId: string; offerId: string },
-        ctx: MemberContext,
-      ) => {
+      activateOffer: async (_, args, ctx) => {
         const viewer = requireViewer(ctx.viewer);
         const memberId = parseId(args.memberId, 'memberId');
         const offerId = parseId(args.offerId, 'offerId');
@@ -27,7 +23,7 @@ export function offersResolvers(offers: OffersService) {
       },
     },
     Member: {
-      offers: async (member: Member, args: PageArgs, ctx: MemberContext) => {
+      offers: async (member, args, ctx) => {
         if (!(await canSeeProfile(member, ctx))) return null;
         const page = pageOf(args);
         return connectionOf(
@@ -38,17 +34,17 @@ export function offersResolvers(offers: OffersService) {
       },
     },
     MemberOffer: {
-      partner: (o: MemberOffer) => ({ __typename: 'Partner', id: o.partnerId }),
-      name: (o: MemberOffer) => o.offer.name,
-      description: (o: MemberOffer) => o.offer.description,
-      bonusPoints: (o: MemberOffer) => o.offer.bonusPoints,
-      bonusPercent: (o: MemberOffer) => o.offer.bonusPercent,
-      minimumSpend: (o: MemberOffer) => o.offer.minimumSpendMinor,
-      categories: (o: MemberOffer) => o.offer.categories,
-      startsAt: (o: MemberOffer) => o.offer.startsAt,
-      endsAt: (o: MemberOffer) => o.offer.endsAt,
-      perMemberLimit: (o: MemberOffer) => o.offer.perMemberLimit,
-      activated: (o: MemberOffer) => o.activatedAt !== null,
+      partner: (o) => ({ __typename: 'Partner', id: o.partnerId }),
+      name: (o) => o.offer.name,
+      description: (o) => o.offer.description,
+      bonusPoints: (o) => o.offer.bonusPoints,
+      bonusPercent: (o) => o.offer.bonusPercent,
+      minimumSpend: (o) => o.offer.minimumSpendMinor,
+      categories: (o) => o.offer.categories,
+      startsAt: (o) => o.offer.startsAt,
+      endsAt: (o) => o.offer.endsAt,
+      perMemberLimit: (o) => o.offer.perMemberLimit,
+      activated: (o) => o.activatedAt !== null,
     },
   };
 }

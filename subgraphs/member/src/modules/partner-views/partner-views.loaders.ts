@@ -15,6 +15,11 @@ export interface PartnerViewKey<A> {
 }
 
 export interface PartnerViewLoaders {
+  /** A partner's ledger views, one query per view for every partner the request asks about. */
+  partnerViews: PartnerViews;
+}
+
+export interface PartnerViews {
   transactions: DataLoader<
     PartnerViewKey<PartnerTransactionQuery>,
     PartnerTransactionEntry[],
@@ -62,8 +67,12 @@ function perArguments<A, R>(
 /** Per request (the context): each view of the partners a request asks about, batched. */
 export function createPartnerViewLoaders(views: PartnerViewsService): PartnerViewLoaders {
   return {
-    transactions: perArguments((partnerIds, query) => views.transactions(partnerIds, query)),
-    pointsSummary: perArguments((partnerIds, period) => views.pointsSummaries(partnerIds, period)),
-    memberReach: perArguments((partnerIds, period) => views.memberReach(partnerIds, period)),
+    partnerViews: {
+      transactions: perArguments((partnerIds, query) => views.transactions(partnerIds, query)),
+      pointsSummary: perArguments((partnerIds, period) =>
+        views.pointsSummaries(partnerIds, period),
+      ),
+      memberReach: perArguments((partnerIds, period) => views.memberReach(partnerIds, period)),
+    },
   };
 }

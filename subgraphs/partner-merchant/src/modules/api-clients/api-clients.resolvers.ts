@@ -1,11 +1,13 @@
 import { requireRole } from '@coalition/shared/auth/authorize';
 import type { Viewer } from '@coalition/shared/auth/jwt';
-import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
+import { loadReferenced } from '@coalition/shared/graphql/loaders';
+import type { ContextWith } from '@coalition/shared/graphql/module';
+import { connectionOf, pageOf } from '@coalition/shared/graphql/pagination';
 import { parseId } from '@coalition/shared/validation';
-import type { PartnerContext } from '../../context';
+import type { Resolvers } from '../../generated/graphql';
 import { mayConfigurePartner } from '../partners/partner-access';
-import type { Partner } from '../partners/partner.entity';
-import type { ApiClient } from './api-client.entity';
+import type { PartnersLoaders } from '../partners/partners.loaders';
+import type { ApiClientsLoaders } from './api-clients.loaders';
 import { clientCursor, type ApiClientsService, type ClientScope } from './api-clients.service';
 
 /** Operators manage every partner's credentials; a partner token its own partner's; terminals none. */
@@ -14,23 +16,17 @@ function scopeOf(viewer: Viewer): ClientScope {
   return v.role === 'operator' ? { kind: 'any' } : { kind: 'partner', partnerId: v.partnerId };
 }
 
-export function apiClientsResolvers(clients: ApiClientsService) {
+export function apiClientsResolvers(
+  clients: ApiClientsService,
+): Resolvers<ContextWith<ApiClientsLoaders & PartnersLoaders>> {
   return {
     Mutation: {
-      createApiClient: (
-        _: unknown,
-        args: { partnerId: string; storeId?: string | null; label: string },
-        ctx: PartnerContext,
-      ) => {
+      createApiClient: (_, args, ctx) => {
         requireRole(ctx.viewer, 'operator');
         const storeId = args.storeId == null ? null : parseId(args.storeId, 'storeId');
         return clients.create(parseId(args.partnerId, 'partnerId'), storeId, args.label);
       },
-      rotateApiClientSecret: async (
-        _: unknown,
-        args: { clientId: string; revokePrevious?: boolean | null },
-        ctx: PartnerContext,
-      ) => {
+      rotateApiClientSecret: async (_, args, ctx) => {
         const revokePrevious = args.revokePrevious ?? false;
         const issued = await clients.rotate(scopeOf(ctx.viewer), args.clientId, revokePrevious);
         ctx.log.info(
@@ -39,14 +35,14 @@ export function apiClientsResolvers(clients: ApiClientsService) {
         );
         return issued;
       },
-      revokeApiClient: async (_: unknown, args: { clientId: string }, ctx: PartnerContext) => {
+      revokeApiClient: async (_, args, ctx) => {
         const client = await clients.revoke(scopeOf(ctx.viewer), args.clientId);
         ctx.log.info({ clientId: args.clientId, by: ctx.viewer.sub }, 'API client revoked');
         return client;
       },
     },
     Partner: {
-      apiClients: async (partner: Partner, args: PageArgs, ctx: PartnerContext) => {
+      apiClients: async (partner, args, ctx) => {
         if (!mayConfigurePartner(ctx.viewer, partner.id)) return null;
         const page = pageOf(args);
         return connectionOf(
@@ -57,11 +53,10 @@ export function apiClientsResolvers(clients: ApiClientsService) {
       },
     },
     ApiClient: {
-      partner: (client: ApiClient, _: unknown, ctx: PartnerContext) =>
-        ctx.loaders.partner.load(client.partnerId),
-      store: (client: ApiClient, _: unknown, ctx: PartnerContext) =>
-        client.storeId ? ctx.loaders.store.load(client.storeId) : null,
-      previousSecretExpiresAt: (client: ApiClient) =>
+      partner: (client, _, ctx) => loadReferenced(ctx.loaders.partner, client.partnerId, 'Partner'),
+      store: (client, _, ctx) =>
+        client.storeId ? loadReferenced(ctx.loaders.store, client.storeId, 'Store') : null,
+      previousSecretExpiresAt: (client) =>
         client.previousSecretExpiresAt && client.previousSecretExpiresAt > new Date()
           ? client.previousSecretExpiresAt
           : null,

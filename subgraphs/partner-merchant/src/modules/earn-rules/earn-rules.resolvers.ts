@@ -1,13 +1,14 @@
 import type { Viewer } from '@coalition/shared/auth/jwt';
 import { forbidden } from '@coalition/shared/errors';
-import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
+import type { ContextWith } from '@coalition/shared/graphql/module';
+import { connectionOf, pageOf } from '@coalition/shared/graphql/pagination';
 import { parseId } from '@coalition/shared/validation';
-import type { PartnerContext } from '../../context';
+import type { Resolvers } from '../../generated/graphql';
 import { mayConfigurePartner, requireConfigurer } from '../partners/partner-access';
-import type { Partner } from '../partners/partner.entity';
 import { versionCursor } from './earn-rule-versions.repository';
-import type { EarnRulesService, PublishEarnRulesInput } from './earn-rules.service';
-import type { EarnSimulationService, SimulateEarnInput } from './earn-simulation.service';
+import type { EarnRulesLoaders } from './earn-rules.loaders';
+import type { EarnRulesService } from './earn-rules.service';
+import type { EarnSimulationService } from './earn-simulation.service';
 
 /** Operators; the partner itself; its terminals, for their own store only. */
 function requireSimulator(viewer: Viewer, partnerId: string, storeId: string): void {
@@ -19,34 +20,25 @@ function requireSimulator(viewer: Viewer, partnerId: string, storeId: string): v
   requireConfigurer(viewer, partnerId);
 }
 
-export function earnRulesResolvers(earnRules: EarnRulesService, simulation: EarnSimulationService) {
+export function earnRulesResolvers(
+  earnRules: EarnRulesService,
+  simulation: EarnSimulationService,
+): Resolvers<ContextWith<EarnRulesLoaders>> {
   return {
     Query: {
-      simulateEarn: (
-        _: unknown,
-        args: { partnerId: string; input: SimulateEarnInput },
-        ctx: PartnerContext,
-      ) => {
+      simulateEarn: (_, args, ctx) => {
         const partnerId = parseId(args.partnerId, 'partnerId');
         requireSimulator(ctx.viewer, partnerId, args.input.storeId);
         return simulation.simulate(partnerId, args.input);
       },
     },
     Mutation: {
-      publishEarnRules: (
-        _: unknown,
-        args: { partnerId: string; input: PublishEarnRulesInput },
-        ctx: PartnerContext,
-      ) => {
+      publishEarnRules: (_, args, ctx) => {
         const partnerId = parseId(args.partnerId, 'partnerId');
         requireConfigurer(ctx.viewer, partnerId);
         return earnRules.publish(partnerId, args.input, ctx.viewer.sub);
       },
-      withdrawEarnRules: (
-        _: unknown,
-        args: { partnerId: string; version: number },
-        ctx: PartnerContext,
-      ) => {
+      withdrawEarnRules: (_, args, ctx) => {
         const partnerId = parseId(args.partnerId, 'partnerId');
         requireConfigurer(ctx.viewer, partnerId);
         return earnRules.withdraw(partnerId, args.version, ctx.viewer.sub);
@@ -54,14 +46,14 @@ export function earnRulesResolvers(earnRules: EarnRulesService, simulation: Earn
     },
     Partner: {
       // Public, like the partner's name: what a member earns there before any bonus.
-      pointsPerCurrencyUnit: async (partner: Partner, _: unknown, ctx: PartnerContext) =>
+      pointsPerCurrencyUnit: async (partner, _, ctx) =>
         (await ctx.loaders.earnRulesInForce.load(partner.id))?.rules.basePointsPerUnit ??
         partner.pointsPerCurrencyUnit,
-      earnRules: async (partner: Partner, _: unknown, ctx: PartnerContext) =>
+      earnRules: async (partner, _, ctx) =>
         mayConfigurePartner(ctx.viewer, partner.id)
           ? ((await ctx.loaders.earnRulesInForce.load(partner.id)) ?? null)
           : null,
-      earnRuleVersions: async (partner: Partner, args: PageArgs, ctx: PartnerContext) => {
+      earnRuleVersions: async (partner, args, ctx) => {
         if (!mayConfigurePartner(ctx.viewer, partner.id)) return null;
         const page = pageOf(args);
         return connectionOf(

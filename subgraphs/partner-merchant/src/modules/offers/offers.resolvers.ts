@@ -1,13 +1,16 @@
 import { requireRole } from '@coalition/shared/auth/authorize';
 import type { Viewer } from '@coalition/shared/auth/jwt';
-import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
+import { loadReferenced } from '@coalition/shared/graphql/loaders';
+import type { ContextWith } from '@coalition/shared/graphql/module';
+import { connectionOf, pageOf } from '@coalition/shared/graphql/pagination';
 import { isId, parseId } from '@coalition/shared/validation';
-import type { PartnerContext } from '../../context';
+import type { Resolvers } from '../../generated/graphql';
 import { mayConfigurePartner, requireConfigurer } from '../partners/partner-access';
-import type { Partner } from '../partners/partner.entity';
+import type { PartnersLoaders } from '../partners/partners.loaders';
 import { offerStatusAt } from './offer-status';
+import type { OffersLoaders } from './offers.loaders';
 import { offerCursor, type OfferRecord, type OfferScope } from './offers.repository';
-import type { OfferInput, OffersService } from './offers.service';
+import type { OffersService } from './offers.service';
 
 /** Operators reach every partner's offers, a partner token its own partner's; terminals and members none. */
 function scopeOf(viewer: Viewer): OfferScope {
@@ -15,7 +18,9 @@ function scopeOf(viewer: Viewer): OfferScope {
   return v.role === 'operator' ? { kind: 'any' } : { kind: 'partner', partnerId: v.partnerId };
 }
 
-export function offersResolvers(offers: OffersService) {
+export function offersResolvers(
+  offers: OffersService,
+): Resolvers<ContextWith<OffersLoaders & PartnersLoaders>> {
   // status and endedAt are read at one instant per offer object (each request loads its own), so
   // an offer reaching its endsAt mid-request never shows as ACTIVE with an endedAt.
   const views = new WeakMap<OfferRecord, ReturnType<typeof offerStatusAt>>();
@@ -26,25 +31,21 @@ export function offersResolvers(offers: OffersService) {
   };
   return {
     Query: {
-      offer: async (_: unknown, args: { id: string }, ctx: PartnerContext) => {
+      offer: async (_, args, ctx) => {
         if (!isId(args.id)) return null;
         const offer = await ctx.loaders.offer.load(args.id);
         return offer && mayConfigurePartner(ctx.viewer, offer.partnerId) ? offer : null;
       },
     },
     Mutation: {
-      createOffer: async (
-        _: unknown,
-        args: { partnerId: string; input: OfferInput },
-        ctx: PartnerContext,
-      ) => {
+      createOffer: async (_, args, ctx) => {
         const partnerId = parseId(args.partnerId, 'partnerId');
         requireConfigurer(ctx.viewer, partnerId);
         const offer = await offers.create(partnerId, args.input, ctx.viewer.sub);
         ctx.log.info({ offerId: offer.id, partnerId, by: ctx.viewer.sub }, 'offer published');
         return offer;
       },
-      endOffer: async (_: unknown, args: { offerId: string }, ctx: PartnerContext) => {
+      endOffer: async (_, args, ctx) => {
         const scope = scopeOf(ctx.viewer);
         const offer = await offers.end(scope, parseId(args.offerId, 'offerId'), ctx.viewer.sub);
         ctx.log.info(
@@ -55,11 +56,7 @@ export function offersResolvers(offers: OffersService) {
       },
     },
     Partner: {
-      offers: async (
-        partner: Partner,
-        args: PageArgs & { includeEnded?: boolean | null },
-        ctx: PartnerContext,
-      ) => {
+      offers: async (partner, args, ctx) => {
         if (!mayConfigurePartner(ctx.viewer, partner.id)) return null;
         const page = pageOf(args);
         const loader = args.includeEnded
@@ -69,13 +66,12 @@ export function offersResolvers(offers: OffersService) {
       },
     },
     Offer: {
-      partner: (offer: OfferRecord, _: unknown, ctx: PartnerContext) =>
-        ctx.loaders.partner.load(offer.partnerId),
-      status: (offer: OfferRecord) => viewOf(offer).status,
-      endedAt: (offer: OfferRecord) => viewOf(offer).endedAt,
+      partner: (offer, _, ctx) => loadReferenced(ctx.loaders.partner, offer.partnerId, 'Partner'),
+      status: (offer) => viewOf(offer).status,
+      endedAt: (offer) => viewOf(offer).endedAt,
       // Everyone who reaches an offer today may see its audience; kept here so that stays true
       // if an offer is ever reachable some other way (a member's activated offers, say).
-      audienceMemberIds: (offer: OfferRecord, _: unknown, ctx: PartnerContext) =>
+      audienceMemberIds: (offer, _, ctx) =>
         mayConfigurePartner(ctx.viewer, offer.partnerId) ? offer.audienceMemberIds : null,
     },
   };

@@ -1,39 +1,26 @@
 import { requireRole } from '@coalition/shared/auth/authorize';
-import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
+import type { ContextWith } from '@coalition/shared/graphql/module';
+import { connectionOf, pageOf } from '@coalition/shared/graphql/pagination';
 import { parseId } from '@coalition/shared/validation';
-import type { PartnerContext } from '../../context';
+import type { Resolvers } from '../../generated/graphql';
 import { mayConfigurePartner } from '../partners/partner-access';
-import type { Partner } from '../partners/partner.entity';
-import {
-  statusChangeCursor,
-  type PartnerStatusChange,
-  type PartnerStatusService,
-} from './partner-status.service';
+import type { PartnerStatusLoaders } from './partner-status.loaders';
+import { statusChangeCursor, type PartnerStatusService } from './partner-status.service';
 
-export function partnerStatusResolvers(status: PartnerStatusService) {
+export function partnerStatusResolvers(
+  status: PartnerStatusService,
+): Resolvers<ContextWith<PartnerStatusLoaders>> {
   return {
     Mutation: {
-      suspendPartner: (
-        _: unknown,
-        args: { partnerId: string; reason: string },
-        ctx: PartnerContext,
-      ) => {
+      suspendPartner: (_, args, ctx) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return status.suspend(parseId(args.partnerId, 'partnerId'), args.reason, operator.sub);
       },
-      reinstatePartner: (
-        _: unknown,
-        args: { partnerId: string; reason?: string | null },
-        ctx: PartnerContext,
-      ) => {
+      reinstatePartner: (_, args, ctx) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return status.reinstate(parseId(args.partnerId, 'partnerId'), args.reason, operator.sub);
       },
-      schedulePartnerLeaving: (
-        _: unknown,
-        args: { partnerId: string; earnStopAt: Date; burnStopAt: Date; reason?: string | null },
-        ctx: PartnerContext,
-      ) => {
+      schedulePartnerLeaving: (_, args, ctx) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return status.scheduleLeaving(
           parseId(args.partnerId, 'partnerId'),
@@ -44,7 +31,7 @@ export function partnerStatusResolvers(status: PartnerStatusService) {
       },
     },
     Partner: {
-      statusHistory: async (partner: Partner, args: PageArgs, ctx: PartnerContext) => {
+      statusHistory: async (partner, args, ctx) => {
         if (!mayConfigurePartner(ctx.viewer, partner.id)) return null;
         const page = pageOf(args);
         return connectionOf(
@@ -55,11 +42,10 @@ export function partnerStatusResolvers(status: PartnerStatusService) {
       },
     },
     PartnerStatusChange: {
-      status: (change: PartnerStatusChange) => change.toStatus,
-      previousStatus: (change: PartnerStatusChange) => change.fromStatus,
+      status: (change) => change.toStatus,
+      previousStatus: (change) => change.fromStatus,
       // Operators' identities are the operator's business.
-      changedBy: (change: PartnerStatusChange, _: unknown, ctx: PartnerContext) =>
-        ctx.viewer.role === 'operator' ? change.changedBy : null,
+      changedBy: (change, _, ctx) => (ctx.viewer.role === 'operator' ? change.changedBy : null),
     },
   };
 }

@@ -45,7 +45,6 @@ const onboardInput = z
     path: ['burnPointsMax'],
   });
 
-export type OnboardPartnerInput = z.input<typeof onboardInput>;
 export type StoreInput = z.input<typeof storeInput>;
 
 const storeFact = (store: Store) => ({
@@ -63,7 +62,8 @@ export class PartnersService {
    * Creates the partner, its stores and version 1 of its earn rules (its base rate, from now on)
    * and announces them, in one transaction.
    */
-  async onboard(raw: OnboardPartnerInput, onboardedBy: string): Promise<Partner> {
+  /** `raw` is the input as the caller sent it (GraphQL allows explicit nulls): parsed here. */
+  async onboard(raw: unknown, onboardedBy: string): Promise<Partner> {
     const input = parseInput(onboardInput, raw);
     assertDistinctStoreNames(input.stores.map((s) => s.name));
     const now = new Date();

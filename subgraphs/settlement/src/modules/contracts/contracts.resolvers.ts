@@ -1,44 +1,46 @@
 import { requireRole } from '@coalition/shared/auth/authorize';
 import { forbidden } from '@coalition/shared/errors';
-import type { SettlementContext } from '../../context';
+import type { ContextWith } from '@coalition/shared/graphql/module';
+import type { Resolvers } from '../../generated/graphql';
 import { formatMicros } from '../journal/money';
-import type { ContractsService, ContractVersion } from './contracts.service';
+import type { ContractsLoaders } from './contracts.loaders';
+import type { ContractsService } from './contracts.service';
 
-export function contractsResolvers(contracts: ContractsService, baseCurrency: string) {
+export function contractsResolvers(
+  contracts: ContractsService,
+  baseCurrency: string,
+): Resolvers<ContextWith<ContractsLoaders>> {
   return {
     Mutation: {
-      setPartnerContract: (_: unknown, args: { input: unknown }, ctx: SettlementContext) => {
+      setPartnerContract: (_, args, ctx) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return contracts.set(args.input, operator.sub);
       },
-      setFxRate: (_: unknown, args: { input: unknown }, ctx: SettlementContext) => {
+      setFxRate: (_, args, ctx) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return contracts.setFxRate(args.input, baseCurrency, operator.sub);
       },
     },
     Partner: {
-      contracts: (partner: { id: string }, _: unknown, ctx: SettlementContext) => {
+      contracts: (partner, _, ctx) => {
         const viewer = ctx.viewer;
-        if (
-          !viewer ||
-          !(
-            viewer.role === 'operator' ||
-            (viewer.role === 'partner' && viewer.partnerId === partner.id)
-          )
-        ) {
+        if (!(
+          viewer.role === 'operator' ||
+          (viewer.role === 'partner' && viewer.partnerId === partner.id)
+        )) {
           throw forbidden('Only the partner itself and operators see its contract.');
         }
         return ctx.loaders.contractsOfPartner.load(partner.id);
       },
     },
     ContractVersion: {
-      partner: (c: ContractVersion) => ({ id: c.partnerId }),
-      issuancePrice: (c: ContractVersion) => formatMicros(c.issuancePriceMicros),
-      redemptionRate: (c: ContractVersion) => formatMicros(c.redemptionRateMicros),
-      feePerTransaction: (c: ContractVersion) => c.feePerTransactionMinor,
-      feePerPoint: (c: ContractVersion) => formatMicros(c.feePerPointMicros),
-      feeRateBasisPoints: (c: ContractVersion) => c.feeRateBps,
-      breakageShareBasisPoints: (c: ContractVersion) => c.breakageShareBps,
+      partner: (c) => ({ id: c.partnerId }),
+      issuancePrice: (c) => formatMicros(c.issuancePriceMicros),
+      redemptionRate: (c) => formatMicros(c.redemptionRateMicros),
+      feePerTransaction: (c) => c.feePerTransactionMinor,
+      feePerPoint: (c) => formatMicros(c.feePerPointMicros),
+      feeRateBasisPoints: (c) => c.feeRateBps,
+      breakageShareBasisPoints: (c) => c.breakageShareBps,
     },
   };
 }

@@ -1,14 +1,19 @@
 import { requireRole } from '@coalition/shared/auth/authorize';
-import { connectionOf, pageOf, type PageArgs } from '@coalition/shared/graphql/pagination';
+import type { BaseContext } from '@coalition/shared/graphql/context';
+import { connectionOf, pageOf } from '@coalition/shared/graphql/pagination';
 import { parseId } from '@coalition/shared/validation';
-import type { SettlementContext } from '../../context';
+import type { Resolvers } from '../../generated/graphql';
+import { referencedCycle } from '../cycles/cycles.loaders';
 import type { CyclesService } from '../cycles/cycles.service';
-import { disputeCursor, type Dispute, type DisputesService } from './disputes.service';
+import { disputeCursor, type DisputesService } from './disputes.service';
 
-export function disputesResolvers(disputes: DisputesService, cycles: CyclesService) {
+export function disputesResolvers(
+  disputes: DisputesService,
+  cycles: CyclesService,
+): Resolvers<BaseContext> {
   return {
     Query: {
-      settlementDisputes: async (_: unknown, args: PageArgs, ctx: SettlementContext) => {
+      settlementDisputes: async (_, args, ctx) => {
         const viewer = requireRole(ctx.viewer, 'operator', 'partner');
         const page = pageOf(args);
         return connectionOf(
@@ -19,26 +24,22 @@ export function disputesResolvers(disputes: DisputesService, cycles: CyclesServi
       },
     },
     Mutation: {
-      disputeStatementLine: (_: unknown, args: { input: unknown }, ctx: SettlementContext) => {
+      disputeStatementLine: (_, args, ctx) => {
         const partner = requireRole(ctx.viewer, 'partner');
         return disputes.open(partner.partnerId, args.input, partner.sub);
       },
-      resolveDispute: (
-        _: unknown,
-        args: { id: string; input: unknown },
-        ctx: SettlementContext,
-      ) => {
+      resolveDispute: (_, args, ctx) => {
         const operator = requireRole(ctx.viewer, 'operator');
         return disputes.resolve(parseId(args.id, 'id'), args.input, operator.sub);
       },
     },
     Dispute: {
-      cycle: (d: Dispute) => cycles.byId(d.cycleId),
-      partner: (d: Dispute) => ({ id: d.partnerId }),
-      adjustment: (d: Dispute) =>
+      cycle: (d) => referencedCycle(cycles, d.cycleId),
+      partner: (d) => ({ id: d.partnerId }),
+      adjustment: (d) =>
         d.adjustment ? { currency: d.currency, amount: d.adjustment.amount } : null,
-      adjustedIn: (d: Dispute) =>
-        d.adjustment?.appliedCycleId ? cycles.byId(d.adjustment.appliedCycleId) : null,
+      adjustedIn: (d) =>
+        d.adjustment?.appliedCycleId ? referencedCycle(cycles, d.adjustment.appliedCycleId) : null,
     },
   };
 }
