@@ -1,6 +1,6 @@
 import type { CpuUsage } from './cpu';
 import type { LoadResult } from './load';
-import type { PhaseResult } from './report';
+import type { PhaseResult } from './report-model';
 
 /** How BENCHMARKS.md writes numbers, tables and verdicts. */
 export const f0 = (n: number) => n.toFixed(0);

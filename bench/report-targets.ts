@@ -1,4 +1,4 @@
-import type { BenchReport, PhaseResult } from './report';
+import type { BenchReport, PhaseResult } from './report-model';
 import { errorsOf, f0, f1, mark, pct, yes } from './report-format';
 
 /** The targets against this run, one row each, with the federation's floor for scale. */

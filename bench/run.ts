@@ -41,7 +41,8 @@ import { pgbenchAvailable, pgbenchInstallHint, runPgbench } from './pgbench';
 import { readStatements, resetStatements, withClient } from './postgres-stats';
 import { summariseProfile } from './profile';
 import { stagesOf } from './profile-stages';
-import { renderReport, type BenchReport, type PhaseResult } from './report';
+import { renderReport } from './report';
+import type { BenchReport, PhaseResult } from './report-model';
 import { ownSignals } from './process';
 import { config } from './settings';
 

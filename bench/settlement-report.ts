@@ -1,7 +1,7 @@
 import type { CpuUsage } from './cpu';
 import type { MemoryPeaks } from './memory';
 import type { Check, CycleRows } from './settlement-checks';
-import { machineRows, type BenchMachine } from './report';
+import { machineRows, type BenchMachine } from './report-model';
 
 /**
  * The settlement-close section of BENCHMARKS.md, between its own markers, so that this benchmark
