@@ -1,7 +1,7 @@
 -- Run once by the postgres image's entrypoint, on an empty data directory (docker-compose.yml).
 -- One database per subgraph, named as in shared/src/topology.ts (databaseNames), each owned by a
 -- login role of its own: a subgraph can create and migrate its tables, and no subgraph can even
--- connect to another's database (DESIGN.md: no service reads another's tables).
+-- connect to another's database (docs/architecture.md: no service reads another's tables).
 -- The passwords are the ones in docker-compose.yml's DATABASE_URL settings; change both together.
 
 CREATE ROLE coalition_member LOGIN PASSWORD 'coalition_member';

@@ -1,6 +1,6 @@
 /**
  * npm run audit [-- --expiry-run-at <ISO time>]
- * Checks the ledger invariants (LEDGER.md L1–L9) against the member database: DATABASE_URL_MEMBER,
+ * Checks the ledger invariants (docs/ledger.md, L1–L9) against the member database: DATABASE_URL_MEMBER,
  * else DATABASE_URL, else npm start's (embedded Postgres on 54320). Read-only.
  * Exit codes: 0 clean, 1 a violation, 2 the database cannot be reached or is not a member database.
  */

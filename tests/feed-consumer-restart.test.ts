@@ -14,8 +14,9 @@ import {
 import { seededRandom, sleep, type Random } from './support/random';
 
 /**
- * DESIGN.md, Event feeds: "a consumer stores its cursor in its own database in the same transaction as
- * the effect, so every fact takes effect exactly once, after any crash, in any order of restarts."
+ * docs/architecture.md, Event feeds: a consumer stores its cursor in its own database in the same
+ * transaction as the effect, so every fact takes effect exactly once, after any crash, in any order
+ * of restarts.
  * The consumer runs in its own process over real HTTP and is SIGKILLed at random moments, sometimes
  * while its replacement already runs (two instances race for the cursor), sometimes before it is up.
  */

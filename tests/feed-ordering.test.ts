@@ -6,7 +6,7 @@ import { beginOutboxTransaction, openProducerDatabase } from './support/feed-pro
 import { seededRandom, sleep, type Random } from './support/random';
 
 /**
- * DESIGN.md, Event feeds: sequence numbers are assigned before commit, so a reader asking for
+ * docs/architecture.md, Event feeds: sequence numbers are assigned before commit, so a reader asking for
  * "everything after N" would skip a fact whose transaction commits late. These tests drive real
  * concurrent Postgres transactions against the outbox and a reader that keeps a cursor, and check
  * that the cursor never moves past a fact that becomes visible later.

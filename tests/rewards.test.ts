@@ -23,8 +23,8 @@ import { earn, earnInput, walletOf } from './support/wallet';
 /**
  * The reward catalogue end to end through the gateway: a partner's rewards, who may change them
  * and who sees their stock; ordering one, which burns the member's points through the wallet
- * with a synchronous call from the partner service to the member service (DESIGN.md, "One
- * exception"), idempotently, with its refusals and with the member service down. The suite runs
+ * with a synchronous call from the partner service to the member service (docs/architecture.md,
+ * Event feeds: the one synchronous call), idempotently, with its refusals and with the member service down. The suite runs
  * on a Postgres of its own because it stops and restarts the member service
  * (tests/support/restartable-network.ts).
  */

@@ -29,7 +29,7 @@ import { openDatabase, type Database } from './support/sql';
 import { burn, earn, earnInput } from './support/wallet';
 
 /**
- * A settlement close interrupted and rerun (LEDGER.md "Crashes and faults", L12): the close pins
+ * A settlement close interrupted and rerun (docs/settlement.md, Cycles and the cut-off; docs/ledger.md, L12): the close pins
  * its cut-off in one transaction and computes the cycle in a second. The suite holds a lock the
  * compute needs, so the compute is provably in flight (every statement up to the liability matrix
  * run, nothing committed), lets more facts arrive behind the pinned cut-off, then

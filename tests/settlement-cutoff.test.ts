@@ -25,7 +25,7 @@ import { openDatabase, type Database } from './support/sql';
 import { burn, earn, earnInput, refundPurchase } from './support/wallet';
 
 /**
- * The cut-off race (LEDGER.md L10): earns, burns and purchase refunds keep committing through the
+ * The cut-off race (docs/ledger.md, L10): earns, burns and purchase refunds keep committing through the
  * gateway while the operator closes cycle after cycle. Every settlement item must then sit in
  * exactly one cycle's journal, the one whose (from, cut-off] range holds its feed position, and
  * the statements must account for every point the wallet issued.

@@ -128,7 +128,7 @@ const statementOfParty = (statements: readonly CycleStatement[], party: string) 
 const lineAmounts = (statement: CycleStatement | undefined) =>
   Object.fromEntries((statement?.lines ?? []).map((l) => [l.kind, l.amount]));
 
-/** LEDGER.md L11, whatever the cycle: every line is its exact amount rounded once, every statement adds up to the party's position, positions sum to zero per currency. */
+/** docs/ledger.md L11, whatever the cycle: every line is its exact amount rounded once, every statement adds up to the party's position, positions sum to zero per currency. */
 function expectReconciled(cycle: ClosedCycle, statements: readonly CycleStatement[]): void {
   for (const statement of statements) {
     for (const line of statement.lines) {

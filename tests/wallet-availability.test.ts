@@ -12,9 +12,9 @@ import { openDatabase, type Database } from './support/sql';
 import { burn, capture, earn, earnInput, hold, voidHold, walletOf } from './support/wallet';
 
 /**
- * DESIGN.md, The hot path: "The wallet evaluates rules on its own copy of the partner configuration
- * (replicated from the partner feed) ... Earn and burn keep working while the partner and
- * settlement services are down." Both are stopped here as processes (SIGTERM, exited), and every
+ * docs/architecture.md, The hot path: the wallet evaluates rules on its own copy of the partner
+ * configuration (replicated from the partner feed), so earn and burn keep working while the
+ * partner and settlement services are down. Both are stopped here as processes (SIGTERM, exited), and every
  * point-of-sale operation still goes through the gateway; a read that also wants partner fields
  * gets the wallet and a coded, address-free error for the partner part only.
  */

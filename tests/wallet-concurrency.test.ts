@@ -24,7 +24,7 @@ import {
 import { runStorm } from './support/wallet-storm';
 
 /**
- * The wallet under concurrency (LEDGER.md "Concurrency" and "Idempotency" scenarios), against the
+ * The wallet under concurrency (docs/ledger.md, what the suites prove: concurrency and idempotency), against the
  * real network. Races go through the gateway, as partners call it; the storm calls the member
  * subgraph directly (its own JWT check still applies) to keep hundreds of calls fast. After every
  * scenario the ledger audit (L1–L9) must pass.

@@ -16,7 +16,7 @@ import { openDatabase, type Database } from './support/sql';
 import { burn, earn, earnInput, walletOf, type WalletView } from './support/wallet';
 
 /**
- * The wallet through crashes (LEDGER.md "Crashes and faults"): the member service SIGKILLed in the
+ * The wallet through crashes (docs/ledger.md, what the suites prove): the member service SIGKILLed in the
  * middle of its wallet transactions, and again after it committed one but before it answered; then
  * Postgres itself stopped in immediate mode under a load of earns and burns. Each time the caller
  * retries under its idempotency keys, and each write must take effect exactly once.

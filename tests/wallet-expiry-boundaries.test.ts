@@ -26,7 +26,7 @@ import {
 } from './support/wallet';
 
 /**
- * LEDGER.md "Expiry and lots": boundaries by ledger time, to the millisecond. The suite freezes the
+ * docs/ledger.md, Lots and Expiry: boundaries by ledger time, to the millisecond. The suite freezes the
  * member database's ledger clock (ledger_now()) at a lot's expiry − 1 ms, at it and at + 1 ms, and
  * the same for a hold's timeout, a pending lot's availableAt and the expiry run (npm run expire at
  * the boundary; the same ExpiryService in-process for the later runs); then a burn refunded after

@@ -12,9 +12,9 @@ import { openDatabase, type Database } from './support/sql';
 import { burn, capture, earn, earnInput, hold, voidHold, walletOf } from './support/wallet';
 
 /**
- * DESIGN.md: every earn creates a lot that carries its issuer; "every consumption is recorded as a
- * link (lot → burn). That link is what tells settlement which partner owes which partner for every
- * point burned." The wallet writes its facts to the member outbox in the same transaction as the
+ * docs/ledger.md, Lots: every earn creates a lot that carries its issuer, and every consumption is
+ * recorded as a link (lot → burn): what tells settlement which partner owes which partner for every
+ * point burned. The wallet writes its facts to the member outbox in the same transaction as the
  * ledger, and settlement pulls them into its intake (member_fact) in feed order. Here: what arrives
  * there is exactly what the ledger recorded — and a refused or replayed operation sends nothing.
  */
@@ -407,7 +407,7 @@ describe('the member feed carries settlement what it needs', () => {
         .map((fact) => fact.payload.transactionId)
         .sort(),
     ).toEqual(succeeded.sort());
-    // The member's lock serialises these writes; DESIGN.md: "their facts reach the feed in that order".
+    // The member's lock serialises these writes, so their facts reach the feed in that order (docs/architecture.md).
     // Feed order must be ledger order (ledger time is read under the lock).
     const ledgerOrder = await memberDb.rows<{ id: string; kind: string }>(
       'SELECT id, kind FROM ledger_transaction WHERE member_id = $1 ORDER BY created_at, id',
@@ -571,7 +571,7 @@ describe('the member feed carries settlement what it needs', () => {
       'points.burned': (countsBefore['points.burned'] ?? 0) + rounds,
     });
     // The key belongs to whichever request came first; the other is a different request under it,
-    // which DESIGN.md says is "a clear conflict error" — not an internal error.
+    // which docs/ledger.md says is IDEMPOTENCY_CONFLICT — not an internal error.
     expect(outcomes).toEqual(Array.from({ length: rounds }, () => 'IDEMPOTENCY_CONFLICT + OK'));
   });
 

@@ -18,10 +18,10 @@ import { startTestNetwork, type TestNetwork } from './support/network';
 import { openDatabase, type Database } from './support/sql';
 
 /**
- * LEDGER.md "Expiry and lots": a random sequence of earns, burns, holds, captures, voids, purchase
+ * docs/ledger.md, Lots: a random sequence of earns, burns, holds, captures, voids, purchase
  * and burn refunds and expiry runs, over a few members and three partners, checked step by step
- * against a small reference model of FIFO lots written here from the documented rules (DESIGN.md,
- * LEDGER.md L7–L9, schema.graphql) — deliberately not from points.ts, so it is a second opinion.
+ * against a small reference model of FIFO lots written here from the documented rules (docs/ledger.md,
+ * L7–L9, schema.graphql) — deliberately not from points.ts, so it is a second opinion.
  * That includes the debt policy: a purchase refund never takes points open holds reserve (they
  * become debt), and points a hold releases (void, timeout, the rest of a partial capture) repay
  * debt first; the audit runs mid-sequence whatever the holds and debts.

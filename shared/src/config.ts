@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Configuration is read from the environment once, at start-up, and validated (STYLE.md §8).
+ * Configuration is read from the environment once, at start-up, and validated (docs/code-style.md).
  * A wrong or missing setting stops the process with a message naming every offending variable.
  */
 export class ConfigError extends Error {

@@ -1,4 +1,4 @@
-/** Every limit of the network in one place (STYLE.md §7). Units are in the names. */
+/** Every limit of the network in one place (docs/code-style.md). Units are in the names. */
 export const limits = {
   pageSizeDefault: 20,
   pageSizeMax: 100,
@@ -92,7 +92,7 @@ export const limits = {
   /** The most units of a reward in stock, and the most one restock adds or removes. */
   rewardStockMax: 1_000_000,
   /**
-   * A synchronous call from one service to another (DESIGN.md: off the hot path, never inside a
+   * A synchronous call from one service to another (docs/architecture.md: off the hot path, never inside a
    * transaction) gives up after this long; well inside the gateway's subgraphTimeoutMs.
    */
   syncCallTimeoutMs: 3_000,

@@ -19,7 +19,7 @@ export async function connectMemberDatabase(memberDatabaseUrl: string): Promise<
   return dataSource.initialize();
 }
 
-/** Runs the ledger audit (LEDGER.md L1–L9) against a member database. */
+/** Runs the ledger audit (docs/ledger.md, L1–L9) against a member database. */
 export async function auditMemberDatabase(
   memberDatabaseUrl: string,
   options: AuditOptions = {},

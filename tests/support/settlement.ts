@@ -163,7 +163,7 @@ export const amountsOf = (statement: StatementView | null | undefined) =>
     (statement?.lines ?? []).map((l) => [`${l.kind}${l.originalCycle ? '@prior' : ''}`, l.amount]),
   );
 
-/** Recomputes a closed cycle from the ledger facts it holds and compares it with what was stored (LEDGER.md L12). */
+/** Recomputes a closed cycle from the ledger facts it holds and compares it with what was stored (docs/ledger.md, L12). */
 export async function verifyCycle(
   url: string,
   cycleId: string,

@@ -8,7 +8,7 @@ export const ISSUER = 'coalition';
 export const AUDIENCE = 'coalition-api';
 
 /**
- * Roles and the scopes they carry (DESIGN.md, Identity and access). `service` is the role the
+ * Roles and the scopes they carry (docs/architecture.md, Identity and roles). `service` is the role the
  * services use among themselves to read each other's event feeds; it reaches no GraphQL field.
  */
 export const roleScopes = {

@@ -1,6 +1,6 @@
 import type { ValueTransformer } from 'typeorm';
 
-/** The single mapping between Postgres int8/numeric text and JS bigint (STYLE.md §5). */
+/** The single mapping between Postgres int8/numeric text and JS bigint (docs/code-style.md). */
 export const bigintTransformer: ValueTransformer = {
   to: (value: bigint | null | undefined) =>
     value === null || value === undefined ? value : value.toString(),

@@ -12,7 +12,7 @@ function sqlState(error: unknown): string | undefined {
 }
 
 /**
- * The one way to run a unit of work (STYLE.md §6): explicit isolation, the entity manager passed
+ * The one way to run a unit of work (docs/code-style.md): explicit isolation, the entity manager passed
  * down, serialization failures and deadlocks retried a bounded number of times. Never make a
  * network call inside `work`.
  */

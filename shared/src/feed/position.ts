@@ -2,7 +2,7 @@
  * A fact's position in a feed: the producing transaction's id (xid8) and the fact's sequence
  * number within the outbox. Ordered by transaction id first: every transaction with an id below the
  * oldest still-running one has finished, so a reader that stops there never skips a fact that
- * commits late (DESIGN.md, Event feeds). Written as "<txId>.<seq>"; "0.0" is before everything.
+ * commits late (docs/architecture.md, Event feeds). Written as "<txId>.<seq>"; "0.0" is before everything.
  */
 export interface FeedPosition {
   txId: bigint;

@@ -33,7 +33,7 @@ function parseDate(value: unknown): Date {
 }
 
 /**
- * Integers too large for a JSON number travel as decimal strings (STYLE.md §5): `Points` and
+ * Integers too large for a JSON number travel as decimal strings (docs/code-style.md): `Points` and
  * `MinorUnits` (money in the currency's smallest unit). Resolvers get and give bigint.
  */
 function integerScalar(name: string, description: string): GraphQLScalarType<bigint, string> {

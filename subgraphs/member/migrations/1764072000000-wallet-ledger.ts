@@ -3,7 +3,7 @@ import type { MigrationInterface, QueryRunner } from 'typeorm';
 /**
  * The wallet: a double-entry points ledger (transactions and their postings), the lots points live
  * in, the links that record which lots every burn consumed, holds, and idempotency records.
- * Postings, transactions and lot links are append-only (LEDGER.md L4): a trigger refuses UPDATE
+ * Postings, transactions and lot links are append-only (docs/ledger.md, L4): a trigger refuses UPDATE
  * and DELETE on them.
  */
 export class WalletLedger1764072000000 implements MigrationInterface {

@@ -1,6 +1,6 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
-/** Row triggers do not see TRUNCATE: refuse it on the append-only history too (LEDGER.md L4). */
+/** Row triggers do not see TRUNCATE: refuse it on the append-only history too (docs/ledger.md, L4). */
 export class RefuseTruncate1764100800000 implements MigrationInterface {
   name = 'RefuseTruncate1764100800000';
 

@@ -39,7 +39,7 @@ export type Query = {
   currentSettlementCycle: SettlementCycle;
   /**
    * Recomputes a closed cycle from the facts it holds and compares every journal entry, statement
-   * line, position, payment instruction and matrix cell with what was stored (LEDGER.md L12).
+   * line, position, payment instruction and matrix cell with what was stored (docs/ledger.md, L12).
    * Operators only.
    */
   verifySettlementCycle: CycleVerification;

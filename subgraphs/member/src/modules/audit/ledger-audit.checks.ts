@@ -1,5 +1,5 @@
 /**
- * The ledger audit's checks (LEDGER.md L1–L9), one set-based SQL statement each. Every statement
+ * The ledger audit's checks (docs/ledger.md, L1–L9), one set-based SQL statement each. Every statement
  * selects the violating rows as (id text, detail text); the runner counts them and keeps a sample.
  * They read only the member database's tables and catalogue, so each is one snapshot and scales
  * with the ledger (hash joins and aggregates, no per-row round trips).

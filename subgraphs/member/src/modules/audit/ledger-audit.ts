@@ -12,7 +12,7 @@ import {
 export type { InvariantId } from './ledger-audit.checks';
 
 /**
- * The ledger audit (LEDGER.md L1–L9) against a live member database: `npm run audit` runs it and
+ * The ledger audit (docs/ledger.md, L1–L9) against a live member database: `npm run audit` runs it and
  * the suites run it after every scenario. Read-only; each check is one set-based statement.
  */
 

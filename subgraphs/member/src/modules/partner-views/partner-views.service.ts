@@ -68,7 +68,7 @@ function byPartner<T>(partnerIds: readonly string[], empty: () => T): Map<string
 }
 
 /**
- * Partners' views of the ledger (DESIGN.md: partner totals are derived from the ledger, never kept
+ * Partners' views of the ledger (docs/architecture.md: partner totals are derived from the ledger, never kept
  * row by row). Each read takes many partners at once, for one set of arguments, so a list of
  * partners costs one query per view (see partner-views.loaders.ts). Only earns, burns and refunds
  * carry a partner: its rows are the partner's own business, and nothing else's is ever read here

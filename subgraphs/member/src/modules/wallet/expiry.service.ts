@@ -17,7 +17,7 @@ const MEMBERS_PER_BATCH = 200;
 
 /**
  * Expires every lot whose expiry has passed by ledger time: one EXPIRY transaction per member,
- * its points to the breakage account, a link per lot. Exact and idempotent (LEDGER.md L9): an
+ * its points to the breakage account, a link per lot. Exact and idempotent (docs/ledger.md, L9): an
  * expired lot has nothing left, so a second run finds nothing; each member is handled under its
  * own lock, so a burn racing the run sees the lot either before or after, never half.
  */

@@ -52,7 +52,7 @@ export interface IdempotentCall {
 }
 
 /**
- * Runs `work` once per (scope, key) (LEDGER.md L5), inside the caller's transaction and after the
+ * Runs `work` once per (scope, key) (docs/ledger.md, L5), inside the caller's transaction and after the
  * caller took the member's lock. The first call records its result — or its business failure —
  * with the key; a later call with the same request gets that record back, one with a different
  * request is refused with IDEMPOTENCY_CONFLICT. Nothing else is written on a replay or a conflict.

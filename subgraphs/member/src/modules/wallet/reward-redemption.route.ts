@@ -36,7 +36,7 @@ function caller(req: Request, publicKeys: PublicKeys): Viewer | 401 | 403 {
 
 /**
  * POST /internal/reward-redemptions: the partner service's synchronous call for a reward order
- * (DESIGN.md: off the hot path, with an idempotency key and a timeout). Answers
+ * (docs/architecture.md: off the hot path, with an idempotency key and a timeout). Answers
  * `{ ok: { transactionId, points } }`, or `{ error: { code, message } }`: 200 for the order's
  * outcome (a refusal is final), 400 for a body that is not a redemption, 401/403 for any caller
  * but the partner service, 409 for an order id reused for another redemption, 503 when the

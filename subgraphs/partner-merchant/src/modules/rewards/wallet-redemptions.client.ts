@@ -35,7 +35,7 @@ const answerBody = z.union([
 ]);
 
 /**
- * The member service's POST /internal/reward-redemptions (DESIGN.md: a synchronous call off the
+ * The member service's POST /internal/reward-redemptions (docs/architecture.md: a synchronous call off the
  * hot path), with this service's token, the order id as idempotency key, and a deadline. Never
  * called inside a database transaction.
  */

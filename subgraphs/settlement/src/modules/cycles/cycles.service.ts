@@ -299,7 +299,7 @@ export class CyclesService {
 
   /**
    * Recomputes a closed cycle from the facts it holds, into a scratch cycle inside a transaction
-   * that is rolled back, and lists every row that differs from what was stored (LEDGER.md L12).
+   * that is rolled back, and lists every row that differs from what was stored (docs/ledger.md, L12).
    */
   async verify(cycleId: string): Promise<{ matches: boolean; differences: string[] }> {
     const cycle = await this.byId(cycleId);

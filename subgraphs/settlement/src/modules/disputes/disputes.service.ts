@@ -88,7 +88,7 @@ const resolveInput = z
 /**
  * Disputes of statement lines. A partner opens one on a line of its own closed statement; the
  * operator accepts it with an adjustment (carried by the next cycle to close) or rejects it. The
- * disputed statement never changes (LEDGER.md L12).
+ * disputed statement never changes (docs/ledger.md, L12).
  */
 export class DisputesService {
   constructor(private readonly dataSource: DataSource) {}

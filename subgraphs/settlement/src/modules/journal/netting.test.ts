@@ -11,7 +11,7 @@ import {
 /**
  * Random obligation graphs: parties owe each other amounts in one or two currencies; each
  * party's net is what it is owed less what it owes, so the nets of a currency sum to zero by
- * construction (LEDGER.md L11), and the payment rules are checked against them.
+ * construction (docs/ledger.md, L11), and the payment rules are checked against them.
  */
 const parties = ['operator', 'p-a', 'p-b', 'p-c', 'p-d', 'p-e', 'p-f', 'p-g'];
 const obligation = fc.record({

@@ -3,8 +3,8 @@ import { memberFeed } from '@coalition/shared/feed/facts/member-feed';
 
 /**
  * Settlement's intake of the member feed. It records every fact under its position (a cycle is cut
- * at a position, LEDGER.md L10) and derives settlement items and lot flows from the points facts;
- * members, their consents and tiers mean nothing for money between partners.
+ * at a position: docs/ledger.md, L10) and derives settlement items and lot flows from the points
+ * facts; members, their consents and tiers mean nothing for money between partners.
  */
 export const memberFeedIntake = factIntake(memberFeed, 'settlement ← member feed', {
   'points.earned': 'handles',

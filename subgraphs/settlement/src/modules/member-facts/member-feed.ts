@@ -9,10 +9,10 @@ import { settlementItemsOf } from './settlement-items';
 /**
  * Takes a page of member-feed facts into settlement's intake, each keyed by its feed position, with
  * the settlement items it means and its lot flows. Cycles are cut at a position in this sequence,
- * so every fact belongs to exactly one cycle (LEDGER.md L10). The primary keys make a replayed fact
- * an error, not a silent double: the cursor guarantees once. A fact of a type the intake ignores is
- * recorded and means neither; one of a type the catalogue does not know stops the page
- * (memberFeedIntake).
+ * so every fact belongs to exactly one cycle (docs/ledger.md, L10). The primary keys make a
+ * replayed fact an error, not a silent double: the cursor guarantees once. A fact of a type the
+ * intake ignores is recorded and means neither; one of a type the catalogue does not know stops the
+ * page (memberFeedIntake).
  *
  * Three set-based INSERTs per page, however many facts it holds: under load a page holds tens of
  * earns, and one statement per fact and table was most of settlement's share of an earn's cost
