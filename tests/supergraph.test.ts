@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { composeSupergraph, supergraphPath } from '../gateway/src/compose';
+import { composeSupergraph, publicSchemaPath, supergraphPath } from '../gateway/src/compose';
 import { subgraphs } from '../shared/src/topology';
 
 describe('the committed supergraph', () => {
@@ -26,5 +26,22 @@ describe('the committed supergraph', () => {
         `@join__graph(name: "${subgraph.name}", url: "http://127.0.0.1:${subgraph.defaultPort}/graphql")`,
       );
     }
+  });
+});
+
+describe('the committed public schema (docs/schema.graphql)', () => {
+  it('is the API schema of the current supergraph (run `npm run compose` after changing a schema)', () => {
+    const outcome = composeSupergraph();
+    if (!outcome.ok) throw new Error(`composition failed:\n${outcome.errors.join('\n')}`);
+    expect(
+      readFileSync(publicSchemaPath, 'utf8'),
+      'docs/schema.graphql is out of date: run `npm run compose` and commit the result',
+    ).toBe(outcome.publicSdl);
+  });
+
+  it('shows the API only: no federation directives, join types or _entities', () => {
+    const sdl = readFileSync(publicSchemaPath, 'utf8');
+    expect(sdl).toContain('viewer: Viewer!');
+    expect(sdl).not.toMatch(/@join__|@link|_entities|_Entity|_Service|link__Purpose/);
   });
 });

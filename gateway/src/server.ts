@@ -7,10 +7,12 @@ import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { loadPublicKeys, type PublicKeys } from '@coalition/shared/auth/keys';
 import { ConfigError } from '@coalition/shared/config';
+import { assert } from '@coalition/shared/errors';
 import { createServiceApp, listen } from '@coalition/shared/http/service-app';
 import { limits } from '@coalition/shared/limits';
 import { createLogger, type Logger } from '@coalition/shared/logger';
 import { subgraphs, type SubgraphName } from '@coalition/shared/topology';
+import { publicSchemaSdl } from './compose';
 import type { GatewayConfig } from './config';
 import { gatewayContext, type GatewayContext } from './context';
 import { formatGatewayError } from './format-error';
@@ -43,7 +45,12 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   let ready = false;
   const app = createServiceApp(logger, async () => ready);
   app.get('/', (_req, res) => {
-    res.json({ service: 'coalition gateway', graphql: '/graphql', token: 'POST /oauth/token' });
+    res.json({
+      service: 'coalition gateway',
+      graphql: '/graphql',
+      schema: '/schema.graphql',
+      token: 'POST /oauth/token',
+    });
   });
   mountTokenProxy(app, {
     partnerMerchantGraphqlUrl: config.PARTNER_MERCHANT_URL,
@@ -51,7 +58,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
   });
   const listening = await listen(app, config.HOST, config.PORT);
-  const apollo = createApolloServer(config, logger, supergraphSdl, agent);
+  const { apollo, gateway } = createApolloServer(config, logger, supergraphSdl, agent);
   try {
     await apollo.start();
   } catch (error) {
@@ -59,6 +66,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     await agent.close();
     throw error;
   }
+  mountPublicSchema(app, gateway);
   mountGraphql(app, apollo, publicKeys);
   ready = true;
   const url = `http://${config.HOST}:${listening.port}`;
@@ -83,7 +91,7 @@ function createApolloServer(
   logger: Logger,
   supergraphSdl: string,
   agent: Agent,
-): ApolloServer<GatewayContext> {
+): { apollo: ApolloServer<GatewayContext>; gateway: ApolloGateway } {
   const production = config.NODE_ENV === 'production';
   const fetcher = createSubgraphFetcher(agent, config.SUBGRAPH_TIMEOUT_MS);
   const gateway = new ApolloGateway({
@@ -102,7 +110,7 @@ function createApolloServer(
     // graphql-js has the same limit built into its parser (parseOptions below), answered with 400.
     maxTokens: { enabled: false },
   }).protect();
-  return new ApolloServer<GatewayContext>({
+  const apollo = new ApolloServer<GatewayContext>({
     gateway,
     logger,
     introspection: !production,
@@ -116,6 +124,20 @@ function createApolloServer(
     validationRules: armor.validationRules,
     plugins: [...armor.plugins, logOperations],
     formatError: (formatted) => formatGatewayError(formatted, production),
+  });
+  return { apollo, gateway };
+}
+
+/**
+ * GET /schema.graphql: the public API's SDL, without a token, so integrators (and code generators)
+ * read the schema even where introspection is off. Printed once from the API schema the gateway
+ * serves, so it is exactly docs/schema.graphql when the supergraph is the committed one.
+ */
+function mountPublicSchema(app: Express, gateway: ApolloGateway): void {
+  assert(gateway.schema, 'the gateway has its schema once Apollo Server has started');
+  const sdl = publicSchemaSdl(gateway.schema);
+  app.get('/schema.graphql', (_req, res) => {
+    res.type('text/plain; charset=utf-8').send(sdl);
   });
 }
 

@@ -44,6 +44,7 @@ import { applyPartnerFacts } from './modules/partner-replica/partner-feed';
 import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-replica.entity';
 import { partnerViewsModule } from './modules/partner-views/partner-views.module';
 import { PartnerViewsService } from './modules/partner-views/partner-views.service';
+import { viewerModule } from './modules/viewer/viewer.module';
 
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
 export const migrations = [
@@ -89,6 +90,7 @@ export function startMemberService(
         members: membersModule(members, partnerFeed),
         offers: offersModule(new OffersService(dataSource)),
         partnerViews: partnerViewsModule(new PartnerViewsService(dataSource)),
+        viewer: viewerModule(),
         wallet: walletModule(
           {
             earn: new EarnService(dataSource, new EarnRulesReplica()),

@@ -57,6 +57,12 @@ export type Query = {
   /** How far the member service has applied the partner feed. Operators only. */
   partnerFeedStatus: FeedStatus;
   /**
+   * Who the bearer token is: its role, its subject, the member, partner or store it acts for, and the
+   * scopes it carries. Any token (a service token is refused with FORBIDDEN). An integrator's first
+   * call: a till learns the store and partner it belongs to, a partner app the member it acts for.
+   */
+  viewer: Viewer;
+  /**
    * A member's points. The member themself, operators, and partners the member has linked; null
    * for anyone else.
    */
@@ -490,6 +496,33 @@ export type MemberReach = {
    * tell it about a customer it knows. Operators always see it.
    */
   membersAlsoElsewhere?: Maybe<Scalars['Int']['output']>;
+};
+
+/** The kind of party a token stands for. */
+export type ViewerRole =
+  /** A member: themself, or a partner app acting for them with the scopes they consented to. */
+  | 'MEMBER'
+  /** A partner's back office (client credentials). */
+  | 'PARTNER'
+  /** One till of one store of a partner. */
+  | 'TERMINAL'
+  /** The coalition's operator. */
+  | 'OPERATOR';
+
+/** The party a token stands for. */
+export type Viewer = {
+  __typename?: 'Viewer';
+  role: ViewerRole;
+  /** The token's subject (its sub claim), e.g. the API client or the member. */
+  subject: Scalars['String']['output'];
+  /** The scopes the token carries, in a stable order; each subgraph enforces them. */
+  scopes: Array<Scalars['String']['output']>;
+  /** The member a member token is for; null for other roles. */
+  member?: Maybe<Member>;
+  /** The partner a partner or terminal token acts for; null for members and operators. */
+  partner?: Maybe<Partner>;
+  /** The store a terminal token belongs to; null for other roles. */
+  store?: Maybe<Store>;
 };
 
 export type Wallet = {
@@ -962,6 +995,14 @@ export type ResolversTypes = {
   >;
   PartnerPointsSummary: ResolverTypeWrapper<PartnerPointsSummary>;
   MemberReach: ResolverTypeWrapper<MemberReach>;
+  ViewerRole: ViewerRole;
+  Viewer: ResolverTypeWrapper<
+    Omit<Viewer, 'member' | 'partner' | 'store'> & {
+      member?: Maybe<ResolversTypes['Member']>;
+      partner?: Maybe<ResolversTypes['Partner']>;
+      store?: Maybe<ResolversTypes['Store']>;
+    }
+  >;
   Wallet: ResolverTypeWrapper<WalletViewModel>;
   ExpiringPoints: ResolverTypeWrapper<ExpiringPoints>;
   TransactionKind: TransactionKind;
@@ -1060,6 +1101,11 @@ export type ResolversParentTypes = {
   };
   PartnerPointsSummary: PartnerPointsSummary;
   MemberReach: MemberReach;
+  Viewer: Omit<Viewer, 'member' | 'partner' | 'store'> & {
+    member?: Maybe<ResolversParentTypes['Member']>;
+    partner?: Maybe<ResolversParentTypes['Partner']>;
+    store?: Maybe<ResolversParentTypes['Store']>;
+  };
   Wallet: WalletViewModel;
   ExpiringPoints: ExpiringPoints;
   Transaction: HistoryEntryModel;
@@ -1150,6 +1196,7 @@ export type QueryResolvers<
     RequireFields<QueryMembersArgs, 'first'>
   >;
   partnerFeedStatus?: Resolver<ResolversTypes['FeedStatus'], ParentType, ContextType>;
+  viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   wallet?: Resolver<
     Maybe<ResolversTypes['Wallet']>,
     ParentType,
@@ -1470,6 +1517,18 @@ export type MemberReachResolvers<
   membersAlsoElsewhere?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 };
 
+export type ViewerResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['Viewer'] = ResolversParentTypes['Viewer'],
+> = {
+  role?: Resolver<ResolversTypes['ViewerRole'], ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
+  partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType>;
+  store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType>;
+};
+
 export type WalletResolvers<
   ContextType = BaseContext,
   ParentType extends ResolversParentTypes['Wallet'] = ResolversParentTypes['Wallet'],
@@ -1671,6 +1730,7 @@ export type Resolvers<ContextType = BaseContext> = {
   PartnerTransactionEdge?: PartnerTransactionEdgeResolvers<ContextType>;
   PartnerPointsSummary?: PartnerPointsSummaryResolvers<ContextType>;
   MemberReach?: MemberReachResolvers<ContextType>;
+  Viewer?: ViewerResolvers<ContextType>;
   Wallet?: WalletResolvers<ContextType>;
   ExpiringPoints?: ExpiringPointsResolvers<ContextType>;
   Transaction?: TransactionResolvers<ContextType>;
