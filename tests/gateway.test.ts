@@ -293,6 +293,33 @@ describe('the gateway', () => {
         },
       ],
       [
+        'a token that never expires',
+        () => {
+          const forever = jwt.sign({ role: 'operator', scope: 'operator' }, key().privateKeyPem, {
+            algorithm: 'RS256',
+            keyid: key().kid,
+            subject: 'operator-1',
+            issuer: ISSUER,
+            audience: AUDIENCE,
+          });
+          return `Bearer ${forever}`;
+        },
+      ],
+      [
+        'a token minted to live a year',
+        () => {
+          const yearLong = jwt.sign({ role: 'operator', scope: 'operator' }, key().privateKeyPem, {
+            algorithm: 'RS256',
+            keyid: key().kid,
+            subject: 'operator-1',
+            issuer: ISSUER,
+            audience: AUDIENCE,
+            expiresIn: '365d',
+          });
+          return `Bearer ${yearLong}`;
+        },
+      ],
+      [
         'a token for another audience',
         () => {
           const elsewhere = jwt.sign({ role: 'operator', scope: 'operator' }, key().privateKeyPem, {

@@ -17,7 +17,17 @@ export const limits = {
   feedPollIntervalMs: 250,
   feedFetchTimeoutMs: 5_000,
   tokenLifetimeSecondsDefault: 3600,
-  tokenLifetimeSecondsMax: 30 * 24 * 3600,
+  /**
+   * The longest a token of each role may live (exp − iat). Verification refuses a longer one, so a
+   * leaked token cannot have been minted to last: it is also the most `signToken` will issue.
+   */
+  tokenLifetimeSecondsMaxByRole: {
+    member: 24 * 3600,
+    partner: 24 * 3600,
+    terminal: 24 * 3600,
+    operator: 12 * 3600,
+    service: 3600,
+  },
   /** Verified tokens a process remembers until they expire (shared/src/auth/jwt.ts): about 1 KiB each. */
   verifiedTokensCachedMax: 10_000,
   serviceReadyTimeoutMs: 60_000,

@@ -1,6 +1,8 @@
-import { generateKeyPairSync, createPublicKey } from 'node:crypto';
+import { createPublicKey, generateKeyPairSync, randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { signToken, TokenError, verifyToken } from './jwt';
+import { limits } from '../limits';
+import { AUDIENCE, ISSUER, signToken, TokenError, verifyToken } from './jwt';
 import type { PublicKeys, SigningKey } from './keys';
 
 function keyPair(kid: string): { signing: SigningKey; publicKeys: PublicKeys } {
@@ -56,5 +58,70 @@ describe('verifyToken, with the tokens it has verified remembered until they exp
     const [header, , signature] = token.split('.');
     const forged = `${header}.${Buffer.from(JSON.stringify({ role: 'operator', sub: 'operator:eve', iss: 'coalition', aud: 'coalition-api', exp: 4_000_000_000 })).toString('base64url')}.${signature}`;
     expect(() => verifyToken(forged, publicKeys)).toThrow(TokenError);
+  });
+});
+
+describe('verifyToken, on how long a token was minted to live', () => {
+  const { signing, publicKeys } = keyPair('k2');
+  const nowSeconds = () => Math.floor(Date.now() / 1000);
+  const minted = (payload: Record<string, unknown>, options: jwt.SignOptions = {}) =>
+    jwt.sign(payload, signing.privateKeyPem, {
+      algorithm: 'RS256',
+      keyid: signing.kid,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      subject: 'someone',
+      ...options,
+    });
+
+  const refused: Array<[string, () => string, RegExp]> = [
+    ['a token without exp', () => minted({ role: 'operator' }), /no expiry \(exp\)/],
+    [
+      'a token without iat',
+      () => minted({ role: 'operator' }, { noTimestamp: true, expiresIn: 600 }),
+      /no issue time \(iat\)/,
+    ],
+    [
+      'an operator token minted for 13 hours',
+      () => minted({ role: 'operator' }, { expiresIn: 13 * 3600 }),
+      /operator token may live at most 43200 s/,
+    ],
+    [
+      'a member token minted for 30 days',
+      () => minted({ role: 'member', memberId: randomUUID() }, { expiresIn: 30 * 24 * 3600 }),
+      /member token may live at most 86400 s/,
+    ],
+    [
+      'a service token whose iat was set back to stretch it',
+      () => minted({ role: 'service', iat: nowSeconds() - 7200, exp: nowSeconds() + 600 }),
+      /service token may live at most 3600 s/,
+    ],
+  ];
+  it.each(refused)('refuses %s', (_label, token, reason) => {
+    expect(() => verifyToken(token(), publicKeys)).toThrow(TokenError);
+    expect(() => verifyToken(token(), publicKeys)).toThrow(reason);
+  });
+
+  it.each(Object.entries(limits.tokenLifetimeSecondsMaxByRole))(
+    'accepts a %s token minted for exactly its longest lifetime, %i s',
+    (role, seconds) => {
+      const token = minted(
+        { role, memberId: randomUUID(), partnerId: randomUUID(), storeId: randomUUID() },
+        { expiresIn: seconds },
+      );
+      expect(verifyToken(token, publicKeys).role).toBe(role);
+    },
+  );
+
+  it('will not sign what it would refuse', () => {
+    expect(() =>
+      signToken(signing, { role: 'operator', sub: 'operator:ada' }, 12 * 3600 + 1),
+    ).toThrow(/operator token's lifetime must be 1..43200 seconds/);
+    expect(
+      verifyToken(
+        signToken(signing, { role: 'operator', sub: 'operator:ada' }, 12 * 3600),
+        publicKeys,
+      ).role,
+    ).toBe('operator');
   });
 });

@@ -37,12 +37,15 @@ export function signToken(
   claims: Claims,
   lifetimeSeconds: number = limits.tokenLifetimeSecondsDefault,
 ): string {
+  const lifetimeSecondsMax = limits.tokenLifetimeSecondsMaxByRole[claims.role];
   if (
     !Number.isInteger(lifetimeSeconds) ||
     lifetimeSeconds <= 0 ||
-    lifetimeSeconds > limits.tokenLifetimeSecondsMax
+    lifetimeSeconds > lifetimeSecondsMax
   ) {
-    throw new RangeError(`token lifetime must be 1..${limits.tokenLifetimeSecondsMax} seconds`);
+    throw new RangeError(
+      `a ${claims.role} token's lifetime must be 1..${lifetimeSecondsMax} seconds`,
+    );
   }
   const { sub, ...rest } = claimsSchema.parse(claims);
   return jwt.sign({ ...rest, scope: roleScopes[claims.role].join(' ') }, key.privateKeyPem, {
@@ -77,14 +80,14 @@ export function verifyToken(token: string, publicKeys: PublicKeys): Viewer {
   const cached = cache.get(token);
   if (cached && Date.now() < cached.expiresAtMs) return cached.viewer;
   const { viewer, expiresAtMs } = verifySignedToken(token, publicKeys);
-  if (expiresAtMs !== undefined) cache.set(token, { viewer, expiresAtMs });
+  cache.set(token, { viewer, expiresAtMs });
   return viewer;
 }
 
 function verifySignedToken(
   token: string,
   publicKeys: PublicKeys,
-): { viewer: Viewer; expiresAtMs: number | undefined } {
+): { viewer: Viewer; expiresAtMs: number } {
   const decoded = jwt.decode(token, { complete: true });
   const kid = decoded?.header.kid;
   const key = kid === undefined ? undefined : publicKeys.get(kid);
@@ -96,11 +99,30 @@ function verifySignedToken(
     throw new TokenError((error as Error).message);
   }
   const claims = claimsSchema.safeParse(payload);
-  if (!claims.success) throw new TokenError('token claims are malformed');
-  // jsonwebtoken accepts a token while the current second is before `exp`: the same instant in ms.
-  const exp = typeof payload === 'object' ? payload.exp : undefined;
+  if (!claims.success || typeof payload !== 'object')
+    throw new TokenError('token claims are malformed');
+  const { exp, iat } = payload;
+  checkLifetime(claims.data.role, iat, exp);
   const viewer = Object.freeze({ ...claims.data, scopes: roleScopes[claims.data.role] });
-  return { viewer, expiresAtMs: exp === undefined ? undefined : exp * 1000 };
+  // jsonwebtoken accepts a token while the current second is before `exp`: the same instant in ms.
+  return { viewer, expiresAtMs: exp * 1000 };
+}
+
+/**
+ * A token must say when it was issued and when it ends, and must not have been minted to live
+ * longer than its role allows: jsonwebtoken alone accepts a token with no `exp` forever.
+ */
+function checkLifetime(
+  role: Role,
+  iat: number | undefined,
+  exp: number | undefined,
+): asserts exp is number {
+  if (typeof exp !== 'number') throw new TokenError('token has no expiry (exp)');
+  if (typeof iat !== 'number') throw new TokenError('token has no issue time (iat)');
+  const lifetimeSecondsMax = limits.tokenLifetimeSecondsMaxByRole[role];
+  if (exp - iat > lifetimeSecondsMax) {
+    throw new TokenError(`a ${role} token may live at most ${lifetimeSecondsMax} s`);
+  }
 }
 
 export function bearerToken(header: string | undefined): string | undefined {
