@@ -1,8 +1,5 @@
 /**
- * npm run audit [-- --expiry-run-at <ISO time>]
- * Checks the ledger invariants (docs/ledger.md, L1–L9) against the member database: DATABASE_URL_MEMBER,
- * else DATABASE_URL, else npm start's (embedded Postgres on 54320). Read-only.
- * Exit codes: 0 clean, 1 a violation, 2 the database cannot be reached or is not a member database.
+ * npm run audit: checks the ledger invariants L1–L9 (docs/ledger.md) against the member database. Read-only.
  */
 import { parseArgs } from 'node:util';
 import { DataSource } from 'typeorm';
@@ -11,28 +8,28 @@ import {
   formatReport,
   type AuditReport,
 } from '../subgraphs/member/src/modules/audit/ledger-audit';
+import { runCommand, UsageError } from './cli/command';
+import { networkSettings, redacted } from './cli/network-settings';
 
-const defaultUrl = 'postgres://postgres:postgres@127.0.0.1:54320/coalition_member';
 const connectTimeoutMs = 5_000;
-const usage = 'usage: npm run audit [-- --expiry-run-at <ISO time>]';
+const help = `
+npm run audit [-- --expiry-run-at <ISO time>]
 
-/** The URL without its password, for messages. */
-function redacted(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return '(an unparsable URL)';
-  }
-}
+Checks the ledger's invariants L1–L9 (docs/ledger.md) against the member database of the network
+npm start runs (COALITION_DATA_DIR, POSTGRES_PORT), or DATABASE_URL_MEMBER. Read-only.
+
+  --expiry-run-at TIME   when the last expiry run started: lots that expired before it must be empty (L9)
+  -h, --help             this help
+
+Exit codes: 0 clean, 1 a violation, 2 the database cannot be reached or is not a member database.
+`;
 
 function expiryRunAtFrom(argv: string[]): Date | undefined {
   const { values } = parseArgs({ args: argv, options: { 'expiry-run-at': { type: 'string' } } });
   const raw = values['expiry-run-at'];
   if (raw === undefined) return undefined;
   const at = new Date(raw);
-  if (Number.isNaN(at.getTime())) throw new Error(`--expiry-run-at "${raw}" is not a time`);
+  if (Number.isNaN(at.getTime())) throw new UsageError(`--expiry-run-at "${raw}" is not a time`);
   return at;
 }
 
@@ -61,23 +58,15 @@ async function audit(url: string, expiryRunAt: Date | undefined): Promise<AuditR
   }
 }
 
-async function main(): Promise<number> {
-  let expiryRunAt: Date | undefined;
-  try {
-    expiryRunAt = expiryRunAtFrom(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n${usage}`);
-    return 2;
-  }
-  const url = process.env.DATABASE_URL_MEMBER || process.env.DATABASE_URL || defaultUrl;
+await runCommand(help, async (argv) => {
+  const expiryRunAt = expiryRunAtFrom(argv);
+  const url = networkSettings().databaseUrl('member');
   console.log(`Auditing ${redacted(url)}`);
   const result = await audit(url, expiryRunAt);
   if (typeof result === 'string') {
-    console.error(`Cannot audit ${redacted(url)}: ${result}`);
+    console.error(`Cannot audit ${redacted(url)}: ${result}. Is \`npm start\` running?`);
     return 2;
   }
   console.log(formatReport(result));
   return result.ok ? 0 : 1;
-}
-
-process.exitCode = await main();
+});

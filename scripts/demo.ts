@@ -1,21 +1,12 @@
 /**
- * npm run demo — fills a running network with a small coalition through its public API: four
- * partners with their stores and API credentials, 100 members who link one to three of them, and
- * a month of purchases, holds, burns, refunds and a goodwill credit.
- *
- * GATEWAY_URL     the gateway (default http://127.0.0.1:4000)
- * JWT_KEYS_DIR    the network's signing key, for the operator's and members' tokens (default .data/keys)
- * DEMO_SEED       replays a run: the same seed sends the same requests with the same idempotency keys
- * DEMO_STATE_DIR  where demo-state.json lives (default .data): partner credentials, members by email
- * DEMO_CONCURRENCY requests in flight at once (default 8)
- *
- * Exit codes: 0 done (business outcomes such as INSUFFICIENT_POINTS are counted, not failures),
- * 1 an unexpected answer from the network, 2 a bad setting.
+ * npm run demo: fills a running network with a small coalition through its public API.
  */
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { signToken } from '../shared/src/auth/jwt';
 import { loadSigningKey, type SigningKey } from '../shared/src/auth/keys';
+import { runCommand, UsageError } from './cli/command';
+import { networkSettings } from './cli/network-settings';
 import { playMonth } from './demo/activity';
 import { Api, ApiError, forEachLimited, retryWhile } from './demo/api';
 import { partnerSpecs } from './demo/catalog';
@@ -43,9 +34,25 @@ const PARTNER_FEED_WAIT_MS = 30_000;
 /** A run stops starting new work after this many unexpected failures. */
 const FAILURES_MAX = 5;
 
-const gatewayUrl = (process.env.GATEWAY_URL || 'http://127.0.0.1:4000').replace(/\/+$/, '');
-const keysDirSetting = process.env.JWT_KEYS_DIR || undefined;
-const statePath = join(resolve(process.env.DEMO_STATE_DIR || '.data'), 'demo-state.json');
+const help = `
+npm run demo
+
+Fills the running network with a small coalition through its public API: four partners with their
+stores and API credentials, ${MEMBER_COUNT} members who link one to three of them, and a month of purchases,
+holds, burns, refunds and a goodwill credit. It finds the network as npm start left it (GATEWAY_URL,
+COALITION_DATA_DIR, JWT_KEYS_DIR); running it again finds what it made and adds nothing twice.
+
+  DEMO_SEED         replays a run: the same seed sends the same requests with the same idempotency keys
+  DEMO_STATE_DIR    where demo-state.json lives (default: the data directory): credentials, members by e-mail
+  DEMO_CONCURRENCY  requests in flight at once (default 8)
+
+Exit codes: 0 done (business outcomes such as INSUFFICIENT_POINTS are counted, not failures),
+1 an unexpected answer from the network, 2 a bad setting.
+`;
+
+const settings = networkSettings();
+const gatewayUrl = settings.gatewayUrl;
+const statePath = join(resolve(process.env.DEMO_STATE_DIR || settings.dataDir), 'demo-state.json');
 
 const elapsed = (since: number) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
 
@@ -172,7 +179,7 @@ async function run(seed: number, signingKey: SigningKey): Promise<number> {
 
     await printSummary(ctx, {
       gatewayUrl,
-      keysDir: keysDirSetting ?? null,
+      keysDir: process.env.JWT_KEYS_DIR || null,
       seed,
       partners,
       members,
@@ -195,29 +202,21 @@ function report(tally: Tally, startedAt: number, requests?: string): number {
     for (const error of tally.unexpected)
       console.error(`  ${error.operation}: ${error.code} — ${error.message}`);
     if (tally.unexpected.some((e) => e.code === 'NETWORK'))
-      console.error(`Is the network running at ${gatewayUrl}? (npm start, or set GATEWAY_URL)`);
+      console.error(`Cannot reach the ${settings.describe()}. Is \`npm start\` running?`);
     if (tally.unexpected.some((e) => e.code === 'UNAUTHENTICATED'))
-      console.error('Is JWT_KEYS_DIR the key directory of the network at GATEWAY_URL?');
+      console.error(`Is ${settings.keysDir} the key directory of the network at ${gatewayUrl}?`);
     return 1;
   }
   console.log(`\nDone in ${elapsed(startedAt)}${requests === undefined ? '' : ` (${requests})`}.`);
   return 0;
 }
 
-async function main(): Promise<number> {
-  let seed: number;
-  let signingKey: SigningKey;
-  try {
-    seed = seedFrom(process.env.DEMO_SEED);
-    signingKey = loadSigningKey(resolve(keysDirSetting ?? '.data/keys'));
-  } catch (error) {
-    console.error((error as Error).message);
-    return 2;
-  }
+await runCommand(help, async (argv) => {
+  if (argv.length > 0) throw new UsageError(`unexpected arguments: ${argv.join(' ')}`);
+  const seed = seedFrom(process.env.DEMO_SEED);
+  const signingKey = loadSigningKey(settings.keysDir);
   console.log(
     `Coalition demo against ${gatewayUrl}, seed ${seed} (replay with DEMO_SEED=${seed}; state in ${statePath})\n`,
   );
   return run(seed, signingKey);
-}
-
-process.exitCode = await main();
+});

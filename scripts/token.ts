@@ -1,15 +1,30 @@
 /**
- * npm run token -- --role <member|partner|terminal|operator> [--member ID] [--partner ID] [--store ID] [--ttl SECONDS]
- * Mints a development token with the network's signing key (.data/keys). Members' tokens come from the
- * coalition's identity provider in production; partners use client credentials at POST /oauth/token.
+ * npm run token: mints a development token with the network's signing key. Members' tokens come
+ * from the coalition's identity provider in production; partners use client credentials at
+ * POST /oauth/token.
  */
-import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { signToken, type Claims } from '../shared/src/auth/jwt';
 import { loadSigningKey } from '../shared/src/auth/keys';
+import { limits } from '../shared/src/limits';
+import { runCommand, UsageError } from './cli/command';
+import { networkSettings } from './cli/network-settings';
 
-const usage =
-  'usage: npm run token -- --role <member|partner|terminal|operator> [--member ID] [--partner ID] [--store ID] [--ttl SECONDS]';
+const help = `
+npm run -s token -- --role <operator|member|partner|terminal> [options]
+
+Prints a development token signed with the network's key (<COALITION_DATA_DIR>/keys, or JWT_KEYS_DIR).
+Use -s so npm prints only the token:  TOKEN=$(npm run -s token -- --role operator)
+
+  --role ROLE      operator, member, partner or terminal
+  --member ID      the member (role member)
+  --partner ID     the partner (roles partner and terminal)
+  --store ID       the store (role terminal)
+  --ttl SECONDS    lifetime, default ${limits.tokenLifetimeSecondsDefault}; at most ${limits.tokenLifetimeSecondsMaxByRole.operator} for operators, ${limits.tokenLifetimeSecondsMaxByRole.member} for the others
+  -h, --help       this help
+
+Exit codes: 0 printed, 2 bad usage or no signing key.
+`;
 
 function claimsFrom(values: Record<string, string | undefined>): Claims {
   const { role, member, partner, store } = values;
@@ -17,22 +32,23 @@ function claimsFrom(values: Record<string, string | undefined>): Claims {
     case 'operator':
       return { role, sub: 'operator:dev' };
     case 'member':
-      if (!member) throw new Error('--member <member id> is required for a member token');
+      if (!member) throw new UsageError('--member <member id> is required for a member token');
       return { role, sub: `member:${member}`, memberId: member };
     case 'partner':
-      if (!partner) throw new Error('--partner <partner id> is required for a partner token');
+      if (!partner) throw new UsageError('--partner <partner id> is required for a partner token');
       return { role, sub: `partner:${partner}:dev`, partnerId: partner };
     case 'terminal':
       if (!partner || !store)
-        throw new Error('--partner and --store are required for a terminal token');
+        throw new UsageError('--partner and --store are required for a terminal token');
       return { role, sub: `terminal:${store}:dev`, partnerId: partner, storeId: store };
     default:
-      throw new Error(usage);
+      throw new UsageError(role ? `unknown role "${role}"` : '--role is required');
   }
 }
 
-try {
+await runCommand(help, async (argv) => {
   const { values } = parseArgs({
+    args: argv,
     options: {
       role: { type: 'string' },
       member: { type: 'string' },
@@ -41,9 +57,9 @@ try {
       ttl: { type: 'string' },
     },
   });
-  const key = loadSigningKey(resolve(process.env.JWT_KEYS_DIR ?? '.data/keys'));
-  console.log(signToken(key, claimsFrom(values), Number(values.ttl ?? 3600)));
-} catch (error) {
-  console.error((error as Error).message);
-  process.exit(2);
-}
+  const claims = claimsFrom(values);
+  const ttl = Number(values.ttl ?? limits.tokenLifetimeSecondsDefault);
+  const { keysDir } = networkSettings();
+  console.log(signToken(loadSigningKey(keysDir), claims, ttl));
+  return 0;
+});

@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort } from './support/free-port';
 import { enrolMember, linkPartner, onboardPartner } from './support/coalition';
-import { gql } from './support/graphql';
+import { eventually, gql } from './support/graphql';
+import { earn, earnInput } from './support/wallet';
 import { signToken } from '../shared/src/auth/jwt';
 import { loadSigningKey } from '../shared/src/auth/keys';
 
@@ -89,16 +90,18 @@ const portIsClosed = (port: number) =>
     socket.once('error', () => resolve(true));
   });
 
+beforeAll(async () => {
+  postgresPort = await freePort();
+});
+
 afterAll(() => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
 describe('npm start', () => {
   it('starts Postgres, the subgraphs and the gateway, stops them all on Ctrl-C, and keeps the data for the next start', async () => {
-    postgresPort = await freePort();
-
     const first = await npmStart();
-    expect(first.output.join('')).toContain('npm run token -- --role operator');
+    expect(first.output.join('')).toContain('npm run -s token -- --role operator');
     // The first start generated the signing key; a development token is signed with it.
     const operator = signToken(loadSigningKey(join(dataDir, 'keys')), {
       role: 'operator',
@@ -131,5 +134,108 @@ describe('npm start', () => {
     expect(again.data?.member).toEqual(expectedMember(member.id, partner.id));
     expect(await ctrlC(second)).toContain('Stopped.');
     expect(await portIsClosed(postgresPort)).toBe(true);
+  }, 180_000);
+
+  it('prints a token hint that works when pasted into a shell as printed', async () => {
+    const started = await npmStart();
+    try {
+      const printed = started.output.join('');
+      const hint = printed.slice(printed.indexOf('  TOKEN=$('), printed.indexOf('Ctrl-C stops'));
+      expect(hint).toContain('curl -s');
+      const shell = spawnSync('bash', ['-e', '-c', hint.replace('Then:', '')], {
+        encoding: 'utf8',
+        env: { ...process.env, COALITION_DATA_DIR: undefined, JWT_KEYS_DIR: undefined },
+      });
+      expect(shell.status, shell.stderr).toBe(0);
+      expect(JSON.parse(shell.stdout)).toEqual({
+        data: { partners: { edges: expect.any(Array) } },
+      });
+      // The other commands find this network as npm start recorded it: only the data directory given.
+      const settle = spawnSync('npm', ['run', '-s', 'settle', '--', 'nets'], {
+        encoding: 'utf8',
+        env: { ...process.env, COALITION_DATA_DIR: dataDir, GATEWAY_URL: undefined },
+      });
+      expect(settle.stderr).toBe('NOT_FOUND: no cycle has been closed yet\n');
+      expect(settle.status).toBe(1);
+    } finally {
+      expect(await ctrlC(started)).toContain('Stopped.');
+    }
+  }, 120_000);
+
+  it('starts a service that exits again, while earn and burn go on without partner-merchant and settlement', async () => {
+    const started = await npmStart();
+    const output = () => started.output.join('');
+    try {
+      const graphql = `${started.gatewayUrl}/graphql`;
+      const keys = loadSigningKey(join(dataDir, 'keys'));
+      const operator = signToken(keys, { role: 'operator', sub: 'operator:test' });
+      const partner = await onboardPartner(graphql, 'Always Open', ['Till'], operator, {
+        returnWindowDays: 0,
+      });
+      const member = await enrolMember(graphql, 'Steady Shopper', operator);
+      await linkPartner(graphql, member.id, partner.id, operator);
+      const till = signToken(keys, {
+        role: 'partner',
+        sub: 'partner:test',
+        partnerId: partner.id,
+      });
+      const purchase = (total: string) =>
+        earn(
+          graphql,
+          till,
+          earnInput({ memberId: member.id, storeId: partner.stores[0]!.id, total }),
+        );
+      expect((await purchase('1000')).errors).toBeUndefined();
+
+      const servicePid = (name: string) => {
+        const recorded = JSON.parse(readFileSync(join(dataDir, 'network.json'), 'utf8')) as {
+          services: Record<string, { pid: number }>;
+        };
+        return recorded.services[name]!.pid;
+      };
+      const downAndBack = async (
+        name: string,
+        signal: NodeJS.Signals,
+        whileDown: () => Promise<void>,
+      ) => {
+        const before = output().split(`${name} is back`).length;
+        process.kill(servicePid(name), signal);
+        await eventually(
+          async () => output().includes(`${name} exited`),
+          10_000,
+          `${name} to exit`,
+        );
+        await whileDown();
+        await eventually(
+          async () => output().split(`${name} is back`).length > before,
+          60_000,
+          `${name} to be started again`,
+        );
+      };
+      await downAndBack('partner-merchant', 'SIGKILL', async () => {
+        expect((await purchase('200')).errors).toBeUndefined();
+      });
+      await downAndBack('settlement', 'SIGTERM', async () => {
+        expect((await purchase('300')).errors).toBeUndefined();
+      });
+      await downAndBack('member', 'SIGKILL', async () => undefined);
+      const after = await purchase('400');
+      expect(after.errors).toBeUndefined();
+      expect(after.data?.earnPoints.wallet.available).toBe('19');
+      const partners = await gql<{ partners: { edges: unknown[] } }>(
+        graphql,
+        '{ partners(first: 5) { edges { node { id } } } }',
+        {},
+        operator,
+      );
+      expect(partners.data?.partners.edges).toHaveLength(1);
+    } finally {
+      const stopping = await ctrlC(started);
+      expect(stopping).toContain('Stopped.');
+      // Ctrl-C is an orderly stop: no error lines, no stack traces.
+      expect(stopping.slice(stopping.indexOf('Stopping the network'))).not.toMatch(
+        /Error|^\s+at /m,
+      );
+    }
   }, 180_000);
 });

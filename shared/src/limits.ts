@@ -32,6 +32,11 @@ export const limits = {
   verifiedTokensCachedMax: 10_000,
   serviceReadyTimeoutMs: 60_000,
   shutdownGraceMs: 10_000,
+  /** npm start restarts a service that exits: first after this, doubling up to the max. */
+  serviceRestartBackoffMs: 1_000,
+  serviceRestartBackoffMaxMs: 30_000,
+  /** A service up this long before it exits starts its backoff afresh. */
+  serviceRestartResetMs: 60_000,
   nameLengthMax: 200,
   storesPerPartnerMax: 500,
   // The wallet.

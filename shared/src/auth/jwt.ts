@@ -44,7 +44,7 @@ export function signToken(
     lifetimeSeconds > lifetimeSecondsMax
   ) {
     throw new RangeError(
-      `a ${claims.role} token's lifetime must be 1..${lifetimeSecondsMax} seconds`,
+      `the lifetime of a token with role ${claims.role} must be 1..${lifetimeSecondsMax} seconds`,
     );
   }
   const { sub, ...rest } = claimsSchema.parse(claims);
@@ -121,7 +121,7 @@ function checkLifetime(
   if (typeof iat !== 'number') throw new TokenError('token has no issue time (iat)');
   const lifetimeSecondsMax = limits.tokenLifetimeSecondsMaxByRole[role];
   if (exp - iat > lifetimeSecondsMax) {
-    throw new TokenError(`a ${role} token may live at most ${lifetimeSecondsMax} s`);
+    throw new TokenError(`a token with role ${role} may live at most ${lifetimeSecondsMax} s`);
   }
 }
 

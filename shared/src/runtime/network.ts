@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { gatewayDefaultPort, subgraphs, type SubgraphName } from '../topology';
 import { freePort } from './free-port';
 import { spawnService, type ServiceProcess } from './service-process';
+import { Supervisor, type SupervisorEvents } from './supervisor';
 
 export interface NetworkOptions {
   /** The database URL of each subgraph. */
@@ -12,6 +13,11 @@ export interface NetworkOptions {
   env?: Record<string, string>;
   output?: 'inherit' | 'ignore' | ((line: string) => void);
   root?: string;
+  /**
+   * Restart a service that exits, as `npm start` does (see Supervisor). Off for tests, which kill
+   * and restart services themselves.
+   */
+  restartOnExit?: SupervisorEvents;
 }
 
 export interface Network {
@@ -32,6 +38,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
   const portOf = (defaultPort: number) => String(options.ports === 'default' ? defaultPort : 0);
   const common = { JWT_KEYS_DIR: options.keysDir, APOLLO_TELEMETRY_DISABLED: '1', ...options.env };
   const started: ServiceProcess[] = [];
+  const supervised = options.restartOnExit !== undefined;
   try {
     const spawnSubgraph = (name: SubgraphName, extra: Record<string, string> = {}) => {
       const spec = subgraphs.find((s) => s.name === name)!;
@@ -39,6 +46,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
         name,
         entry: entryOf(root, spec.dir),
         output: options.output,
+        ownProcessGroup: supervised,
         env: {
           ...common,
           PORT: portOf(spec.defaultPort),
@@ -68,6 +76,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
       name: 'gateway',
       entry: entryOf(root, 'gateway'),
       output: options.output,
+      ownProcessGroup: supervised,
       env: {
         ...common,
         PORT: portOf(gatewayDefaultPort),
@@ -77,12 +86,14 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
       },
     });
     started.push(gateway);
+    const supervisor = options.restartOnExit && new Supervisor(started, options.restartOnExit);
     return {
       gateway,
       services: { member, 'partner-merchant': partner, settlement },
       stop: async () => {
         // Reverse order: the gateway stops taking requests before the subgraphs go.
-        for (const service of [...started].reverse()) await service.stop();
+        if (supervisor) await supervisor.stop();
+        else for (const service of [...started].reverse()) await service.stop();
       },
     };
   } catch (error) {

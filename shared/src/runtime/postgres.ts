@@ -222,10 +222,13 @@ function runPostgres(
     '-c',
     'unix_socket_directories=',
   ];
+  // A process group of its own: Ctrl-C in a terminal goes to the whole foreground group, and
+  // Postgres must outlive the services that still use it until the caller stops it, last.
   const child = spawn(postgresPath, args, {
     ...owner,
     env: { ...process.env, LC_MESSAGES: 'C' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
   const log = new LogTail(onLog);
   return new Promise((resolvePromise, reject) => {
@@ -300,11 +303,7 @@ function commandLine(path: string, args: string[]): string {
   return [path, ...args].join(' ');
 }
 
-/**
- * SIGINT is Postgres's fast shutdown, SIGQUIT its immediate one. Ctrl-C in a terminal reaches
- * Postgres too (it shares our process group), so it may be gone already: then there is nothing
- * to wait for.
- */
+/** SIGINT is Postgres's fast shutdown, SIGQUIT its immediate one. */
 async function stopChild(
   child: ChildProcess,
   signal: 'SIGINT' | 'SIGQUIT',

@@ -19,7 +19,10 @@ export interface ServiceProcess {
   name: string;
   port: number;
   url: string;
+  /** The running process; a supervisor that restarts the service replaces it. */
   child: ChildProcess;
+  /** How it was started, so a supervisor can start it again the same way, on the same port. */
+  options: SpawnOptions;
   /** SIGTERM, then SIGKILL after the grace period; resolves when the process has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
@@ -31,6 +34,11 @@ export interface SpawnOptions {
   /** 'inherit' shows the service's logs; 'ignore' keeps a test run quiet; a function receives them. */
   output?: 'inherit' | 'ignore' | ((line: string) => void);
   readyTimeoutMs?: number;
+  /**
+   * A process group of its own, so Ctrl-C in a terminal reaches only the supervisor, which stops
+   * the services in order (the gateway first, a feed's producer after its consumers).
+   */
+  ownProcessGroup?: boolean;
 }
 
 /** Starts a TypeScript service in its own Node process (through tsx) and waits for it to listen. */
@@ -40,6 +48,7 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', stdio, stdio, 'ipc'],
+    detached: options.ownProcessGroup ?? false,
   });
   if (typeof output === 'function') {
     for (const stream of [child.stdout, child.stderr]) {
@@ -53,13 +62,15 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
     options.readyTimeoutMs ?? limits.serviceReadyTimeoutMs,
   );
   child.disconnect?.();
-  return {
+  const service: ServiceProcess = {
     name: options.name,
     port,
     url: `http://127.0.0.1:${port}`,
     child,
-    stop: (signal = 'SIGTERM') => stopProcess(child, signal),
+    options,
+    stop: (signal = 'SIGTERM') => stopProcess(service.child, signal),
   };
+  return service;
 }
 
 function waitForReady(child: ChildProcess, name: string, timeoutMs: number): Promise<number> {
