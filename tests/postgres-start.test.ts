@@ -67,6 +67,15 @@ describe('starting PostgreSQL', () => {
     await second.stop();
   });
 
+  it('stops a server left running on its data directory by a killed process, then starts', async () => {
+    const dataDir = join(root, 'leftover');
+    const left = await startEmbeddedPostgres({ dataDir });
+    // As if its owner had been killed: nobody stops `left`; a new start on the same directory.
+    const next = await startEmbeddedPostgres({ dataDir, port: left.port });
+    expect(await answers(next)).toBe(1);
+    await next.stop();
+  });
+
   it('names the command, how it ended and the log when its fixed port is taken, never undefined', async () => {
     const port = await freePort();
     const squatter = await squat(port);

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadGatewayConfig } from '../gateway/src/config';
 import { startGateway } from '../gateway/src/server';
@@ -83,3 +84,35 @@ describe('services stop by themselves on SIGTERM', () => {
     ).toEqual(processes.map((p) => ({ name: p.name, exitCode: 0, signal: null })));
   }, 60_000);
 });
+
+describe('a service whose supervisor is gone', () => {
+  it('stops by itself when the process that started it is killed', async () => {
+    const supervisor = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'tests/support/supervisor-process.ts'],
+      {
+        env: { ...process.env, JWT_KEYS_DIR: keysDir() },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const gatewayPid = await new Promise<number>((resolve, reject) => {
+      supervisor.stdout.once('data', (chunk: Buffer) => resolve(Number(chunk.toString().trim())));
+      supervisor.once('exit', (code) => reject(new Error(`the supervisor exited with ${code}`)));
+    });
+    expect(isAlive(gatewayPid)).toBe(true);
+    supervisor.kill('SIGKILL');
+    const deadline = Date.now() + 30_000;
+    while (isAlive(gatewayPid) && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(isAlive(gatewayPid)).toBe(false);
+  });
+});
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { arch, platform, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { freePort } from './free-port';
@@ -69,6 +69,7 @@ export async function startEmbeddedPostgres(
   const binaries = await postgresBinaries();
   const owner = ensureServerUser();
   prepareDataDir(databaseDir, owner);
+  await stopLeftoverServer(databaseDir);
   if (!existsSync(join(databaseDir, 'PG_VERSION')))
     await initdb(binaries.initdb, databaseDir, owner, options.onLog);
   const started = await startOnSomePort(binaries.postgres, databaseDir, owner, options);
@@ -79,6 +80,35 @@ export async function startEmbeddedPostgres(
     stop: () => stopChild(child, 'SIGINT', databaseDir),
     stopImmediately: () => stopChild(child, 'SIGQUIT', databaseDir),
   };
+}
+
+/**
+ * A server still running on this data directory was left by a process that was killed before it
+ * could stop it (npm start under SIGKILL, say): Postgres runs in a process group of its own and
+ * outlives it. Its callers are gone, so it is stopped (fast shutdown) before a new one starts;
+ * otherwise the start would fail on its lock file.
+ */
+async function stopLeftoverServer(databaseDir: string): Promise<void> {
+  const pidFile = join(databaseDir, 'postmaster.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+  if (!Number.isInteger(pid) || pid <= 0 || !isPostmasterOf(pid, databaseDir)) return;
+  process.kill(pid, 'SIGINT');
+  const deadline = Date.now() + STOP_TIMEOUT_MS;
+  while (existsSync(pidFile) && isPostmasterOf(pid, databaseDir)) {
+    if (Date.now() > deadline)
+      throw new Error(`A PostgreSQL left running on ${databaseDir} (pid ${pid}) did not stop.`);
+    await new Promise((resolvePromise) => setTimeout(resolvePromise, 50));
+  }
+}
+
+function isPostmasterOf(pid: number, databaseDir: string): boolean {
+  try {
+    const commandLine = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    return commandLine[0]?.endsWith('/postgres') === true && commandLine.includes(databaseDir);
+  } catch {
+    return false; // gone, or not Linux: Postgres itself then judges its lock file
+  }
 }
 
 async function startOnSomePort(

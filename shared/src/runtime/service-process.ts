@@ -9,10 +9,15 @@ export interface ReadyMessage {
   port: number;
 }
 
-/** Child side: tell a supervising parent (npm start, tests) that we listen, and on which port. */
+/**
+ * Child side: tell a supervising parent (npm start, tests) that we listen, and on which port. The
+ * channel stays open so the child hears when the parent is gone ('disconnect'), but it does not
+ * keep the child alive on its own.
+ */
 export function announceReady(service: string, port: number): void {
   const message: ReadyMessage = { type: 'ready', service, port };
   process.send?.(message);
+  process.channel?.unref();
 }
 
 export interface ServiceProcess {
@@ -61,7 +66,9 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
     options.name,
     options.readyTimeoutMs ?? limits.serviceReadyTimeoutMs,
   );
-  child.disconnect?.();
+  // The channel stays open (the child stops when it closes, i.e. when this process is gone) but
+  // does not keep this process alive.
+  child.channel?.unref();
   const service: ServiceProcess = {
     name: options.name,
     port,

@@ -33,5 +33,8 @@ export async function runMain(service: string, start: () => Promise<Stoppable>):
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // Started by a supervisor (npm start, a test): when it is gone, whether it stopped or was
+  // killed, so is the reason to run. Nothing is left listening on its ports for the next run.
+  process.once('disconnect', shutdown);
   announceReady(service, running.port);
 }
