@@ -1,4 +1,5 @@
 import type { DataSource } from 'typeorm';
+import { sqlFile } from '@coalition/shared/db/sql-file';
 import { OPERATOR } from '../journal/netting';
 
 /** Age buckets of outstanding points, by the day their lot was created; the last is open-ended. */
@@ -9,6 +10,21 @@ export const AGE_BUCKETS = [
   { label: '366-730', fromDays: 366, toDays: 730 },
   { label: '731+', fromDays: 731, toDays: null },
 ] as const;
+
+/** The CASE arms that number a lot's bucket by its age in days. */
+const ageBucket = AGE_BUCKETS.map(
+  (b, i) =>
+    `WHEN age_days >= ${b.fromDays}${b.toDays === null ? '' : ` AND age_days <= ${b.toDays}`} THEN ${i}`,
+).join(' ');
+
+const SQL = {
+  outstanding: sqlFile(new URL('./sql/outstanding.sql', import.meta.url), {
+    ageBucket,
+    operator: OPERATOR,
+  }),
+  issuerFlows: sqlFile(new URL('./sql/issuer-flows.sql', import.meta.url), { operator: OPERATOR }),
+  issuerBreakage: sqlFile(new URL('./sql/issuer-breakage.sql', import.meta.url)),
+};
 
 export interface OutstandingPoints {
   issuer: string;
@@ -49,10 +65,6 @@ export class ReportsService {
   }
 
   async outstanding(asOf: Date): Promise<OutstandingPoints[]> {
-    const buckets = AGE_BUCKETS.map(
-      (b, i) =>
-        `WHEN age_days >= ${b.fromDays}${b.toDays === null ? '' : ` AND age_days <= ${b.toDays}`} THEN ${i}`,
-    ).join(' ');
     const rows: {
       issuer: string;
       bucket: number;
@@ -60,22 +72,7 @@ export class ReportsService {
       points: string;
       currency: string | null;
       amount: string | null;
-    }[] = await this.dataSource.query(
-      `WITH lots AS (
-         SELECT lot_id, sum(points) AS points,
-                (array_agg(issuer_partner_id ORDER BY tx_id, seq, n))[1] AS issuer,
-                floor(extract(epoch FROM ($1::timestamptz - min(at))) / 86400)::int AS age_days
-           FROM lot_flow GROUP BY lot_id HAVING sum(points) <> 0
-       ), bucketed AS (
-         SELECT coalesce(issuer::text, '${OPERATOR}') AS issuer, issuer AS issuer_id, CASE ${buckets} ELSE 0 END AS bucket, count(*) AS lots, sum(points) AS points
-           FROM lots GROUP BY 1, 2, 3
-       )
-       SELECT b.issuer, b.bucket, b.lots, b.points, c.currency, round(b.points * c.issuance_price_micros / 1000000.0)::bigint AS amount
-         FROM bucketed b
-         LEFT JOIN contract_version c ON c.partner_id = b.issuer_id AND c.effective_from <= $1 AND (c.effective_to IS NULL OR c.effective_to > $1)
-        ORDER BY b.issuer, b.bucket`,
-      [asOf],
-    );
+    }[] = await this.dataSource.query(SQL.outstanding, [asOf]);
     return rows.map((r) => ({
       issuer: r.issuer,
       ageBucket: AGE_BUCKETS[r.bucket]!.label,
@@ -96,28 +93,13 @@ export class ReportsService {
       expired: string;
       clawed: string;
       outstanding: string;
-    }[] = await this.dataSource.query(
-      `SELECT coalesce(issuer_partner_id::text, '${OPERATOR}') AS issuer,
-              coalesce(sum(points) FILTER (WHERE kind IN ('EARNED', 'CREDITED')), 0) AS issued,
-              coalesce(-sum(points) FILTER (WHERE kind = 'REDEEMED'), 0) - coalesce(sum(points) FILTER (WHERE kind = 'RESTORED'), 0) AS redeemed,
-              coalesce(-sum(points) FILTER (WHERE kind = 'EXPIRED'), 0) AS expired,
-              coalesce(-sum(points) FILTER (WHERE kind IN ('CLAWED_BACK', 'DEBITED')), 0) AS clawed,
-              sum(points) AS outstanding
-         FROM lot_flow GROUP BY 1 ORDER BY 1`,
-    );
+    }[] = await this.dataSource.query(SQL.issuerFlows);
     const breakage: {
       issuer: string;
       currency: string;
       partner_share: string;
       operator_share: string;
-    }[] = await this.dataSource.query(
-      `SELECT j.issuer_partner_id::text AS issuer, j.currency,
-              round(coalesce(sum(j.amount_micros) FILTER (WHERE j.kind = 'BREAKAGE_SHARE'), 0) / 1000000.0)::bigint AS partner_share,
-              round(coalesce(sum(j.amount_micros) FILTER (WHERE j.kind = 'BREAKAGE_OPERATOR'), 0) / 1000000.0)::bigint AS operator_share
-         FROM journal_entry j JOIN settlement_cycle c ON c.id = j.cycle_id AND c.status <> 'DRAFT' AND c.number IS NOT NULL
-        WHERE j.kind IN ('BREAKAGE_SHARE', 'BREAKAGE_OPERATOR')
-        GROUP BY j.issuer_partner_id, j.currency`,
-    );
+    }[] = await this.dataSource.query(SQL.issuerBreakage);
     return flows.map((f) => {
       const issued = BigInt(f.issued);
       const redeemed = BigInt(f.redeemed);
