@@ -17,7 +17,6 @@ const longFunctionsToSplit = [
   'subgraphs/member/src/modules/wallet/earn.service.ts',
   'subgraphs/member/src/modules/wallet/household.service.ts',
   'subgraphs/member/src/modules/wallet/refund.service.ts',
-  'subgraphs/settlement/src/modules/contracts/contracts.service.ts',
 ];
 
 export default tseslint.config(

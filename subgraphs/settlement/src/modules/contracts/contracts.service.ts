@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { lockAggregate } from '@coalition/shared/db/locks';
 import { inTransaction, isExclusionViolation } from '@coalition/shared/db/transaction';
@@ -126,63 +126,16 @@ export class ContractsService {
     const input = parseInput(contractInput, raw);
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       await lockAggregate(manager, 'contract', input.partnerId);
-      // The directory comes from the partner feed: a partner onboarded a moment ago may not be in it yet.
-      const partners: { settlement_currency: string }[] = await manager.query(
-        'SELECT settlement_currency FROM partner_directory WHERE id = $1',
-        [input.partnerId],
-      );
-      const partner = partners[0];
-      if (!partner) throw notFound('Partner');
-      if (partner.settlement_currency.trim() !== input.currency) {
-        throw new CoalitionError(
-          ErrorCode.BAD_USER_INPUT,
-          `The partner settles in ${partner.settlement_currency.trim()}: its contract is in that currency.`,
-          { field: 'currency' },
-        );
-      }
-      const closed: { closed_at: Date | null }[] = await manager.query(
-        `SELECT max(closed_at) AS closed_at FROM settlement_cycle WHERE status <> 'DRAFT'`,
-      );
-      const lastClose = closed[0]?.closed_at;
-      if (lastClose && input.effectiveFrom < lastClose) {
-        throw new CoalitionError(
-          ErrorCode.BAD_USER_INPUT,
-          `effectiveFrom must not be before the last closed cycle (${lastClose.toISOString()}): closed cycles never change.`,
-          { field: 'effectiveFrom' },
-        );
-      }
+      await assertSettlesIn(manager, input);
+      await assertAfterLastClose(manager, input);
       // Supersede the open-ended version the new one starts inside.
       await manager.query(
         `UPDATE contract_version SET effective_to = $2
           WHERE partner_id = $1 AND effective_to IS NULL AND effective_from < $2`,
         [input.partnerId, input.effectiveFrom],
       );
-      const next: { version: number }[] = await manager.query(
-        'SELECT coalesce(max(version), 0) + 1 AS version FROM contract_version WHERE partner_id = $1',
-        [input.partnerId],
-      );
       try {
-        const rows: ContractRow[] = await manager.query(
-          `INSERT INTO contract_version (id, partner_id, version, effective_from, effective_to, currency, issuance_price_micros, redemption_rate_micros,
-             fee_per_transaction_minor, fee_per_point_micros, fee_rate_bps, breakage_share_bps, created_at, created_by)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now(), $13) RETURNING *`,
-          [
-            randomUUID(),
-            input.partnerId,
-            next[0]!.version,
-            input.effectiveFrom,
-            input.effectiveTo ?? null,
-            input.currency,
-            input.issuancePrice.toString(),
-            input.redemptionRate.toString(),
-            input.feePerTransaction.toString(),
-            input.feePerPoint.toString(),
-            input.feeRateBasisPoints,
-            input.breakageShareBasisPoints,
-            operator,
-          ],
-        );
-        return toContract(rows[0]!);
+        return await insertVersion(manager, input, operator);
       } catch (error) {
         if (isExclusionViolation(error, 'contract_version_no_overlap')) {
           throw new CoalitionError(
@@ -230,4 +183,72 @@ export class ContractsService {
     for (const row of rows) byPartner.get(row.partner_id)?.push(toContract(row));
     return byPartner;
   }
+}
+
+type ParsedContract = z.output<typeof contractInput>;
+
+/** A contract is in the currency its partner settles in, from the directory the partner feed keeps. */
+async function assertSettlesIn(manager: EntityManager, input: ParsedContract): Promise<void> {
+  // The directory comes from the partner feed: a partner onboarded a moment ago may not be in it yet.
+  const partners: { settlement_currency: string }[] = await manager.query(
+    'SELECT settlement_currency FROM partner_directory WHERE id = $1',
+    [input.partnerId],
+  );
+  const partner = partners[0];
+  if (!partner) throw notFound('Partner');
+  if (partner.settlement_currency.trim() !== input.currency) {
+    throw new CoalitionError(
+      ErrorCode.BAD_USER_INPUT,
+      `The partner settles in ${partner.settlement_currency.trim()}: its contract is in that currency.`,
+      { field: 'currency' },
+    );
+  }
+}
+
+/** A version may not start before the last close: a change never rewrites a closed cycle. */
+async function assertAfterLastClose(manager: EntityManager, input: ParsedContract): Promise<void> {
+  const closed: { closed_at: Date | null }[] = await manager.query(
+    `SELECT max(closed_at) AS closed_at FROM settlement_cycle WHERE status <> 'DRAFT'`,
+  );
+  const lastClose = closed[0]?.closed_at;
+  if (lastClose && input.effectiveFrom < lastClose) {
+    throw new CoalitionError(
+      ErrorCode.BAD_USER_INPUT,
+      `effectiveFrom must not be before the last closed cycle (${lastClose.toISOString()}): closed cycles never change.`,
+      { field: 'effectiveFrom' },
+    );
+  }
+}
+
+/** The partner's next version; the exclusion constraint refuses one that overlaps another. */
+async function insertVersion(
+  manager: EntityManager,
+  input: ParsedContract,
+  operator: string,
+): Promise<ContractVersion> {
+  const next: { version: number }[] = await manager.query(
+    'SELECT coalesce(max(version), 0) + 1 AS version FROM contract_version WHERE partner_id = $1',
+    [input.partnerId],
+  );
+  const rows: ContractRow[] = await manager.query(
+    `INSERT INTO contract_version (id, partner_id, version, effective_from, effective_to, currency, issuance_price_micros, redemption_rate_micros,
+       fee_per_transaction_minor, fee_per_point_micros, fee_rate_bps, breakage_share_bps, created_at, created_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, now(), $13) RETURNING *`,
+    [
+      randomUUID(),
+      input.partnerId,
+      next[0]!.version,
+      input.effectiveFrom,
+      input.effectiveTo ?? null,
+      input.currency,
+      input.issuancePrice.toString(),
+      input.redemptionRate.toString(),
+      input.feePerTransaction.toString(),
+      input.feePerPoint.toString(),
+      input.feeRateBasisPoints,
+      input.breakageShareBasisPoints,
+      operator,
+    ],
+  );
+  return toContract(rows[0]!);
 }
