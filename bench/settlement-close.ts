@@ -4,14 +4,14 @@
  * (data under .data/bench-settlement-<pid>, a free port), migrates a fresh settlement database per
  * size with the settlement service's own migrations, writes the facts set-based (see
  * settlement-facts.ts), closes a small cycle before (so refunds can reverse an earlier cycle),
- * then times the real CyclesService.close over the N facts while sampling memory, checks the
+ * then times the real CycleLifecycleService.close over the N facts while sampling memory, checks the
  * result, and writes a section of BENCHMARKS.md (the wallet's sections are left as they are).
  * Not a test: nothing here asserts on time.
  *
  * Settings (environment): BENCH_SETTLEMENT_SIZES ("1000000,10000000"), BENCH_SETTLEMENT_PARTNERS
  * (100), BENCH_SETTLEMENT_PREVIOUS (20000: facts in the cycle before), BENCH_SETTLEMENT_CHUNK
  * (1000000: facts written per statement), BENCH_SETTLEMENT_VERIFY=1 (also recompute each closed
- * cycle and compare, CyclesService.verify: as long again as the close), BENCH_OUTPUT
+ * cycle and compare, CycleVerificationService.verify: as long again as the close), BENCH_OUTPUT
  * (BENCHMARKS.md), BENCH_KEEP=1 (keep the data directory and the databases, to EXPLAIN against),
  * BENCH_QUIET_WAIT_S (60: how long to wait for a quiet machine before each close).
  */
@@ -22,7 +22,9 @@ import pg from 'pg';
 import { openDatabase } from '../shared/src/db/data-source';
 import { startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtime/postgres';
 import { MEMBER_FEED_CONSUMER, migrations } from '../subgraphs/settlement/src/server';
-import { CyclesService } from '../subgraphs/settlement/src/modules/cycles/cycles.service';
+import { CycleLifecycleService } from '../subgraphs/settlement/src/modules/cycles/lifecycle/cycle-lifecycle.service';
+import { CycleQueriesService } from '../subgraphs/settlement/src/modules/cycles/queries/cycle-queries.service';
+import { CycleVerificationService } from '../subgraphs/settlement/src/modules/cycles/verification/cycle-verification.service';
 import { cpuBetween, cpuSnapshot, sampleMachineBusy } from './cpu';
 import { sampleMemory } from './memory';
 import { checkCycle, rowsOf } from './settlement-checks';
@@ -200,11 +202,14 @@ async function benchSize(server: PostgresServer, size: number): Promise<SizeResu
     applicationName: 'bench-settlement',
     poolSize: 2,
   });
-  const cycles = new CyclesService(
+  const queries = new CycleQueriesService(dataSource);
+  const cycles = new CycleLifecycleService(
     dataSource,
+    queries,
     { model: 'HUB', baseCurrency: 'EUR' },
     MEMBER_FEED_CONSUMER,
   );
+  const verification = new CycleVerificationService(dataSource, queries);
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
@@ -215,7 +220,7 @@ async function benchSize(server: PostgresServer, size: number): Promise<SizeResu
     };
     const setup = await generate(client, cycles, space, size);
     const measured = await measureClose(client, cycles, clock, size, space);
-    const verified = config.verify ? await verifyClose(cycles, measured.cycleId) : undefined;
+    const verified = config.verify ? await verifyClose(verification, measured.cycleId) : undefined;
     const sizes = await client.query<{ name: string; bytes: string }>(
       `SELECT relname AS name, pg_total_relation_size(oid)::text AS bytes FROM pg_class WHERE relname IN ('member_fact', 'settlement_item', 'journal_entry') ORDER BY relname`,
     );
@@ -235,7 +240,12 @@ async function benchSize(server: PostgresServer, size: number): Promise<SizeResu
 }
 
 /** The facts: the cycle before (closed), then the N measured ones, analysed and checkpointed. */
-async function generate(client: pg.Client, cycles: CyclesService, space: FactSpace, size: number) {
+async function generate(
+  client: pg.Client,
+  cycles: CycleLifecycleService,
+  space: FactSpace,
+  size: number,
+) {
   const started = performance.now();
   await createGenerator(client, space);
   await writeContracts(client, space);
@@ -285,7 +295,7 @@ async function walState(client: pg.Client): Promise<{ lsnBytes: bigint; checkpoi
 
 async function measureClose(
   client: pg.Client,
-  cycles: CyclesService,
+  cycles: CycleLifecycleService,
   clock: StatementClock,
   size: number,
   space: FactSpace,
@@ -329,9 +339,9 @@ async function measureClose(
   };
 }
 
-async function verifyClose(cycles: CyclesService, cycleId: string) {
+async function verifyClose(verification: CycleVerificationService, cycleId: string) {
   const started = performance.now();
-  const result = await cycles.verify(cycleId);
+  const result = await verification.verify(cycleId);
   const seconds = (performance.now() - started) / 1000;
   log(
     `  recomputed in ${seconds.toFixed(1)} s: ${result.matches ? 'identical' : `${result.differences.length} differences, e.g. ${result.differences[0]}`}`,

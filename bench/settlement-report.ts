@@ -88,7 +88,7 @@ export function renderSettlementSection(run: SettlementRun, previous: string): s
       'bench/settlement-facts.ts: 60% earns, 30% burns of 1–3 lots from different issuers, 4% purchase refunds and 2% burn refunds reversing ' +
       `earlier transactions, one in ten of those from the cycle before, 3% expiries, 1% adjustments; ${config.partners} partners, a tenth in GBP, ` +
       "every fifth with a price change mid-cycle, fees and breakage shares varying), closes a small cycle before, sets the member feed's cursor " +
-      'to the last fact, and times the real `CyclesService.close` (pin the cut-off, then compute journal, statements, positions, payments and the ' +
+      'to the last fact, and times the real `CycleLifecycleService.close` (pin the cut-off, then compute journal, statements, positions, payments and the ' +
       'liability matrix in one transaction) in this process. Not a test: nothing asserts on time.',
     '',
     '### Machine and load',
@@ -260,7 +260,7 @@ function renderChecks(run: SettlementRun, push: (...text: string[]) => void): vo
           ? [
               [
                 count(r.size),
-                'recomputing the closed cycle reproduces it (CyclesService.verify)',
+                'recomputing the closed cycle reproduces it (CycleVerificationService.verify)',
                 r.verified.matches ? 'ok' : '**FAILED**',
                 `${r.verified.seconds.toFixed(1)} s${r.verified.differences[0] ? `; ${r.verified.differences[0].slice(0, 150)}` : ''}`,
               ],

@@ -428,6 +428,31 @@ describe('entity references resolve through DataLoaders: one database query for 
         expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM partner_statement/)]);
       },
     );
+
+    it('resolves SettlementCycle references, repeated and unknown ones among them, in one SELECT', async () => {
+      const unknown = randomUUID();
+      const refs = [...cycleIds, cycleIds[0]!, unknown].map((id) => ({
+        __typename: 'SettlementCycle',
+        id,
+      }));
+      const { result, reads } = await settlementLog.readsDuring(async () => {
+        const response = await gql<{ _entities: ({ id: string; status: string } | null)[] }>(
+          `${settlementService.url}/graphql`,
+          'query Entities($representations: [_Any!]!) { _entities(representations: $representations) { ... on SettlementCycle { id status } } }',
+          { representations: refs },
+          operatorToken(),
+        );
+        expect(response.errors).toBeUndefined();
+        return response.data?._entities ?? [];
+      });
+
+      expect(result).toEqual([
+        ...cycleIds.map((id) => ({ id, status: 'CLOSED' })),
+        { id: cycleIds[0], status: 'CLOSED' },
+        null,
+      ]);
+      expect(reads, reads.join('\n')).toEqual([expect.stringMatching(/FROM settlement_cycle/)]);
+    });
   });
 });
 

@@ -6,9 +6,9 @@
 export const mappers: Record<string, string> = {
   Partner: '@coalition/shared/graphql/entity-ref#EntityRef',
   SettlementCycle: '../modules/cycles/settlement-cycle.entity#SettlementCycle',
-  Statement: '../modules/cycles/statements.service#Statement',
-  StatementLine: '../modules/cycles/statements.service#StatementLine',
-  JournalEntry: '../modules/cycles/statements.service#JournalEntry',
+  Statement: '../modules/cycles/queries/statements.service#Statement',
+  StatementLine: '../modules/cycles/queries/statements.service#StatementLine',
+  JournalEntry: '../modules/cycles/queries/statements.service#JournalEntry',
   ContractVersion: '../modules/contracts/contracts.service#ContractVersion',
   Dispute: '../modules/disputes/disputes.service#Dispute',
 };

@@ -16,9 +16,11 @@ import { PartnerDirectory1764151200000 } from '../migrations/1764151200000-partn
 import type { SettlementConfig } from './config';
 import type { SettlementLoaders } from './context';
 import { cyclesModule } from './modules/cycles/cycles.module';
-import { CyclesService } from './modules/cycles/cycles.service';
-import { scheduledClose } from './modules/cycles/cycle-schedule';
-import { StatementsService } from './modules/cycles/statements.service';
+import { CycleLifecycleService } from './modules/cycles/lifecycle/cycle-lifecycle.service';
+import { scheduledClose } from './modules/cycles/lifecycle/cycle-schedule';
+import { CycleQueriesService } from './modules/cycles/queries/cycle-queries.service';
+import { StatementsService } from './modules/cycles/queries/statements.service';
+import { CycleVerificationService } from './modules/cycles/verification/cycle-verification.service';
 import { contractsModule } from './modules/contracts/contracts.module';
 import { ContractsService } from './modules/contracts/contracts.service';
 import { applyPartnerFacts } from './modules/contracts/partner-feed';
@@ -54,8 +56,10 @@ export function startSettlementService(
     producesFeed: false,
     onQuery: options.onQuery,
     build: (dataSource, logger) => {
-      const cycles = new CyclesService(
+      const queries = new CycleQueriesService(dataSource);
+      const lifecycle = new CycleLifecycleService(
         dataSource,
+        queries,
         { model: config.SETTLEMENT_MODEL, baseCurrency: config.SETTLEMENT_BASE_CURRENCY },
         MEMBER_FEED_CONSUMER,
       );
@@ -75,8 +79,14 @@ export function startSettlementService(
           new ContractsService(dataSource),
           config.SETTLEMENT_BASE_CURRENCY,
         ),
-        cycles: cyclesModule({ cycles, statements: new StatementsService(dataSource), memberFeed }),
-        disputes: disputesModule(new DisputesService(dataSource), cycles),
+        cycles: cyclesModule({
+          lifecycle,
+          queries,
+          verification: new CycleVerificationService(dataSource, queries),
+          statements: new StatementsService(dataSource),
+          memberFeed,
+        }),
+        disputes: disputesModule(new DisputesService(dataSource)),
         reports: reportsModule(new ReportsService(dataSource), () => memberFeed.position()),
       };
       return {
@@ -92,7 +102,7 @@ export function startSettlementService(
           new PeriodicJob(
             'settlement-schedule',
             config.SETTLEMENT_SCHEDULE_INTERVAL_MS,
-            scheduledClose(config.SETTLEMENT_CYCLE_PERIOD, cycles, logger),
+            scheduledClose(config.SETTLEMENT_CYCLE_PERIOD, lifecycle, logger),
             logger,
           ),
         ],

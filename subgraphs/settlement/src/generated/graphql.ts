@@ -6,7 +6,7 @@ import type {
   Statement as StatementModel,
   StatementLine as StatementLineModel,
   JournalEntry as JournalEntryModel,
-} from '../modules/cycles/statements.service';
+} from '../modules/cycles/queries/statements.service';
 import type { ContractVersion as ContractVersionModel } from '../modules/contracts/contracts.service';
 import type { Dispute as DisputeModel } from '../modules/disputes/disputes.service';
 import type { BaseContext } from '@coalition/shared/graphql/context';

@@ -1,44 +1,22 @@
 import DataLoader from 'dataloader';
-import { assert } from '@coalition/shared/errors';
-import { pageOf, type Page, type PageArgs } from '@coalition/shared/graphql/pagination';
-import type { CyclesService } from './cycles.service';
+import { loadReferenced, pagedLoader, type PagedLoader } from '@coalition/shared/graphql/loaders';
+import type { CycleQueriesService } from './queries/cycle-queries.service';
 import type { SettlementCycle } from './settlement-cycle.entity';
 
 export interface CyclesLoaders {
-  /** Keyed by partner and page, batched per distinct page: one query for every partner asking the same page. */
-  cyclesOfPartner: DataLoader<{ partnerId: string; args: PageArgs }, SettlementCycle[], string>;
+  /** Every cycle a request refers to (an entity reference, a statement's, a dispute's), in one read. */
+  settlementCycle: DataLoader<string, SettlementCycle | undefined>;
+  /** The cycles a partner has statements in: one read for every partner asking for the same page. */
+  cyclesOfPartner: PagedLoader<SettlementCycle>;
 }
 
-const pageKey = (page: Page) => `${page.limit}|${page.after ?? ''}`;
-
-export function createCyclesLoaders(cycles: CyclesService): CyclesLoaders {
+export function createCyclesLoaders(queries: CycleQueriesService): CyclesLoaders {
   return {
-    cyclesOfPartner: new DataLoader(
-      async (keys) => {
-        const byPage = new Map<string, { page: Page; partnerIds: string[] }>();
-        for (const key of keys) {
-          const page = pageOf(key.args);
-          const group = byPage.get(pageKey(page)) ?? { page, partnerIds: [] };
-          group.partnerIds.push(key.partnerId);
-          byPage.set(pageKey(page), group);
-        }
-        const results = new Map<string, SettlementCycle[]>();
-        for (const [k, group] of byPage) {
-          const found = await cycles.listForPartners(group.partnerIds, group.page);
-          for (const [partnerId, list] of found) results.set(`${partnerId}|${k}`, list);
-        }
-        return keys.map(
-          (key) => results.get(`${key.partnerId}|${pageKey(pageOf(key.args))}`) ?? [],
-        );
-      },
-      { cacheKeyFn: (key) => `${key.partnerId}|${key.args.first ?? ''}|${key.args.after ?? ''}` },
-    ),
+    settlementCycle: new DataLoader((ids) => queries.byIds(ids)),
+    cyclesOfPartner: pagedLoader((ids, page) => queries.pagesOfPartners(ids, page)),
   };
 }
 
 /** A cycle another row points at (by a foreign key): not finding it is a bug, never a null. */
-export async function referencedCycle(cycles: CyclesService, id: string): Promise<SettlementCycle> {
-  const cycle = await cycles.byId(id);
-  assert(cycle !== undefined, `settlement cycle ${id} exists`);
-  return cycle;
-}
+export const referencedCycle = (loaders: CyclesLoaders, id: string): Promise<SettlementCycle> =>
+  loadReferenced(loaders.settlementCycle, id, 'settlement cycle');

@@ -16,13 +16,19 @@ import type {
 import { formatMicros } from '../journal/money';
 import { OPERATOR } from '../journal/netting';
 import { referencedCycle, type CyclesLoaders } from './cycles.loaders';
-import { cycleCursor, type CyclesService } from './cycles.service';
-import { statementCsv, type StatementsService } from './statements.service';
+import type { CycleLifecycleService } from './lifecycle/cycle-lifecycle.service';
+import type { CycleQueriesService } from './queries/cycle-queries.service';
+import { statementCsv } from './queries/statement-csv';
+import type { StatementsService } from './queries/statements.service';
+import { cycleCursor } from './settlement-cycle.entity';
+import type { CycleVerificationService } from './verification/cycle-verification.service';
 
 type CyclesContext = ContextWith<CyclesLoaders>;
 
 export interface CyclesServices {
-  cycles: CyclesService;
+  lifecycle: CycleLifecycleService;
+  queries: CycleQueriesService;
+  verification: CycleVerificationService;
   statements: StatementsService;
   memberFeed: FeedConsumer;
 }
@@ -38,24 +44,25 @@ function mayReadStatement(viewer: Viewer, partnerId: string): boolean {
   );
 }
 
-function queries({ cycles, memberFeed }: CyclesServices): QueryResolvers<CyclesContext> {
+function queryFields(services: CyclesServices): QueryResolvers<CyclesContext> {
+  const { lifecycle, queries, verification, memberFeed } = services;
   return {
     settlementCycles: async (_, args, ctx) => {
       operatorOnly(ctx);
       const page = pageOf(args);
-      return connectionOf(await cycles.list(page), page, cycleCursor);
+      return connectionOf(await queries.list(page), page, cycleCursor);
     },
     settlementCycle: async (_, args, ctx) => {
       operatorOnly(ctx);
-      return (await cycles.byId(parseId(args.id, 'id'))) ?? null;
+      return (await ctx.loaders.settlementCycle.load(parseId(args.id, 'id'))) ?? null;
     },
     currentSettlementCycle: (_, __, ctx) => {
       operatorOnly(ctx);
-      return cycles.current();
+      return lifecycle.current();
     },
     verifySettlementCycle: (_, args, ctx) => {
       operatorOnly(ctx);
-      return cycles.verify(parseId(args.id, 'id'));
+      return verification.verify(parseId(args.id, 'id'));
     },
     memberFeedStatus: (_, __, ctx) => {
       operatorOnly(ctx);
@@ -64,11 +71,11 @@ function queries({ cycles, memberFeed }: CyclesServices): QueryResolvers<CyclesC
   };
 }
 
-function mutations({ cycles }: CyclesServices): MutationResolvers<CyclesContext> {
+function mutationFields({ lifecycle }: CyclesServices): MutationResolvers<CyclesContext> {
   return {
     closeSettlementCycle: (_, args, ctx) => {
       const operator = operatorOnly(ctx);
-      return cycles.close(
+      return lifecycle.close(
         args.input ?? {},
         operator.sub,
         args.id ? parseId(args.id, 'id') : undefined,
@@ -76,23 +83,20 @@ function mutations({ cycles }: CyclesServices): MutationResolvers<CyclesContext>
     },
     approveSettlementCycle: (_, args, ctx) => {
       const operator = operatorOnly(ctx);
-      return cycles.approve(parseId(args.id, 'id'), operator.sub);
+      return lifecycle.approve(parseId(args.id, 'id'), operator.sub);
     },
     markSettlementCyclePaid: (_, args, ctx) => {
       const operator = operatorOnly(ctx);
-      return cycles.markPaid(parseId(args.id, 'id'), args.input, operator.sub);
+      return lifecycle.markPaid(parseId(args.id, 'id'), args.input, operator.sub);
     },
   };
 }
 
-function cycleFields({
-  cycles,
-  statements,
-}: CyclesServices): SettlementCycleResolvers<CyclesContext> {
+function cycleFields({ statements }: CyclesServices): SettlementCycleResolvers<CyclesContext> {
   return {
     __resolveReference: async (ref, ctx) => {
       operatorOnly(ctx);
-      return isId(ref.id) ? ((await cycles.byId(ref.id)) ?? null) : null;
+      return isId(ref.id) ? ((await ctx.loaders.settlementCycle.load(ref.id)) ?? null) : null;
     },
     positions: async (cycle, _, ctx) => {
       operatorOnly(ctx);
@@ -121,7 +125,7 @@ function cycleFields({
   };
 }
 
-function partnerFields({ cycles, statements }: CyclesServices): PartnerResolvers<CyclesContext> {
+function partnerFields({ statements }: CyclesServices): PartnerResolvers<CyclesContext> {
   return {
     __resolveReference: (ref) => ({ id: ref.id }),
     settlementCycles: async (partner, args, ctx) => {
@@ -129,7 +133,7 @@ function partnerFields({ cycles, statements }: CyclesServices): PartnerResolvers
         throw forbidden('Only the partner itself and operators see its settlement cycles.');
       const page = pageOf(args);
       return connectionOf(
-        await ctx.loaders.cyclesOfPartner.load({ partnerId: partner.id, args }),
+        await ctx.loaders.cyclesOfPartner.load({ partnerId: partner.id, page }),
         page,
         cycleCursor,
       );
@@ -137,7 +141,7 @@ function partnerFields({ cycles, statements }: CyclesServices): PartnerResolvers
     settlementStatement: async (partner, args, ctx) => {
       if (!mayReadStatement(ctx.viewer, partner.id))
         throw forbidden('Only the partner itself and operators see its statements.');
-      const cycle = await cycles.byId(parseId(args.cycleId, 'cycleId'));
+      const cycle = await ctx.loaders.settlementCycle.load(parseId(args.cycleId, 'cycleId'));
       if (!cycle) throw notFound('Settlement cycle');
       const [statement] = await statements.statements(cycle.id, [partner.id]);
       return statement ?? null;
@@ -146,21 +150,21 @@ function partnerFields({ cycles, statements }: CyclesServices): PartnerResolvers
 }
 
 export function cyclesResolvers(services: CyclesServices): Resolvers<CyclesContext> {
-  const { cycles, statements } = services;
+  const { statements } = services;
   return {
-    Query: queries(services),
-    Mutation: mutations(services),
+    Query: queryFields(services),
+    Mutation: mutationFields(services),
     SettlementCycle: cycleFields(services),
     Partner: partnerFields(services),
     Statement: {
-      cycle: (statement) => referencedCycle(cycles, statement.cycleId),
+      cycle: (statement, _, ctx) => referencedCycle(ctx.loaders, statement.cycleId),
       party: (statement) => party(statement.party),
-      csv: async (statement) =>
-        statementCsv(statement, (await cycles.byId(statement.cycleId))?.number ?? null),
+      csv: async (statement, _, ctx) =>
+        statementCsv(statement, (await referencedCycle(ctx.loaders, statement.cycleId)).number),
     },
     StatementLine: {
-      originalCycle: (line) =>
-        line.originalCycleId ? referencedCycle(cycles, line.originalCycleId) : null,
+      originalCycle: (line, _, ctx) =>
+        line.originalCycleId ? referencedCycle(ctx.loaders, line.originalCycleId) : null,
       exactAmount: (line) => formatMicros(line.exactMicros),
       journal: async (line, args) => {
         const page = pageOf(args);

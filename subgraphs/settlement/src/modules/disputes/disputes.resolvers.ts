@@ -1,16 +1,15 @@
 import { requireRole } from '@coalition/shared/auth/authorize';
-import type { BaseContext } from '@coalition/shared/graphql/context';
+import type { ContextWith } from '@coalition/shared/graphql/module';
 import { connectionOf, pageOf } from '@coalition/shared/graphql/pagination';
 import { parseId } from '@coalition/shared/validation';
 import type { Resolvers } from '../../generated/graphql';
-import { referencedCycle } from '../cycles/cycles.loaders';
-import type { CyclesService } from '../cycles/cycles.service';
+import { referencedCycle, type CyclesLoaders } from '../cycles/cycles.loaders';
 import { disputeCursor, type DisputesService } from './disputes.service';
 
+/** Disputes read the cycles they are about through the cycles module's loader. */
 export function disputesResolvers(
   disputes: DisputesService,
-  cycles: CyclesService,
-): Resolvers<BaseContext> {
+): Resolvers<ContextWith<CyclesLoaders>> {
   return {
     Query: {
       settlementDisputes: async (_, args, ctx) => {
@@ -34,12 +33,16 @@ export function disputesResolvers(
       },
     },
     Dispute: {
-      cycle: (d) => referencedCycle(cycles, d.cycleId),
-      partner: (d) => ({ id: d.partnerId }),
-      adjustment: (d) =>
-        d.adjustment ? { currency: d.currency, amount: d.adjustment.amount } : null,
-      adjustedIn: (d) =>
-        d.adjustment?.appliedCycleId ? referencedCycle(cycles, d.adjustment.appliedCycleId) : null,
+      cycle: (dispute, _, ctx) => referencedCycle(ctx.loaders, dispute.cycleId),
+      partner: (dispute) => ({ id: dispute.partnerId }),
+      adjustment: (dispute) =>
+        dispute.adjustment
+          ? { currency: dispute.currency, amount: dispute.adjustment.amount }
+          : null,
+      adjustedIn: (dispute, _, ctx) =>
+        dispute.adjustment?.appliedCycleId
+          ? referencedCycle(ctx.loaders, dispute.adjustment.appliedCycleId)
+          : null,
     },
   };
 }

@@ -6,57 +6,12 @@ import { execute } from '@coalition/shared/db/sql';
 import { inTransaction } from '@coalition/shared/db/transaction';
 import { CoalitionError, ErrorCode, notFound } from '@coalition/shared/errors';
 import { FEED_START } from '@coalition/shared/feed/position';
-import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
 import { currencyCode, parseInput, text } from '@coalition/shared/validation';
-import type { FxRate } from '../journal/money';
-import { parseRate } from '../journal/money';
-import type { SettlementModel } from '../journal/netting';
-import { computeCycle, type CycleBasis } from './cycle-computation';
-import { SettlementCycle } from './settlement-cycle.entity';
-
-interface CycleRow {
-  partner_id?: string;
-  id: string;
-  number: number | null;
-  status: SettlementCycle['status'];
-  from_position: string;
-  cutoff_position: string | null;
-  opened_at: Date;
-  closed_at: Date | null;
-  model: SettlementModel | null;
-  base_currency: string | null;
-  fx_rates: FxRate[] | null;
-  items: number | null;
-  closed_by: string | null;
-  approved_at: Date | null;
-  approved_by: string | null;
-  paid_at: Date | null;
-  paid_by: string | null;
-  payment_reference: string | null;
-}
-
-const toCycle = (row: CycleRow): SettlementCycle =>
-  Object.assign(new SettlementCycle(), {
-    id: row.id,
-    number: row.number,
-    status: row.status,
-    fromPosition: row.from_position,
-    cutoffPosition: row.cutoff_position,
-    openedAt: row.opened_at,
-    closedAt: row.closed_at,
-    model: row.model,
-    baseCurrency: row.base_currency?.trim() ?? null,
-    fxRates: row.fx_rates ?? [],
-    items: row.items,
-    closedBy: row.closed_by,
-    approvedAt: row.approved_at,
-    approvedBy: row.approved_by,
-    paidAt: row.paid_at,
-    paidBy: row.paid_by,
-    paymentReference: row.payment_reference,
-  });
-
-export const cycleCursor = (cycle: SettlementCycle) => timeIdKey.of(cycle.openedAt, cycle.id);
+import { parseRate, type FxRate } from '../../journal/money';
+import type { SettlementModel } from '../../journal/netting';
+import { computeCycle, type CycleBasis } from '../computation/cycle-computation';
+import type { CycleQueriesService } from '../queries/cycle-queries.service';
+import { toCycle, type CycleRow, type SettlementCycle } from '../settlement-cycle.entity';
 
 const closeInput = z.object({
   model: z.enum(['HUB', 'DIRECT']).nullish(),
@@ -95,9 +50,10 @@ export interface CloseDefaults {
  * interrupted, nothing of it remains and the next close of the cycle computes from the same pinned
  * cut-off: the same statements, never duplicated instructions.
  */
-export class CyclesService {
+export class CycleLifecycleService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly queries: CycleQueriesService,
     private readonly defaults: CloseDefaults,
     private readonly intakeConsumer: string,
   ) {}
@@ -129,7 +85,7 @@ export class CyclesService {
     const input = parseInput(closeInput, raw);
     const draft = await this.current();
     if (cycleId && cycleId !== draft.id) {
-      const asked = await this.byId(cycleId);
+      const asked = await this.queries.byId(cycleId);
       if (!asked) throw notFound('Settlement cycle');
       throw new CoalitionError(
         ErrorCode.CYCLE_ALREADY_CLOSED,
@@ -297,119 +253,10 @@ export class CyclesService {
     });
   }
 
-  /**
-   * Recomputes a closed cycle from the facts it holds, into a scratch cycle inside a transaction
-   * that is rolled back, and lists every row that differs from what was stored (docs/ledger.md, L12).
-   */
-  async verify(cycleId: string): Promise<{ matches: boolean; differences: string[] }> {
-    const cycle = await this.byId(cycleId);
-    if (!cycle) throw notFound('Settlement cycle');
-    if (cycle.status === 'DRAFT')
-      throw new CoalitionError(
-        ErrorCode.CYCLE_OUT_OF_ORDER,
-        'Only a closed cycle can be recomputed.',
-      );
-    const differences: string[] = [];
-    const rollback = new Error('rollback');
-    await this.dataSource
-      .transaction('REPEATABLE READ', async (manager) => {
-        const scratch = randomUUID();
-        await manager.query(
-          `INSERT INTO settlement_cycle (id, status, from_position, cutoff_position, opened_at, model) VALUES ($1, 'CLOSED', $2, $3, now(), $4)`,
-          [scratch, cycle.fromPosition, cycle.cutoffPosition, cycle.model],
-        );
-        await computeCycle(manager, {
-          cycleId: scratch,
-          fromPosition: cycle.fromPosition,
-          cutoffPosition: cycle.cutoffPosition!,
-          model: cycle.model!,
-          baseCurrency: cycle.baseCurrency!,
-          fxRates: cycle.fxRates,
-          adjustments: { appliedIn: cycle.id },
-        });
-        for (const [table, columns] of COMPARED) {
-          const rows: { side: string; row: string }[] = await manager.query(
-            `(SELECT 'stored' AS side, ${columns} AS row FROM ${table} WHERE cycle_id = $1 EXCEPT SELECT 'stored', ${columns} FROM ${table} WHERE cycle_id = $2)
-             UNION ALL
-             (SELECT 'recomputed', ${columns} FROM ${table} WHERE cycle_id = $2 EXCEPT SELECT 'recomputed', ${columns} FROM ${table} WHERE cycle_id = $1)
-             LIMIT 20`,
-            [cycle.id, scratch],
-          );
-          for (const r of rows) differences.push(`${table} ${r.side}: ${r.row}`);
-        }
-        throw rollback;
-      })
-      .catch((error: unknown) => {
-        if (error !== rollback) throw error;
-      });
-    return { matches: differences.length === 0, differences };
-  }
-
-  async byId(cycleId: string): Promise<SettlementCycle | undefined> {
-    const rows: CycleRow[] = await this.dataSource.query(
-      'SELECT * FROM settlement_cycle WHERE id = $1',
-      [cycleId],
-    );
-    return rows[0] ? toCycle(rows[0]) : undefined;
-  }
-
   private async storedFxRates(): Promise<FxRate[]> {
     const rows: { currency: string; rate: string }[] = await this.dataSource.query(
       'SELECT currency, rate::text FROM fx_rate ORDER BY currency',
     );
     return rows.map((r) => ({ currency: r.currency.trim(), rate: r.rate.replace(/\.?0+$/, '') }));
   }
-
-  /** All cycles, newest first. */
-  async list(page: Page): Promise<SettlementCycle[]> {
-    const after = page.after ? timeIdKey.parse(page.after) : undefined;
-    const rows: CycleRow[] = await this.dataSource.query(
-      `SELECT * FROM settlement_cycle
-        WHERE $1::timestamptz IS NULL OR (opened_at, id) < ($1::timestamptz, $2::uuid)
-        ORDER BY opened_at DESC, id DESC LIMIT $3`,
-      [after?.time ?? null, after?.id ?? null, page.limit + 1],
-    );
-    return rows.map(toCycle);
-  }
-
-  /**
-   * The cycles each partner has a statement in, newest first, one page per partner, in a single
-   * query for all partners of a request.
-   */
-  async listForPartners(
-    partnerIds: readonly string[],
-    page: Page,
-  ): Promise<Map<string, SettlementCycle[]>> {
-    const after = page.after ? timeIdKey.parse(page.after) : undefined;
-    const rows: CycleRow[] = await this.dataSource.query(
-      `SELECT * FROM (
-         SELECT s.partner_id, c.*, row_number() OVER (PARTITION BY s.partner_id ORDER BY c.opened_at DESC, c.id DESC) AS n
-           FROM partner_statement s JOIN settlement_cycle c ON c.id = s.cycle_id
-          WHERE s.partner_id = ANY($1::uuid[])
-            AND ($2::timestamptz IS NULL OR (c.opened_at, c.id) < ($2::timestamptz, $3::uuid))
-       ) ranked WHERE n <= $4 ORDER BY partner_id, opened_at DESC, id DESC`,
-      [[...partnerIds], after?.time ?? null, after?.id ?? null, page.limit + 1],
-    );
-    const byPartner = new Map<string, SettlementCycle[]>(partnerIds.map((id) => [id, []]));
-    for (const row of rows) byPartner.get(row.partner_id ?? '')?.push(toCycle(row));
-    return byPartner;
-  }
 }
-
-/** What recomputing a cycle compares, row by row. */
-const COMPARED: [string, string][] = [
-  [
-    'journal_entry',
-    `(tx_id, seq, n, leg, kind, transaction_id, original_cycle_id, partner_id, issuer_partner_id, debit_account, credit_account, currency, points, amount_micros, contract_version_id)::text`,
-  ],
-  [
-    'statement_line',
-    `(party, currency, line_no, kind, original_cycle_id, adjustment_id, entries, points, exact_micros, amount_minor)::text`,
-  ],
-  ['cycle_position', `(party, currency, net_minor)::text`],
-  ['payment_instruction', `(seq, currency, payer, payee, amount_minor)::text`],
-  [
-    'liability_cell',
-    `(issuer, redeemer, points, redeemer_currency, redeemer_amount_minor, issuer_currency, issuer_amount_minor)::text`,
-  ],
-];

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '@coalition/shared/logger';
 import { isDue, periodStart, scheduledClose } from './cycle-schedule';
-import type { SettlementCycle } from './settlement-cycle.entity';
+import type { SettlementCycle } from '../settlement-cycle.entity';
 
 const at = (iso: string) => new Date(iso);
 

@@ -1,5 +1,5 @@
 import type { Logger } from '@coalition/shared/logger';
-import type { SettlementCycle } from './settlement-cycle.entity';
+import type { SettlementCycle } from '../settlement-cycle.entity';
 
 /** How often cycles close by themselves; MANUAL leaves every close to the operator. */
 export type CyclePeriod = 'MANUAL' | 'DAILY' | 'WEEKLY' | 'MONTHLY';

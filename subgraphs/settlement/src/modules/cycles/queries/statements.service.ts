@@ -1,8 +1,12 @@
 import type { DataSource } from 'typeorm';
 import { badInput } from '@coalition/shared/errors';
+import { sqlFile } from '@coalition/shared/db/sql-file';
 import type { Page } from '@coalition/shared/graphql/pagination';
-import { formatMicros } from '../journal/money';
-import { OPERATOR, type NetPosition, type PaymentInstruction } from '../journal/netting';
+import { OPERATOR, type NetPosition, type PaymentInstruction } from '../../journal/netting';
+
+const JOURNAL_OF_LINE = sqlFile(new URL('./sql/journal-of-line.sql', import.meta.url), {
+  operator: OPERATOR,
+});
 
 export interface StatementLine {
   cycleId: string;
@@ -211,25 +215,18 @@ export class StatementsService {
       amount_micros: string;
       priced_at: Date;
       version: number;
-    }[] = await this.dataSource.query(
-      `SELECT j.*, c.version FROM journal_entry j JOIN contract_version c ON c.id = j.contract_version_id
-          WHERE j.cycle_id = $1 AND j.currency = $2 AND j.kind = $3 AND j.original_cycle_id IS NOT DISTINCT FROM $4::uuid
-            AND ($5 = '${OPERATOR}' OR j.partner_id = $5::uuid) AND j.partner_sign <> 0
-            AND ($6::numeric IS NULL OR (j.tx_id, j.seq, j.n, j.leg) > ($6::numeric, $7::bigint, $8::integer, $9::smallint))
-          ORDER BY j.tx_id, j.seq, j.n, j.leg LIMIT $10`,
-      [
-        line.cycleId,
-        line.currency,
-        line.kind,
-        line.originalCycleId,
-        line.party,
-        after?.[0] ?? null,
-        after?.[1] ?? null,
-        after?.[2] ?? null,
-        after?.[3] ?? null,
-        page.limit + 1,
-      ],
-    );
+    }[] = await this.dataSource.query(JOURNAL_OF_LINE, [
+      line.cycleId,
+      line.currency,
+      line.kind,
+      line.originalCycleId,
+      line.party,
+      after?.[0] ?? null,
+      after?.[1] ?? null,
+      after?.[2] ?? null,
+      after?.[3] ?? null,
+      page.limit + 1,
+    ]);
     return rows.map((r) => ({
       cursor: `${r.tx_id}.${r.seq}.${r.n}.${r.leg}`,
       transactionId: r.transaction_id,
@@ -250,54 +247,4 @@ function parseJournalCursor(cursor: string): [string, string, string, string] {
   const match = /^(\d{1,20})\.(\d{1,19})\.(\d{1,9})\.([01])$/.exec(cursor);
   if (!match) throw badInput('after is not a cursor this API returned.', 'after');
   return [match[1]!, match[2]!, match[3]!, match[4]!];
-}
-
-const csvField = (value: string) =>
-  /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-
-/** A statement as CSV: one row per line, then a TOTAL row per currency. */
-export function statementCsv(statement: Statement, cycleNumber: number | null): string {
-  const rows = [
-    [
-      'cycle',
-      'party',
-      'currency',
-      'line',
-      'kind',
-      'original_cycle',
-      'entries',
-      'points',
-      'exact_amount_minor',
-      'amount_minor',
-    ],
-  ];
-  for (const l of statement.lines) {
-    rows.push([
-      String(cycleNumber ?? ''),
-      statement.party,
-      l.currency,
-      String(l.lineNo),
-      l.kind,
-      l.originalCycleId ?? '',
-      String(l.entries),
-      l.points.toString(),
-      formatMicros(l.exactMicros),
-      l.amount.toString(),
-    ]);
-  }
-  for (const t of statement.totals) {
-    rows.push([
-      String(cycleNumber ?? ''),
-      statement.party,
-      t.currency,
-      '',
-      'TOTAL',
-      '',
-      String(t.entries),
-      '',
-      '',
-      t.net.toString(),
-    ]);
-  }
-  return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
 }
