@@ -29,8 +29,17 @@ export async function startTestNetwork(
     keysDir: keysDir(),
     ports: 'ephemeral',
     output: (line) => logs.push(line),
-    // Suites close settlement cycles themselves: none closes by schedule at a midnight mid-run.
-    env: { LOG_LEVEL: 'info', NODE_ENV: 'test', SETTLEMENT_CYCLE_PERIOD: 'MANUAL', ...env },
+    env: {
+      LOG_LEVEL: 'info',
+      NODE_ENV: 'test',
+      // Suites close settlement cycles themselves: none closes by schedule at a midnight mid-run.
+      SETTLEMENT_CYCLE_PERIOD: 'MANUAL',
+      // The full suite runs several networks at once on two cores, where a subgraph can need more
+      // than the production deadline (limits.subgraphTimeoutMs) to answer; suites that test the
+      // deadline set their own.
+      SUBGRAPH_TIMEOUT_MS: '30000',
+      ...env,
+    },
   });
   return { ...network, graphqlUrl: `${network.gateway.url}/graphql`, databaseUrls, logs };
 }
