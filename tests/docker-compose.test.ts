@@ -335,8 +335,14 @@ describe('docker-compose.yml', () => {
         const env = { ...environmentOf(service.name), PORT: String(stubPort) };
         paths.length = 0;
         status = 200;
-        expect((await run(command, env)).code).toBe(0);
-        expect(paths).toEqual(['/readyz']);
+        // The command gives the answer 3 s, as in the container; on a loaded test machine the stub
+        // (in this busy worker) can take longer. A command that cannot pass never exits 0, however
+        // often it is run.
+        let healthy = await run(command, env);
+        for (let retry = 0; retry < 2 && healthy.code !== 0; retry += 1)
+          healthy = await run(command, env);
+        expect(healthy.code, healthy.stderr).toBe(0);
+        expect(new Set(paths)).toEqual(new Set(['/readyz']));
         status = 503;
         expect((await run(command, env)).code).not.toBe(0);
         expect((await run(command, { ...env, PORT: String(await freePort()) })).code).not.toBe(0);
