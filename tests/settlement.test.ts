@@ -718,6 +718,8 @@ describe('the operator CLI (npm run settle)', () => {
       );
     });
 
+  // Each step spawns the CLI (npm run settle), a second or more on a loaded machine, and approve and
+  // pay may first advance cycles other tests left waiting: more than the default minute.
   it('closes a cycle, shows its nets, exports its statements and verifies it', async () => {
     const member = await enrolMember(url, 'Cli Chris');
     await linkPartner(url, member.id, grocer.id);
@@ -781,7 +783,7 @@ describe('the operator CLI (npm run settle)', () => {
     const help = await settle(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('pay      --reference REF');
-  });
+  }, 240_000);
 });
 
 describe('breakage', () => {
