@@ -48,8 +48,8 @@ function startServices(
       onExit: (name, how, delayMs) =>
         console.error(`${name} exited (${how}); starting it again in ${delayMs / 1000} s.`),
       onRestarted: (service) => {
+        onRestarted(); // recorded before it is announced: whoever reads the line finds the new pid
         console.error(`${service.name} is back on ${service.url}.`);
-        onRestarted();
       },
       onRestartFailed: (name, error) =>
         console.error(`${name} did not start again: ${error.message}`),

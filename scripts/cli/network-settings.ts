@@ -13,7 +13,7 @@
  * (they differ from the defaults with COALITION_PORTS=ephemeral or POSTGRES_PORT), and removes the
  * file when it stops.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import {
@@ -103,8 +103,12 @@ export function runningNetwork(dataDir: string): RecordedNetwork | undefined {
   }
 }
 
+/** Written whole or not at all: a tool reading it mid-restart sees the old record or the new one. */
 export function recordNetwork(dataDir: string, network: Omit<RecordedNetwork, 'pid'>): void {
-  writeFileSync(networkFile(dataDir), `${JSON.stringify({ pid: process.pid, ...network })}\n`);
+  const file = networkFile(dataDir);
+  const draft = `${file}.${process.pid}.tmp`;
+  writeFileSync(draft, `${JSON.stringify({ pid: process.pid, ...network })}\n`);
+  renameSync(draft, file);
 }
 
 export function forgetNetwork(dataDir: string): void {
