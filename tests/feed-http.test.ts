@@ -69,6 +69,8 @@ describe('the HTTP event feed', () => {
     const firstPage = first.body as FeedPage;
     expect(firstPage.facts.map((f) => f.type)).toEqual(['points.earned']);
     expect(firstPage.next).toBe(firstPage.facts[0]?.position);
+    // A full page says how many facts lie beyond it: what a consumer reports as its lag.
+    expect(firstPage.remaining).toBe(1);
 
     const second = await get(`?after=${firstPage.next}&limit=10`, serviceToken());
     const secondPage = second.body as FeedPage;
@@ -76,7 +78,8 @@ describe('the HTTP event feed', () => {
     expect(secondPage.facts[0]?.payload).toEqual({ points: '4' });
 
     const drained = await get(`?after=${secondPage.next}`, serviceToken());
-    expect(drained.body).toEqual({ facts: [], next: secondPage.next });
+    expect(secondPage.remaining).toBe(0);
+    expect(drained.body).toEqual({ facts: [], next: secondPage.next, remaining: 0 });
   });
 
   it('serves an operator, for inspection', async () => {

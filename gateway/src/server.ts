@@ -11,13 +11,15 @@ import { assert } from '@coalition/shared/errors';
 import { createServiceApp, listen } from '@coalition/shared/http/service-app';
 import { limits } from '@coalition/shared/limits';
 import { createLogger, type Logger } from '@coalition/shared/logger';
+import { graphqlMetricsPlugin } from '@coalition/shared/metrics/graphql-plugin';
+import { ServiceMetrics } from '@coalition/shared/metrics/service-metrics';
 import { subgraphs, type SubgraphName } from '@coalition/shared/topology';
 import { publicSchemaSdl } from './compose';
 import type { GatewayConfig } from './config';
 import { gatewayContext, type GatewayContext } from './context';
 import { formatGatewayError } from './format-error';
 import { SubgraphDataSource } from './subgraph-data-source';
-import { createSubgraphFetcher } from './subgraph-fetcher';
+import { createSubgraphFetcher, timedFetcher } from './subgraph-fetcher';
 import { mountTokenProxy } from './token-proxy';
 
 export interface RunningGateway {
@@ -43,7 +45,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     connections: limits.subgraphConnectionsMax,
   });
   let ready = false;
-  const app = createServiceApp(logger, async () => ready);
+  const metrics = new ServiceMetrics('gateway');
+  const app = createServiceApp(logger, async () => ready, {
+    metrics,
+    access: { token: config.METRICS_TOKEN, production: config.NODE_ENV === 'production' },
+  });
   app.get('/', (_req, res) => {
     res.json({
       service: 'coalition gateway',
@@ -58,7 +64,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
   });
   const listening = await listen(app, config.HOST, config.PORT);
-  const { apollo, gateway } = createApolloServer(config, logger, supergraphSdl, agent);
+  const { apollo, gateway } = createApolloServer(config, logger, supergraphSdl, agent, metrics);
   try {
     await apollo.start();
   } catch (error) {
@@ -91,6 +97,7 @@ function createApolloServer(
   logger: Logger,
   supergraphSdl: string,
   agent: Agent,
+  metrics: ServiceMetrics,
 ): { apollo: ApolloServer<GatewayContext>; gateway: ApolloGateway } {
   const production = config.NODE_ENV === 'production';
   const fetcher = createSubgraphFetcher(agent, config.SUBGRAPH_TIMEOUT_MS);
@@ -99,7 +106,12 @@ function createApolloServer(
     logger,
     buildService: ({ name }) => {
       const subgraph = subgraphNamed(name);
-      return new SubgraphDataSource(subgraph.name, config[subgraph.urlSetting], fetcher, logger);
+      return new SubgraphDataSource(
+        subgraph.name,
+        config[subgraph.urlSetting],
+        timedFetcher(fetcher, subgraph.name, metrics),
+        logger,
+      );
     },
   });
   const armor = new ApolloArmor({
@@ -122,7 +134,7 @@ function createApolloServer(
     allowBatchedHttpRequests: false,
     parseOptions: { maxTokens: limits.queryTokensMax },
     validationRules: armor.validationRules,
-    plugins: [...armor.plugins, logOperations],
+    plugins: [...armor.plugins, logOperations, graphqlMetricsPlugin<GatewayContext>(metrics)],
     formatError: (formatted) => formatGatewayError(formatted, production),
   });
   return { apollo, gateway };

@@ -2,6 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { RemoteGraphQLDataSource } from '@apollo/gateway';
 import { Headers, type Agent, type Dispatcher } from 'undici';
 import { assert } from '@coalition/shared/errors';
+import type { ServiceMetrics } from '@coalition/shared/metrics/service-metrics';
 
 type Fetcher = RemoteGraphQLDataSource['fetcher'];
 type FetcherResponse = Awaited<ReturnType<Fetcher>>;
@@ -39,6 +40,21 @@ export function createSubgraphFetcher(agent: Agent, timeoutMs: number): Fetcher 
     });
     const body = await answer.body.text();
     return new ReadResponse(url, answer.statusCode, answer.headers, body);
+  };
+}
+
+/** Times each call to one subgraph, by outcome: ok, http_error (not 2xx), timeout or failed. */
+export function timedFetcher(fetcher: Fetcher, subgraph: string, metrics: ServiceMetrics): Fetcher {
+  return async (url, init) => {
+    const end = metrics.subgraphFetchDuration.startTimer({ subgraph });
+    try {
+      const response = await fetcher(url, init);
+      end({ outcome: response.ok ? 'ok' : 'http_error' });
+      return response;
+    } catch (error) {
+      end({ outcome: (error as Error).name === 'TimeoutError' ? 'timeout' : 'failed' });
+      throw error;
+    }
   };
 }
 

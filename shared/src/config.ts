@@ -50,6 +50,12 @@ export const serviceSettings = {
   LOG_LEVEL: settings.logLevel,
   HOST: settings.host,
   JWT_KEYS_DIR: settings.keysDir,
+  /** When set, Prometheus must send it as a bearer token to read /metrics (required in production). */
+  METRICS_TOKEN: z
+    .string()
+    .transform((value) => value || undefined)
+    .pipe(z.string().min(16, 'must be at least 16 characters').optional())
+    .optional(),
 };
 
 /** Settings every subgraph has on top of the service ones. */
@@ -60,6 +66,8 @@ export const subgraphSettings = {
 
 /** Passwords in URLs never reach a log or a terminal. */
 const redact = (value: string) => value.replace(/(\/\/[^:/@\s]+:)[^@\s]+@/, '$1***@');
+/** Settings that are secrets themselves are never echoed, not even when they are wrong. */
+const secretSetting = /TOKEN|SECRET|PASSWORD/;
 
 export function loadConfig<S extends z.ZodRawShape>(
   service: string,
@@ -73,7 +81,7 @@ export function loadConfig<S extends z.ZodRawShape>(
     const value = env[name];
     return value === undefined
       ? `${name} is required (${issue.message})`
-      : `${name}=${JSON.stringify(redact(value))}: ${issue.message}`;
+      : `${name}=${secretSetting.test(name) ? '(hidden)' : JSON.stringify(redact(value))}: ${issue.message}`;
   });
   throw new ConfigError(service, problems);
 }

@@ -16,6 +16,8 @@ export const limits = {
   feedPageSizeMax: 500,
   feedPollIntervalMs: 250,
   feedFetchTimeoutMs: 5_000,
+  /** A full feed page counts the facts beyond it up to this many (a consumer's lag metric). */
+  feedRemainingCountMax: 100_000,
   tokenLifetimeSecondsDefault: 3600,
   /**
    * The longest a token of each role may live (exp − iat). Verification refuses a longer one, so a

@@ -2,6 +2,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { inTransaction } from '../db/transaction';
 import { limits } from '../limits';
 import type { Logger } from '../logger';
+import type { ConsumerStats, ObservedConsumer } from '../metrics/service-metrics';
 import { MalformedFactError, UnknownFactError } from './facts/catalogue';
 import type { Fact, FeedPage } from './outbox';
 import { FEED_START } from './position';
@@ -38,13 +39,25 @@ export const oneByOne =
  * with the cursor update, and the cursor row is locked and re-checked so two instances of a
  * consumer (or a restarted one racing its predecessor) never apply the same page twice.
  */
-export class FeedConsumer {
+export class FeedConsumer implements ObservedConsumer {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private lastError: string | undefined;
+  private applied = 0;
+  private lag = 0;
 
   constructor(private readonly options: FeedConsumerOptions) {}
+
+  /** Facts applied since start, and how far behind the producer's feed the last read found it. */
+  consumerStats(): ConsumerStats {
+    return {
+      consumer: this.options.name,
+      applied: this.applied,
+      lag: this.lag,
+      healthy: this.healthy,
+    };
+  }
 
   async position(): Promise<string> {
     return (await this.status()).position;
@@ -70,25 +83,33 @@ export class FeedConsumer {
       after,
       this.options.batchSize ?? limits.feedPageSizeMax,
     );
+    this.lag = page.facts.length + (page.remaining ?? 0);
     if (page.facts.length === 0) return 0;
-    return inTransaction(this.options.dataSource, 'READ COMMITTED', async (manager) => {
-      await manager.query(
-        `INSERT INTO feed_cursor (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING`,
-        [this.options.name, FEED_START],
-      );
-      const locked: { position: string }[] = await manager.query(
-        'SELECT position FROM feed_cursor WHERE consumer = $1 FOR UPDATE',
-        [this.options.name],
-      );
-      // Someone else applied this page meanwhile: drop it, the next round starts from their cursor.
-      if (locked[0]?.position !== after) return 0;
-      await this.options.apply(manager, page.facts);
-      await manager.query(
-        'UPDATE feed_cursor SET position = $2, facts_applied = facts_applied + $3, updated_at = now() WHERE consumer = $1',
-        [this.options.name, page.next, page.facts.length],
-      );
-      return page.facts.length;
-    });
+    const applied = await inTransaction(
+      this.options.dataSource,
+      'READ COMMITTED',
+      async (manager) => {
+        await manager.query(
+          `INSERT INTO feed_cursor (consumer, position) VALUES ($1, $2) ON CONFLICT (consumer) DO NOTHING`,
+          [this.options.name, FEED_START],
+        );
+        const locked: { position: string }[] = await manager.query(
+          'SELECT position FROM feed_cursor WHERE consumer = $1 FOR UPDATE',
+          [this.options.name],
+        );
+        // Someone else applied this page meanwhile: drop it, the next round starts from their cursor.
+        if (locked[0]?.position !== after) return 0;
+        await this.options.apply(manager, page.facts);
+        await manager.query(
+          'UPDATE feed_cursor SET position = $2, facts_applied = facts_applied + $3, updated_at = now() WHERE consumer = $1',
+          [this.options.name, page.next, page.facts.length],
+        );
+        return page.facts.length;
+      },
+    );
+    this.applied += applied;
+    if (applied > 0) this.lag = page.remaining ?? 0;
+    return applied;
   }
 
   /** Runs until stopped: drains while there is work, then polls. */

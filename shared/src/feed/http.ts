@@ -71,6 +71,7 @@ const feedPage = z.object({
     }),
   ),
   next: z.string(),
+  remaining: z.number().int().nonnegative().optional(),
 }) satisfies z.ZodType<FeedPage>;
 
 /** A consumer's view of a producer's HTTP feed, with a timeout on every request. */

@@ -22,6 +22,11 @@ export interface FeedPage {
   facts: Fact[];
   /** The position to ask after next time: the last fact's, or the request's when nothing was new. */
   next: string;
+  /**
+   * Facts readable beyond this page when it was read: 0 when the page was not full, else counted up
+   * to limits.feedRemainingCountMax (a lower bound beyond it). Consumers report it as their lag.
+   */
+  remaining?: number;
 }
 
 /** DDL for the producer side; each subgraph's migration calls it so the feed schema lives in one place. */
@@ -119,5 +124,22 @@ export async function readFacts(
     payload: row.payload,
     recordedAt: row.recorded_at.toISOString(),
   }));
-  return { facts, next: facts.at(-1)?.position ?? after };
+  const next = facts.at(-1)?.position ?? after;
+  const remaining = facts.length < pageSize ? 0 : await countRemaining(dataSource, next);
+  return { facts, next, remaining };
+}
+
+/** How many readable facts follow `after`, counted no further than the cap (cheap on the index). */
+async function countRemaining(dataSource: DataSource, after: string): Promise<number> {
+  const position = parsePosition(after);
+  assert(position, 'a page ends at a well-formed position');
+  const rows: { remaining: number }[] = await dataSource.query(
+    `SELECT count(*)::int AS remaining FROM (
+       SELECT 1 FROM outbox
+        WHERE (tx_id, seq) > ($1::text::xid8, $2::bigint)
+          AND tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        LIMIT $3) AS beyond`,
+    [position.txId.toString(), position.seq.toString(), limits.feedRemainingCountMax],
+  );
+  return rows[0]?.remaining ?? 0;
 }

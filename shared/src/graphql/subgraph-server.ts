@@ -11,6 +11,8 @@ import { formatError } from './format-error';
 import { mergeModules, type SubgraphModule } from './module';
 import type { Logger } from '../logger';
 import type { PublicKeys } from '../auth/keys';
+import { graphqlMetricsPlugin } from '../metrics/graphql-plugin';
+import type { ServiceMetrics } from '../metrics/service-metrics';
 
 export interface SubgraphServerOptions<C extends BaseContext> {
   /** The subgraph's parts: their schemas and resolvers are merged, in this order. */
@@ -18,6 +20,7 @@ export interface SubgraphServerOptions<C extends BaseContext> {
   publicKeys: PublicKeys;
   production: boolean;
   logger: Logger;
+  metrics?: ServiceMetrics;
   /** Adds the subgraph's per-request state (DataLoaders) to the authenticated base context. */
   extendContext: (base: BaseContext) => C;
   httpServer?: Server;
@@ -64,6 +67,7 @@ export async function mountSubgraph<C extends BaseContext>(
     formatError: (formatted, original) => formatError(formatted, options.production, original),
     plugins: [
       logUnexpectedErrors as ApolloServerPlugin<C>,
+      ...(options.metrics ? [graphqlMetricsPlugin<C>(options.metrics)] : []),
       // Inline traces feed Apollo Studio, which this network does not use.
       ApolloServerPluginInlineTraceDisabled(),
       ...(options.httpServer

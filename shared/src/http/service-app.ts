@@ -5,10 +5,13 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import type { Logger } from '../logger';
 import { limits } from '../limits';
+import { mountMetrics, type MetricsAccess } from '../metrics/endpoint';
+import { LabelGuard } from '../metrics/label-guard';
+import type { ServiceMetrics } from '../metrics/service-metrics';
 
 export const REQUEST_ID_HEADER = 'x-request-id';
 
-const QUIET_PATHS = new Set(['/feed', '/healthz', '/readyz']);
+const QUIET_PATHS = new Set(['/feed', '/healthz', '/readyz', '/metrics']);
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -17,13 +20,24 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** What a service shows Prometheus: its metrics, and who may read them. */
+export interface Observed {
+  metrics: ServiceMetrics;
+  access: MetricsAccess;
+}
+
 /**
  * The HTTP shell every service shares: one request id per request (taken from the caller when it
  * sends one, so a gateway request and its subgraph calls log the same id), a child logger carrying
- * it, liveness at /healthz and readiness at /readyz.
+ * it, liveness at /healthz, readiness at /readyz and, when observed, metrics at /metrics.
  */
-export function createServiceApp(logger: Logger, isReady: () => Promise<boolean>): Express {
+export function createServiceApp(
+  logger: Logger,
+  isReady: () => Promise<boolean>,
+  observed?: Observed,
+): Express {
   const app = express();
+  const routes = new LabelGuard(50, /^\/[A-Za-z._/-]{0,60}$/);
   app.disable('x-powered-by');
   app.use((req: Request, res: Response, next: NextFunction) => {
     const incoming = req.header(REQUEST_ID_HEADER);
@@ -38,6 +52,13 @@ export function createServiceApp(logger: Logger, isReady: () => Promise<boolean>
       // Feed polls and probes arrive several times a second: keep them out of the info log.
       const level = QUIET_PATHS.has(path) && res.statusCode < 400 ? 'debug' : 'info';
       req.log[level]({ method: req.method, path, status: res.statusCode, durationMs }, 'request');
+      if (observed) {
+        // A path nothing serves is a scanner's: one series for all of them.
+        const route = res.statusCode === 404 ? 'unmatched' : routes.value(path);
+        const { metrics } = observed;
+        metrics.httpRequests.inc({ method: req.method, route, status: String(res.statusCode) });
+        metrics.httpDuration.observe({ method: req.method, route }, durationMs / 1000);
+      }
     });
     next();
   });
@@ -51,6 +72,7 @@ export function createServiceApp(logger: Logger, isReady: () => Promise<boolean>
     });
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready' });
   });
+  if (observed) mountMetrics(app, observed.metrics, observed.access);
   app.use(express.json({ limit: limits.requestBodyBytesMax }));
   return app;
 }

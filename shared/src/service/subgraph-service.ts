@@ -7,6 +7,8 @@ import type { ContextWith, SubgraphModule } from '../graphql/module';
 import { mountSubgraph } from '../graphql/subgraph-server';
 import { createServiceApp, listen } from '../http/service-app';
 import { createLogger, type Logger } from '../logger';
+import { watchDatabasePool } from '../metrics/db-pool';
+import { ServiceMetrics } from '../metrics/service-metrics';
 
 export interface SubgraphConfig {
   NODE_ENV: 'development' | 'test' | 'production';
@@ -15,6 +17,7 @@ export interface SubgraphConfig {
   PORT: number;
   DATABASE_URL: string;
   JWT_KEYS_DIR: string;
+  METRICS_TOKEN?: string;
 }
 
 /** What a subgraph plugs into the shared service shell. */
@@ -77,18 +80,25 @@ export async function startSubgraphService<L extends object>(
     throw error;
   }
   const parts = spec.build(dataSource, logger);
-  const app = createServiceApp(logger, async () => {
-    await dataSource.query('SELECT 1');
-    return true;
-  });
+  const production = config.NODE_ENV === 'production';
+  const metrics = observe(spec, dataSource, parts);
+  const app = createServiceApp(
+    logger,
+    async () => {
+      await dataSource.query('SELECT 1');
+      return true;
+    },
+    { metrics, access: { token: config.METRICS_TOKEN, production } },
+  );
   if (spec.producesFeed) mountFeed(app, '/feed', dataSource, publicKeys);
   parts.mountRoutes?.(app);
   const listening = await listen(app, config.HOST, config.PORT);
   const apollo = await mountSubgraph<ContextWith<L>>(app, {
     modules: parts.modules,
     publicKeys,
-    production: config.NODE_ENV === 'production',
+    production,
     logger,
+    metrics,
     extendContext: (base) => ({ ...base, loaders: parts.createLoaders() }),
     httpServer: listening.server,
   });
@@ -108,4 +118,27 @@ export async function startSubgraphService<L extends object>(
       await dataSource.destroy();
     },
   };
+}
+
+/** The service's metrics: its pool, its jobs and feed consumers, and the outbox it produces. */
+function observe<L extends object>(
+  spec: SubgraphSpec<L>,
+  dataSource: DataSource,
+  parts: SubgraphParts<L>,
+): ServiceMetrics {
+  const metrics = new ServiceMetrics(spec.name);
+  watchDatabasePool(dataSource, metrics);
+  metrics.watchBackground(parts.background ?? []);
+  if (spec.producesFeed)
+    metrics.gaugeFrom(
+      'coalition_outbox_facts',
+      "Facts this service's feed holds (the outbox's highest sequence number); consumers' lag is counted against it.",
+      async () => {
+        const rows: { seq: string | null }[] = await dataSource.query(
+          'SELECT max(seq)::text AS seq FROM outbox',
+        );
+        return Number(rows[0]?.seq ?? 0);
+      },
+    );
+  return metrics;
 }
