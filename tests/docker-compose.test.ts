@@ -58,6 +58,7 @@ const composeService = z
     restart: z.string().optional(),
     user: z.string().optional(),
     stop_grace_period: z.string().optional(),
+    profiles: z.array(z.string()).optional(),
   })
   .loose();
 type ComposeService = z.infer<typeof composeService>;
@@ -133,6 +134,9 @@ function serviceNamed(name: string): ComposeService {
   return service;
 }
 
+/** A service of an optional profile (observability): not started by a plain `docker compose up`. */
+const optional = (name: string) => (serviceNamed(name).profiles ?? []).length > 0;
+
 /** The container's environment as the process sees it: every value a string. */
 function environmentOf(name: string): Record<string, string> {
   return Object.fromEntries(
@@ -207,9 +211,11 @@ async function run(
 
 describe('docker-compose.yml', () => {
   it('has postgres, the keys job, every subgraph of the topology and the gateway', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(
-      ['postgres', 'keys', ...subgraphs.map((s) => s.name), 'gateway'].sort(),
-    );
+    expect(
+      Object.keys(compose.services)
+        .filter((name) => !optional(name))
+        .sort(),
+    ).toEqual(['postgres', 'keys', ...subgraphs.map((s) => s.name), 'gateway'].sort());
     // The config table above covers the topology, so a new subgraph cannot slip past these checks.
     expect(appServices.map((s) => s.name).sort()).toEqual(
       [...subgraphs.map((s) => s.name), 'gateway'].sort(),
@@ -239,9 +245,12 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('publishes only the gateway, on its PORT', () => {
+  it("publishes only the gateway, on its PORT (and the optional profiles' tools on loopback)", () => {
     for (const name of Object.keys(compose.services)) {
-      if (name !== 'gateway') expect(serviceNamed(name).ports ?? [], name).toEqual([]);
+      if (optional(name)) {
+        for (const mapping of serviceNamed(name).ports ?? [])
+          expect(mapping, name).toMatch(/^127\.0\.0\.1:/);
+      } else if (name !== 'gateway') expect(serviceNamed(name).ports ?? [], name).toEqual([]);
     }
     const [mapping, ...others] = serviceNamed('gateway').ports ?? [];
     expect(others).toEqual([]);

@@ -49,6 +49,7 @@ export class ServiceMetrics {
   private readonly jobs: ObservedJob[] = [];
   private readonly consumers: ObservedConsumer[] = [];
   private pool: (() => PoolState | undefined) | undefined;
+  private outbox: (() => Promise<number>) | undefined;
 
   readonly httpRequests: Counter<'method' | 'route' | 'status'>;
   readonly httpDuration: Histogram<'method' | 'route'>;
@@ -115,6 +116,7 @@ export class ServiceMetrics {
       registers,
     });
     this.registerPoolGauges();
+    this.registerOutboxGauge();
     this.registerJobMetrics();
     this.registerConsumerMetrics();
   }
@@ -136,16 +138,9 @@ export class ServiceMetrics {
     }
   }
 
-  /** A gauge read from the database at scrape time (the outbox's size, say). */
-  gaugeFrom(name: string, help: string, read: () => Promise<number>): void {
-    new Gauge({
-      name,
-      help,
-      registers: [this.registry],
-      async collect() {
-        this.set(await read());
-      },
-    });
+  /** The size of the outbox a producer serves as its feed, read from its database at scrape time. */
+  watchOutbox(read: () => Promise<number>): void {
+    this.outbox = read;
   }
 
   private registerPoolGauges(): void {
@@ -161,6 +156,19 @@ export class ServiceMetrics {
         this.set({ state: 'total' }, state.totalCount);
         this.set({ state: 'idle' }, state.idleCount);
         this.set({ state: 'waiting' }, state.waitingCount);
+      },
+    });
+  }
+
+  private registerOutboxGauge(): void {
+    const read = () => this.outbox?.();
+    new Gauge({
+      name: 'coalition_outbox_facts',
+      help: "Facts the service's feed holds (its outbox's highest sequence number); consumers' lag counts against it.",
+      registers: [this.registry],
+      async collect() {
+        const facts = await read();
+        if (facts !== undefined) this.set(facts);
       },
     });
   }

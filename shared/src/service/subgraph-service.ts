@@ -130,15 +130,11 @@ function observe<L extends object>(
   watchDatabasePool(dataSource, metrics);
   metrics.watchBackground(parts.background ?? []);
   if (spec.producesFeed)
-    metrics.gaugeFrom(
-      'coalition_outbox_facts',
-      "Facts this service's feed holds (the outbox's highest sequence number); consumers' lag is counted against it.",
-      async () => {
-        const rows: { seq: string | null }[] = await dataSource.query(
-          'SELECT max(seq)::text AS seq FROM outbox',
-        );
-        return Number(rows[0]?.seq ?? 0);
-      },
-    );
+    metrics.watchOutbox(async () => {
+      const rows: { seq: string | null }[] = await dataSource.query(
+        'SELECT max(seq)::text AS seq FROM outbox',
+      );
+      return Number(rows[0]?.seq ?? 0);
+    });
   return metrics;
 }
