@@ -1,5 +1,8 @@
 import { runMain } from '@coalition/shared/service/main';
-import { loadGatewayConfig } from './config';
-import { startGateway } from './server';
 
-await runMain('gateway', () => startGateway(loadGatewayConfig()));
+// The server is imported once tracing, if configured, has started (shared/src/tracing/tracing.ts).
+await runMain('gateway', async () => {
+  const { loadGatewayConfig } = await import('./config');
+  const { startGateway } = await import('./server');
+  return startGateway(loadGatewayConfig());
+});

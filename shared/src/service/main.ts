@@ -1,5 +1,6 @@
 import { ConfigError } from '../config';
 import { announceReady } from '../runtime/service-process';
+import { startTracing, type Tracing } from '../tracing/tracing';
 
 interface Stoppable {
   port: number;
@@ -9,10 +10,14 @@ interface Stoppable {
 /**
  * Runs a service as a process: a configuration error stops it with a message naming the setting;
  * SIGINT/SIGTERM stop it cleanly; a supervisor (npm start, tests) hears when it is ready.
+ * Tracing starts first, when configured: `start` imports the service's code only then (see
+ * shared/src/tracing/tracing.ts).
  */
 export async function runMain(service: string, start: () => Promise<Stoppable>): Promise<void> {
   let running: Stoppable;
+  let tracing: Tracing | undefined;
   try {
+    tracing = startTracing(service);
     running = await start();
   } catch (error) {
     if (error instanceof ConfigError) {
@@ -29,6 +34,7 @@ export async function runMain(service: string, start: () => Promise<Stoppable>):
     if (stopping) return;
     stopping = true;
     await running.stop();
+    await tracing?.shutdown().catch(() => undefined); // a collector gone must not hold the exit
     process.exit(0);
   };
   process.on('SIGINT', shutdown);

@@ -1,5 +1,8 @@
 import { runMain } from '@coalition/shared/service/main';
-import { loadPartnerConfig } from './config';
-import { startPartnerService } from './server';
 
-await runMain('partner-merchant', () => startPartnerService(loadPartnerConfig()));
+// The server is imported once tracing, if configured, has started: it must see `pg` load.
+await runMain('partner-merchant', async () => {
+  const { loadPartnerConfig } = await import('./config');
+  const { startPartnerService } = await import('./server');
+  return startPartnerService(loadPartnerConfig());
+});
