@@ -116,14 +116,16 @@ describe('tracing', () => {
     );
     expect(earned.errors).toBeUndefined();
 
-    const inTrace = () => collector.spans.filter((span) => span.traceId === traceId);
+    // Each service exports in batches, the gateway's own server span last (it ends with the answer).
     const spans = await eventually(
       async () => {
-        const found = inTrace();
-        const statements = found.filter(
-          (span) => span.service === 'coalition-member' && dbSystem(span),
-        );
-        return statements.length > 0 && found.some((s) => s.service === 'coalition-gateway')
+        const found = collector.spans.filter((span) => span.traceId === traceId);
+        const has = (service: string, test: (span: Span) => boolean) =>
+          found.some((span) => span.service === service && test(span));
+        return has('coalition-gateway', (s) => s.kind === SERVER) &&
+          has('coalition-gateway', (s) => s.name === 'gateway.fetch') &&
+          has('coalition-member', (s) => s.kind === SERVER) &&
+          has('coalition-member', (s) => dbSystem(s) === 'postgresql')
           ? found
           : undefined;
       },
