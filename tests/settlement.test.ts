@@ -3,7 +3,9 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { QueryRunner } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OperatorReversalLines1765152000000 } from '../subgraphs/settlement/migrations/1765152000000-operator-reversal-lines';
 import {
   enrolMember,
   linkPartner,
@@ -20,6 +22,7 @@ import {
   setContract,
   settlementCaughtUp,
   statementOf,
+  verifyCycle,
   type ClosedCycle,
 } from './support/settlement';
 import { burn, earn, earnInput, refundPurchase } from './support/wallet';
@@ -40,6 +43,48 @@ let grocerToken: string;
 let cafeToken: string;
 
 const key = () => randomUUID();
+
+/**
+ * A cycle closed before the operator's reversal lines named their original cycle: its operator
+ * lines as they were written then fail verification, and the migration makes it match again.
+ */
+async function upgradesOperatorLinesOfAClosedCycle(cycleId: string): Promise<void> {
+  expect((await verifyCycle(url, cycleId)).matches).toBe(true);
+  const db = openDatabase(network.databaseUrls.settlement);
+  try {
+    // Written the old way: one line per kind, reversals of every original cycle together.
+    const old = await db.rows(
+      `SELECT currency, kind, min(line_no) AS line_no, sum(entries) AS entries, sum(points) AS points,
+              sum(exact_micros) AS exact_micros, sum(amount_minor) AS amount_minor
+         FROM statement_line WHERE cycle_id = $1 AND party = 'operator' GROUP BY currency, kind`,
+      [cycleId],
+    );
+    await db.rows(`DELETE FROM statement_line WHERE cycle_id = $1 AND party = 'operator'`, [
+      cycleId,
+    ]);
+    for (const line of old)
+      await db.rows(
+        `INSERT INTO statement_line (cycle_id, party, currency, line_no, kind, original_cycle_id, adjustment_id, entries, points, exact_micros, amount_minor)
+         VALUES ($1, 'operator', $2, $3, $4, NULL, NULL, $5, $6, $7, $8)`,
+        [
+          cycleId,
+          line.currency,
+          line.line_no,
+          line.kind,
+          line.entries,
+          line.points,
+          line.exact_micros,
+          line.amount_minor,
+        ],
+      );
+    expect((await verifyCycle(url, cycleId)).matches).toBe(false);
+    const runner = { query: (sql: string, params?: unknown[]) => db.rows(sql, params) };
+    await new OperatorReversalLines1765152000000().up(runner as unknown as QueryRunner);
+    expect(await verifyCycle(url, cycleId)).toEqual({ matches: true, differences: [] });
+  } finally {
+    await db.close();
+  }
+}
 
 beforeAll(async () => {
   network = await startTestNetwork('settle');
@@ -166,9 +211,9 @@ describe('a cycle, earned at one partner and burned at another', () => {
       pointsRedeemed: '300',
     });
     expect(statement!.csv.split('\r\n')[0]).toBe(
-      'cycle,party,currency,line,kind,original_cycle,entries,points,exact_amount_minor,amount_minor',
+      'cycle,party,party_name,currency,line,kind,original_cycle,original_cycle_number,entries,points,exact_amount_minor,amount_minor',
     );
-    expect(statement!.csv).toContain(`${cycle.number},${cafe.id},EUR,,TOTAL,,`);
+    expect(statement!.csv).toContain(`${cycle.number},${cafe.id},Settle Cafe,EUR,,TOTAL,,,`);
   });
 
   it('nets every party to zero per currency and pays through the operator as hub', () => {
@@ -329,6 +374,37 @@ describe('a cycle, earned at one partner and burned at another', () => {
       ['ADJUSTMENT', null, '100'],
     ]);
     expect(later!.totals[0]!.net).toBe('350');
+    // The reversal names the cycle it reverses into, by id and by number, in the CSV too.
+    expect(later!.csv).toContain(
+      `,${grocer.id},Settle Grocer,EUR,1,ISSUANCE_REVERSAL,${cycle.id},${cycle.number},`,
+    );
+    // The operator's mirror line carries the same original cycle as the partner's.
+    const operatorSide = await gql<{
+      settlementCycle: {
+        statements: {
+          party: { id: string };
+          lines: { kind: string; originalCycle: { id: string } | null; amount: string }[];
+          csv: string;
+        }[];
+      };
+    }>(
+      url,
+      'query O($id: ID!) { settlementCycle(id: $id) { statements { party { id } lines { kind originalCycle { id } amount } csv } } }',
+      { id: next.data!.closeSettlementCycle.id },
+      operatorToken(),
+    );
+    const operatorStatement = operatorSide.data!.settlementCycle.statements.find(
+      (s) => s.party.id === 'operator',
+    )!;
+    expect(
+      operatorStatement.lines
+        .filter((l) => l.kind === 'ISSUANCE_REVERSAL')
+        .map((l) => [l.originalCycle?.id ?? null, l.amount]),
+    ).toEqual([[cycle.id, '-250']]);
+    expect(operatorStatement.csv).toContain(
+      `,operator,Coalition operator,EUR,1,ISSUANCE_REVERSAL,${cycle.id},${cycle.number},`,
+    );
+    await upgradesOperatorLinesOfAClosedCycle(next.data!.closeSettlementCycle.id);
     const dispute = await gql<{
       settlementDisputes: { edges: { node: { id: string; adjustedIn: { id: string } | null } }[] };
     }>(url, '{ settlementDisputes { edges { node { id adjustedIn { id } } } } }', {}, grocerToken);
@@ -760,7 +836,9 @@ describe('the operator CLI (npm run settle)', () => {
     const exported = await settle(['export', '--out', out]);
     expect(exported.code, exported.stderr).toBe(0);
     const grocerCsv = readFileSync(join(out, `cycle-${number}`, `${grocer.id}.csv`), 'utf8');
-    expect(grocerCsv).toContain(`${number},${grocer.id},EUR,1,ISSUANCE,,1,50,-50,-50`);
+    expect(grocerCsv).toContain(
+      `${number},${grocer.id},Settle Grocer,EUR,1,ISSUANCE,,,1,50,-50,-50`,
+    );
     expect((await settle(['verify'])).stdout).toContain(`cycle ${number} reproduces exactly`);
     const early = await settle(['pay', '--reference', 'RUN-1', '--cycle', cycleId!]);
     expect(early).toMatchObject({ code: 1, stderr: expect.stringContaining('CYCLE_NOT_APPROVED') });

@@ -13,6 +13,7 @@ import { SettlementCloseIndexes1764129600000 } from '../migrations/1764129600000
 import { Disputes1764136800000 } from '../migrations/1764136800000-disputes';
 import { LotFlows1764144000000 } from '../migrations/1764144000000-lot-flows';
 import { PartnerDirectory1764151200000 } from '../migrations/1764151200000-partner-directory';
+import { OperatorReversalLines1765152000000 } from '../migrations/1765152000000-operator-reversal-lines';
 import type { SettlementConfig } from './config';
 import type { SettlementLoaders } from './context';
 import { cyclesModule } from './modules/cycles/cycles.module';
@@ -38,6 +39,7 @@ export const migrations = [
   Disputes1764136800000,
   LotFlows1764144000000,
   PartnerDirectory1764151200000,
+  OperatorReversalLines1765152000000,
 ];
 export const MEMBER_FEED_CONSUMER = 'member-feed';
 export const PARTNER_FEED_CONSUMER = 'partner-feed';

@@ -8,12 +8,15 @@ export interface CyclesLoaders {
   settlementCycle: DataLoader<string, SettlementCycle | undefined>;
   /** The cycles a partner has statements in: one read for every partner asking for the same page. */
   cyclesOfPartner: PagedLoader<SettlementCycle>;
+  /** The names of the parties a request's statements belong to, in one read. */
+  partyName: DataLoader<string, string>;
 }
 
 export function createCyclesLoaders(queries: CycleQueriesService): CyclesLoaders {
   return {
     settlementCycle: new DataLoader((ids) => queries.byIds(ids)),
     cyclesOfPartner: pagedLoader((ids, page) => queries.pagesOfPartners(ids, page)),
+    partyName: new DataLoader((parties) => queries.partyNames(parties)),
   };
 }
 

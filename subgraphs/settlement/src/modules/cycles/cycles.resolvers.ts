@@ -159,8 +159,21 @@ export function cyclesResolvers(services: CyclesServices): Resolvers<CyclesConte
     Statement: {
       cycle: (statement, _, ctx) => referencedCycle(ctx.loaders, statement.cycleId),
       party: (statement) => party(statement.party),
-      csv: async (statement, _, ctx) =>
-        statementCsv(statement, (await referencedCycle(ctx.loaders, statement.cycleId)).number),
+      csv: async (statement, _, ctx) => {
+        const originals = [
+          ...new Set(statement.lines.flatMap((line) => line.originalCycleId ?? [])),
+        ];
+        const [cycle, partyName, ...reversed] = await Promise.all([
+          referencedCycle(ctx.loaders, statement.cycleId),
+          ctx.loaders.partyName.load(statement.party),
+          ...originals.map((id) => referencedCycle(ctx.loaders, id)),
+        ]);
+        return statementCsv(statement, {
+          cycleNumber: cycle.number,
+          partyName,
+          cycleNumbers: new Map(reversed.map((original) => [original.id, original.number])),
+        });
+      },
     },
     StatementLine: {
       originalCycle: (line, _, ctx) =>

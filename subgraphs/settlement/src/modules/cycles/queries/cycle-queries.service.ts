@@ -1,7 +1,11 @@
 import type { DataSource } from 'typeorm';
 import { sqlFile } from '@coalition/shared/db/sql-file';
 import { timeIdKey, type Page } from '@coalition/shared/graphql/pagination';
+import { OPERATOR } from '../../journal/netting';
 import { toCycle, type CycleRow, type SettlementCycle } from '../settlement-cycle.entity';
+
+/** The operator as its statements and their CSV name it. */
+export const OPERATOR_NAME = 'Coalition operator';
 
 const CYCLES_OF_PARTNERS = sqlFile(new URL('./sql/cycles-of-partners.sql', import.meta.url));
 
@@ -22,6 +26,19 @@ export class CycleQueriesService {
     );
     const found = new Map(rows.map((row) => [row.id, toCycle(row)]));
     return cycleIds.map((id) => found.get(id));
+  }
+
+  /**
+   * The names statements show beside their parties' ids: a partner's from settlement's copy of the
+   * partner directory, the operator's fixed. A partner the feed has not brought yet has none ('').
+   */
+  async partyNames(parties: readonly string[]): Promise<string[]> {
+    const rows: { id: string; name: string }[] = await this.dataSource.query(
+      'SELECT id::text, name FROM partner_directory WHERE id::text = ANY($1::text[])',
+      [[...parties]],
+    );
+    const names = new Map(rows.map((row) => [row.id, row.name]));
+    return parties.map((party) => (party === OPERATOR ? OPERATOR_NAME : (names.get(party) ?? '')));
   }
 
   /** All cycles, newest first. */

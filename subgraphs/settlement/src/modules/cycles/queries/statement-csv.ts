@@ -4,16 +4,27 @@ import type { Statement } from './statements.service';
 const csvField = (value: string) =>
   /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 
+/** What a statement's CSV shows beside ids: the cycles' numbers and the party's name. */
+export interface StatementNames {
+  cycleNumber: number | null;
+  partyName: string;
+  /** The number of each cycle a line reverses into (original_cycle). */
+  cycleNumbers: ReadonlyMap<string, number | null>;
+}
+
 /** A statement as CSV: one row per line, then a TOTAL row per currency. */
-export function statementCsv(statement: Statement, cycleNumber: number | null): string {
+export function statementCsv(statement: Statement, names: StatementNames): string {
+  const cycle = String(names.cycleNumber ?? '');
   const rows = [
     [
       'cycle',
       'party',
+      'party_name',
       'currency',
       'line',
       'kind',
       'original_cycle',
+      'original_cycle_number',
       'entries',
       'points',
       'exact_amount_minor',
@@ -22,12 +33,14 @@ export function statementCsv(statement: Statement, cycleNumber: number | null): 
   ];
   for (const l of statement.lines) {
     rows.push([
-      String(cycleNumber ?? ''),
+      cycle,
       statement.party,
+      names.partyName,
       l.currency,
       String(l.lineNo),
       l.kind,
       l.originalCycleId ?? '',
+      l.originalCycleId ? String(names.cycleNumbers.get(l.originalCycleId) ?? '') : '',
       String(l.entries),
       l.points.toString(),
       formatMicros(l.exactMicros),
@@ -36,11 +49,13 @@ export function statementCsv(statement: Statement, cycleNumber: number | null): 
   }
   for (const t of statement.totals) {
     rows.push([
-      String(cycleNumber ?? ''),
+      cycle,
       statement.party,
+      names.partyName,
       t.currency,
       '',
       'TOTAL',
+      '',
       '',
       String(t.entries),
       '',
