@@ -389,8 +389,9 @@ describe('bad input is refused with a code and writes nothing', () => {
       'mutation { linkPartner(memberId: "42", partnerId: "x") { id } }',
     );
     expect(codesOf(link)).toEqual(['BAD_USER_INPUT']);
-    const page = await gql(network.graphqlUrl, '{ members(first: 0) { edges { cursor } } }');
+    const page = await gql(network.graphqlUrl, '{ members(first: 101) { edges { cursor } } }');
     expect(codesOf(page)).toEqual(['BAD_USER_INPUT']);
+    expect(page.errors?.[0]?.message).toBe('first must be between 0 and 100.');
     const cursor = await gql(
       network.graphqlUrl,
       '{ members(after: "bm90LWEtY3Vyc29y") { edges { cursor } } }',
@@ -398,25 +399,42 @@ describe('bad input is refused with a code and writes nothing', () => {
     expect(codesOf(cursor)).toEqual(['BAD_USER_INPUT']);
   });
 
-  it('pages through members with opaque cursors', async () => {
-    const first = await gql<{
+  it('pages through members with opaque cursors, as Relay connections', async () => {
+    type Page = {
       members: {
-        edges: { node: { id: string } }[];
-        pageInfo: { hasNextPage: boolean; endCursor: string };
+        edges: { cursor: string; node: { id: string } }[];
+        pageInfo: {
+          hasNextPage: boolean;
+          hasPreviousPage: boolean;
+          startCursor: string | null;
+          endCursor: string | null;
+        };
       };
-    }>(
-      network.graphqlUrl,
-      '{ members(first: 1) { edges { node { id } } pageInfo { hasNextPage endCursor } } }',
-    );
-    const second = await gql<{
-      members: { edges: { node: { id: string } }[]; pageInfo: { hasNextPage: boolean } };
-    }>(
-      network.graphqlUrl,
-      'query N($after: String) { members(first: 1, after: $after) { edges { node { id } } pageInfo { hasNextPage } } }',
-      { after: first.data!.members.pageInfo.endCursor },
-    );
-    expect(first.data!.members.pageInfo.hasNextPage).toBe(true);
-    expect(second.data!.members.pageInfo.hasNextPage).toBe(false);
+    };
+    const PAGE = `query N($first: Int, $after: String) { members(first: $first, after: $after) {
+      edges { cursor node { id } } pageInfo { hasNextPage hasPreviousPage startCursor endCursor } } }`;
+    const first = await gql<Page>(network.graphqlUrl, PAGE, { first: 1 });
+    const second = await gql<Page>(network.graphqlUrl, PAGE, {
+      first: 1,
+      after: first.data!.members.pageInfo.endCursor,
+    });
+    expect(first.data!.members.pageInfo).toEqual({
+      hasNextPage: true,
+      hasPreviousPage: false,
+      startCursor: first.data!.members.edges[0]!.cursor,
+      endCursor: first.data!.members.edges[0]!.cursor,
+    });
+    expect(second.data!.members.pageInfo).toMatchObject({
+      hasNextPage: false,
+      hasPreviousPage: true,
+      startCursor: second.data!.members.edges[0]!.cursor,
+    });
+    // first: 0, which the Relay specification allows: no edges, only whether there are any.
+    const none = await gql<Page>(network.graphqlUrl, PAGE, { first: 0 });
+    expect(none.data!.members).toEqual({
+      edges: [],
+      pageInfo: { hasNextPage: true, hasPreviousPage: false, startCursor: null, endCursor: null },
+    });
     expect(
       [first.data!.members.edges[0]!.node.id, second.data!.members.edges[0]!.node.id].sort(),
     ).toEqual([ann.id, bob.id].sort());

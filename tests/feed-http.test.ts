@@ -53,11 +53,15 @@ describe('the HTTP event feed', () => {
   async function get(
     query: string,
     authorization?: string,
-  ): Promise<{ status: number; body: unknown }> {
+  ): Promise<{ status: number; body: unknown; challenge: string | null }> {
     const response = await fetch(`${feed.url}${query}`, {
       headers: authorization === undefined ? {} : { authorization },
     });
-    return { status: response.status, body: await response.json() };
+    return {
+      status: response.status,
+      body: await response.json(),
+      challenge: response.headers.get('www-authenticate'),
+    };
   }
 
   const tokenFor = (claims: Claims): string => `Bearer ${signToken(key, claims)}`;
@@ -103,8 +107,9 @@ describe('the HTTP event feed', () => {
         `Bearer ${signToken({ kid: key.kid, privateKeyPem: ensureSigningKey(strangerKeysDir).privateKeyPem }, { role: 'service', sub: 'service:x' })}`,
     ],
   ])('rejects %s as unauthenticated (401)', async (_case, authorization) => {
-    const { status, body } = await get('?after=0.0', authorization());
+    const { status, body, challenge } = await get('?after=0.0', authorization());
     expect(status).toBe(401);
+    expect(challenge).toMatch(/^Bearer realm="coalition"/);
     expect(body).toMatchObject({ error: { code: 'UNAUTHENTICATED' } });
     expect(JSON.stringify(body)).not.toContain('points');
   });

@@ -131,6 +131,8 @@ function mountTokenEndpoint(app: express.Express): void {
 interface GraphQLAnswer {
   status: number;
   requestId: string | null;
+  /** The WWW-Authenticate challenge, on a 401. */
+  challenge: string | null;
   data: Record<string, unknown> | null | undefined;
   errors: GraphQLFormattedError[];
   text: string;
@@ -164,6 +166,7 @@ async function post(
   return {
     status: response.status,
     requestId: response.headers.get('x-request-id'),
+    challenge: response.headers.get('www-authenticate'),
     data: body.data,
     errors: body.errors ?? [],
     text,
@@ -243,6 +246,8 @@ describe('the gateway', () => {
       const requestId = `no-token-${randomUUID()}`;
       const answer = await post(gateway, '{ me { id } }', { requestId });
       expect(answer.status).toBe(401);
+      // RFC 6750: the scheme and realm, and no error code when no token was sent.
+      expect(answer.challenge).toBe('Bearer realm="coalition"');
       expect(answer.errors).toEqual([
         {
           message: 'A bearer token is required: send Authorization: Bearer <token>.',
@@ -337,6 +342,7 @@ describe('the gateway', () => {
     it.each(badTokens)('rejects %s with 401 UNAUTHENTICATED', async (_label, authorization) => {
       const answer = await post(gateway, '{ me { id } }', { authorization: authorization() });
       expect(answer.status).toBe(401);
+      expect(answer.challenge).toBe('Bearer realm="coalition", error="invalid_token"');
       expect(answer.errors).toEqual([
         expect.objectContaining({
           message: 'The bearer token is invalid or expired.',

@@ -2,6 +2,7 @@ import type { Express, Request, Response } from 'express';
 import type { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { bearerToken, TokenError, verifyToken } from '../auth/jwt';
+import { BEARER_CHALLENGE } from '../graphql/context';
 import { limits } from '../limits';
 import type { Logger } from '../logger';
 import { FeedConsumer, type FeedConsumerOptions, type FeedSource } from './consumer';
@@ -26,9 +27,12 @@ export function mountFeed(
       if (!token) throw new TokenError('missing');
       role = verifyToken(token, publicKeys).role;
     } catch {
-      res.status(401).json({
-        error: { code: 'UNAUTHENTICATED', message: 'A valid service token is required.' },
-      });
+      res
+        .status(401)
+        .set('www-authenticate', BEARER_CHALLENGE)
+        .json({
+          error: { code: 'UNAUTHENTICATED', message: 'A valid service token is required.' },
+        });
       return;
     }
     if (role !== 'service' && role !== 'operator') {

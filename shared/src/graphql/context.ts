@@ -18,18 +18,32 @@ export interface BaseContext {
 export function authenticate(req: Request, publicKeys: PublicKeys): Viewer {
   const token = bearerToken(req.header('authorization'));
   if (!token)
-    throw unauthenticatedRequest('A bearer token is required: send Authorization: Bearer <token>.');
+    throw unauthenticatedRequest(
+      'A bearer token is required: send Authorization: Bearer <token>.',
+      BEARER_CHALLENGE,
+    );
   try {
     return verifyToken(token, publicKeys);
   } catch (error) {
     if (error instanceof TokenError) {
       req.log.info({ reason: error.message }, 'token rejected');
-      throw unauthenticatedRequest('The bearer token is invalid or expired.');
+      throw unauthenticatedRequest(
+        'The bearer token is invalid or expired.',
+        `${BEARER_CHALLENGE}, error="invalid_token"`,
+      );
     }
     throw error;
   }
 }
 
-function unauthenticatedRequest(message: string): CoalitionError {
-  return new CoalitionError(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+/**
+ * The challenge a 401 carries (RFC 6750, section 3): the scheme and realm, and `invalid_token` when
+ * a token was sent but refused; no error code when none was sent.
+ */
+export const BEARER_CHALLENGE = 'Bearer realm="coalition"';
+
+function unauthenticatedRequest(message: string, challenge: string): CoalitionError {
+  return new CoalitionError(ErrorCode.UNAUTHENTICATED, message, {
+    http: { status: 401, headers: new Map([['www-authenticate', challenge]]) },
+  });
 }

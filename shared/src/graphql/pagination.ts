@@ -15,7 +15,12 @@ export interface Page {
 
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
-  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  pageInfo: {
+    hasNextPage: boolean;
+    hasPreviousPage: boolean;
+    startCursor: string | null;
+    endCursor: string | null;
+  };
 }
 
 const encode = (value: string) => Buffer.from(`v1:${value}`, 'utf8').toString('base64url');
@@ -26,22 +31,33 @@ function decode(cursor: string): string {
   return text.slice(3);
 }
 
-/** Validates first/after: first in 1..pageSizeMax (default pageSizeDefault), after an opaque cursor. */
+/**
+ * Validates first/after: first in 0..pageSizeMax (default pageSizeDefault; 0, which the Relay
+ * specification allows, asks only whether there are items), after an opaque cursor.
+ */
 export function pageOf(args: PageArgs): Page {
   const first = args.first ?? limits.pageSizeDefault;
-  if (!Number.isInteger(first) || first < 1 || first > limits.pageSizeMax) {
-    throw badInput(`first must be between 1 and ${limits.pageSizeMax}.`, 'first');
+  if (!Number.isInteger(first) || first < 0 || first > limits.pageSizeMax) {
+    throw badInput(`first must be between 0 and ${limits.pageSizeMax}.`, 'first');
   }
   return { limit: first, after: args.after ? decode(args.after) : undefined };
 }
 
-/** Builds a connection from up to limit + 1 rows fetched in keyset order. */
+/**
+ * Builds a connection from up to limit + 1 rows fetched in keyset order. Pages only go forward, so
+ * there are items before a page exactly when it was asked for after a cursor.
+ */
 export function connectionOf<T>(rows: T[], page: Page, keyOf: (row: T) => string): Connection<T> {
   const visible = rows.slice(0, page.limit);
   const edges = visible.map((node) => ({ cursor: encode(keyOf(node)), node }));
   return {
     edges,
-    pageInfo: { hasNextPage: rows.length > page.limit, endCursor: edges.at(-1)?.cursor ?? null },
+    pageInfo: {
+      hasNextPage: rows.length > page.limit,
+      hasPreviousPage: page.after !== undefined,
+      startCursor: edges[0]?.cursor ?? null,
+      endCursor: edges.at(-1)?.cursor ?? null,
+    },
   };
 }
 

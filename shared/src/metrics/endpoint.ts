@@ -29,9 +29,15 @@ export function mountMetrics(app: Express, metrics: ServiceMetrics, access: Metr
     }
     const given = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1];
     if (access.token && !(given && sameSecret(given, access.token))) {
-      res.status(401).json({
-        error: { code: 'UNAUTHENTICATED', message: 'Metrics need the METRICS_TOKEN bearer token.' },
-      });
+      res
+        .status(401)
+        .set('www-authenticate', 'Bearer realm="metrics"')
+        .json({
+          error: {
+            code: 'UNAUTHENTICATED',
+            message: 'Metrics need the METRICS_TOKEN bearer token.',
+          },
+        });
       return;
     }
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

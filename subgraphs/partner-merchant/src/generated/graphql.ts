@@ -351,9 +351,16 @@ export type MutationRedeemVoucherArgs = {
   storeId: Scalars['ID']['input'];
 };
 
+/** A page of a connection, as the Relay cursor connections specification defines it. */
 export type PageInfo = {
   __typename?: 'PageInfo';
+  /** Whether more items follow this page (ask again with `after: endCursor`). */
   hasNextPage: Scalars['Boolean']['output'];
+  /** Whether items come before this page: true when it was asked for after a cursor. */
+  hasPreviousPage: Scalars['Boolean']['output'];
+  /** The cursor of the page's first item; null when the page is empty. */
+  startCursor?: Maybe<Scalars['String']['output']>;
+  /** The cursor of the page's last item, to pass as `after` for the next page; null when the page is empty. */
   endCursor?: Maybe<Scalars['String']['output']>;
 };
 
@@ -1527,6 +1534,8 @@ export type PageInfoResolvers<
   ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo'],
 > = {
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  hasPreviousPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  startCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
 
