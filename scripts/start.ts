@@ -8,7 +8,12 @@
 import { ensureSigningKey } from '../shared/src/auth/keys';
 import { startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtime/postgres';
 import { startNetwork, type Network } from '../shared/src/runtime/network';
-import { databaseNames, postgresDefaultPort, subgraphs } from '../shared/src/topology';
+import {
+  databaseNames,
+  gatewayDatabaseName,
+  postgresDefaultPort,
+  subgraphs,
+} from '../shared/src/topology';
 import {
   databaseUrlSetting,
   forgetNetwork,
@@ -38,6 +43,7 @@ function startServices(
   return startNetwork({
     databaseUrl: (name) =>
       process.env[databaseUrlSetting(name)] || postgres!.url(databaseNames[name]),
+    gatewayDatabaseUrl: process.env.RATE_LIMIT_DATABASE_URL || postgres?.url(gatewayDatabaseName),
     keysDir: settings.keysDir,
     ports,
     env: {

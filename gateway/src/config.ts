@@ -4,6 +4,7 @@ import { assert } from '@coalition/shared/errors';
 import { limits } from '@coalition/shared/limits';
 import { gatewayDefaultPort, subgraphs, type SubgraphName } from '@coalition/shared/topology';
 import { defaultSubgraphUrl, supergraphPath } from './compose';
+import { rateLimitSettings } from './rate-limit/rate-limit.settings';
 
 function subgraphUrlSetting(name: SubgraphName) {
   const subgraph = subgraphs.find((candidate) => candidate.name === name);
@@ -23,6 +24,7 @@ export const gatewaySettings = {
   PARTNER_MERCHANT_URL: subgraphUrlSetting('partner-merchant'),
   SETTLEMENT_URL: subgraphUrlSetting('settlement'),
   SUBGRAPH_TIMEOUT_MS: settings.positiveMs.default(limits.subgraphTimeoutMs),
+  ...rateLimitSettings,
 };
 
 export type GatewayConfig = z.infer<z.ZodObject<typeof gatewaySettings>>;

@@ -1,7 +1,8 @@
 import type { Request } from 'express';
 import { authenticate, type BaseContext } from '@coalition/shared/graphql/context';
-import { assert } from '@coalition/shared/errors';
+import { assert, CoalitionError, ErrorCode } from '@coalition/shared/errors';
 import type { PublicKeys } from '@coalition/shared/auth/keys';
+import type { Refusal, RequestLimits } from './rate-limit/request-limits';
 
 /** What the gateway's request pipeline carries: the verified viewer and what to forward to subgraphs. */
 export interface GatewayContext extends BaseContext {
@@ -9,9 +10,18 @@ export interface GatewayContext extends BaseContext {
   authorization: string;
 }
 
-/** Rejects the whole request with 401 UNAUTHENTICATED unless it carries a valid bearer token. */
-export function gatewayContext(req: Request, publicKeys: PublicKeys): GatewayContext {
+/**
+ * Rejects the whole request with 401 UNAUTHENTICATED unless it carries a valid bearer token, and
+ * with 429 RATE_LIMITED when its API client or member is over its limit.
+ */
+export async function gatewayContext(
+  req: Request,
+  publicKeys: PublicKeys,
+  limits: RequestLimits,
+): Promise<GatewayContext> {
   const viewer = authenticate(req, publicKeys);
+  const refusal = await limits.take(viewer);
+  if (refusal) throw rateLimited(refusal);
   const authorization = req.header('authorization');
   assert(
     authorization !== undefined,
@@ -23,4 +33,16 @@ export function gatewayContext(req: Request, publicKeys: PublicKeys): GatewayCon
     log: req.log.child({ role: viewer.role }),
     authorization,
   };
+}
+
+/** Says only when to come back: nothing about the limit or how far over it the caller is. */
+function rateLimited({ retryAfterSeconds }: Refusal): CoalitionError {
+  return new CoalitionError(
+    ErrorCode.RATE_LIMITED,
+    `Too many requests; retry after ${retryAfterSeconds} s.`,
+    {
+      retryAfter: retryAfterSeconds,
+      http: { status: 429, headers: new Map([['retry-after', String(retryAfterSeconds)]]) },
+    },
+  );
 }

@@ -18,6 +18,7 @@ import { publicSchemaSdl } from './compose';
 import type { GatewayConfig } from './config';
 import { gatewayContext, type GatewayContext } from './context';
 import { formatGatewayError } from './format-error';
+import { openRateLimits, type RateLimits } from './rate-limit/rate-limits';
 import { SubgraphDataSource } from './subgraph-data-source';
 import { createSubgraphFetcher, timedFetcher } from './subgraph-fetcher';
 import { mountTokenProxy } from './token-proxy';
@@ -44,6 +45,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     keepAliveTimeout: limits.subgraphKeepAliveMs,
     connections: limits.subgraphConnectionsMax,
   });
+  const rateLimits = await openRateLimits(config, logger);
   let ready = false;
   const metrics = new ServiceMetrics('gateway');
   const app = createServiceApp(logger, async () => ready, {
@@ -62,6 +64,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     partnerMerchantGraphqlUrl: config.PARTNER_MERCHANT_URL,
     agent,
     timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+    guard: rateLimits.tokens,
   });
   const listening = await listen(app, config.HOST, config.PORT);
   const { apollo, gateway } = createApolloServer(config, logger, supergraphSdl, agent, metrics);
@@ -70,10 +73,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
   } catch (error) {
     await listening.close();
     await agent.close();
+    await rateLimits.close();
     throw error;
   }
   mountPublicSchema(app, gateway);
-  mountGraphql(app, apollo, publicKeys);
+  mountGraphql(app, apollo, publicKeys, rateLimits);
   ready = true;
   const url = `http://${config.HOST}:${listening.port}`;
   logger.info(
@@ -88,6 +92,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
       await listening.close();
       await apollo.stop();
       await agent.close();
+      await rateLimits.close();
     },
   };
 }
@@ -157,10 +162,13 @@ function mountGraphql(
   app: Express,
   apollo: ApolloServer<GatewayContext>,
   publicKeys: PublicKeys,
+  rateLimits: RateLimits,
 ): void {
   app.use(
     '/graphql',
-    expressMiddleware(apollo, { context: async ({ req }) => gatewayContext(req, publicKeys) }),
+    expressMiddleware(apollo, {
+      context: ({ req }) => gatewayContext(req, publicKeys, rateLimits.requests),
+    }),
   );
 }
 

@@ -2,12 +2,16 @@ import express, { type Express, type Request, type Response } from 'express';
 import { fetch, type Agent } from 'undici';
 import { REQUEST_ID_HEADER } from '@coalition/shared/http/service-app';
 import { limits } from '@coalition/shared/limits';
+import type { TokenGuard, TokenRefusal } from './rate-limit/token-guard';
+import { requestedClientId } from './rate-limit/token-request';
 
 export interface TokenProxyOptions {
   /** The partner-merchant GraphQL URL; its token endpoint is beside it at /oauth/token. */
   partnerMerchantGraphqlUrl: string;
   agent: Agent;
   timeoutMs: number;
+  /** Slows down and locks out repeated wrong secrets (rate-limit/token-guard.ts). */
+  guard: TokenGuard;
 }
 
 /** Request headers the token endpoint needs (client_secret_basic sends the credentials in Authorization). */
@@ -34,6 +38,13 @@ export function mountTokenProxy(app: Express, options: TokenProxyOptions): void 
   // JSON bodies were already parsed by the service shell; anything else (a form) arrives raw.
   const rawBody = express.raw({ type: () => true, limit: limits.tokenRequestBytesMax });
   app.post('/oauth/token', rawBody, async (req: Request, res: Response) => {
+    const clientId = requestedClientId(req);
+    const address = req.socket.remoteAddress ?? 'unknown';
+    const refusal = await options.guard.admit(clientId, address);
+    if (refusal) {
+      refuse(res, refusal);
+      return;
+    }
     let answer: UpstreamAnswer;
     try {
       answer = await callTokenEndpoint(target, req, options);
@@ -42,12 +53,40 @@ export function mountTokenProxy(app: Express, options: TokenProxyOptions): void 
       res.status(503).json({ error: 'temporarily_unavailable' });
       return;
     }
+    if (clientId !== undefined) await countOutcome(options.guard, answer, clientId, address);
     for (const name of forwardedResponseHeaders) {
       const value = answer.headers.get(name);
       if (value !== null) res.setHeader(name, value);
     }
     res.status(answer.status).send(answer.body);
   });
+}
+
+/** RFC 6749's error for a server that cannot answer now, with HTTP 429 and when to come back. */
+function refuse(res: Response, refusal: TokenRefusal): void {
+  const description =
+    refusal.kind === 'token_lockout'
+      ? 'Too many failed attempts: locked out for a while.'
+      : 'Too many failed attempts: wait before trying again.';
+  res
+    .status(429)
+    .setHeader('retry-after', String(refusal.retryAfterSeconds))
+    .setHeader('cache-control', 'no-store')
+    .json({
+      error: 'temporarily_unavailable',
+      error_description: `${description} Retry after ${refusal.retryAfterSeconds} s.`,
+    });
+}
+
+/** A wrong secret (invalid_client) counts against the client id; a token issued resets it. */
+async function countOutcome(
+  guard: TokenGuard,
+  answer: UpstreamAnswer,
+  clientId: string,
+  address: string,
+): Promise<void> {
+  if (answer.status === 200) await guard.recordSuccess(clientId);
+  else if (answer.status === 401) await guard.recordFailure(clientId, address);
 }
 
 interface UpstreamAnswer {

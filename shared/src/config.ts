@@ -38,6 +38,11 @@ export const settings = {
   postgresUrl,
   httpUrl,
   keysDir: z.string().min(1),
+  /** A whole number from `min` up to `max`, e.g. a count of requests. */
+  count: (min: number, max: number) =>
+    wholeNumber('must be a whole number').pipe(
+      z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`),
+    ),
   /** A duration in ms, 1 ms to 10 minutes (timers refuse more than 2^31 ms anyway). */
   positiveMs: wholeNumber('must be a whole number of milliseconds').pipe(
     z.number().min(1, 'must be at least 1 ms').max(600_000, 'must be at most 600000 ms'),

@@ -13,6 +13,8 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   IDEMPOTENCY_CONFLICT: 'IDEMPOTENCY_CONFLICT',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** Too many requests from one API client or member: HTTP 429, extensions.retryAfter in seconds. */
+  RATE_LIMITED: 'RATE_LIMITED',
   // Wallet outcomes (subgraphs/member/src/modules/wallet/wallet.errors.ts).
   INSUFFICIENT_POINTS: 'INSUFFICIENT_POINTS',
   DUPLICATE_RECEIPT: 'DUPLICATE_RECEIPT',

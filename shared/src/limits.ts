@@ -117,4 +117,36 @@ export const limits = {
   rewardOrderRetryAgeMs: 5_000,
   /** Orders one round of that job retries. */
   rewardOrderRetryBatchMax: 100,
+  // Rate limits at the gateway (docs/operations.md, Rate limits): each can be set by the gateway's
+  // settings; a partner's own limit (setPartnerRateLimit) travels in its clients' tokens.
+  /** Requests one API client (partner or terminal credentials) may make per minute. */
+  rateLimitClientRequestsPerMinute: 6_000,
+  /** Requests beyond the per-minute rate a client may make in a spike (refilled every burst window). */
+  rateLimitClientBurst: 1_000,
+  /** Requests one member's tokens may make per minute, and in a spike beyond that. */
+  rateLimitMemberRequestsPerMinute: 600,
+  rateLimitMemberBurst: 100,
+  /** The spike reserve (burst) refills this long after its first use. */
+  rateLimitBurstWindowSeconds: 600,
+  /** The most an operator may grant one partner's clients. */
+  rateLimitRequestsPerMinuteMax: 600_000,
+  rateLimitBurstMax: 100_000,
+  /**
+   * A rate-limit counter read or write gives up after this long, and the gateway counts in its own
+   * memory instead: a slow or lost counter database must not hold up or refuse requests.
+   */
+  rateLimitStoreTimeoutMs: 1_000,
+  rateLimitStorePoolSizeMax: 4,
+  /**
+   * Wrong client secrets at /oauth/token: from this many failures on, a client id must wait before
+   * its next attempt (1 s, doubling); at tokenFailuresBeforeLockout it is locked out for
+   * tokenLockoutSeconds. Unknown client ids count alike, so a refusal tells nothing about a client.
+   */
+  tokenFailuresBeforeDelay: 5,
+  tokenFailuresBeforeLockout: 10,
+  tokenLockoutSeconds: 900,
+  /** Wrong secrets from one address, whatever the client ids, before the address is locked out. */
+  tokenFailuresPerAddressBeforeLockout: 100,
+  /** A run of failures is forgotten this long after it began. */
+  tokenFailureMemorySeconds: 3_600,
 } as const;

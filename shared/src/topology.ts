@@ -29,3 +29,6 @@ export const databaseNames: Record<SubgraphName, string> = {
   'partner-merchant': 'coalition_partner',
   settlement: 'coalition_settlement',
 };
+
+/** The gateway's own database: its rate-limit counters, shared by every gateway replica. */
+export const gatewayDatabaseName = 'coalition_gateway';

@@ -1,4 +1,5 @@
 import { startNetwork, type Network } from '../../shared/src/runtime/network';
+import { limits } from '../../shared/src/limits';
 import type { SubgraphName } from '../../shared/src/topology';
 import { freshDatabaseUrl, keysDir } from './databases';
 
@@ -6,9 +7,19 @@ export interface TestNetwork extends Network {
   /** The gateway's GraphQL endpoint. */
   graphqlUrl: string;
   databaseUrls: Record<SubgraphName, string>;
+  /** The gateway's rate-limit counters. */
+  gatewayDatabaseUrl: string;
   /** Every log line the services printed, JSON, for assertions on logging. */
   logs: string[];
 }
+
+/** Rate limits no suite reaches: the gateway's largest. */
+export const generousRateLimits = {
+  RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
+  RATE_LIMIT_CLIENT_BURST: String(limits.rateLimitBurstMax),
+  RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
+  RATE_LIMIT_MEMBER_BURST: String(limits.rateLimitBurstMax),
+};
 
 /**
  * The whole network as `npm start` runs it, each service its own process, talking real HTTP,
@@ -23,10 +34,12 @@ export async function startTestNetwork(
     'partner-merchant': freshDatabaseUrl(`${label}_partner`),
     settlement: freshDatabaseUrl(`${label}_settlement`),
   };
+  const gatewayDatabaseUrl = freshDatabaseUrl(`${label}_gateway`);
   const logs: string[] = [];
   const network = await startNetwork({
     databaseUrl: (name) => databaseUrls[name],
     keysDir: keysDir(),
+    gatewayDatabaseUrl,
     ports: 'ephemeral',
     output: (line) => logs.push(line),
     env: {
@@ -38,8 +51,17 @@ export async function startTestNetwork(
       // than the production deadline (limits.subgraphTimeoutMs) to answer; suites that test the
       // deadline set their own.
       SUBGRAPH_TIMEOUT_MS: '30000',
+      // Suites send many requests per client and member in a minute; tests/rate-limits.test.ts
+      // sets small limits of its own.
+      ...generousRateLimits,
       ...env,
     },
   });
-  return { ...network, graphqlUrl: `${network.gateway.url}/graphql`, databaseUrls, logs };
+  return {
+    ...network,
+    graphqlUrl: `${network.gateway.url}/graphql`,
+    databaseUrls,
+    gatewayDatabaseUrl,
+    logs,
+  };
 }

@@ -3,6 +3,7 @@ import { startNetwork, type Network } from '../../shared/src/runtime/network';
 import { spawnService, type ServiceProcess } from '../../shared/src/runtime/service-process';
 import type { SubgraphName } from '../../shared/src/topology';
 import { keysDir } from './databases';
+import { generousRateLimits } from './network';
 import type { PrivatePostgres } from './private-postgres';
 
 /**
@@ -39,7 +40,7 @@ export async function startRestartableNetwork(
     keysDir: keysDir(),
     ports: 'ephemeral',
     output: (line) => logs.push(line),
-    env: ENV,
+    env: { ...ENV, ...generousRateLimits },
   });
   const { member, 'partner-merchant': partner } = network.services;
   const memberPort = member.port;

@@ -3,7 +3,7 @@ import { startNetwork } from '../../shared/src/runtime/network';
 import { spawnService, type ServiceProcess } from '../../shared/src/runtime/service-process';
 import { subgraphs, type SubgraphName } from '../../shared/src/topology';
 import { keysDir } from './databases';
-import type { TestNetwork } from './network';
+import { generousRateLimits, type TestNetwork } from './network';
 import type { PrivatePostgres } from './private-postgres';
 
 /**
@@ -36,13 +36,15 @@ export async function startNetworkWithRestartableSettlement(
     'partner-merchant': postgres.url(`${label}_partner`),
     settlement: postgres.url(`${label}_settlement`),
   };
+  const gatewayDatabaseUrl = postgres.url(`${label}_gateway`);
   const logs: string[] = [];
   const network = await startNetwork({
     databaseUrl: (name) => databaseUrls[name],
     keysDir: keysDir(),
+    gatewayDatabaseUrl,
     ports: 'ephemeral',
     output: (line) => logs.push(line),
-    env: { ...ENV, ...env },
+    env: { ...ENV, ...generousRateLimits, ...env },
   });
   const { settlement, member, 'partner-merchant': partner } = network.services;
   const port = settlement.port;
@@ -51,6 +53,7 @@ export async function startNetworkWithRestartableSettlement(
     ...network,
     graphqlUrl: `${network.gateway.url}/graphql`,
     databaseUrls,
+    gatewayDatabaseUrl,
     logs,
     settlementGraphqlUrl: `${settlement.url}/graphql`,
     killSettlement: () => network.services.settlement.stop('SIGKILL'),

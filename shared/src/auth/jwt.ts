@@ -22,10 +22,32 @@ export type Role = keyof typeof roleScopes;
 export type Scope = (typeof roleScopes)[Role][number];
 
 const uuid = z.string().uuid();
+/**
+ * A partner's own rate limit (setPartnerRateLimit), put in its clients' tokens when they are issued
+ * so the gateway applies it without a lookup per request; absent: the gateway's defaults apply.
+ */
+const rateLimitClaim = z
+  .object({
+    requestsPerMinute: z.number().int().min(1).max(limits.rateLimitRequestsPerMinuteMax),
+    burst: z.number().int().min(0).max(limits.rateLimitBurstMax),
+  })
+  .optional();
+export type RateLimitClaim = NonNullable<z.infer<typeof rateLimitClaim>>;
 const claimsSchema = z.discriminatedUnion('role', [
   z.object({ role: z.literal('member'), sub: z.string().min(1), memberId: uuid }),
-  z.object({ role: z.literal('partner'), sub: z.string().min(1), partnerId: uuid }),
-  z.object({ role: z.literal('terminal'), sub: z.string().min(1), partnerId: uuid, storeId: uuid }),
+  z.object({
+    role: z.literal('partner'),
+    sub: z.string().min(1),
+    partnerId: uuid,
+    rateLimit: rateLimitClaim,
+  }),
+  z.object({
+    role: z.literal('terminal'),
+    sub: z.string().min(1),
+    partnerId: uuid,
+    storeId: uuid,
+    rateLimit: rateLimitClaim,
+  }),
   z.object({ role: z.literal('operator'), sub: z.string().min(1) }),
   z.object({ role: z.literal('service'), sub: z.string().min(1) }),
 ]);

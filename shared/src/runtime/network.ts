@@ -8,6 +8,8 @@ export interface NetworkOptions {
   /** The database URL of each subgraph. */
   databaseUrl: (subgraph: SubgraphName) => string;
   keysDir: string;
+  /** The gateway's database (its shared rate-limit counters); without one it counts in memory. */
+  gatewayDatabaseUrl?: string;
   /** Fixed ports for npm start; 0 everywhere for tests. */
   ports: 'default' | 'ephemeral';
   env?: Record<string, string>;
@@ -80,6 +82,7 @@ export async function startNetwork(options: NetworkOptions): Promise<Network> {
       env: {
         ...common,
         PORT: portOf(gatewayDefaultPort),
+        ...(options.gatewayDatabaseUrl && { RATE_LIMIT_DATABASE_URL: options.gatewayDatabaseUrl }),
         MEMBER_URL: `${member.url}/graphql`,
         PARTNER_MERCHANT_URL: `${partner.url}/graphql`,
         SETTLEMENT_URL: `${settlement.url}/graphql`,

@@ -4,6 +4,7 @@ import type { EarnRulesLoaders } from './modules/earn-rules/earn-rules.loaders';
 import type { OffersLoaders } from './modules/offers/offers.loaders';
 import type { PartnerStatusLoaders } from './modules/partner-status/partner-status.loaders';
 import type { PartnersLoaders } from './modules/partners/partners.loaders';
+import type { RateLimitsLoaders } from './modules/rate-limits/rate-limits.loaders';
 import type { RewardsLoaders } from './modules/rewards/rewards.loaders';
 
 /**
@@ -15,6 +16,7 @@ export type PartnerLoaders = ApiClientsLoaders &
   OffersLoaders &
   PartnerStatusLoaders &
   PartnersLoaders &
+  RateLimitsLoaders &
   RewardsLoaders;
 
 export type PartnerContext = ContextWith<PartnerLoaders>;

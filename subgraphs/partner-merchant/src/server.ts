@@ -17,6 +17,7 @@ import { TierBonuses1764721800000 } from '../migrations/1764721800000-tier-bonus
 import { Offers1764730000000 } from '../migrations/1764730000000-offers';
 import { Rewards1764730600000 } from '../migrations/1764730600000-rewards';
 import { VoucherRedemption1764734400000 } from '../migrations/1764734400000-voucher-redemption';
+import { PartnerRateLimits1764738000000 } from '../migrations/1764738000000-partner-rate-limits';
 import type { PartnerConfig } from './config';
 import type { PartnerLoaders } from './context';
 import { ApiClient } from './modules/api-clients/api-client.entity';
@@ -35,6 +36,8 @@ import { partnersModule } from './modules/partners/partners.module';
 import { PartnersService } from './modules/partners/partners.service';
 import { Store } from './modules/partners/store.entity';
 import { programmeModule } from './modules/programme/programme.module';
+import { rateLimitsModule } from './modules/rate-limits/rate-limits.module';
+import { PartnerRateLimitsService } from './modules/rate-limits/rate-limits.service';
 import { TierBonusesService } from './modules/programme/tier-bonuses.service';
 import { RewardOrdersService } from './modules/rewards/reward-orders.service';
 import { rewardsModule } from './modules/rewards/rewards.module';
@@ -54,6 +57,7 @@ export const migrations = [
   Offers1764730000000,
   Rewards1764730600000,
   VoucherRedemption1764734400000,
+  PartnerRateLimits1764738000000,
 ];
 
 /**
@@ -86,6 +90,7 @@ export function startPartnerService(
       );
       const earnRules = new EarnRulesService(dataSource);
       const tierBonuses = new TierBonusesService(dataSource);
+      const rateLimits = new PartnerRateLimitsService(dataSource);
       const parts = {
         apiClients: apiClientsModule(clients),
         earnRules: earnRulesModule(earnRules, new EarnSimulationService(dataSource, tierBonuses)),
@@ -93,6 +98,7 @@ export function startPartnerService(
         partnerStatus: partnerStatusModule(new PartnerStatusService(dataSource)),
         partners: partnersModule(new PartnersService(dataSource)),
         programme: programmeModule(tierBonuses),
+        rateLimits: rateLimitsModule(rateLimits),
         rewards: rewardsModule({
           rewards: new RewardsService(dataSource),
           orders: rewardOrders,
@@ -108,9 +114,10 @@ export function startPartnerService(
           ...parts.offers.createLoaders(),
           ...parts.partnerStatus.createLoaders(),
           ...parts.partners.createLoaders(),
+          ...parts.rateLimits.createLoaders(),
           ...parts.rewards.createLoaders(),
         }),
-        mountRoutes: (app) => mountTokenEndpoint(app, clients, signingKey),
+        mountRoutes: (app) => mountTokenEndpoint(app, clients, rateLimits, signingKey),
         // Orders the wallet did not answer in time are completed here, so none stays PENDING for good.
         background: [
           new PeriodicJob(

@@ -213,6 +213,21 @@ export type Mutation = {
    */
   setTierBonuses: Array<TierBonus>;
   /**
+   * Sets how many requests each of the partner's API clients (its partner and terminal credentials,
+   * each counted on its own) may send through the gateway: requestsPerMinute in any minute, and once
+   * those are spent, up to burst more in a spike (that reserve refills 10 minutes after its first
+   * use). It takes effect for each client with the next token it fetches at POST /oauth/token
+   * (tokens live an hour). requestsPerMinute 1 to 600000 and burst 0 to 100000, else
+   * BAD_USER_INPUT; an unknown partner is NOT_FOUND. Operators only; every change is kept, with who
+   * made it (rateLimitHistory).
+   */
+  setPartnerRateLimit: PartnerRateLimit;
+  /**
+   * Puts the partner's clients back on the coalition's default limits, with their next token.
+   * Operators only; kept in rateLimitHistory like a change.
+   */
+  resetPartnerRateLimit: PartnerRateLimit;
+  /**
    * Adds a reward to the partner's catalogue. Operators and the partner itself; terminals, members
    * and other partners: FORBIDDEN. BAD_USER_INPUT naming the field when the name is empty or longer
    * than 200 characters, the description longer than 2000, pointsCost outside 1 to 10,000,000 or
@@ -327,6 +342,16 @@ export type MutationSetTierBonusesArgs = {
   bonuses: Array<TierBonusInput>;
 };
 
+export type MutationSetPartnerRateLimitArgs = {
+  partnerId: Scalars['ID']['input'];
+  requestsPerMinute: Scalars['Int']['input'];
+  burst: Scalars['Int']['input'];
+};
+
+export type MutationResetPartnerRateLimitArgs = {
+  partnerId: Scalars['ID']['input'];
+};
+
 export type MutationCreateRewardArgs = {
   partnerId: Scalars['ID']['input'];
   input: CreateRewardInput;
@@ -409,6 +434,10 @@ export type Partner = {
   /** Every store of the partner, oldest first, then by name (at most 500 per partner). */
   stores: Array<Store>;
   createdAt: Scalars['DateTime']['output'];
+  /** The partner's own rate limit at the gateway. Null unless the viewer is an operator or this partner (not its terminals). */
+  rateLimit?: Maybe<PartnerRateLimit>;
+  /** Every change of the partner's rate limit, newest first. Null unless the viewer is an operator or this partner. */
+  rateLimitHistory?: Maybe<PartnerRateLimitConnection>;
   /** The partner's rewards, newest first: the active ones, and with includeInactive the others too. Null unless the viewer is an operator or this partner (not its terminals); members read the catalogue with Query.rewards. */
   rewards?: Maybe<RewardConnection>;
   /** Reward orders placed at the partner, newest first. Null unless the viewer is an operator or this partner (not its terminals). */
@@ -432,6 +461,11 @@ export type PartnerOffersArgs = {
 };
 
 export type PartnerStatusHistoryArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
+  after?: InputMaybe<Scalars['String']['input']>;
+};
+
+export type PartnerRateLimitHistoryArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   after?: InputMaybe<Scalars['String']['input']>;
 };
@@ -927,6 +961,32 @@ export type TierBonusInput = {
   bonusPercent: Scalars['Int']['input'];
 };
 
+/**
+ * A partner's rate limit, or a change of it. Null requestsPerMinute and burst: the coalition's
+ * defaults apply (docs/operations.md, Rate limits).
+ */
+export type PartnerRateLimit = {
+  __typename?: 'PartnerRateLimit';
+  requestsPerMinute?: Maybe<Scalars['Int']['output']>;
+  burst?: Maybe<Scalars['Int']['output']>;
+  /** When an operator set it; null when it was never set. */
+  changedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Who set it. Null unless the viewer is an operator. */
+  changedBy?: Maybe<Scalars['String']['output']>;
+};
+
+export type PartnerRateLimitConnection = {
+  __typename?: 'PartnerRateLimitConnection';
+  edges: Array<PartnerRateLimitEdge>;
+  pageInfo: PageInfo;
+};
+
+export type PartnerRateLimitEdge = {
+  __typename?: 'PartnerRateLimitEdge';
+  cursor: Scalars['String']['output'];
+  node: PartnerRateLimit;
+};
+
 export type RewardKind =
   /** A thing handed over by the partner. */
   | 'ITEM'
@@ -1239,6 +1299,9 @@ export type ResolversTypes = {
   StoreInput: StoreInput;
   TierBonus: ResolverTypeWrapper<TierBonus>;
   TierBonusInput: TierBonusInput;
+  PartnerRateLimit: ResolverTypeWrapper<PartnerRateLimit>;
+  PartnerRateLimitConnection: ResolverTypeWrapper<PartnerRateLimitConnection>;
+  PartnerRateLimitEdge: ResolverTypeWrapper<PartnerRateLimitEdge>;
   RewardKind: RewardKind;
   Reward: ResolverTypeWrapper<RewardModel>;
   RewardConnection: ResolverTypeWrapper<
@@ -1326,6 +1389,9 @@ export type ResolversParentTypes = {
   StoreInput: StoreInput;
   TierBonus: TierBonus;
   TierBonusInput: TierBonusInput;
+  PartnerRateLimit: PartnerRateLimit;
+  PartnerRateLimitConnection: PartnerRateLimitConnection;
+  PartnerRateLimitEdge: PartnerRateLimitEdge;
   Reward: RewardModel;
   RewardConnection: Omit<RewardConnection, 'edges'> & {
     edges: Array<ResolversParentTypes['RewardEdge']>;
@@ -1497,6 +1563,18 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationSetTierBonusesArgs, 'bonuses'>
   >;
+  setPartnerRateLimit?: Resolver<
+    ResolversTypes['PartnerRateLimit'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationSetPartnerRateLimitArgs, 'partnerId' | 'requestsPerMinute' | 'burst'>
+  >;
+  resetPartnerRateLimit?: Resolver<
+    ResolversTypes['PartnerRateLimit'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationResetPartnerRateLimitArgs, 'partnerId'>
+  >;
   createReward?: Resolver<
     ResolversTypes['Reward'],
     ParentType,
@@ -1589,6 +1667,13 @@ export type PartnerResolvers<
   burnPointsMax?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   stores?: Resolver<Array<ResolversTypes['Store']>, ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  rateLimit?: Resolver<Maybe<ResolversTypes['PartnerRateLimit']>, ParentType, ContextType>;
+  rateLimitHistory?: Resolver<
+    Maybe<ResolversTypes['PartnerRateLimitConnection']>,
+    ParentType,
+    ContextType,
+    RequireFields<PartnerRateLimitHistoryArgs, 'first'>
+  >;
   rewards?: Resolver<
     Maybe<ResolversTypes['RewardConnection']>,
     ParentType,
@@ -1883,6 +1968,35 @@ export type TierBonusResolvers<
   bonusPercent?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
+export type PartnerRateLimitResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['PartnerRateLimit'] =
+    ResolversParentTypes['PartnerRateLimit'],
+> = {
+  requestsPerMinute?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  burst?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  changedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  changedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type PartnerRateLimitConnectionResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['PartnerRateLimitConnection'] =
+    ResolversParentTypes['PartnerRateLimitConnection'],
+> = {
+  edges?: Resolver<Array<ResolversTypes['PartnerRateLimitEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type PartnerRateLimitEdgeResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['PartnerRateLimitEdge'] =
+    ResolversParentTypes['PartnerRateLimitEdge'],
+> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['PartnerRateLimit'], ParentType, ContextType>;
+};
+
 export type RewardResolvers<
   ContextType = BaseContext,
   ParentType extends ResolversParentTypes['Reward'] = ResolversParentTypes['Reward'],
@@ -1985,6 +2099,9 @@ export type Resolvers<ContextType = BaseContext> = {
   PartnerConnection?: PartnerConnectionResolvers<ContextType>;
   PartnerEdge?: PartnerEdgeResolvers<ContextType>;
   TierBonus?: TierBonusResolvers<ContextType>;
+  PartnerRateLimit?: PartnerRateLimitResolvers<ContextType>;
+  PartnerRateLimitConnection?: PartnerRateLimitConnectionResolvers<ContextType>;
+  PartnerRateLimitEdge?: PartnerRateLimitEdgeResolvers<ContextType>;
   Reward?: RewardResolvers<ContextType>;
   RewardConnection?: RewardConnectionResolvers<ContextType>;
   RewardEdge?: RewardEdgeResolvers<ContextType>;

@@ -23,6 +23,9 @@ export interface IssuedCredentials {
  */
 export type ClientScope = { kind: 'any' } | { kind: 'partner'; partnerId: string };
 
+/** What a client's token says: a partner's or one of its terminals'. */
+export type ClientClaims = Extract<Claims, { role: 'partner' | 'terminal' }>;
+
 const CLIENT_ID = /^(pc|tc)_[A-Za-z0-9_-]{16}$/;
 
 export class ApiClientsService {
@@ -117,7 +120,7 @@ export class ApiClientsService {
   }
 
   /** The claims a valid, unrevoked client id and secret earn; undefined for anything else. */
-  async authenticate(clientId: string, clientSecret: string): Promise<Claims | undefined> {
+  async authenticate(clientId: string, clientSecret: string): Promise<ClientClaims | undefined> {
     const client = await this.dataSource
       .getRepository(ApiClient)
       .createQueryBuilder('c')

@@ -2,16 +2,19 @@ import express, { type Express, type Request, type Response } from 'express';
 import { signToken } from '@coalition/shared/auth/jwt';
 import type { SigningKey } from '@coalition/shared/auth/keys';
 import { limits } from '@coalition/shared/limits';
+import type { PartnerRateLimitsService } from '../rate-limits/rate-limits.service';
 import type { ApiClientsService } from './api-clients.service';
 
 /**
  * OAuth 2.0 client credentials grant (RFC 6749 §4.4): POST /oauth/token with grant_type,
  * client_id and client_secret, as JSON, a form body, or HTTP Basic. Answers with a bearer token
- * for the partner (or, for terminal credentials, for its store).
+ * for the partner (or, for terminal credentials, for its store), carrying the partner's own rate
+ * limit when an operator set one, so the gateway applies it without asking.
  */
 export function mountTokenEndpoint(
   app: Express,
   clients: ApiClientsService,
+  rateLimits: PartnerRateLimitsService,
   signingKey: SigningKey,
 ): void {
   app.post(
@@ -51,9 +54,10 @@ export function mountTokenEndpoint(
         });
         return;
       }
+      const rateLimit = await rateLimits.claimFor(claims.partnerId);
       const lifetimeSeconds = limits.tokenLifetimeSecondsDefault;
       res.json({
-        access_token: signToken(signingKey, claims, lifetimeSeconds),
+        access_token: signToken(signingKey, { ...claims, rateLimit }, lifetimeSeconds),
         token_type: 'Bearer',
         expires_in: lifetimeSeconds,
         scope: claims.role,

@@ -2,7 +2,7 @@ import type { EntityManager } from 'typeorm';
 
 /** A partner-owned table listed newest first, keyset-paginated on (time, id). Names are code constants, never input. */
 export interface NewestFirst {
-  table: 'partner_status_change' | 'api_client' | 'reward_order';
+  table: 'partner_status_change' | 'api_client' | 'reward_order' | 'partner_rate_limit_change';
   time: string;
   id: string;
   idType: 'uuid' | 'text';

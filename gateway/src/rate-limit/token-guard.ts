@@ -1,0 +1,134 @@
+import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import type { Logger } from '@coalition/shared/logger';
+import type { LimiterStore } from './limiter-store';
+import { recordRefusal, retryAfterSeconds } from './refusals';
+
+export interface TokenGuardOptions {
+  failuresBeforeDelay: number;
+  failuresBeforeLockout: number;
+  lockoutSeconds: number;
+  failuresPerAddressBeforeLockout: number;
+  /** How long a run of failures is remembered. */
+  failureMemorySeconds: number;
+}
+
+export interface TokenRefusal {
+  kind: 'token_delay' | 'token_lockout';
+  retryAfterSeconds: number;
+}
+
+/** The longest wait between two attempts before the lockout (1 s doubling, capped). */
+const delaySecondsMax = 60;
+/** Client ids are short (pc_ + 16 characters); a longer one is junk, kept apart by its prefix. */
+const clientKeyLengthMax = 128;
+
+/**
+ * Guessing client secrets at /oauth/token, made slow and then pointless: per client id, each wrong
+ * secret from the failuresBeforeDelay-th on makes the next attempt wait (1 s, doubling), and the
+ * failuresBeforeLockout-th locks the client id out for lockoutSeconds; a correct secret forgets
+ * the failures. Per address, failuresPerAddressBeforeLockout wrong secrets for any client ids lock
+ * the address out (one address trying many client ids). A correct secret is refused too while
+ * locked out: the lockout would mean nothing otherwise. Counters are the gateway's shared ones.
+ */
+export class TokenGuard {
+  private readonly failures: RateLimiterAbstract;
+  private readonly delays: RateLimiterAbstract;
+  private readonly addressFailures: RateLimiterAbstract;
+
+  constructor(
+    store: LimiterStore,
+    private readonly options: TokenGuardOptions,
+    private readonly logger: Logger,
+  ) {
+    const window = { durationSeconds: options.failureMemorySeconds };
+    // A limiter refuses (and blocks) when it goes over `points`: the lockout's failure is the one past.
+    this.failures = store.limiter({
+      keyPrefix: 'token_failures',
+      points: options.failuresBeforeLockout - 1,
+      blockSeconds: options.lockoutSeconds,
+      ...window,
+    });
+    this.delays = store.limiter({ keyPrefix: 'token_delay', points: 1, durationSeconds: 1 });
+    this.addressFailures = store.limiter({
+      keyPrefix: 'token_address',
+      points: options.failuresPerAddressBeforeLockout - 1,
+      blockSeconds: options.lockoutSeconds,
+      ...window,
+    });
+  }
+
+  /** Before the secret is checked: the refusal when this client id or address must wait. */
+  async admit(clientId: string | undefined, address: string): Promise<TokenRefusal | undefined> {
+    const checks: [RateLimiterAbstract, string, TokenRefusal['kind']][] = [
+      [this.addressFailures, address, 'token_lockout'],
+    ];
+    if (clientId !== undefined) {
+      const key = clientKey(clientId);
+      checks.push([this.failures, key, 'token_lockout'], [this.delays, key, 'token_delay']);
+    }
+    for (const [limiter, key, kind] of checks) {
+      const state = await limiter.get(key).catch(() => null);
+      if (state && state.consumedPoints > limiter.points) {
+        recordRefusal(kind);
+        return { kind, retryAfterSeconds: retryAfterSeconds(state.msBeforeNext) };
+      }
+    }
+    return undefined;
+  }
+
+  async recordFailure(clientId: string, address: string): Promise<void> {
+    const key = clientKey(clientId);
+    const failures = await consumed(this.failures, key);
+    if (failures.lockedOut) {
+      this.logger.warn(
+        {
+          clientId: key,
+          address,
+          failures: failures.count,
+          lockoutSeconds: this.options.lockoutSeconds,
+        },
+        'client id locked out at /oauth/token after repeated wrong secrets',
+      );
+    } else if (failures.count >= this.options.failuresBeforeDelay) {
+      const exponent = failures.count - this.options.failuresBeforeDelay;
+      await this.delays
+        .block(key, Math.min(2 ** exponent, delaySecondsMax))
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'token delay not recorded'));
+    }
+    const fromAddress = await consumed(this.addressFailures, address);
+    if (fromAddress.lockedOut)
+      this.logger.warn(
+        { address, failures: fromAddress.count, lockoutSeconds: this.options.lockoutSeconds },
+        'address locked out at /oauth/token after repeated wrong secrets',
+      );
+  }
+
+  /** A correct secret: the client id's failures are forgotten (its address's are not). */
+  async recordSuccess(clientId: string): Promise<void> {
+    const key = clientKey(clientId);
+    await Promise.all([this.failures.delete(key), this.delays.delete(key)]).catch(
+      (error: unknown) => this.logger.warn({ err: error }, 'token failures not reset'),
+    );
+  }
+}
+
+function clientKey(clientId: string): string {
+  return clientId.slice(0, clientKeyLengthMax);
+}
+
+/** Counts one failure; lockedOut exactly when this failure is the one that locks. */
+async function consumed(
+  limiter: RateLimiterAbstract,
+  key: string,
+): Promise<{ count: number; lockedOut: boolean }> {
+  try {
+    const res = await limiter.consume(key);
+    return { count: res.consumedPoints, lockedOut: false };
+  } catch (outcome) {
+    if (!(outcome instanceof RateLimiterRes)) throw outcome;
+    return {
+      count: outcome.consumedPoints,
+      lockedOut: outcome.consumedPoints === limiter.points + 1,
+    };
+  }
+}
