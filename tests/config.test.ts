@@ -172,9 +172,32 @@ const services: ServiceConfig[] = [
       PARTNER_MERCHANT_URL: 'http://127.0.0.1:4002/graphql',
       SETTLEMENT_URL: 'http://127.0.0.1:4003/graphql',
       SUBGRAPH_TIMEOUT_MS: limits.subgraphTimeoutMs,
+      RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE: limits.rateLimitClientRequestsPerMinute,
+      RATE_LIMIT_CLIENT_BURST: limits.rateLimitClientBurst,
+      RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: limits.rateLimitMemberRequestsPerMinute,
+      RATE_LIMIT_MEMBER_BURST: limits.rateLimitMemberBurst,
+      TOKEN_FAILURES_BEFORE_DELAY: limits.tokenFailuresBeforeDelay,
+      TOKEN_FAILURES_BEFORE_LOCKOUT: limits.tokenFailuresBeforeLockout,
+      TOKEN_LOCKOUT_SECONDS: limits.tokenLockoutSeconds,
+      TOKEN_FAILURES_PER_ADDRESS_BEFORE_LOCKOUT: limits.tokenFailuresPerAddressBeforeLockout,
     },
     invalid: [
       ...commonInvalid({ JWT_KEYS_DIR: KEYS_DIR }),
+      [
+        'RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE=0',
+        { JWT_KEYS_DIR: KEYS_DIR, RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE: '0' },
+        ['RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE'],
+      ],
+      [
+        'RATE_LIMIT_MEMBER_BURST=lots and TOKEN_LOCKOUT_SECONDS=-1',
+        { JWT_KEYS_DIR: KEYS_DIR, RATE_LIMIT_MEMBER_BURST: 'lots', TOKEN_LOCKOUT_SECONDS: '-1' },
+        ['RATE_LIMIT_MEMBER_BURST', 'TOKEN_LOCKOUT_SECONDS'],
+      ],
+      [
+        'RATE_LIMIT_DATABASE_URL=mysql://x',
+        { JWT_KEYS_DIR: KEYS_DIR, RATE_LIMIT_DATABASE_URL: 'mysql://x' },
+        ['RATE_LIMIT_DATABASE_URL'],
+      ],
       [
         'SUBGRAPH_TIMEOUT_MS=0',
         { JWT_KEYS_DIR: KEYS_DIR, SUBGRAPH_TIMEOUT_MS: '0' },

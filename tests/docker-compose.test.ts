@@ -29,6 +29,7 @@ import { loadPublicKeys, loadSigningKey } from '../shared/src/auth/keys';
 import { limits } from '../shared/src/limits';
 import {
   databaseNames,
+  gatewayDatabaseName,
   gatewayDefaultPort,
   subgraphs,
   type SubgraphName,
@@ -458,6 +459,21 @@ describe('docker-compose.yml', () => {
         expect(closed.has(database), `only ${user} may connect to ${database}`).toBe(true);
       },
     );
+
+    it("gives the gateway's rate-limit counters a database and role of their own", () => {
+      const url = new URL(environmentOf('gateway').RATE_LIMIT_DATABASE_URL ?? '');
+      expect(url.hostname).toBe('postgres');
+      const database = url.pathname.slice(1);
+      expect(database).toBe(gatewayDatabaseName);
+      const user = decodeURIComponent(url.username);
+      expect(owners.get(database), `init-databases.sql creates ${database}`).toBe(user);
+      expect(roles.get(user)).toBe(decodeURIComponent(url.password));
+      expect(closed.has(database)).toBe(true);
+      expect(
+        subgraphs.map((s) => new URL(environmentOf(s.name).DATABASE_URL ?? '').username),
+      ).not.toContain(user);
+      expect(serviceNamed('gateway').depends_on?.postgres?.condition).toBe('service_healthy');
+    });
 
     it('gives no two subgraphs the same database or role', () => {
       const urls = subgraphs.map((s) => new URL(environmentOf(s.name).DATABASE_URL ?? ''));
