@@ -10,6 +10,7 @@ import {
   type OnboardedPartner,
 } from './support/coalition';
 import { keysDir } from './support/databases';
+import { freePort } from './support/free-port';
 import { codesOf, gql, tokenFor, type GraphQLResponse } from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
 
@@ -33,6 +34,28 @@ let network: TestNetwork;
 let replica: ServiceProcess;
 let partnerA: OnboardedPartner;
 let partnerB: OnboardedPartner;
+
+/** Another gateway process over the network's subgraphs, with its counters where `counterDatabaseUrl` says. */
+function startGateway(counterDatabaseUrl: string): Promise<ServiceProcess> {
+  return spawnService({
+    name: 'gateway',
+    entry: resolve('gateway/src/main.ts'),
+    output: (line) => network.logs.push(line),
+    env: {
+      NODE_ENV: 'test',
+      LOG_LEVEL: 'info',
+      APOLLO_TELEMETRY_DISABLED: '1',
+      JWT_KEYS_DIR: keysDir(),
+      PORT: '0',
+      SUBGRAPH_TIMEOUT_MS: '30000',
+      MEMBER_URL: `${network.services.member.url}/graphql`,
+      PARTNER_MERCHANT_URL: `${network.services['partner-merchant'].url}/graphql`,
+      SETTLEMENT_URL: `${network.services.settlement.url}/graphql`,
+      RATE_LIMIT_DATABASE_URL: counterDatabaseUrl,
+      ...SMALL_LIMITS,
+    },
+  });
+}
 
 const ping = (url: string, token: string) =>
   gql<{ __typename: string }>(url, '{ __typename }', {}, token);
@@ -60,24 +83,7 @@ function expectRateLimited(response: GraphQLResponse<unknown>): void {
 
 beforeAll(async () => {
   network = await startTestNetwork('ratelimits', SMALL_LIMITS);
-  replica = await spawnService({
-    name: 'gateway',
-    entry: resolve('gateway/src/main.ts'),
-    output: (line) => network.logs.push(line),
-    env: {
-      NODE_ENV: 'test',
-      LOG_LEVEL: 'info',
-      APOLLO_TELEMETRY_DISABLED: '1',
-      JWT_KEYS_DIR: keysDir(),
-      PORT: '0',
-      SUBGRAPH_TIMEOUT_MS: '30000',
-      MEMBER_URL: `${network.services.member.url}/graphql`,
-      PARTNER_MERCHANT_URL: `${network.services['partner-merchant'].url}/graphql`,
-      SETTLEMENT_URL: `${network.services.settlement.url}/graphql`,
-      RATE_LIMIT_DATABASE_URL: network.gatewayDatabaseUrl,
-      ...SMALL_LIMITS,
-    },
-  });
+  replica = await startGateway(network.gatewayDatabaseUrl);
   partnerA = await onboardPartner(network.graphqlUrl, 'Limited Foods');
   partnerB = await onboardPartner(network.graphqlUrl, 'Unhurried Books');
 }, 120_000);
@@ -130,6 +136,20 @@ describe('requests over a limit', () => {
       expect((await ping(gateways[i % 2]!, token)).status, `request ${i + 1}`).toBe(200);
     expectRateLimited(await ping(gateways[0]!, token));
     expectRateLimited(await ping(gateways[1]!, token));
+  });
+
+  it('are still answered, and counted in memory, while the counter database cannot be reached', async () => {
+    const nowhere = `postgres://postgres:postgres@127.0.0.1:${await freePort()}/coalition_gateway`;
+    const alone = await startGateway(nowhere);
+    try {
+      const { token } = await newClientToken(partnerA.id);
+      for (let i = 0; i < CLIENT_ALLOWANCE; i++)
+        expect((await ping(`${alone.url}/graphql`, token)).status, `request ${i + 1}`).toBe(200);
+      expectRateLimited(await ping(`${alone.url}/graphql`, token));
+      expect(network.logs.some((line) => line.includes('rate-limit store unavailable'))).toBe(true);
+    } finally {
+      await alone.stop();
+    }
   });
 
   it('leave operators unlimited: they are the coalition itself', async () => {
