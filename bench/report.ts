@@ -2,6 +2,7 @@ import type { Share } from './profile';
 import { machineRows, type BenchReport, type PhaseResult } from './report-model';
 import { errorsOf, f0, f1, f2, f3, othersShare, pct, table, DISTURBED } from './report-format';
 import { targetRows } from './report-targets';
+import { existingRateLimitSection } from './rate-limit-report';
 import { existingSection } from './settlement-report';
 
 /** BENCHMARKS.md from one run's numbers. A hand-written analysis between the markers survives re-runs. */
@@ -452,6 +453,9 @@ export function renderReport(report: BenchReport, previous: string): string {
   // The settlement-close section (npm run bench:settlement) is another benchmark's: kept as it is.
   const settlement = existingSection(previous);
   if (settlement) push(previous.slice(settlement.start, settlement.end), '');
+  // So is the rate-limit section (npm run bench:rate-limit).
+  const rateLimit = existingRateLimitSection(previous);
+  if (rateLimit) push(previous.slice(rateLimit.start, rateLimit.end), '');
   return lines.join('\n');
 }
 

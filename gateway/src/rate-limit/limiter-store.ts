@@ -15,6 +15,12 @@ export interface LimitSpec {
   points: number;
   durationSeconds: number;
   blockSeconds?: number;
+  /**
+   * Once a key is over its points, refuse it from this process's memory until its window ends,
+   * without asking the store again: a client hammering past its limit costs the counter database
+   * one round trip per gateway, not one per refused request.
+   */
+  refuseOverFromMemory?: boolean;
 }
 
 /** Where the gateway keeps its counters. */
@@ -37,7 +43,13 @@ const startWaitMs = 5 * limits.rateLimitStoreTimeoutMs;
 function cached(build: (spec: LimitSpec) => RateLimiterAbstract) {
   const limiters = new LRUCache<string, RateLimiterAbstract>({ max: limitersCachedMax });
   return (spec: LimitSpec) => {
-    const id = `${spec.keyPrefix}|${spec.points}|${spec.durationSeconds}|${spec.blockSeconds ?? 0}`;
+    const id = [
+      spec.keyPrefix,
+      spec.points,
+      spec.durationSeconds,
+      spec.blockSeconds ?? 0,
+      spec.refuseOverFromMemory ?? false,
+    ].join('|');
     let limiter = limiters.get(id);
     if (!limiter) limiters.set(id, (limiter = build(spec)));
     return limiter;
@@ -93,6 +105,7 @@ export async function postgresStore(url: string, logger: Logger): Promise<Limite
         points: spec.points,
         duration: spec.durationSeconds,
         blockDuration: spec.blockSeconds ?? 0,
+        ...(spec.refuseOverFromMemory && { inMemoryBlockOnConsumed: spec.points + 1 }),
         insuranceLimiter: memoryLimiter(spec),
       }),
   );

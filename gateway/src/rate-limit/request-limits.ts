@@ -77,11 +77,13 @@ export class RequestLimits {
       keyPrefix: kind,
       points: policy.requestsPerMinute,
       durationSeconds: 60,
+      refuseOverFromMemory: true,
     });
     const burst = this.store.limiter({
       keyPrefix: `${kind}_burst`,
       points: policy.burst,
       durationSeconds: this.options.burstWindowSeconds,
+      refuseOverFromMemory: true,
     });
     return new BurstyRateLimiter(sustained, burst);
   }
