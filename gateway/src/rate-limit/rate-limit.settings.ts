@@ -19,7 +19,8 @@ export const rateLimitSettings = {
   TOKEN_FAILURES_BEFORE_DELAY: failures.default(limits.tokenFailuresBeforeDelay),
   TOKEN_FAILURES_BEFORE_LOCKOUT: failures.default(limits.tokenFailuresBeforeLockout),
   TOKEN_LOCKOUT_SECONDS: settings.count(1, 7 * 24 * 3600).default(limits.tokenLockoutSeconds),
-  TOKEN_FAILURES_PER_ADDRESS_BEFORE_LOCKOUT: failures.default(
-    limits.tokenFailuresPerAddressBeforeLockout,
-  ),
+  /** 0: no lockout by address (behind a proxy that does not pass the caller's, all share one). */
+  TOKEN_FAILURES_PER_ADDRESS_BEFORE_LOCKOUT: settings
+    .count(0, 1_000_000)
+    .default(limits.tokenFailuresPerAddressBeforeLockout),
 };

@@ -64,6 +64,16 @@ describe('the token guard', () => {
     expect(await guard.admit('pc_other', '10.9.9.10')).toBeUndefined();
   });
 
+  it('locks no address out when the address threshold is 0 (behind a proxy)', async () => {
+    const guard = guardOf({
+      failuresBeforeDelay: 100,
+      failuresBeforeLockout: 100,
+      failuresPerAddressBeforeLockout: 0,
+    });
+    for (let i = 0; i < 20; i++) await guard.recordFailure(`pc_guess${i}`, '10.9.9.9');
+    expect(await guard.admit('pc_other', '10.9.9.9')).toBeUndefined();
+  });
+
   it('counts each refusal for metrics', async () => {
     const before = rateLimitRefusals();
     await failTimes(guardOf(), 'pc_f', 6);

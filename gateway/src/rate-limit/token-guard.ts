@@ -7,6 +7,7 @@ export interface TokenGuardOptions {
   failuresBeforeDelay: number;
   failuresBeforeLockout: number;
   lockoutSeconds: number;
+  /** 0: addresses are not locked out. */
   failuresPerAddressBeforeLockout: number;
   /** How long a run of failures is remembered. */
   failureMemorySeconds: number;
@@ -33,7 +34,7 @@ const clientKeyLengthMax = 128;
 export class TokenGuard {
   private readonly failures: RateLimiterAbstract;
   private readonly delays: RateLimiterAbstract;
-  private readonly addressFailures: RateLimiterAbstract;
+  private readonly addressFailures: RateLimiterAbstract | undefined;
 
   constructor(
     store: LimiterStore,
@@ -49,19 +50,21 @@ export class TokenGuard {
       ...window,
     });
     this.delays = store.limiter({ keyPrefix: 'token_delay', points: 1, durationSeconds: 1 });
-    this.addressFailures = store.limiter({
-      keyPrefix: 'token_address',
-      points: options.failuresPerAddressBeforeLockout - 1,
-      blockSeconds: options.lockoutSeconds,
-      ...window,
-    });
+    this.addressFailures =
+      options.failuresPerAddressBeforeLockout > 0
+        ? store.limiter({
+            keyPrefix: 'token_address',
+            points: options.failuresPerAddressBeforeLockout - 1,
+            blockSeconds: options.lockoutSeconds,
+            ...window,
+          })
+        : undefined;
   }
 
   /** Before the secret is checked: the refusal when this client id or address must wait. */
   async admit(clientId: string | undefined, address: string): Promise<TokenRefusal | undefined> {
-    const checks: [RateLimiterAbstract, string, TokenRefusal['kind']][] = [
-      [this.addressFailures, address, 'token_lockout'],
-    ];
+    const checks: [RateLimiterAbstract, string, TokenRefusal['kind']][] = [];
+    if (this.addressFailures) checks.push([this.addressFailures, address, 'token_lockout']);
     if (clientId !== undefined) {
       const key = clientKey(clientId);
       checks.push([this.failures, key, 'token_lockout'], [this.delays, key, 'token_delay']);
@@ -95,6 +98,7 @@ export class TokenGuard {
         .block(key, Math.min(2 ** exponent, delaySecondsMax))
         .catch((error: unknown) => this.logger.warn({ err: error }, 'token delay not recorded'));
     }
+    if (!this.addressFailures) return;
     const fromAddress = await consumed(this.addressFailures, address);
     if (fromAddress.lockedOut)
       this.logger.warn(
