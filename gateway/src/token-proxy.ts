@@ -53,7 +53,10 @@ export function mountTokenProxy(app: Express, options: TokenProxyOptions): void 
       res.status(503).json({ error: 'temporarily_unavailable' });
       return;
     }
-    if (clientId !== undefined) await countOutcome(options.guard, answer, clientId, address);
+    if (clientId !== undefined)
+      await countOutcome(options.guard, answer, clientId, address).catch((error: unknown) =>
+        req.log.warn({ err: error }, 'token attempt not counted'),
+      );
     for (const name of forwardedResponseHeaders) {
       const value = answer.headers.get(name);
       if (value !== null) res.setHeader(name, value);
