@@ -177,6 +177,7 @@ const services: ServiceConfig[] = [
       RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: limits.rateLimitMemberRequestsPerMinute,
       RATE_LIMIT_MEMBER_BURST: limits.rateLimitMemberBurst,
       TOKEN_FAILURES_BEFORE_DELAY: limits.tokenFailuresBeforeDelay,
+      TOKEN_FAILURE_DELAY_SECONDS: limits.tokenFailureDelaySeconds,
       TOKEN_FAILURES_BEFORE_LOCKOUT: limits.tokenFailuresBeforeLockout,
       TOKEN_LOCKOUT_SECONDS: limits.tokenLockoutSeconds,
       TOKEN_FAILURES_PER_ADDRESS_BEFORE_LOCKOUT: limits.tokenFailuresPerAddressBeforeLockout,

@@ -139,10 +139,13 @@ export const limits = {
   rateLimitStorePoolSizeMax: 4,
   /**
    * Wrong client secrets at /oauth/token: from this many failures on, a client id must wait before
-   * its next attempt (1 s, doubling); at tokenFailuresBeforeLockout it is locked out for
+   * its next attempt (tokenFailureDelaySeconds, doubling); at tokenFailuresBeforeLockout it is locked out for
    * tokenLockoutSeconds. Unknown client ids count alike, so a refusal tells nothing about a client.
    */
   tokenFailuresBeforeDelay: 5,
+  /** The first wait; each further failure doubles it, up to tokenFailureDelaySecondsMax. */
+  tokenFailureDelaySeconds: 1,
+  tokenFailureDelaySecondsMax: 60,
   tokenFailuresBeforeLockout: 10,
   tokenLockoutSeconds: 900,
   /** Wrong secrets from one address, whatever the client ids, before the address is locked out. */

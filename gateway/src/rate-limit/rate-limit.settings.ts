@@ -17,6 +17,9 @@ export const rateLimitSettings = {
   RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: perMinute.default(limits.rateLimitMemberRequestsPerMinute),
   RATE_LIMIT_MEMBER_BURST: burst.default(limits.rateLimitMemberBurst),
   TOKEN_FAILURES_BEFORE_DELAY: failures.default(limits.tokenFailuresBeforeDelay),
+  TOKEN_FAILURE_DELAY_SECONDS: settings
+    .count(1, limits.tokenFailureDelaySecondsMax)
+    .default(limits.tokenFailureDelaySeconds),
   TOKEN_FAILURES_BEFORE_LOCKOUT: failures.default(limits.tokenFailuresBeforeLockout),
   TOKEN_LOCKOUT_SECONDS: settings.count(1, 7 * 24 * 3600).default(limits.tokenLockoutSeconds),
   /** 0: no lockout by address (behind a proxy that does not pass the caller's, all share one). */

@@ -38,6 +38,7 @@ export async function openRateLimits(config: GatewayConfig, logger: Logger): Pro
     store,
     {
       failuresBeforeDelay: config.TOKEN_FAILURES_BEFORE_DELAY,
+      delaySeconds: config.TOKEN_FAILURE_DELAY_SECONDS,
       failuresBeforeLockout: config.TOKEN_FAILURES_BEFORE_LOCKOUT,
       lockoutSeconds: config.TOKEN_LOCKOUT_SECONDS,
       failuresPerAddressBeforeLockout: config.TOKEN_FAILURES_PER_ADDRESS_BEFORE_LOCKOUT,

@@ -6,6 +6,7 @@ import { TokenGuard, type TokenGuardOptions } from './token-guard';
 
 const options: TokenGuardOptions = {
   failuresBeforeDelay: 3,
+  delaySeconds: 1,
   failuresBeforeLockout: 6,
   lockoutSeconds: 900,
   failuresPerAddressBeforeLockout: 8,
@@ -34,6 +35,12 @@ describe('the token guard', () => {
       kind: 'token_delay',
       retryAfterSeconds: seconds,
     });
+  });
+
+  it('doubles a longer first wait too, up to a minute', async () => {
+    const guard = guardOf({ delaySeconds: 20, failuresBeforeLockout: 10 });
+    expect(await failTimes(guard, 'pc_slow', 4)).toMatchObject({ retryAfterSeconds: 40 });
+    expect(await failTimes(guard, 'pc_slow', 1)).toMatchObject({ retryAfterSeconds: 60 });
   });
 
   it('locks a client id out for lockoutSeconds at failuresBeforeLockout', async () => {

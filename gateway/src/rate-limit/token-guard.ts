@@ -1,10 +1,13 @@
 import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
+import { limits } from '@coalition/shared/limits';
 import type { Logger } from '@coalition/shared/logger';
 import type { LimiterStore } from './limiter-store';
 import { recordRefusal, retryAfterSeconds } from './refusals';
 
 export interface TokenGuardOptions {
   failuresBeforeDelay: number;
+  /** The first wait, doubled by each further failure up to limits.tokenFailureDelaySecondsMax. */
+  delaySeconds: number;
   failuresBeforeLockout: number;
   lockoutSeconds: number;
   /** 0: addresses are not locked out. */
@@ -18,14 +21,12 @@ export interface TokenRefusal {
   retryAfterSeconds: number;
 }
 
-/** The longest wait between two attempts before the lockout (1 s doubling, capped). */
-const delaySecondsMax = 60;
 /** Client ids are short (pc_ + 16 characters); a longer one is junk, kept apart by its prefix. */
 const clientKeyLengthMax = 128;
 
 /**
  * Guessing client secrets at /oauth/token, made slow and then pointless: per client id, each wrong
- * secret from the failuresBeforeDelay-th on makes the next attempt wait (1 s, doubling), and the
+ * secret from the failuresBeforeDelay-th on makes the next attempt wait (delaySeconds, doubling), and the
  * failuresBeforeLockout-th locks the client id out for lockoutSeconds; a correct secret forgets
  * the failures. Per address, failuresPerAddressBeforeLockout wrong secrets for any client ids lock
  * the address out (one address trying many client ids). A correct secret is refused too while
@@ -94,8 +95,12 @@ export class TokenGuard {
       );
     } else if (failures.count >= this.options.failuresBeforeDelay) {
       const exponent = failures.count - this.options.failuresBeforeDelay;
+      const delaySeconds = Math.min(
+        this.options.delaySeconds * 2 ** exponent,
+        limits.tokenFailureDelaySecondsMax,
+      );
       await this.delays
-        .block(key, Math.min(2 ** exponent, delaySecondsMax))
+        .block(key, delaySeconds)
         .catch((error: unknown) => this.logger.warn({ err: error }, 'token delay not recorded'));
     }
     if (!this.addressFailures) return;
