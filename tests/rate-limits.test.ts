@@ -155,6 +155,20 @@ describe('requests over a limit', () => {
     }
   });
 
+  it("are counted by kind in the gateway's metrics", async () => {
+    const scrape = async () => (await fetch(`${replica.url}/metrics`)).text();
+    const count = (text: string, kind: string) =>
+      Number(
+        new RegExp(`^coalition_rate_limited_total\\{[^}]*kind="${kind}"[^}]*\\} (\\d+)`, 'm').exec(
+          text,
+        )?.[1] ?? 0,
+      );
+    const before = count(await scrape(), 'client');
+    const { token } = await newClientToken(partnerA.id);
+    for (let i = 0; i < CLIENT_ALLOWANCE + 2; i++) await ping(`${replica.url}/graphql`, token);
+    expect(count(await scrape(), 'client')).toBe(before + 2);
+  });
+
   it('leave operators unlimited: they are the coalition itself', async () => {
     const operator = tokenFor({ role: 'operator', sub: 'operator:limits' });
     for (let i = 0; i <= CLIENT_ALLOWANCE; i++)

@@ -45,9 +45,11 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     keepAliveTimeout: limits.subgraphKeepAliveMs,
     connections: limits.subgraphConnectionsMax,
   });
-  const rateLimits = await openRateLimits(config, logger);
-  let ready = false;
   const metrics = new ServiceMetrics('gateway');
+  const rateLimits = await openRateLimits(config, logger, (kind) =>
+    metrics.rateLimited.inc({ kind }),
+  );
+  let ready = false;
   const app = createServiceApp(logger, async () => ready, {
     metrics,
     access: { token: config.METRICS_TOKEN, production: config.NODE_ENV === 'production' },

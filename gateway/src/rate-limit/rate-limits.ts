@@ -2,6 +2,7 @@ import type { GatewayConfig } from '../config';
 import { limits } from '@coalition/shared/limits';
 import type { Logger } from '@coalition/shared/logger';
 import { memoryStore, postgresStore, type LimiterStore } from './limiter-store';
+import { recordRefusal, type RateLimitKind } from './refusals';
 import { RequestLimits } from './request-limits';
 import { TokenGuard } from './token-guard';
 
@@ -11,9 +12,20 @@ export interface RateLimits {
   close(): Promise<void>;
 }
 
-/** The gateway's limits, over the shared counter database when one is configured. */
-export async function openRateLimits(config: GatewayConfig, logger: Logger): Promise<RateLimits> {
+/**
+ * The gateway's limits, over the shared counter database when one is configured. Every refusal is
+ * counted process-wide (refusals.ts) and told to `onRefused`, this gateway's metrics.
+ */
+export async function openRateLimits(
+  config: GatewayConfig,
+  logger: Logger,
+  onRefused: (kind: RateLimitKind) => void = () => undefined,
+): Promise<RateLimits> {
   const log = logger.child({ component: 'rate-limit' });
+  const refused = (kind: RateLimitKind) => {
+    recordRefusal(kind);
+    onRefused(kind);
+  };
   const store: LimiterStore = config.RATE_LIMIT_DATABASE_URL
     ? await postgresStore(config.RATE_LIMIT_DATABASE_URL, log)
     : memoryStore();
@@ -33,6 +45,7 @@ export async function openRateLimits(config: GatewayConfig, logger: Logger): Pro
       burstWindowSeconds: limits.rateLimitBurstWindowSeconds,
     },
     log,
+    refused,
   );
   const tokens = new TokenGuard(
     store,
@@ -45,6 +58,7 @@ export async function openRateLimits(config: GatewayConfig, logger: Logger): Pro
       failureMemorySeconds: limits.tokenFailureMemorySeconds,
     },
     log,
+    refused,
   );
   return { requests, tokens, close: () => store.close() };
 }

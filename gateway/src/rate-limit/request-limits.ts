@@ -52,6 +52,8 @@ export class RequestLimits {
     private readonly store: LimiterStore,
     private readonly options: RequestLimitsOptions,
     private readonly logger: Logger,
+    /** Told of every refusal (metrics); by default, the process-wide count and listeners. */
+    private readonly onRefused: (kind: RateLimitKind) => void = recordRefusal,
   ) {}
 
   /** Counts the request; the refusal when the viewer is over its limit. */
@@ -67,7 +69,7 @@ export class RequestLimits {
         this.logger.error({ err: outcome, kind: subject.kind }, 'rate limit not applied');
         return undefined;
       }
-      recordRefusal(subject.kind);
+      this.onRefused(subject.kind);
       return { kind: subject.kind, retryAfterSeconds: retryAfterSeconds(outcome.msBeforeNext) };
     }
   }

@@ -2,7 +2,7 @@ import { RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible'
 import { limits } from '@coalition/shared/limits';
 import type { Logger } from '@coalition/shared/logger';
 import type { LimiterStore } from './limiter-store';
-import { recordRefusal, retryAfterSeconds } from './refusals';
+import { recordRefusal, retryAfterSeconds, type RateLimitKind } from './refusals';
 
 export interface TokenGuardOptions {
   failuresBeforeDelay: number;
@@ -41,6 +41,8 @@ export class TokenGuard {
     store: LimiterStore,
     private readonly options: TokenGuardOptions,
     private readonly logger: Logger,
+    /** Told of every refusal (metrics); by default, the process-wide count and listeners. */
+    private readonly onRefused: (kind: RateLimitKind) => void = recordRefusal,
   ) {
     const window = { durationSeconds: options.failureMemorySeconds };
     // A limiter refuses (and blocks) when it goes over `points`: the lockout's failure is the one past.
@@ -73,7 +75,7 @@ export class TokenGuard {
     for (const [limiter, key, kind] of checks) {
       const state = await limiter.get(key).catch(() => null);
       if (state && state.consumedPoints > limiter.points) {
-        recordRefusal(kind);
+        this.onRefused(kind);
         return { kind, retryAfterSeconds: retryAfterSeconds(state.msBeforeNext) };
       }
     }
