@@ -137,6 +137,10 @@ export const limits = {
    */
   rateLimitStoreTimeoutMs: 1_000,
   rateLimitStorePoolSizeMax: 4,
+  /** A counter database unreachable at the gateway's start is tried again this often. */
+  rateLimitStoreRetryIntervalMs: 5_000,
+  /** Limiters a gateway keeps built, one per distinct limit (partners' own limits add some). */
+  rateLimitersCachedMax: 1_000,
   /**
    * Wrong client secrets at /oauth/token: from this many failures on, a client id must wait before
    * its next attempt (tokenFailureDelaySeconds, doubling); at tokenFailuresBeforeLockout it is locked out for
@@ -152,4 +156,6 @@ export const limits = {
   tokenFailuresPerAddressBeforeLockout: 100,
   /** A run of failures is forgotten this long after it began. */
   tokenFailureMemorySeconds: 3_600,
+  /** Client ids are 19 characters; a longer one is junk, counted by its first this many. */
+  tokenClientIdKeyLengthMax: 128,
 } as const;

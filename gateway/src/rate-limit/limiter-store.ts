@@ -33,15 +33,12 @@ export interface LimiterStore {
 }
 
 const TABLE = 'rate_limit_counter';
-/** Limiters built for distinct specs (partners' own limits add some); each is a few hundred bytes. */
-const limitersCachedMax = 1_000;
 /** Counters that ran out an hour ago are deleted this often (the library's own cadence). */
 const cleanupIntervalMs = 5 * 60_000;
-const storeRetryIntervalMs = 5_000;
 const startWaitMs = 5 * limits.rateLimitStoreTimeoutMs;
 
 function cached(build: (spec: LimitSpec) => RateLimiterAbstract) {
-  const limiters = new LRUCache<string, RateLimiterAbstract>({ max: limitersCachedMax });
+  const limiters = new LRUCache<string, RateLimiterAbstract>({ max: limits.rateLimitersCachedMax });
   return (spec: LimitSpec) => {
     const id = [
       spec.keyPrefix,
@@ -142,10 +139,11 @@ function keepPreparing(url: string, pool: pg.Pool, logger: Logger) {
       await prepare(url, pool);
     } catch (error) {
       logger.warn(
-        { err: error, retryInMs: storeRetryIntervalMs },
+        { err: error, retryInMs: limits.rateLimitStoreRetryIntervalMs },
         'rate-limit store unavailable; counting in this process until it is back',
       );
-      if (!stopped) timer = setTimeout(() => void attempt(), storeRetryIntervalMs).unref();
+      if (!stopped)
+        timer = setTimeout(() => void attempt(), limits.rateLimitStoreRetryIntervalMs).unref();
     }
   };
   return {

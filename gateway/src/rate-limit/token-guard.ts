@@ -21,9 +21,6 @@ export interface TokenRefusal {
   retryAfterSeconds: number;
 }
 
-/** Client ids are short (pc_ + 16 characters); a longer one is junk, kept apart by its prefix. */
-const clientKeyLengthMax = 128;
-
 /**
  * Guessing client secrets at /oauth/token, made slow and then pointless: per client id, each wrong
  * secret from the failuresBeforeDelay-th on makes the next attempt wait (delaySeconds, doubling), and the
@@ -124,7 +121,7 @@ export class TokenGuard {
 }
 
 function clientKey(clientId: string): string {
-  return clientId.slice(0, clientKeyLengthMax);
+  return clientId.slice(0, limits.tokenClientIdKeyLengthMax);
 }
 
 /** Counts one failure; lockedOut exactly when this failure is the one that locks. */
