@@ -10,9 +10,10 @@ import {
   type OnboardedPartner,
 } from './support/coalition';
 import { keysDir } from './support/databases';
-import { freePort } from './support/free-port';
-import { codesOf, gql, tokenFor, type GraphQLResponse } from './support/graphql';
+import { codesOf, eventually, gql, tokenFor, type GraphQLResponse } from './support/graphql';
 import { startTestNetwork, type TestNetwork } from './support/network';
+import { startPrivatePostgres } from './support/private-postgres';
+import { openDatabase } from './support/sql';
 
 /**
  * Small limits so each is reached in a handful of requests: a client gets 3 requests a minute and
@@ -141,19 +142,51 @@ describe('requests over a limit', () => {
     expectRateLimited(await ping(gateways[1]!, token));
   });
 
-  it('are still answered, and counted in memory, while the counter database cannot be reached', async () => {
-    const nowhere = `postgres://postgres:postgres@127.0.0.1:${await freePort()}/coalition_gateway`;
-    const alone = await startGateway(nowhere);
+  it('are still answered, and counted in memory, while the counter database is down', async () => {
+    const postgres = await startPrivatePostgres('ratelimits');
+    const counters = openDatabase(postgres.url('counters'));
+    let alone: ServiceProcess | undefined;
     try {
-      const { token } = await newClientToken(partnerA.id);
+      // Down before the gateway starts: it starts all the same and counts in memory.
+      await postgres.crash();
+      alone = await startGateway(postgres.url('counters'));
+      const url = `${alone.url}/graphql`;
+      const first = await newClientToken(partnerA.id);
       for (let i = 0; i < CLIENT_ALLOWANCE; i++)
-        expect((await ping(`${alone.url}/graphql`, token)).status, `request ${i + 1}`).toBe(200);
-      expectRateLimited(await ping(`${alone.url}/graphql`, token));
+        expect((await ping(url, first.token)).status, `request ${i + 1}`).toBe(200);
+      expectRateLimited(await ping(url, first.token));
       expect(network.logs.some((line) => line.includes('rate-limit store unavailable'))).toBe(true);
+
+      // Back: the gateway creates the database and its table, and counts there again.
+      await postgres.restart();
+      await eventually(
+        () =>
+          counters.rows('SELECT 1 FROM rate_limit_counter LIMIT 1').then(
+            () => true,
+            () => false,
+          ),
+        20_000,
+        'the gateway to create its counter table again',
+      );
+      const second = await newClientToken(partnerA.id);
+      expect((await ping(url, second.token)).status).toBe(200);
+      const rows = await counters.rows('SELECT points FROM rate_limit_counter WHERE key = $1', [
+        `client:${second.clientId}`,
+      ]);
+      expect(rows).toEqual([{ points: 1 }]);
+
+      // Down while running: answered, and still limited, from memory.
+      await postgres.crash();
+      const third = await newClientToken(partnerA.id);
+      for (let i = 0; i < CLIENT_ALLOWANCE; i++)
+        expect((await ping(url, third.token)).status, `request ${i + 1}`).toBe(200);
+      expectRateLimited(await ping(url, third.token));
     } finally {
-      await alone.stop();
+      await alone?.stop();
+      await counters.close();
+      await postgres.destroy();
     }
-  });
+  }, 90_000);
 
   it("are counted by kind in the gateway's metrics", async () => {
     const scrape = async () => (await fetch(`${replica.url}/metrics`)).text();
