@@ -2,6 +2,7 @@ import jwt from 'jsonwebtoken';
 import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { limits } from '../shared/src/limits';
 import { spawnService, type ServiceProcess } from '../shared/src/runtime/service-process';
 import {
   createApiClient,
@@ -168,6 +169,8 @@ describe('requests over a limit', () => {
         20_000,
         'the gateway to create its counter table again',
       );
+      // The gateway asks the store again once its last failure is that long past.
+      await new Promise((done) => setTimeout(done, limits.rateLimitStoreRetryIntervalMs + 200));
       const second = await newClientToken(partnerA.id);
       expect((await ping(url, second.token)).status).toBe(200);
       const rows = await counters.rows('SELECT points FROM rate_limit_counter WHERE key = $1', [

@@ -8,6 +8,7 @@ import {
 import { ensureDatabase } from '@coalition/shared/db/data-source';
 import { limits } from '@coalition/shared/limits';
 import type { Logger } from '@coalition/shared/logger';
+import { storeBreaker } from './store-breaker';
 
 /** One kind of counter: points per window of durationSeconds, blocked blockSeconds once over. */
 export interface LimitSpec {
@@ -70,7 +71,8 @@ export function memoryStore(): LimiterStore {
  * Counters in a Postgres database of their own (rate-limiter-flexible's Postgres store), so every
  * gateway replica counts against the same budget. Each limiter is insured by one in memory: while
  * the database cannot answer within rateLimitStoreTimeoutMs, this process counts alone and the
- * gateway keeps answering. The database and its table are created at start, and retried in the
+ * gateway keeps answering; after one such failure the store is not asked again for
+ * rateLimitStoreRetryIntervalMs (store-breaker.ts). The database and its table are created at start, and retried in the
  * background when the server cannot be reached then.
  */
 export async function postgresStore(url: string, logger: Logger): Promise<LimiterStore> {
@@ -89,10 +91,11 @@ export async function postgresStore(url: string, logger: Logger): Promise<Limite
     new Promise((resolve) => setTimeout(resolve, startWaitMs).unref()),
   ]);
   const cleanup = setInterval(() => void deleteExpired(pool), cleanupIntervalMs).unref();
+  const client = storeBreaker(pool, limits.rateLimitStoreRetryIntervalMs, logger);
   const limiter = cached(
     (spec) =>
       new RateLimiterPostgres({
-        storeClient: pool,
+        storeClient: client,
         storeType: 'pool',
         tableName: TABLE,
         // Created above (or, while the server is unreachable, refused like any query: insured).
