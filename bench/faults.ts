@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { DataSource } from 'typeorm';
 import { signToken } from '../shared/src/auth/jwt';
 import { ensureSigningKey } from '../shared/src/auth/keys';
-import { startNetwork, type Network } from '../shared/src/runtime/network';
+import { generousRateLimits, startNetwork, type Network } from '../shared/src/runtime/network';
 import { startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtime/postgres';
 import { databaseNames, type SubgraphName } from '../shared/src/topology';
 import { auditLedger } from '../subgraphs/member/src/modules/audit/ledger-audit';
@@ -218,7 +218,13 @@ async function main(): Promise<void> {
     keysDir,
     ports: 'ephemeral',
     output: 'ignore',
-    env: { LOG_LEVEL: 'warn', NODE_ENV: 'test', SETTLEMENT_CYCLE_PERIOD: 'MANUAL' },
+    env: {
+      LOG_LEVEL: 'warn',
+      NODE_ENV: 'test',
+      SETTLEMENT_CYCLE_PERIOD: 'MANUAL',
+      // The load sends far more per partner than a production client may.
+      ...generousRateLimits,
+    },
     restartOnExit: { onRestarted: (service) => restarts.heard(service.name) },
   });
   try {

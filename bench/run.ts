@@ -19,8 +19,7 @@ import { join, resolve } from 'node:path';
 import { signToken } from '../shared/src/auth/jwt';
 import { ensureSigningKey } from '../shared/src/auth/keys';
 import { startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtime/postgres';
-import { startNetwork, type Network } from '../shared/src/runtime/network';
-import { limits } from '../shared/src/limits';
+import { generousRateLimits, startNetwork, type Network } from '../shared/src/runtime/network';
 import { databaseNames, gatewayDatabaseName, type SubgraphName } from '../shared/src/topology';
 import { GraphQLClient, Random } from './client';
 import {
@@ -236,10 +235,7 @@ async function main(): Promise<BenchReport> {
       NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} --import ${hook}`.trim(),
       BENCH_CPU_PROFILE_DIR: profileDir,
       // The benchmark drives the wallet far past one client's production rate limit on purpose.
-      RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
-      RATE_LIMIT_CLIENT_BURST: String(limits.rateLimitBurstMax),
-      RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
-      RATE_LIMIT_MEMBER_BURST: String(limits.rateLimitBurstMax),
+      ...generousRateLimits,
     },
   });
   const net = network;

@@ -1,5 +1,5 @@
-import { startNetwork, type Network } from '../../shared/src/runtime/network';
-import { limits } from '../../shared/src/limits';
+import { generousRateLimits, startNetwork, type Network } from '../../shared/src/runtime/network';
+
 import type { SubgraphName } from '../../shared/src/topology';
 import { freshDatabaseUrl, keysDir } from './databases';
 
@@ -12,14 +12,6 @@ export interface TestNetwork extends Network {
   /** Every log line the services printed, JSON, for assertions on logging. */
   logs: string[];
 }
-
-/** Rate limits no suite reaches: the gateway's largest. */
-export const generousRateLimits = {
-  RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
-  RATE_LIMIT_CLIENT_BURST: String(limits.rateLimitBurstMax),
-  RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
-  RATE_LIMIT_MEMBER_BURST: String(limits.rateLimitBurstMax),
-};
 
 /**
  * The whole network as `npm start` runs it, each service its own process, talking real HTTP,

@@ -1,9 +1,8 @@
 import { resolve } from 'node:path';
-import { startNetwork, type Network } from '../../shared/src/runtime/network';
+import { generousRateLimits, startNetwork, type Network } from '../../shared/src/runtime/network';
 import { spawnService, type ServiceProcess } from '../../shared/src/runtime/service-process';
 import type { SubgraphName } from '../../shared/src/topology';
 import { keysDir } from './databases';
-import { generousRateLimits } from './network';
 import type { PrivatePostgres } from './private-postgres';
 
 /**

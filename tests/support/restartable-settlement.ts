@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import { startNetwork } from '../../shared/src/runtime/network';
+import { generousRateLimits, startNetwork } from '../../shared/src/runtime/network';
 import { spawnService, type ServiceProcess } from '../../shared/src/runtime/service-process';
 import { subgraphs, type SubgraphName } from '../../shared/src/topology';
 import { keysDir } from './databases';
-import { generousRateLimits, type TestNetwork } from './network';
+import type { TestNetwork } from './network';
 import type { PrivatePostgres } from './private-postgres';
 
 /**

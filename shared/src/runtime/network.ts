@@ -1,8 +1,20 @@
 import { resolve } from 'node:path';
+import { limits } from '../limits';
 import { gatewayDefaultPort, subgraphs, type SubgraphName } from '../topology';
 import { freePort } from './free-port';
 import { spawnService, type ServiceProcess } from './service-process';
 import { Supervisor, type SupervisorEvents } from './supervisor';
+
+/**
+ * Gateway settings whose rate limits no load reaches (the largest allowed): for benchmarks, fault
+ * runs and test suites that send far more per client than production allows.
+ */
+export const generousRateLimits: Record<string, string> = {
+  RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
+  RATE_LIMIT_CLIENT_BURST: String(limits.rateLimitBurstMax),
+  RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: String(limits.rateLimitRequestsPerMinuteMax),
+  RATE_LIMIT_MEMBER_BURST: String(limits.rateLimitBurstMax),
+};
 
 export interface NetworkOptions {
   /** The database URL of each subgraph. */
