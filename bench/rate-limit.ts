@@ -3,10 +3,10 @@
  * embedded Postgres (data under .data/bench-rate-limit-<pid>, a free port), opens the gateway's
  * counter store on a fresh database exactly as the gateway does (gateway/src/rate-limit), and times
  * RequestLimits.take — the whole per-request cost of the limit, without HTTP — in this process:
- * one caller at a time (the latency it adds), then 32 at once (what the store sustains), spread over
- * many clients and all on one client's row, within the limit and over it. Writes its section of
- * BENCHMARKS.md between its markers (the other benchmarks' sections are left as they are). Not a
- * test: nothing here asserts on time.
+ * one caller at a time (the latency it adds), then 32 at once (what the store sustains), spread
+ * over many clients and all on one client's row, within the limit and over it. Writes its section
+ * of BENCHMARKS.md between its markers (the other benchmarks' sections are left as they are). Not
+ * a test: nothing here asserts on time.
  *
  * Settings (environment): BENCH_RATE_LIMIT_S (3: seconds per scenario), BENCH_RATE_LIMIT_CLIENTS
  * (32), BENCH_OUTPUT (BENCHMARKS.md), BENCH_KEEP=1 (keep the data directory).
@@ -74,7 +74,7 @@ interface Scenario {
   viewer: (i: number) => Viewer;
 }
 
-/** Closed loop: `concurrency` callers, each taking its next request as soon as the last is answered. */
+/** Closed loop: `concurrency` callers, each sending its next request once the last is answered. */
 async function run(limits: RequestLimits, scenario: Scenario): Promise<ScenarioResult> {
   const latencies: number[] = [];
   let refused = 0;

@@ -40,7 +40,7 @@ let replica: ServiceProcess;
 let partnerA: OnboardedPartner;
 let partnerB: OnboardedPartner;
 
-/** Another gateway process over the network's subgraphs, with its counters where `counterDatabaseUrl` says. */
+/** Another gateway process over the network's subgraphs, counting in `counterDatabaseUrl`. */
 function startGateway(counterDatabaseUrl: string): Promise<ServiceProcess> {
   return spawnService({
     name: 'gateway',

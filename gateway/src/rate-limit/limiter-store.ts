@@ -26,9 +26,9 @@ export interface LimitSpec {
 
 /** Where the gateway keeps its counters. */
 export interface LimiterStore {
-  /** A limiter for the spec; limiters of one keyPrefix share their counters whatever their points. */
+  /** A limiter for the spec; limiters of one keyPrefix share counters whatever their points. */
   limiter(spec: LimitSpec): RateLimiterAbstract;
-  /** Whether counters are shared by every gateway on the same database (false: this process only). */
+  /** Whether every gateway on the same database shares the counters (false: this process only). */
   readonly shared: boolean;
   close(): Promise<void>;
 }
@@ -72,8 +72,8 @@ export function memoryStore(): LimiterStore {
  * gateway replica counts against the same budget. Each limiter is insured by one in memory: while
  * the database cannot answer within rateLimitStoreTimeoutMs, this process counts alone and the
  * gateway keeps answering; after one such failure the store is not asked again for
- * rateLimitStoreRetryIntervalMs (store-breaker.ts). The database and its table are created at start, and retried in the
- * background when the server cannot be reached then.
+ * rateLimitStoreRetryIntervalMs (store-breaker.ts). The database and its table are created at
+ * start, and retried in the background when the server cannot be reached then.
  */
 export async function postgresStore(url: string, logger: Logger): Promise<LimiterStore> {
   const pool = new pg.Pool({

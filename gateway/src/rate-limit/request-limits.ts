@@ -43,9 +43,9 @@ function subjectOf(viewer: Viewer, options: RequestLimitsOptions): Subject | und
 }
 
 /**
- * Token buckets per API client and per member, as rate-limiter-flexible's BurstyRateLimiter: up to
- * requestsPerMinute in each minute, and once those are spent, up to `burst` more from a reserve that
- * refills burstWindowSeconds after its first use.
+ * Token buckets per API client and per member, as rate-limiter-flexible's BurstyRateLimiter: up
+ * to requestsPerMinute in each minute, and once those are spent, up to `burst` more from a reserve
+ * that refills burstWindowSeconds after its first use.
  */
 export class RequestLimits {
   constructor(
@@ -65,7 +65,7 @@ export class RequestLimits {
       return undefined;
     } catch (outcome) {
       if (!(outcome instanceof RateLimiterRes)) {
-        // Both the store and its in-memory insurance failed: a bug, but not one to refuse requests for.
+        // The store and its in-memory insurance both failed: a bug, not one to refuse requests for.
         this.logger.error({ err: outcome, kind: subject.kind }, 'rate limit not applied');
         return undefined;
       }

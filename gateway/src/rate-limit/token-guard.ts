@@ -23,11 +23,12 @@ export interface TokenRefusal {
 
 /**
  * Guessing client secrets at /oauth/token, made slow and then pointless: per client id, each wrong
- * secret from the failuresBeforeDelay-th on makes the next attempt wait (delaySeconds, doubling), and the
- * failuresBeforeLockout-th locks the client id out for lockoutSeconds; a correct secret forgets
- * the failures. Per address, failuresPerAddressBeforeLockout wrong secrets for any client ids lock
- * the address out (one address trying many client ids). A correct secret is refused too while
- * locked out: the lockout would mean nothing otherwise. Counters are the gateway's shared ones.
+ * secret from the failuresBeforeDelay-th on makes the next attempt wait (delaySeconds, doubling),
+ * and the failuresBeforeLockout-th locks the client id out for lockoutSeconds; a correct secret
+ * forgets the failures. Per address, failuresPerAddressBeforeLockout wrong secrets for any
+ * client ids lock the address out (one address trying many client ids). A correct secret is
+ * refused too while locked out: the lockout would mean nothing otherwise. Counters are the
+ * gateway's shared ones.
  */
 export class TokenGuard {
   private readonly failures: RateLimiterAbstract;
@@ -42,7 +43,7 @@ export class TokenGuard {
     private readonly onRefused: (kind: RateLimitKind) => void = recordRefusal,
   ) {
     const window = { durationSeconds: options.failureMemorySeconds };
-    // A limiter refuses (and blocks) when it goes over `points`: the lockout's failure is the one past.
+    // A limiter refuses (and blocks) past `points`: the failure that locks out is the one past.
     this.failures = store.limiter({
       keyPrefix: 'token_failures',
       points: options.failuresBeforeLockout - 1,

@@ -76,7 +76,7 @@ export class PartnerRateLimitsService {
     return rows.map(toChange);
   }
 
-  /** Each partner's changes, newest first, keyset-paginated on (changed_at, id); one query for all. */
+  /** Each partner's changes, newest first, keyset-paginated on (changed_at, id); one query. */
   async historyPages(
     partnerIds: readonly string[],
     page: Page,
