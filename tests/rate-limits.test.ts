@@ -240,6 +240,29 @@ interface PartnerLimits {
   };
 }
 
+interface HistoryPage {
+  edges: { node: LimitView }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+}
+
+/** One change per page of a partner's rate-limit history, as an operator reads it. */
+async function historyPage(partnerId: string, after: string | null): Promise<HistoryPage> {
+  const response = await gql<{ partner: { rateLimitHistory: HistoryPage } }>(
+    network.graphqlUrl,
+    `query Page($id: ID!, $after: String) {
+      partner(id: $id) {
+        rateLimitHistory(first: 1, after: $after) {
+          edges { node { requestsPerMinute burst changedBy } }
+          pageInfo { hasNextPage endCursor }
+        }
+      }
+    }`,
+    { id: partnerId, after },
+  );
+  expect(response.errors).toBeUndefined();
+  return response.data!.partner.rateLimitHistory;
+}
+
 describe("a partner's own rate limit", () => {
   it('reaches its clients with their next token, and goes back to the defaults on reset', async () => {
     const partner = await onboardPartner(network.graphqlUrl, 'Busy Mart');
@@ -299,6 +322,12 @@ describe("a partner's own rate limit", () => {
       Date.parse(history[1]!.changedAt!),
     );
     expect(network.logs.some((line) => line.includes('partner rate limit set'))).toBe(true);
+    const firstPage = await historyPage(partner.id, null);
+    expect(firstPage.edges.map((e) => e.node.requestsPerMinute)).toEqual([120]);
+    expect(firstPage.pageInfo.hasNextPage).toBe(true);
+    const secondPage = await historyPage(partner.id, firstPage.pageInfo.endCursor);
+    expect(secondPage.edges.map((e) => e.node.requestsPerMinute)).toEqual([60]);
+    expect(secondPage.pageInfo.hasNextPage).toBe(false);
 
     const own = tokenFor({ role: 'partner', sub: 'pc_audited', partnerId: partner.id });
     const asPartner = await gql<PartnerLimits>(
