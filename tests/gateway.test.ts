@@ -564,19 +564,19 @@ describe('the gateway', () => {
     const cases: Array<[string, string, string, RegExp]> = [
       [
         'deeper than queryDepthMax',
-        'GRAPHQL_VALIDATION_FAILED',
+        'QUERY_TOO_DEEP',
         nested(limits.queryDepthMax - 1),
         /depth limit of 10 exceeded, found 11/i,
       ],
       [
         'with more aliases than queryAliasesMax',
-        'GRAPHQL_VALIDATION_FAILED',
+        'QUERY_TOO_MANY_ALIASES',
         `query { ${Array.from({ length: limits.queryAliasesMax + 1 }, (_, index) => `a${index}: me { id }`).join(' ')} }`,
         /aliases limit of 30 exceeded/i,
       ],
       [
         'costlier than queryCostMax',
-        'GRAPHQL_VALIDATION_FAILED',
+        'QUERY_TOO_COSTLY',
         'query { partners(first: 100) { edges { node { name stores { name partner { name stores { name timeZone } } } } } } }',
         /cost limit of 5000 exceeded/i,
       ],

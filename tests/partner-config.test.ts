@@ -65,7 +65,7 @@ describe('the partner status lifecycle', () => {
       suspendPartner: { status: string; earnStopAt: string | null; burnStopAt: string | null };
     }>(
       url,
-      `mutation S($p: ID!, $r: String!) { suspendPartner(partnerId: $p, reason: $r) { ${STATUS} } }`,
+      `mutation S($p: ID!, $r: MultilineText!) { suspendPartner(partnerId: $p, reason: $r) { ${STATUS} } }`,
       { p: partner.id, r: reason },
       token,
     );

@@ -24,10 +24,11 @@ const passThroughCodes = new Set<string>(
 export function formatGatewayError(
   formatted: GraphQLFormattedError,
   production: boolean,
+  original?: unknown,
 ): GraphQLFormattedError {
   const serviceName = formatted.extensions?.serviceName;
   if (typeof serviceName !== 'string' || !subgraphNames.has(serviceName))
-    return formatError(formatted, production);
+    return formatError(formatted, production, original);
   const where = {
     ...(formatted.path ? { path: formatted.path } : {}),
     ...(formatted.locations ? { locations: formatted.locations } : {}),

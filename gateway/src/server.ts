@@ -3,11 +3,12 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { Express } from 'express';
+import type { GraphQLError, ValidationContext } from 'graphql';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'undici';
 import { loadPublicKeys, type PublicKeys } from '@coalition/shared/auth/keys';
 import { ConfigError } from '@coalition/shared/config';
-import { assert } from '@coalition/shared/errors';
+import { assert, queryLimitError, type QueryLimitCode } from '@coalition/shared/errors';
 import { createServiceApp, listen } from '@coalition/shared/http/service-app';
 import { limits } from '@coalition/shared/limits';
 import { createLogger, type Logger } from '@coalition/shared/logger';
@@ -122,9 +123,18 @@ function createApolloServer(
     },
   });
   const armor = new ApolloArmor({
-    maxDepth: { n: limits.queryDepthMax, exposeLimits: true },
-    costLimit: { maxCost: limits.queryCostMax, exposeLimits: true },
-    maxAliases: { n: limits.queryAliasesMax, exposeLimits: true },
+    maxDepth: { n: limits.queryDepthMax, exposeLimits: true, ...rejectWith('QUERY_TOO_DEEP') },
+    costLimit: {
+      maxCost: limits.queryCostMax,
+      exposeLimits: true,
+      ...rejectWith('QUERY_TOO_COSTLY'),
+    },
+    maxAliases: {
+      n: limits.queryAliasesMax,
+      exposeLimits: true,
+      ...rejectWith('QUERY_TOO_MANY_ALIASES'),
+    },
+    maxDirectives: { ...rejectWith('QUERY_TOO_MANY_DIRECTIVES') },
     // armor's Apollo token plugin throws from a pipeline hook, which Apollo answers with HTTP 500;
     // graphql-js has the same limit built into its parser (parseOptions below), answered with 400.
     maxTokens: { enabled: false },
@@ -142,9 +152,30 @@ function createApolloServer(
     parseOptions: { maxTokens: limits.queryTokensMax },
     validationRules: armor.validationRules,
     plugins: [...armor.plugins, logOperations, graphqlMetricsPlugin<GatewayContext>(metrics)],
-    formatError: (formatted) => formatGatewayError(formatted, production),
+    formatError: (formatted, original) => formatGatewayError(formatted, production, original),
   });
   return { apollo, gateway };
+}
+
+/**
+ * graphql-armor words a refusal as "Syntax Error: …" and Apollo answers it as a validation
+ * failure, so a caller could not tell a query over a limit from a typo. Each limit reports its own
+ * code instead; the gateway's formatError keeps it (shared/src/graphql/format-error.ts).
+ */
+function rejectWith(code: QueryLimitCode): {
+  propagateOnRejection: boolean;
+  onReject: ((context: ValidationContext | null, error: GraphQLError) => void)[];
+} {
+  return {
+    propagateOnRejection: false,
+    onReject: [
+      (context, error) => {
+        const refusal = queryLimitError(code, error.message);
+        if (!context) throw refusal;
+        context.reportError(refusal);
+      },
+    ],
+  };
 }
 
 /**

@@ -26,13 +26,15 @@ const mappersOf: Record<SubgraphName, Record<string, string>> = {
 
 /**
  * What resolvers get and give for each custom scalar (shared/src/graphql/scalars.ts): Points and
- * MinorUnits parse to bigint, DateTime to a Date, IdempotencyKey stays a string.
+ * MinorUnits parse to bigint, DateTime to a Date; IdempotencyKey, Text and MultilineText stay strings.
  */
 const scalars = {
   DateTime: 'Date',
   Points: 'bigint',
   MinorUnits: 'bigint',
   IdempotencyKey: 'string',
+  Text: 'string',
+  MultilineText: 'string',
 };
 
 /**

@@ -122,7 +122,7 @@ async function partnerToken(ctx: DemoContext, partnerId: string, name: string): 
   }>(
     ctx.operatorToken,
     `createApiClient ${name}`,
-    'mutation Client($partnerId: ID!, $label: String!) { createApiClient(partnerId: $partnerId, label: $label) { client { clientId } clientSecret } }',
+    'mutation Client($partnerId: ID!, $label: Text!) { createApiClient(partnerId: $partnerId, label: $label) { client { clientId } clientSecret } }',
     { partnerId, label: 'Demo POS backend' },
   );
   const credentials = {

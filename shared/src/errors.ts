@@ -36,6 +36,11 @@ export const ErrorCode = {
   CYCLE_ALREADY_CLOSED: 'CYCLE_ALREADY_CLOSED',
   CYCLE_OUT_OF_ORDER: 'CYCLE_OUT_OF_ORDER',
   CYCLE_NOT_APPROVED: 'CYCLE_NOT_APPROVED',
+  // The gateway's query limits (shared/src/limits.ts), checked before any subgraph is called.
+  QUERY_TOO_COSTLY: 'QUERY_TOO_COSTLY',
+  QUERY_TOO_DEEP: 'QUERY_TOO_DEEP',
+  QUERY_TOO_MANY_ALIASES: 'QUERY_TOO_MANY_ALIASES',
+  QUERY_TOO_MANY_DIRECTIVES: 'QUERY_TOO_MANY_DIRECTIVES',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -57,6 +62,23 @@ export const badInput = (message: string, field?: string) =>
 
 export const notFound = (what: string) =>
   new CoalitionError(ErrorCode.NOT_FOUND, `${what} was not found.`);
+
+export type QueryLimitCode =
+  'QUERY_TOO_COSTLY' | 'QUERY_TOO_DEEP' | 'QUERY_TOO_MANY_ALIASES' | 'QUERY_TOO_MANY_DIRECTIVES';
+
+const queryLimitAdvice: Record<QueryLimitCode, string> = {
+  QUERY_TOO_COSTLY: 'Ask for fewer items per page (first) or fewer nested lists.',
+  QUERY_TOO_DEEP: 'Nest fewer fields inside each other.',
+  QUERY_TOO_MANY_ALIASES: 'Use fewer aliases, or send several requests.',
+  QUERY_TOO_MANY_DIRECTIVES: 'Use fewer directives.',
+};
+
+/** A query over one of the gateway's limits; `found` is the limit's own wording of what it found. */
+export const queryLimitError = (code: QueryLimitCode, found: string) =>
+  new CoalitionError(
+    ErrorCode[code],
+    `${found.replace(/^Syntax Error: /, '')} ${queryLimitAdvice[code]}`,
+  );
 
 /** Programmer errors: fail loudly, never reach a caller as a business outcome. */
 export function assert(condition: unknown, message: string): asserts condition {

@@ -40,6 +40,10 @@ export const limits = {
   /** A service up this long before it exits starts its backoff afresh. */
   serviceRestartResetMs: 60_000,
   nameLengthMax: 200,
+  /** Free text on one line (the Text scalar): names, labels, references. */
+  textLengthMax: 200,
+  /** Free text that may span lines (the MultilineText scalar): descriptions, reasons, notes. */
+  multilineTextLengthMax: 2_000,
   storesPerPartnerMax: 500,
   // The wallet.
   pointsPerCurrencyUnitMax: 1_000,

@@ -1,16 +1,25 @@
 import { z } from 'zod';
 import { badInput } from './errors';
 import { limits } from './limits';
+import { textProblem } from './text';
 
 const currencies = new Set(Intl.supportedValuesOf('currency'));
 const timeZones = new Set(Intl.supportedValuesOf('timeZone'));
 
-export const text = (field: string, max: number = limits.nameLengthMax) =>
+/**
+ * A free-text field, trimmed and not empty, under the rules of shared/src/text.ts: the same rules
+ * as the Text and MultilineText scalars, kept here too for values that reach a service by
+ * another road than a GraphQL argument.
+ */
+export const text = (field: string, max: number = limits.nameLengthMax, multiline = false) =>
   z
     .string()
     .trim()
     .min(1, `${field} must not be empty`)
-    .max(max, `${field} must be at most ${max} characters`);
+    .superRefine((value, context) => {
+      const problem = textProblem(value, { lengthMax: max, multiline });
+      if (problem) context.addIssue({ code: 'custom', message: `${field} ${problem}` });
+    });
 
 export const currencyCode = z
   .string()

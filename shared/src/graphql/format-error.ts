@@ -1,5 +1,5 @@
-import type { GraphQLFormattedError } from 'graphql';
-import { ErrorCode } from '../errors';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { CoalitionError, ErrorCode } from '../errors';
 
 const KNOWN_CODES = new Set<string>([
   ...Object.values(ErrorCode),
@@ -56,6 +56,27 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 }
 
 /**
+ * A validation failure caused by one of our coded errors keeps that error's code and message.
+ * Validation is where graphql-js meets a scalar written inline in the query (its parseLiteral) and
+ * where the gateway's query limits report, and Apollo recodes everything found there as
+ * GRAPHQL_VALIDATION_FAILED: a bad amount inline would otherwise differ from the same amount sent
+ * as a variable (BAD_USER_INPUT), and a subgraph's validation failure is, to the gateway, a bug.
+ */
+function codedValidationCause(
+  formatted: GraphQLFormattedError,
+  original: unknown,
+): GraphQLFormattedError | undefined {
+  if (formatted.extensions?.code !== 'GRAPHQL_VALIDATION_FAILED') return undefined;
+  const cause = original instanceof GraphQLError ? original.originalError : undefined;
+  if (!(cause instanceof CoalitionError)) return undefined;
+  return {
+    message: cause.message,
+    ...(formatted.locations ? { locations: formatted.locations } : {}),
+    extensions: { ...cause.extensions },
+  };
+}
+
+/**
  * Errors a caller can act on keep their code and message, without a stack. A database that cannot
  * be reached for a moment is SERVICE_UNAVAILABLE: nothing was done that the caller cannot retry
  * under the same idempotency key (a write either committed, and replays, or did not happen). Anything else (a bug,
@@ -67,6 +88,8 @@ export function formatError(
   production: boolean,
   original?: unknown,
 ): GraphQLFormattedError {
+  const coded = codedValidationCause(formatted, original);
+  if (coded) return coded;
   if (original !== undefined && isDatabaseUnavailable(original)) {
     return {
       message:

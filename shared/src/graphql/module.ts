@@ -10,7 +10,14 @@ import {
   type GraphQLResolveInfo,
 } from 'graphql';
 import type { BaseContext } from './context';
-import { DateTimeScalar, IdempotencyKeyScalar, MinorUnitsScalar, PointsScalar } from './scalars';
+import {
+  DateTimeScalar,
+  IdempotencyKeyScalar,
+  MinorUnitsScalar,
+  MultilineTextScalar,
+  PointsScalar,
+  TextScalar,
+} from './scalars';
 
 /** A request context that carries these DataLoaders. */
 export type ContextWith<L> = BaseContext & { loaders: L };
@@ -65,7 +72,14 @@ export function schemaPart(url: URL): DocumentNode {
   }
 }
 
-const sharedScalars = [DateTimeScalar, PointsScalar, MinorUnitsScalar, IdempotencyKeyScalar];
+const sharedScalars = [
+  DateTimeScalar,
+  PointsScalar,
+  MinorUnitsScalar,
+  IdempotencyKeyScalar,
+  TextScalar,
+  MultilineTextScalar,
+];
 
 /**
  * A subgraph's base.graphql: the federation link, the scalars, the root types the modules extend,

@@ -22,7 +22,7 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean };
   Int: { input: number; output: number };
   Float: { input: number; output: number };
-  /** An ISO-8601 timestamp in UTC, e.g. 2026-11-25T10:00:00.000Z. */
+  /** An ISO-8601 timestamp in UTC, e.g. 2026-11-25T10:00:00.000Z. A day its month does not have (2026-11-31) is refused. */
   DateTime: { input: Date; output: Date };
   /** A number of points: an integer, as a string (e.g. "1250"). */
   Points: { input: bigint; output: bigint };
@@ -36,6 +36,17 @@ export type Scalars = {
   IdempotencyKey: { input: string; output: string };
   /** Money in the minor unit of its currency (cents for EUR), as a string (e.g. "1999" for 19.99). */
   MinorUnits: { input: bigint; output: bigint };
+  /**
+   * Free text on one line: at most 200 characters, no control characters (no tab, no line break),
+   * valid Unicode. Anything else is refused with BAD_USER_INPUT naming the rule.
+   */
+  Text: { input: string; output: string };
+  /**
+   * Free text that may span lines: at most 2000 characters, no control characters other than tab,
+   * line feed and carriage return, valid Unicode. Anything else is refused with BAD_USER_INPUT naming
+   * the rule. A field may allow fewer characters; its description says so.
+   */
+  MultilineText: { input: string; output: string };
 };
 
 export type Query = {
@@ -339,7 +350,7 @@ export type MemberEdge = {
 };
 
 export type EnrolMemberInput = {
-  name: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
   email: Scalars['String']['input'];
 };
 
@@ -583,11 +594,19 @@ export type Transaction = {
   kind: TransactionKind;
   /** Points moved, positive: earned, burned, taken back, given back, expired or put toward debt, as the kind says. */
   points: Scalars['Points']['output'];
+  /**
+   * What the transaction did to the member's points, signed: positive when points came in (an earn,
+   * a refunded burn giving points back, a credit, a transfer received), negative when they went out
+   * (a burn, a refunded purchase taking points back, expiry, a debit, a transfer sent). 0 when it
+   * moved none: a purchase too small to earn, or a debt repayment (the points it settles were taken
+   * when the debt was recorded).
+   */
+  balanceChange: Scalars['Points']['output'];
   /** Where it happened: partner and store names come from the partner service. */
   partner?: Maybe<Partner>;
   store?: Maybe<Store>;
   receiptId?: Maybe<Scalars['String']['output']>;
-  /** For a refund: the purchase or burn it reverses. */
+  /** For a refund: the purchase (balanceChange negative) or burn (positive) it reverses. */
   reversesId?: Maybe<Scalars['ID']['output']>;
   /** For an earn: the version of the partner's earn rules it applied. */
   rulesVersion?: Maybe<Scalars['Int']['output']>;
@@ -679,8 +698,8 @@ export type EarnComponent = {
 };
 
 export type PurchaseLineInput = {
-  sku: Scalars['String']['input'];
-  category: Scalars['String']['input'];
+  sku: Scalars['Text']['input'];
+  category: Scalars['Text']['input'];
   amount: Scalars['MinorUnits']['input'];
 };
 
@@ -691,7 +710,7 @@ export type EarnPointsInput = {
   cardNumber?: InputMaybe<Scalars['String']['input']>;
   storeId: Scalars['ID']['input'];
   /** The partner's receipt number: earns at most once per partner. */
-  receiptId: Scalars['String']['input'];
+  receiptId: Scalars['Text']['input'];
   occurredAt: Scalars['DateTime']['input'];
   /** The amount paid, in minor units; the lines must add up to it. */
   total: Scalars['MinorUnits']['input'];
@@ -752,7 +771,7 @@ export type BurnPointsInput = {
   storeId: Scalars['ID']['input'];
   points: Scalars['Points']['input'];
   /** The partner's order reference, kept with the burn. */
-  reference?: InputMaybe<Scalars['String']['input']>;
+  reference?: InputMaybe<Scalars['Text']['input']>;
 };
 
 export type RefundResult = {
@@ -775,7 +794,7 @@ export type RefundPurchaseInput = {
   /** A store of the partner where the refund happens. */
   storeId: Scalars['ID']['input'];
   /** The receipt the purchase earned under. */
-  receiptId: Scalars['String']['input'];
+  receiptId: Scalars['Text']['input'];
   /** The amount refunded, in minor units; the rest of the purchase when left out. */
   amount?: InputMaybe<Scalars['MinorUnits']['input']>;
 };
@@ -809,7 +828,7 @@ export type AdjustPointsInput = {
   points: Scalars['Points']['input'];
   reason: AdjustmentReason;
   /** Why, for the audit trail: a ticket number, what went wrong. */
-  note: Scalars['String']['input'];
+  note: Scalars['MultilineText']['input'];
 };
 
 export type Household = {
@@ -828,8 +847,8 @@ export type TransferResult = {
 };
 
 export type CreateHouseholdInput = {
-  name: Scalars['String']['input'];
-  /** Two to ten members, none of them already in a household. */
+  name: Scalars['Text']['input'];
+  /** Two to ten members, each listed once (BAD_USER_INPUT otherwise), none of them already in a household. */
   memberIds: Array<Scalars['ID']['input']>;
 };
 
@@ -968,6 +987,8 @@ export type ResolversTypes = {
   Points: ResolverTypeWrapper<Scalars['Points']['output']>;
   IdempotencyKey: ResolverTypeWrapper<Scalars['IdempotencyKey']['output']>;
   MinorUnits: ResolverTypeWrapper<Scalars['MinorUnits']['output']>;
+  Text: ResolverTypeWrapper<Scalars['Text']['output']>;
+  MultilineText: ResolverTypeWrapper<Scalars['MultilineText']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -1078,6 +1099,8 @@ export type ResolversParentTypes = {
   Points: Scalars['Points']['output'];
   IdempotencyKey: Scalars['IdempotencyKey']['output'];
   MinorUnits: Scalars['MinorUnits']['output'];
+  Text: Scalars['Text']['output'];
+  MultilineText: Scalars['MultilineText']['output'];
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   String: Scalars['String']['output'];
@@ -1177,6 +1200,17 @@ export interface MinorUnitsScalarConfig extends GraphQLScalarTypeConfig<
   any
 > {
   name: 'MinorUnits';
+}
+
+export interface TextScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Text'], any> {
+  name: 'Text';
+}
+
+export interface MultilineTextScalarConfig extends GraphQLScalarTypeConfig<
+  ResolversTypes['MultilineText'],
+  any
+> {
+  name: 'MultilineText';
 }
 
 export type QueryResolvers<
@@ -1569,6 +1603,7 @@ export type TransactionResolvers<
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['TransactionKind'], ParentType, ContextType>;
   points?: Resolver<ResolversTypes['Points'], ParentType, ContextType>;
+  balanceChange?: Resolver<ResolversTypes['Points'], ParentType, ContextType>;
   partner?: Resolver<Maybe<ResolversTypes['Partner']>, ParentType, ContextType>;
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType>;
   receiptId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1722,6 +1757,8 @@ export type Resolvers<ContextType = BaseContext> = {
   Points?: GraphQLScalarType;
   IdempotencyKey?: GraphQLScalarType;
   MinorUnits?: GraphQLScalarType;
+  Text?: GraphQLScalarType;
+  MultilineText?: GraphQLScalarType;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

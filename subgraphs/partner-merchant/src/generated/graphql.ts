@@ -20,13 +20,24 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean };
   Int: { input: number; output: number };
   Float: { input: number; output: number };
-  /** An ISO-8601 timestamp in UTC, e.g. 2026-11-25T10:00:00.000Z. */
+  /** An ISO-8601 timestamp in UTC, e.g. 2026-11-25T10:00:00.000Z. A day its month does not have (2026-11-31) is refused. */
   DateTime: { input: Date; output: Date };
   /** A number of points: an integer, as a string (e.g. "1250"). */
   Points: { input: bigint; output: bigint };
   /** Money in the minor unit of its currency (cents for EUR), as a string (e.g. "1999" for 19.99). */
   MinorUnits: { input: bigint; output: bigint };
   IdempotencyKey: { input: string; output: string };
+  /**
+   * Free text on one line: at most 200 characters, no control characters (no tab, no line break),
+   * valid Unicode. Anything else is refused with BAD_USER_INPUT naming the rule.
+   */
+  Text: { input: string; output: string };
+  /**
+   * Free text that may span lines: at most 2000 characters, no control characters other than tab,
+   * line feed and carriage return, valid Unicode. Anything else is refused with BAD_USER_INPUT naming
+   * the rule. A field may allow fewer characters; its description says so.
+   */
+  MultilineText: { input: string; output: string };
 };
 
 /**
@@ -281,7 +292,7 @@ export type Mutation = {
 export type MutationCreateApiClientArgs = {
   partnerId: Scalars['ID']['input'];
   storeId?: InputMaybe<Scalars['ID']['input']>;
-  label: Scalars['String']['input'];
+  label: Scalars['Text']['input'];
 };
 
 export type MutationRevokeApiClientArgs = {
@@ -314,19 +325,19 @@ export type MutationEndOfferArgs = {
 
 export type MutationSuspendPartnerArgs = {
   partnerId: Scalars['ID']['input'];
-  reason: Scalars['String']['input'];
+  reason: Scalars['MultilineText']['input'];
 };
 
 export type MutationReinstatePartnerArgs = {
   partnerId: Scalars['ID']['input'];
-  reason?: InputMaybe<Scalars['String']['input']>;
+  reason?: InputMaybe<Scalars['MultilineText']['input']>;
 };
 
 export type MutationSchedulePartnerLeavingArgs = {
   partnerId: Scalars['ID']['input'];
   earnStopAt: Scalars['DateTime']['input'];
   burnStopAt: Scalars['DateTime']['input'];
-  reason?: InputMaybe<Scalars['String']['input']>;
+  reason?: InputMaybe<Scalars['MultilineText']['input']>;
 };
 
 export type MutationOnboardPartnerArgs = {
@@ -623,7 +634,7 @@ export type EarnRulesInput = {
   /** At most 100, each category once, none of them excluded. */
   categoryRates?: Array<EarnRuleCategoryRateInput>;
   /** At most 100. */
-  excludedCategories?: Array<Scalars['String']['input']>;
+  excludedCategories?: Array<Scalars['Text']['input']>;
   /** 0 to 1,000,000,000. */
   minimumPurchaseMinor?: Scalars['MinorUnits']['input'];
   /** 1 to 10,000,000; null: no cap. */
@@ -638,7 +649,7 @@ export type EarnRulesInput = {
 };
 
 export type EarnRuleCategoryRateInput = {
-  category: Scalars['String']['input'];
+  category: Scalars['Text']['input'];
   /** 0 to 1000. */
   pointsPerUnit: Scalars['Int']['input'];
 };
@@ -646,7 +657,7 @@ export type EarnRuleCategoryRateInput = {
 export type EarnRuleMultiplierInput = {
   /** 1 to 64 letters, digits, - or _. */
   id: Scalars['String']['input'];
-  name: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
   /** 101 to 1000. */
   percent: Scalars['Int']['input'];
   startsAt: Scalars['DateTime']['input'];
@@ -663,13 +674,13 @@ export type EarnRuleMultiplierInput = {
 export type EarnRuleStampCardInput = {
   /** 1 to 64 letters, digits, - or _. */
   id: Scalars['String']['input'];
-  name: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
   /** 2 to 100. */
   stampsRequired: Scalars['Int']['input'];
   /** 1 to 1,000,000. */
   rewardPoints: Scalars['Points']['input'];
   /** 1 to 50 categories. */
-  categories: Array<Scalars['String']['input']>;
+  categories: Array<Scalars['Text']['input']>;
   lineMinimumMinor?: Scalars['MinorUnits']['input'];
 };
 
@@ -743,8 +754,8 @@ export type SimulateEarnInput = {
 };
 
 export type SimulatedPurchaseLineInput = {
-  sku: Scalars['String']['input'];
-  category: Scalars['String']['input'];
+  sku: Scalars['Text']['input'];
+  category: Scalars['Text']['input'];
   amount: Scalars['MinorUnits']['input'];
 };
 
@@ -828,9 +839,9 @@ export type OfferEdge = {
 /** An offer; the fields mean what they mean on Offer. */
 export type OfferInput = {
   /** 1 to 200 characters. */
-  name: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
   /** At most 2000 characters. */
-  description?: Scalars['String']['input'];
+  description?: Scalars['MultilineText']['input'];
   /** 1 to 1,000,000. Give exactly one of bonusPoints and bonusPercent. */
   bonusPoints?: InputMaybe<Scalars['Points']['input']>;
   /** 1 to 1000. */
@@ -838,7 +849,7 @@ export type OfferInput = {
   /** 0 to 1,000,000,000. */
   minimumSpendMinor?: Scalars['MinorUnits']['input'];
   /** 1 to 50 categories; null: every eligible line. */
-  categories?: InputMaybe<Array<Scalars['String']['input']>>;
+  categories?: InputMaybe<Array<Scalars['Text']['input']>>;
   audience?: OfferAudience;
   /** Upper-case tier names such as GOLD, at most 10; at least one for a TIERS audience, none otherwise. */
   audienceTiers?: Array<Scalars['String']['input']>;
@@ -923,8 +934,8 @@ export type PartnerEdge = {
 };
 
 export type OnboardPartnerInput = {
-  name: Scalars['String']['input'];
-  legalEntity: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
+  legalEntity: Scalars['Text']['input'];
   category: PartnerCategory;
   settlementCurrency: Scalars['String']['input'];
   /** Points per whole unit of the settlement currency, 1 to 1000: the base rate of version 1 of the earn rules, in force from onboarding. */
@@ -939,9 +950,9 @@ export type OnboardPartnerInput = {
 };
 
 export type StoreInput = {
-  name: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
   kind: StoreKind;
-  address?: InputMaybe<Scalars['String']['input']>;
+  address?: InputMaybe<Scalars['MultilineText']['input']>;
   timeZone: Scalars['String']['input'];
 };
 
@@ -1069,9 +1080,9 @@ export type RewardOrderEdge = {
 
 export type CreateRewardInput = {
   /** 1 to 200 characters. */
-  name: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
   /** At most 2000 characters. */
-  description?: InputMaybe<Scalars['String']['input']>;
+  description?: InputMaybe<Scalars['MultilineText']['input']>;
   kind: RewardKind;
   /** 1 to 10,000,000, and within the partner's burn limits. */
   pointsCost: Scalars['Points']['input'];
@@ -1083,8 +1094,8 @@ export type CreateRewardInput = {
 
 /** The fields to change; each means what it means on CreateRewardInput. At least one. */
 export type UpdateRewardInput = {
-  name?: InputMaybe<Scalars['String']['input']>;
-  description?: InputMaybe<Scalars['String']['input']>;
+  name?: InputMaybe<Scalars['Text']['input']>;
+  description?: InputMaybe<Scalars['MultilineText']['input']>;
   pointsCost?: InputMaybe<Scalars['Points']['input']>;
   active?: InputMaybe<Scalars['Boolean']['input']>;
 };
@@ -1224,6 +1235,8 @@ export type ResolversTypes = {
   Points: ResolverTypeWrapper<Scalars['Points']['output']>;
   MinorUnits: ResolverTypeWrapper<Scalars['MinorUnits']['output']>;
   IdempotencyKey: ResolverTypeWrapper<Scalars['IdempotencyKey']['output']>;
+  Text: ResolverTypeWrapper<Scalars['Text']['output']>;
+  MultilineText: ResolverTypeWrapper<Scalars['MultilineText']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
@@ -1327,6 +1340,8 @@ export type ResolversParentTypes = {
   Points: Scalars['Points']['output'];
   MinorUnits: Scalars['MinorUnits']['output'];
   IdempotencyKey: Scalars['IdempotencyKey']['output'];
+  Text: Scalars['Text']['output'];
+  MultilineText: Scalars['MultilineText']['output'];
   Query: Record<PropertyKey, never>;
   ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
@@ -1430,6 +1445,17 @@ export interface IdempotencyKeyScalarConfig extends GraphQLScalarTypeConfig<
   any
 > {
   name: 'IdempotencyKey';
+}
+
+export interface TextScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Text'], any> {
+  name: 'Text';
+}
+
+export interface MultilineTextScalarConfig extends GraphQLScalarTypeConfig<
+  ResolversTypes['MultilineText'],
+  any
+> {
+  name: 'MultilineText';
 }
 
 export type QueryResolvers<
@@ -2071,6 +2097,8 @@ export type Resolvers<ContextType = BaseContext> = {
   Points?: GraphQLScalarType;
   MinorUnits?: GraphQLScalarType;
   IdempotencyKey?: GraphQLScalarType;
+  Text?: GraphQLScalarType;
+  MultilineText?: GraphQLScalarType;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

@@ -21,12 +21,23 @@ export type Scalars = {
   Boolean: { input: boolean; output: boolean };
   Int: { input: number; output: number };
   Float: { input: number; output: number };
-  /** An ISO-8601 timestamp in UTC, e.g. 2026-11-25T10:00:00.000Z. */
+  /** An ISO-8601 timestamp in UTC, e.g. 2026-11-25T10:00:00.000Z. A day its month does not have (2026-11-31) is refused. */
   DateTime: { input: Date; output: Date };
   /** A number of points: an integer, as a string (e.g. "1250"). */
   Points: { input: bigint; output: bigint };
   /** Money in the minor unit of its currency (cents for EUR), as a string (e.g. "1999" for 19.99). */
   MinorUnits: { input: bigint; output: bigint };
+  /**
+   * Free text on one line: at most 200 characters, no control characters (no tab, no line break),
+   * valid Unicode. Anything else is refused with BAD_USER_INPUT naming the rule.
+   */
+  Text: { input: string; output: string };
+  /**
+   * Free text that may span lines: at most 2000 characters, no control characters other than tab,
+   * line feed and carriage return, valid Unicode. Anything else is refused with BAD_USER_INPUT naming
+   * the rule. A field may allow fewer characters; its description says so.
+   */
+  MultilineText: { input: string; output: string };
 };
 
 export type Query = {
@@ -454,7 +465,7 @@ export type CloseSettlementCycleInput = {
 
 export type MarkSettlementCyclePaidInput = {
   /** The bank's or payment run's reference. */
-  paymentReference: Scalars['String']['input'];
+  paymentReference: Scalars['Text']['input'];
 };
 
 export type DisputeStatus = 'OPEN' | 'ACCEPTED' | 'REJECTED';
@@ -495,7 +506,7 @@ export type DisputeStatementLineInput = {
   currency: Scalars['String']['input'];
   lineNo: Scalars['Int']['input'];
   /** Why the line is wrong, for the operator (up to 2000 characters). */
-  reason: Scalars['String']['input'];
+  reason: Scalars['MultilineText']['input'];
 };
 
 export type ResolveDisputeInput = {
@@ -503,7 +514,7 @@ export type ResolveDisputeInput = {
   /** Required when accepting, never zero: what the partner receives (positive) or pays (negative), in the line's currency. */
   adjustment?: InputMaybe<Scalars['MinorUnits']['input']>;
   /** The operator's explanation, shown to the partner. */
-  resolution: Scalars['String']['input'];
+  resolution: Scalars['MultilineText']['input'];
 };
 
 export type SettlementReport = {
@@ -684,6 +695,8 @@ export type ResolversTypes = {
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Points: ResolverTypeWrapper<Scalars['Points']['output']>;
   MinorUnits: ResolverTypeWrapper<Scalars['MinorUnits']['output']>;
+  Text: ResolverTypeWrapper<Scalars['Text']['output']>;
+  MultilineText: ResolverTypeWrapper<Scalars['MultilineText']['output']>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   String: ResolverTypeWrapper<Scalars['String']['output']>;
@@ -768,6 +781,8 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   Points: Scalars['Points']['output'];
   MinorUnits: Scalars['MinorUnits']['output'];
+  Text: Scalars['Text']['output'];
+  MultilineText: Scalars['MultilineText']['output'];
   Query: Record<PropertyKey, never>;
   Int: Scalars['Int']['output'];
   String: Scalars['String']['output'];
@@ -847,6 +862,17 @@ export interface MinorUnitsScalarConfig extends GraphQLScalarTypeConfig<
   any
 > {
   name: 'MinorUnits';
+}
+
+export interface TextScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Text'], any> {
+  name: 'Text';
+}
+
+export interface MultilineTextScalarConfig extends GraphQLScalarTypeConfig<
+  ResolversTypes['MultilineText'],
+  any
+> {
+  name: 'MultilineText';
 }
 
 export type QueryResolvers<
@@ -1287,6 +1313,8 @@ export type Resolvers<ContextType = BaseContext> = {
   DateTime?: GraphQLScalarType;
   Points?: GraphQLScalarType;
   MinorUnits?: GraphQLScalarType;
+  Text?: GraphQLScalarType;
+  MultilineText?: GraphQLScalarType;
   Query?: QueryResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;

@@ -5,6 +5,8 @@ export interface HistoryEntry {
   id: string;
   kind: string;
   points: bigint;
+  /** Signed: what the transaction did to the member's own account (its postings there). */
+  balanceChange: bigint;
   partnerId: string | null;
   storeId: string | null;
   receiptId: string | null;
@@ -43,6 +45,7 @@ export class HistoryService {
       id: string;
       kind: string;
       points: string;
+      balance_change: string;
       partner_id: string | null;
       store_id: string | null;
       receipt_id: string | null;
@@ -50,12 +53,15 @@ export class HistoryService {
       rules_version: number | null;
       created_at: Date;
     }[] = await this.dataSource.query(
-      `SELECT id, kind, points, partner_id, store_id, receipt_id, reverses_id, rules_version, created_at FROM ledger_transaction
-          WHERE member_id = $1
-            AND ($2::uuid IS NULL OR partner_id = $2)
-            AND ($3::text[] IS NULL OR kind = ANY($3))
-            AND ($4::timestamptz IS NULL OR (created_at, id) < ($4::timestamptz, $5::uuid))
-          ORDER BY created_at DESC, id DESC LIMIT $6`,
+      `SELECT t.id, t.kind, t.points, t.partner_id, t.store_id, t.receipt_id, t.reverses_id, t.rules_version, t.created_at,
+              (SELECT coalesce(sum(p.points), 0) FROM posting p
+                WHERE p.transaction_id = t.id AND p.account = 'member:' || t.member_id) AS balance_change
+         FROM ledger_transaction t
+          WHERE t.member_id = $1
+            AND ($2::uuid IS NULL OR t.partner_id = $2)
+            AND ($3::text[] IS NULL OR t.kind = ANY($3))
+            AND ($4::timestamptz IS NULL OR (t.created_at, t.id) < ($4::timestamptz, $5::uuid))
+          ORDER BY t.created_at DESC, t.id DESC LIMIT $6`,
       [
         memberId,
         filter.partnerId ?? null,
@@ -69,6 +75,7 @@ export class HistoryService {
       id: r.id,
       kind: r.kind,
       points: BigInt(r.points),
+      balanceChange: BigInt(r.balance_change),
       partnerId: r.partner_id,
       storeId: r.store_id,
       receiptId: r.receipt_id,

@@ -37,7 +37,7 @@ export class HouseholdService {
   async create(viewer: Viewer, raw: unknown): Promise<Household> {
     requireRole(viewer, 'operator');
     const input = parseInput(householdInput, raw);
-    const memberIds = [...new Set(input.memberIds)];
+    const memberIds = input.memberIds;
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       const rows: { id: string; household_id: string | null }[] = await manager.query(
         'SELECT id, household_id FROM member WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE',

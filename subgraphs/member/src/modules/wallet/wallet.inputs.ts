@@ -119,7 +119,7 @@ export const adjustInput = z.object({
   direction: z.enum(['CREDIT', 'DEBIT']),
   points: positive('points', limits.burnPointsMax),
   reason: z.enum(['GOODWILL', 'CORRECTION']),
-  note: text('note', 1000),
+  note: text('note', 1000, true),
 });
 export type AdjustInput = z.infer<typeof adjustInput>;
 
@@ -144,5 +144,10 @@ export const householdInput = z.object({
     .max(
       limits.householdMembersMax,
       `a household has at most ${limits.householdMembersMax} members`,
+    )
+    // Postgres reads a uuid in either case: the same member in two spellings is still one member.
+    .refine(
+      (ids) => new Set(ids.map((id) => id.toLowerCase())).size === ids.length,
+      'must list each member once',
     ),
 });

@@ -33,7 +33,7 @@ interface NewStatus {
   burnStopAt: Date | null;
 }
 
-const reasonText = text('reason', limits.statusReasonLengthMax);
+const reasonText = text('reason', limits.statusReasonLengthMax, true);
 const optionalReason = (raw: string | null | undefined) =>
   raw == null ? null : parseInput(reasonText, raw);
 

@@ -18,7 +18,7 @@ const storeInput = z
   .object({
     name: text('name'),
     kind: z.enum(['PHYSICAL', 'ONLINE']),
-    address: text('address', 500).nullish(),
+    address: text('address', 500, true).nullish(),
     timeZone,
   })
   .refine((store) => store.kind === 'ONLINE' || !!store.address, {

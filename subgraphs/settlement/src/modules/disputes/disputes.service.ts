@@ -62,7 +62,7 @@ const openInput = z.object({
   cycleId: uuid,
   currency: currencyCode,
   lineNo: z.number().int().min(1),
-  reason: text('reason', 2000),
+  reason: text('reason', 2000, true),
 });
 
 const resolveInput = z
@@ -74,7 +74,7 @@ const resolveInput = z
       .min(-(10n ** 12n))
       .max(10n ** 12n)
       .nullish(),
-    resolution: text('resolution', 2000),
+    resolution: text('resolution', 2000, true),
   })
   .refine((r) => !r.accept || (r.adjustment != null && r.adjustment !== 0n), {
     message: 'is required, and not zero, to accept a dispute',
