@@ -46,6 +46,9 @@ const price = (field: string, allowZero: boolean) =>
 
 const basisPoints = z.number().int().min(0).max(10_000);
 
+const orDefault = <S extends z.ZodType>(schema: S, fallback: z.output<S>) =>
+  schema.nullish().transform((value) => value ?? fallback);
+
 const contractInput = z
   .object({
     partnerId: uuid,
@@ -54,14 +57,17 @@ const contractInput = z
     currency: currencyCode,
     issuancePrice: price('issuancePrice', false),
     redemptionRate: price('redemptionRate', false),
-    feePerTransaction: z
-      .bigint()
-      .min(0n)
-      .max(10n ** 9n)
-      .default(0n),
-    feePerPoint: price('feePerPoint', true).default(0n),
-    feeRateBasisPoints: basisPoints.default(0),
-    breakageShareBasisPoints: basisPoints.default(0),
+    // The schema lets a caller send null for these: null means the default, as leaving them out does.
+    feePerTransaction: orDefault(
+      z
+        .bigint()
+        .min(0n)
+        .max(10n ** 9n),
+      0n,
+    ),
+    feePerPoint: orDefault(price('feePerPoint', true), 0n),
+    feeRateBasisPoints: orDefault(basisPoints, 0),
+    breakageShareBasisPoints: orDefault(basisPoints, 0),
   })
   .refine((c) => !c.effectiveTo || c.effectiveTo > c.effectiveFrom, {
     message: 'must be after effectiveFrom',
