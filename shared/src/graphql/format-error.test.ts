@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import { describe, expect, it } from 'vitest';
+import { badInput } from '../errors';
 import { formatError, isDatabaseUnavailable } from './format-error';
 
 const wrapped = (inner: unknown) =>
@@ -63,5 +64,40 @@ describe('a database that cannot be reached', () => {
         original,
       ).extensions?.code,
     ).toBe('INTERNAL_SERVER_ERROR');
+  });
+});
+
+describe('a validation failure caused by one of our coded errors', () => {
+  const validation = (cause: Error) =>
+    new GraphQLError('recoded', {
+      originalError: cause,
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+
+  it('keeps the cause’s code and message: a bad amount written inline is BAD_USER_INPUT', () => {
+    const cause = badInput('MinorUnits is an integer written as a string, e.g. "1250".');
+    const formatted = formatError(
+      {
+        message: cause.message,
+        locations: [{ line: 1, column: 40 }],
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      },
+      true,
+      validation(cause),
+    );
+    expect(formatted).toEqual({
+      message: cause.message,
+      locations: [{ line: 1, column: 40 }],
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
+  });
+
+  it('stays a validation failure when the cause is graphql-js’s own', () => {
+    const formatted = formatError(
+      { message: 'Cannot query field "nope"', extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } },
+      true,
+      validation(new GraphQLError('Cannot query field "nope"')),
+    );
+    expect(formatted.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
