@@ -32,7 +32,13 @@ export async function post(
 
 /** The callers the fuzzer speaks as: each call picks one. */
 export interface Callers {
-  tokens: { role: string; token: string; weight: number }[];
+  tokens: {
+    role: string;
+    token: string;
+    weight: number;
+    /** The caller's own things by kind, which its calls name more often than others'. */
+    owns: Record<string, string>;
+  }[];
 }
 
 const TOKEN_SECONDS = 3600;
@@ -67,16 +73,23 @@ export async function buildFixtures(url: string, key: SigningKey, pool: Pool): P
   const [main, other] = partners as [FuzzPartner, FuzzPartner];
   const partner = (id: string, sub: string) => sign({ role: 'partner', sub, partnerId: id });
   const till = { role: 'terminal', sub: 'till:fuzz', partnerId: main.id, storeId: main.storeId };
+  const ownedBy = (p: FuzzPartner) => ({ partner: p.id, store: p.storeId });
   return {
     tokens: [
-      { role: 'operator', token: operator, weight: 5 },
-      { role: 'partner', token: partner(main.id, 'partner:fuzz'), weight: 4 },
-      { role: 'partner', token: partner(other.id, 'partner:other'), weight: 1 },
-      { role: 'terminal', token: sign(till as Claims), weight: 1 },
+      { role: 'operator', token: operator, weight: 5, owns: {} },
+      { role: 'partner', token: partner(main.id, 'partner:fuzz'), weight: 4, owns: ownedBy(main) },
+      {
+        role: 'partner',
+        token: partner(other.id, 'partner:other'),
+        weight: 1,
+        owns: ownedBy(other),
+      },
+      { role: 'terminal', token: sign(till as Claims), weight: 1, owns: ownedBy(main) },
       {
         role: 'member',
         token: sign({ role: 'member', sub: 'member:fuzz', memberId: members[0]! }),
         weight: 1,
+        owns: { member: members[0]! },
       },
     ],
   };

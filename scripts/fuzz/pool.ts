@@ -20,8 +20,18 @@ export class Pool {
     this.values.set(kind, list);
   }
 
+  /** The caller's own things (its partner, its store, its member): picked more often than others. */
+  private own: Readonly<Record<string, string>> = {};
+
+  /** Says whose call is generated next. */
+  callerOwns(own: Readonly<Record<string, string>>): void {
+    this.own = own;
+  }
+
   /** A value of that kind chosen by `index`, or undefined when none has been seen. */
   pick(kind: string, index: number): string | undefined {
+    const own = this.own[kind];
+    if (own !== undefined && index % 10 < 7) return own;
     const list = this.values.get(kind);
     if (!list || list.length === 0) return undefined;
     return list[index % list.length];
