@@ -73,21 +73,32 @@ const background: Record<SubgraphName, readonly string[]> = {
 };
 
 /**
- * What a refusal may write, because the API promises to remember it: the wallet keeps a refused
- * operation's outcome under its idempotency key (the same key gives the same refusal again, the
- * IdempotencyKey scalar's description), and an order the wallet refused stays as a FAILED order
- * (orderReward's description). Anything else a refused call writes is a partial write.
+ * What a refusal may write, because the API promises it (an SQL condition on each row written,
+ * for `WriteWatch`):
+ * - the wallet keeps a refused operation's outcome under its idempotency key (the same key gives
+ *   the same refusal again: the IdempotencyKey scalar's description);
+ * - a hold past its timeout is expired when the wallet next locks its member, whatever the call,
+ *   and what it reserved repays the member's debt first (a DEBT_REPAYMENT, docs/ledger.md, L6);
+ * - an order the wallet refused stays as a FAILED order (orderReward's description).
+ * Anything else a refused call writes is a partial write.
  */
-const recordedRefusals: Record<string, readonly string[]> = {
-  '*': ['member.idempotency_record'],
-  orderReward: ['partner-merchant.reward_order'],
+const expiredHoldRepayment = `kind = 'DEBT_REPAYMENT' AND details->>'cause' = 'EXPIRED'`;
+const repaidIn = (table: string) =>
+  `EXISTS (SELECT 1 FROM ledger_transaction r WHERE r.xmin::text::bigint >= $1
+     AND r.kind = 'DEBT_REPAYMENT' AND r.details->>'cause' = 'EXPIRED' AND r.member_id = ${table}.member_id)`;
+const everyRefusal: Record<string, string> = {
+  'member.idempotency_record': 'true',
+  'member.hold': `status = 'EXPIRED'`,
+  'member.ledger_transaction': expiredHoldRepayment,
+  'member.lot_link': `transaction_id IN (SELECT id FROM ledger_transaction WHERE ${expiredHoldRepayment})`,
+  'member.lot': repaidIn('lot'),
+  'member.wallet': repaidIn('wallet'),
+  'member.outbox': `type = 'debt.repaid' AND payload->>'cause' = 'EXPIRED'`,
 };
-
-const unpromised = (field: string, written: Written[]) =>
-  written.filter(({ database, table }) => {
-    const where = `${database}.${table}`;
-    return ![...(recordedRefusals['*'] ?? []), ...(recordedRefusals[field] ?? [])].includes(where);
-  });
+const promisedOnRefusal = (field: string): Record<string, string> =>
+  field === 'orderReward'
+    ? { ...everyRefusal, 'partner-merchant.reward_order': `status = 'FAILED'` }
+    : everyRefusal;
 
 /** Codes that mean the network failed, not the caller: a bug to fix wherever it shows. */
 const internal = new Set<unknown>([ErrorCode.INTERNAL_SERVER_ERROR, undefined, null]);
@@ -142,7 +153,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const refused = record(report, field.name, answer);
       roles.learn(field.name, caller, answer);
       if (isInternal(answer)) report.internalErrors.push(finding);
-      const written = unpromised(field.name, await watch.end(mark, refused));
+      const written = await watch.end(mark, refused, promisedOnRefusal(field.name));
       if (written.length > 0) report.partialWrites.push({ ...finding, written });
       if (!refused) {
         harvest(pool, answer.data?.[field.name], getNamedType(field.type).name);

@@ -7,7 +7,8 @@ import pg from 'pg';
  * transactions that write). After a refusal, if no id was handed out since, nothing was written
  * anywhere. Otherwise each table holding a row version written since (its `xmin`) is compared,
  * whole, with the snapshot: a table that differs is a partial write. Rewriting a row to what it
- * was (a refused settlement close pins its cut-off, then releases it) is not one.
+ * was (a refused settlement close pins its cut-off, then releases it) is not one, and neither is a
+ * row the caller says the API promises to write even on a refusal.
  *
  * Tables the services write in the background (feed consumers' copies and cursors) are skipped:
  * those writes follow earlier calls, not this one.
@@ -55,13 +56,21 @@ export class WriteWatch {
     return mark!;
   }
 
-  /** Ends the snapshots; what changed since `mark` in the watched tables, if anything did. */
-  async end(mark: bigint, check: boolean): Promise<Written[]> {
+  /**
+   * Ends the snapshots; what changed since `mark` in the watched tables, if anything did, leaving
+   * out rows that `promised` allows: an SQL condition per `database.table`, on the row written
+   * (the table's own name qualifies its columns; `$1` is the mark).
+   */
+  async end(
+    mark: bigint,
+    check: boolean,
+    promised: Record<string, string> = {},
+  ): Promise<Written[]> {
     const written: Written[] = [];
     try {
       if (check && (await this.nextId()) !== mark) {
         for (const [database, watched] of this.databases)
-          written.push(...(await this.changed(database, watched, mark)));
+          written.push(...(await this.changed(database, watched, mark, promised)));
       }
     } finally {
       for (const watched of this.databases.values()) await watched.before?.query('COMMIT');
@@ -77,14 +86,19 @@ export class WriteWatch {
     return BigInt(result.rows[0]!.next);
   }
 
-  private async changed(database: string, watched: Watched, mark: bigint): Promise<Written[]> {
+  private async changed(
+    database: string,
+    watched: Watched,
+    mark: bigint,
+    promised: Record<string, string>,
+  ): Promise<Written[]> {
     const tables = await this.tablesOf(database, watched);
     if (tables.length === 0) return [];
     const counts = tables
-      .map(
-        (table) =>
-          `SELECT '${table}' AS table, count(*)::int AS rows FROM "${table}" WHERE xmin::text::bigint >= $1`,
-      )
+      .map((table) => {
+        const allowed = promised[`${database}.${table}`] ?? 'false';
+        return `SELECT '${table}' AS table, (count(*) FILTER (WHERE NOT (${allowed})))::int AS rows FROM "${table}" WHERE xmin::text::bigint >= $1`;
+      })
       .join(' UNION ALL ');
     const touched = await watched.pool.query<{ table: string; rows: number }>(counts, [
       mark.toString(),
