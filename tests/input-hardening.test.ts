@@ -85,6 +85,7 @@ describe('free text (Text and MultilineText)', () => {
       expect(codesOf(response)).toEqual(['BAD_USER_INPUT']);
       expect(response.errors![0]!.message).toMatch(/^Variable "\$input" got invalid value/);
       expect(response.errors![0]!.message).toMatch(message);
+      expect(response.errors![0]!.extensions?.field).toBe('name');
       expect(
         await countRows(memberDb, 'SELECT count(*)::text AS n FROM member WHERE email = $1', [
           email,

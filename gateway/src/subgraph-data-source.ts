@@ -32,7 +32,12 @@ class SubgraphRejectionError extends GraphQLError {}
 
 const codedErrorsBody = z.object({
   errors: z
-    .array(z.object({ message: z.string(), extensions: z.object({ code: z.string() }) }))
+    .array(
+      z.object({
+        message: z.string(),
+        extensions: z.object({ code: z.string(), field: z.string().optional() }),
+      }),
+    )
     .min(1),
 });
 
@@ -65,8 +70,11 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
     const coded = codedErrorsBody.safeParse(body);
     const first = coded.success ? coded.data.errors[0] : undefined;
     if (first) {
+      // The refused field, when the subgraph named one (a scalar refusing a variable), so a
+      // caller can point at it; nothing else of a rejection's extensions leaves the gateway.
+      const { code, field } = first.extensions;
       return new SubgraphRejectionError(first.message, {
-        extensions: { code: first.extensions.code, serviceName: this.serviceName },
+        extensions: { code, ...(field ? { field } : {}), serviceName: this.serviceName },
       });
     }
     return new SubgraphUnavailableError(

@@ -101,3 +101,27 @@ describe('a validation failure caused by one of our coded errors', () => {
     expect(formatted.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
+
+describe('a scalar refusing a variable', () => {
+  const refused = (message: string) =>
+    formatError(
+      { message, extensions: { code: 'BAD_USER_INPUT' } },
+      true,
+      new GraphQLError(message, { originalError: badInput('Text must be…') }),
+    ).extensions?.field;
+
+  it.each([
+    ['Variable "$input" got invalid value "a" at "input.name"; Text must…', 'name'],
+    [
+      'Variable "$input" got invalid value "a" at "input.stores[0].name"; Text must…',
+      'stores.0.name',
+    ],
+    [
+      'Variable "$bonuses" got invalid value "a" at "bonuses[1].tier"; Text must…',
+      'bonuses.1.tier',
+    ],
+    ['Variable "$label" got invalid value "a\\u0000"; Text must…', 'label'],
+  ])('names the field it refused: %s', (message, field) => {
+    expect(refused(message)).toBe(field);
+  });
+});

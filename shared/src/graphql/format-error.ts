@@ -76,6 +76,32 @@ function codedValidationCause(
   };
 }
 
+const variablePath = /^Variable "\$(\w+)" got invalid value .*? at "([^"]+)"; /s;
+const argumentVariable = /^Variable "\$(\w+)" got invalid value /;
+
+/**
+ * A scalar's refusal of a variable (Text, Points, DateTime…) names the field it refused, as the
+ * services' own checks do (`extensions.field`, relative to the input object: `stores.0.name`).
+ * graphql-js says where only in its message (`… at "input.stores[0].name"; …`); the scalar
+ * itself cannot know.
+ */
+function withVariableField(
+  formatted: GraphQLFormattedError,
+  original: unknown,
+): GraphQLFormattedError | undefined {
+  if (formatted.extensions?.code !== ErrorCode.BAD_USER_INPUT || formatted.extensions.field)
+    return undefined;
+  const cause = original instanceof GraphQLError ? original.originalError : undefined;
+  if (!(cause instanceof CoalitionError)) return undefined;
+  const [, variable, path] = variablePath.exec(formatted.message) ?? [];
+  const field = path
+    ? path.replace(new RegExp(`^${variable}\\.`), '').replace(/\[(\d+)\]/g, '.$1')
+    : argumentVariable.exec(formatted.message)?.[1];
+  if (!field) return undefined;
+  const { stacktrace: _stacktrace, ...extensions } = formatted.extensions;
+  return { ...formatted, extensions: { ...extensions, field } };
+}
+
 /**
  * Errors a caller can act on keep their code and message, without a stack. A database that cannot
  * be reached for a moment is SERVICE_UNAVAILABLE: nothing was done that the caller cannot retry
@@ -88,7 +114,7 @@ export function formatError(
   production: boolean,
   original?: unknown,
 ): GraphQLFormattedError {
-  const coded = codedValidationCause(formatted, original);
+  const coded = codedValidationCause(formatted, original) ?? withVariableField(formatted, original);
   if (coded) return coded;
   if (original !== undefined && isDatabaseUnavailable(original)) {
     return {
