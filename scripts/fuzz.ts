@@ -14,7 +14,7 @@ import { runCommand, UsageError } from './cli/command';
 import { runFuzz, type FuzzReport } from './fuzz/run';
 
 const help = `
-npm run fuzz [-- --calls N] [-- --seed S]
+npm run fuzz [-- --calls N] [--seed S] [--trace MUTATION]
 
 Starts a network of its own (Postgres in .data/fuzz, ephemeral ports), then sends generated input
 to every mutation of the public schema through the gateway, one call at a time, as every role:
@@ -27,6 +27,7 @@ amounts, impossible dates, wrong types, missing and unknown fields). It checks t
 
   --calls N   how many calls (default 10000)
   --seed S    the fast-check seed (default: the time); the same seed replays the same inputs
+  --trace M   print every call to the mutation M with how it was answered
   -h, --help  this help
 
 Writes the whole report to .data/fuzz/report.json. Exit codes: 0 clean, 1 a finding, 2 it could
@@ -40,16 +41,16 @@ const databases: Record<SubgraphName, string> = {
   settlement: 'fuzz_settlement',
 };
 
-function options(argv: string[]): { calls: number; seed: number } {
+function options(argv: string[]): { calls: number; seed: number; trace: string | undefined } {
   const { values } = parseArgs({
     args: argv,
-    options: { calls: { type: 'string' }, seed: { type: 'string' } },
+    options: { calls: { type: 'string' }, seed: { type: 'string' }, trace: { type: 'string' } },
   });
   const calls = Number(values.calls ?? 10_000);
   const seed = Number(values.seed ?? Date.now() % 2 ** 31);
   if (!Number.isSafeInteger(calls) || calls < 1) throw new UsageError('--calls is a whole number');
   if (!Number.isSafeInteger(seed)) throw new UsageError('--seed is a whole number');
-  return { calls, seed };
+  return { calls, seed, trace: values.trace };
 }
 
 function summary(report: FuzzReport): string {
@@ -69,7 +70,7 @@ function summary(report: FuzzReport): string {
 }
 
 await runCommand(help, async (argv) => {
-  const { calls, seed } = options(argv);
+  const { calls, seed, trace } = options(argv);
   rmSync(root, { recursive: true, force: true });
   mkdirSync(root, { recursive: true });
   const key = ensureSigningKey(join(root, 'keys'));
@@ -106,6 +107,7 @@ await runCommand(help, async (argv) => {
       signingKey: key,
       calls,
       seed,
+      trace,
       progress: (line) => console.log(line),
     });
     writeFileSync(join(root, 'report.json'), JSON.stringify(report, null, 2));

@@ -279,28 +279,49 @@ function inputObjectOf(
   );
 }
 
+type Input = Record<string, unknown>;
+
+/** Purchase lines that add up to the total, as a till adds them. */
+function linesAddUp(value: Input): Input {
+  if (!Array.isArray(value.lines)) return value;
+  const amounts = (value.lines as unknown[]).map((line) =>
+    line && typeof line === 'object' ? (line as { amount?: unknown }).amount : undefined,
+  );
+  if (amounts.length === 0 || !amounts.every((a) => typeof a === 'string' && /^\d{1,15}$/.test(a)))
+    return value;
+  const total = (amounts as string[]).reduce((sum, a) => sum + BigInt(a), 0n);
+  return { ...value, total: total.toString() };
+}
+
+/** An offer whose audience fields agree with its audience, with one kind of bonus, ending after it starts. */
+function offerAgrees(value: Input): Input {
+  const { audience } = value;
+  const offer: Input = { ...value, bonusPercent: value.bonusPoints == null ? 50 : null };
+  if (audience !== 'TIERS') delete offer.audienceTiers;
+  if (audience !== 'MEMBERS') delete offer.audienceMemberIds;
+  if (typeof value.startsAt === 'string' && Date.parse(value.startsAt) >= 0)
+    offer.endsAt = new Date(Date.parse(value.startsAt) + 7 * 86_400_000).toISOString();
+  return offer;
+}
+
+const careful: Record<string, (value: Input) => Input> = {
+  EarnPointsInput: linesAddUp,
+  SimulateEarnInput: linesAddUp,
+  OfferInput: offerAgrees,
+};
+
 /**
- * What a careful client does that the schema cannot say: one of memberId and cardNumber, and
- * purchase lines that add up to the total. Without it almost every generated earn and burn would
- * stop at that one rule, and the ledger would see few writes.
+ * What a careful client does that the schema cannot say: one of memberId and cardNumber, purchase
+ * lines that add up to the total, an offer that agrees with itself. Without it almost every
+ * generated earn, burn or offer would stop at that one rule, and the ledger would see few writes.
  */
-function repair(typeName: string, value: Record<string, unknown>): Record<string, unknown> {
+function repair(typeName: string, value: Input): Input {
   if ('memberId' in value && 'cardNumber' in value) {
     // Exactly one of them names the member; a careful till sends one.
     const { cardNumber: _cardNumber, ...withoutCard } = value;
     return repair(typeName, withoutCard);
   }
-  if (typeName !== 'EarnPointsInput' || !Array.isArray(value.lines)) return value;
-  const lines = value.lines as unknown[];
-  const amounts = lines.map((line) =>
-    line && typeof line === 'object' ? (line as { amount?: unknown }).amount : undefined,
-  );
-  if (amounts.length === 0 || !amounts.every((a) => typeof a === 'string' && /^\d{1,15}$/.test(a)))
-    return value;
-  return {
-    ...value,
-    total: (amounts as string[]).reduce((sum, a) => sum + BigInt(a), 0n).toString(),
-  };
+  return careful[typeName]?.(value) ?? value;
 }
 
 /** The fields to ask for: enough to harvest ids for later calls, one level down. */

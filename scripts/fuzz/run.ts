@@ -20,6 +20,8 @@ export interface FuzzOptions {
   calls: number;
   seed: number;
   progress?: (line: string) => void;
+  /** A mutation whose every call is printed (through progress) with its answer's first error. */
+  trace?: string;
 }
 
 export interface Finding {
@@ -152,6 +154,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       };
       const refused = record(report, field.name, answer);
       roles.learn(field.name, caller, answer);
+      if (options.trace === field.name) log(traceLine(caller.role, call, answer));
       if (isInternal(answer)) report.internalErrors.push(finding);
       const written = await watch.end(mark, refused, promisedOnRefusal(field.name));
       if (written.length > 0) report.partialWrites.push({ ...finding, written });
@@ -204,6 +207,12 @@ class RoleChoice {
   }
 }
 
+const traceLine = (role: string, call: FuzzCall, answer: Answer) => {
+  const error = answer.errors?.[0];
+  const outcome = error ? `${String(error.extensions?.code)}: ${error.message}` : 'ok';
+  return `${call.field} as ${role}: ${JSON.stringify(call.variables).slice(0, 300)} → ${outcome.slice(0, 200)}`;
+};
+
 const isInternal = (answer: Answer) =>
   answer.status >= 500 ||
   (!answer.errors && !answer.data) ||
@@ -239,8 +248,8 @@ function harvest(pool: Pool, value: unknown, kind: string): void {
       pool.add(lowerFirst(kind), item);
       const lastWord = /[A-Z][a-z]+$/.exec(kind)?.[0];
       if (lastWord) pool.add(lowerFirst(lastWord), item);
-    } else if (key.endsWith('Id') && typeof item === 'string') pool.add(key.slice(0, -2), item);
-    else if (harvestedStrings.has(key)) pool.add(key, item);
+    } else if (harvestedStrings.has(key)) pool.add(key, item);
+    else if (key.endsWith('Id') && typeof item === 'string') pool.add(key.slice(0, -2), item);
     else if (item && typeof item === 'object') harvest(pool, item, key);
   }
 }
