@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { limits } from '../shared/src/limits';
 import {
   enrolMember,
+  exchangeClientCredentials,
   linkPartner,
   onboardPartner,
   type OnboardedPartner,
@@ -201,6 +202,17 @@ describe('free text (Text and MultilineText)', () => {
     );
     expect(status.data!.partner.status).toBe('ACTIVE');
   });
+});
+
+describe('the token endpoint', () => {
+  it.each(['pc_\u0000', 'tc_\ud800', 'x'.repeat(5_000)])(
+    'answers a client id no client could have (%#) as an unknown client, not a server error',
+    async (clientId) => {
+      const response = await exchangeClientCredentials(network.gateway.url, clientId, 'secret');
+      expect(response.status).toBe(401);
+      expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+    },
+  );
 });
 
 describe('dates', () => {

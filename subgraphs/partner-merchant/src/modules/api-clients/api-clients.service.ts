@@ -121,6 +121,8 @@ export class ApiClientsService {
 
   /** The claims a valid, unrevoked client id and secret earn; undefined for anything else. */
   async authenticate(clientId: string, clientSecret: string): Promise<ClientClaims | undefined> {
+    // Not a client id we issue (a NUL would not even reach Postgres as text): unknown, not a 500.
+    if (!CLIENT_ID.test(clientId)) return undefined;
     const client = await this.dataSource
       .getRepository(ApiClient)
       .createQueryBuilder('c')
