@@ -207,7 +207,7 @@ function scalarArbitrary(type: string, place: Place, pool: Pool, now: number) {
 }
 
 /** A value for an input type at a place; `null` stands for an explicit null. */
-export function valueOf(
+function valueOf(
   type: GraphQLInputType,
   place: Place,
   pool: Pool,
