@@ -372,7 +372,7 @@ describe('query limits', () => {
       });
     expect(paginated.length).toBeGreaterThan(10);
     for (const { where, first } of paginated) {
-      expect(first.description ?? '', where).toContain(`1 to ${limits.pageSizeMax}`);
+      expect(first.description ?? '', where).toContain(`0 to ${limits.pageSizeMax}`);
     }
   });
 });
