@@ -7,7 +7,7 @@ import { cpus, totalmem } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSigningKey } from '../shared/src/auth/keys';
-import { startNetwork, type Network } from '../shared/src/runtime/network';
+import { generousRateLimits, startNetwork, type Network } from '../shared/src/runtime/network';
 import { startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtime/postgres';
 import type { SubgraphName } from '../shared/src/topology';
 import { runCommand, UsageError } from './cli/command';
@@ -85,6 +85,8 @@ await runCommand(help, async (argv) => {
       ports: 'ephemeral',
       output: 'ignore',
       env: {
+        // The fuzzer's thousands of calls come from a few tokens: rate limits are not under test.
+        ...generousRateLimits,
         LOG_LEVEL: 'warn',
         // Outside production an internal error keeps its message: the report says what broke.
         NODE_ENV: 'development',
