@@ -59,6 +59,7 @@ const background: Record<SubgraphName, readonly string[]> = {
     'store_replica',
     'earn_rules_replica',
     'offer_replica',
+    'offer_spend',
     'tier_bonus_replica',
   ],
   'partner-merchant': ['feed_cursor'],
