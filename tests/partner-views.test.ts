@@ -654,7 +654,7 @@ describe('bad arguments are refused with BAD_USER_INPUT naming the field', () =>
 
   it.each<[string, TransactionArgs, string]>([
     ['a malformed store id', { storeId: 'store-1' }, 'storeId'],
-    ['an empty page', { first: 0 }, 'first'],
+    ['a negative page size', { first: -1 }, 'first'],
     ['a page over the maximum', { first: 101 }, 'first'],
     ['a cursor the API never gave', { after: 'bm90LWEtY3Vyc29y' }, 'after'],
   ])('refuses a list with %s', async (_, args, named) => {
