@@ -172,6 +172,8 @@ const services: ServiceConfig[] = [
       PARTNER_MERCHANT_URL: 'http://127.0.0.1:4002/graphql',
       SETTLEMENT_URL: 'http://127.0.0.1:4003/graphql',
       SUBGRAPH_TIMEOUT_MS: limits.subgraphTimeoutMs,
+      CORS_ORIGINS: [],
+      CORS_REFRESH_MS: limits.webOriginsRefreshMs,
       RATE_LIMIT_CLIENT_REQUESTS_PER_MINUTE: limits.rateLimitClientRequestsPerMinute,
       RATE_LIMIT_CLIENT_BURST: limits.rateLimitClientBurst,
       RATE_LIMIT_MEMBER_REQUESTS_PER_MINUTE: limits.rateLimitMemberRequestsPerMinute,

@@ -18,6 +18,7 @@ import { subgraphs, type SubgraphName } from '@coalition/shared/topology';
 import { publicSchemaSdl } from './compose';
 import type { GatewayConfig } from './config';
 import { gatewayContext, type GatewayContext } from './context';
+import { mountCors } from './cors';
 import { formatGatewayError } from './format-error';
 import { openRateLimits, type RateLimits } from './rate-limit/rate-limits';
 import { SubgraphDataSource } from './subgraph-data-source';
@@ -55,6 +56,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     metrics,
     access: { token: config.METRICS_TOKEN, production: config.NODE_ENV === 'production' },
   });
+  const webOrigins = await mountCors(app, config, logger);
   app.get('/', (_req, res) => {
     res.json({
       service: 'coalition gateway',
@@ -92,6 +94,7 @@ export async function startGateway(config: GatewayConfig): Promise<RunningGatewa
     url,
     stop: async () => {
       ready = false;
+      webOrigins.stop();
       await listening.close();
       await apollo.stop();
       await agent.close();

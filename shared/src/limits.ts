@@ -90,6 +90,10 @@ export const limits = {
   /** How far ahead a partner's earn and burn stop dates may be set. */
   partnerLeavingAheadDaysMax: 730,
   statusReasonLengthMax: 500,
+  /** Web origins (a shop, an app) one partner may let call the gateway from a browser. */
+  webOriginsPerPartnerMax: 20,
+  /** How often the gateway reads the partners' web origins again. */
+  webOriginsRefreshMs: 30_000,
   /** How far ahead an earn rules version may be scheduled (and a simulation may look). */
   earnRulesAheadDaysMax: 365,
   /** Versions published but not yet in force, per partner. */

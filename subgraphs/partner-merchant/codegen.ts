@@ -12,4 +12,5 @@ export const mappers: Record<string, string> = {
   Reward: '../modules/rewards/reward.repository#Reward',
   RewardOrder: '../modules/rewards/reward-order.repository#RewardOrder',
   Offer: '../modules/offers/offers.repository#OfferRecord',
+  WebOrigin: '../modules/web-origins/web-origins.service#WebOrigin',
 };

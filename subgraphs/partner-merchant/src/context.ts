@@ -6,6 +6,7 @@ import type { PartnerStatusLoaders } from './modules/partner-status/partner-stat
 import type { PartnersLoaders } from './modules/partners/partners.loaders';
 import type { RateLimitsLoaders } from './modules/rate-limits/rate-limits.loaders';
 import type { RewardsLoaders } from './modules/rewards/rewards.loaders';
+import type { WebOriginsLoaders } from './modules/web-origins/web-origins.loaders';
 
 /**
  * Every DataLoader of a partner-merchant request, each module's own side by side. Modules never
@@ -17,6 +18,7 @@ export type PartnerLoaders = ApiClientsLoaders &
   PartnerStatusLoaders &
   PartnersLoaders &
   RateLimitsLoaders &
-  RewardsLoaders;
+  RewardsLoaders &
+  WebOriginsLoaders;
 
 export type PartnerContext = ContextWith<PartnerLoaders>;

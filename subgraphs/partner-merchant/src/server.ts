@@ -1,4 +1,6 @@
-import { loadSigningKey } from '@coalition/shared/auth/keys';
+import type { DataSource } from 'typeorm';
+import { loadSigningKey, type SigningKey } from '@coalition/shared/auth/keys';
+import type { Logger } from '@coalition/shared/logger';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { baseModule } from '@coalition/shared/graphql/module';
 import { limits } from '@coalition/shared/limits';
@@ -18,6 +20,7 @@ import { Offers1764730000000 } from '../migrations/1764730000000-offers';
 import { Rewards1764730600000 } from '../migrations/1764730600000-rewards';
 import { VoucherRedemption1764734400000 } from '../migrations/1764734400000-voucher-redemption';
 import { PartnerRateLimits1764738000000 } from '../migrations/1764738000000-partner-rate-limits';
+import { WebOrigins1765155600000 } from '../migrations/1765155600000-web-origins';
 import type { PartnerConfig } from './config';
 import type { PartnerLoaders } from './context';
 import { ApiClient } from './modules/api-clients/api-client.entity';
@@ -31,6 +34,8 @@ import { offersModule } from './modules/offers/offers.module';
 import { OffersService } from './modules/offers/offers.service';
 import { partnerStatusModule } from './modules/partner-status/partner-status.module';
 import { PartnerStatusService } from './modules/partner-status/partner-status.service';
+import { mountWebOrigins, webOriginsModule } from './modules/web-origins/web-origins.module';
+import { WebOriginsService } from './modules/web-origins/web-origins.service';
 import { Partner } from './modules/partners/partner.entity';
 import { partnersModule } from './modules/partners/partners.module';
 import { PartnersService } from './modules/partners/partners.service';
@@ -58,6 +63,7 @@ export const migrations = [
   Rewards1764730600000,
   VoucherRedemption1764734400000,
   PartnerRateLimits1764738000000,
+  WebOrigins1765155600000,
 ];
 
 /**
@@ -78,19 +84,11 @@ export function startPartnerService(
     onQuery: options.onQuery,
     build: (dataSource, logger) => {
       const clients = new ApiClientsService(dataSource);
-      const rewardOrders = new RewardOrdersService(
-        dataSource,
-        httpWalletRedemptions(
-          config.REWARD_REDEMPTIONS_URL,
-          serviceTokenProvider(signingKey, 'partner-merchant'),
-          limits.syncCallTimeoutMs,
-          logger,
-        ),
-        logger,
-      );
+      const rewardOrders = rewardOrdersOf(config, dataSource, signingKey, logger);
       const earnRules = new EarnRulesService(dataSource);
       const tierBonuses = new TierBonusesService(dataSource);
       const rateLimits = new PartnerRateLimitsService(dataSource);
+      const webOrigins = new WebOriginsService(dataSource);
       const parts = {
         apiClients: apiClientsModule(clients),
         earnRules: earnRulesModule(earnRules, new EarnSimulationService(dataSource, tierBonuses)),
@@ -104,6 +102,7 @@ export function startPartnerService(
           orders: rewardOrders,
           vouchers: new VoucherRedemptionService(dataSource),
         }),
+        webOrigins: webOriginsModule(webOrigins),
       };
       return {
         // In the order of schema.graphql: base.graphql, then the modules by name.
@@ -116,8 +115,12 @@ export function startPartnerService(
           ...parts.partners.createLoaders(),
           ...parts.rateLimits.createLoaders(),
           ...parts.rewards.createLoaders(),
+          ...parts.webOrigins.createLoaders(),
         }),
-        mountRoutes: (app) => mountTokenEndpoint(app, clients, rateLimits, signingKey),
+        mountRoutes: (app) => {
+          mountTokenEndpoint(app, clients, rateLimits, signingKey);
+          mountWebOrigins(app, webOrigins);
+        },
         // Orders the wallet did not answer in time are completed here, so none stays PENDING for good.
         background: [
           new PeriodicJob(
@@ -130,4 +133,20 @@ export function startPartnerService(
       };
     },
   });
+}
+
+/** Reward orders burn points through the member service's route, with this service's token. */
+function rewardOrdersOf(
+  config: PartnerConfig,
+  dataSource: DataSource,
+  signingKey: SigningKey,
+  logger: Logger,
+): RewardOrdersService {
+  const wallet = httpWalletRedemptions(
+    config.REWARD_REDEMPTIONS_URL,
+    serviceTokenProvider(signingKey, 'partner-merchant'),
+    limits.syncCallTimeoutMs,
+    logger,
+  );
+  return new RewardOrdersService(dataSource, wallet, logger);
 }

@@ -8,6 +8,7 @@ import type { EarnRuleVersionRecord as EarnRuleVersionRecordModel } from '../mod
 import type { Reward as RewardModel } from '../modules/rewards/reward.repository';
 import type { RewardOrder as RewardOrderModel } from '../modules/rewards/reward-order.repository';
 import type { OfferRecord as OfferRecordModel } from '../modules/offers/offers.repository';
+import type { WebOrigin as WebOriginModel } from '../modules/web-origins/web-origins.service';
 import type { BaseContext } from '@coalition/shared/graphql/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -287,6 +288,16 @@ export type Mutation = {
    * VOUCHER_ALREADY_REDEEMED (with extensions.redeemedAt), BAD_USER_INPUT, FORBIDDEN.
    */
   redeemVoucher: RewardOrder;
+  /**
+   * Lets pages of a web origin (a partner's shop, its app) call the gateway from a browser: the
+   * gateway answers their CORS requests within a minute. An origin is scheme, host and port, e.g.
+   * https://shop.example.com (https only, http only for localhost; no paths, no wildcards); at most
+   * 20 per partner. CONFLICT when it is already allowed. Operators and the partner itself (not its
+   * terminals); audited.
+   */
+  addPartnerWebOrigin: WebOrigin;
+  /** No longer lets the origin call the gateway from a browser. NOT_FOUND when it was not allowed. Audited. */
+  removePartnerWebOrigin: Scalars['Boolean']['output'];
 };
 
 export type MutationCreateApiClientArgs = {
@@ -387,6 +398,16 @@ export type MutationRedeemVoucherArgs = {
   storeId: Scalars['ID']['input'];
 };
 
+export type MutationAddPartnerWebOriginArgs = {
+  partnerId: Scalars['ID']['input'];
+  origin: Scalars['String']['input'];
+};
+
+export type MutationRemovePartnerWebOriginArgs = {
+  partnerId: Scalars['ID']['input'];
+  origin: Scalars['String']['input'];
+};
+
 /** A page of a connection, as the Relay cursor connections specification defines it. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -453,6 +474,8 @@ export type Partner = {
   rewards?: Maybe<RewardConnection>;
   /** Reward orders placed at the partner, newest first. Null unless the viewer is an operator or this partner (not its terminals). */
   rewardOrders?: Maybe<RewardOrderConnection>;
+  /** The web origins whose pages may call the gateway from a browser (CORS). Null unless the viewer is an operator or this partner (not its terminals). */
+  webOrigins?: Maybe<Array<WebOrigin>>;
 };
 
 export type PartnerApiClientsArgs = {
@@ -1107,6 +1130,16 @@ export type OrderRewardInput = {
   memberId: Scalars['ID']['input'];
 };
 
+/** A web origin a partner lets call the gateway from a browser. */
+export type WebOrigin = {
+  __typename?: 'WebOrigin';
+  /** Scheme, host and port, as browsers send it in the Origin header. */
+  origin: Scalars['String']['output'];
+  addedAt: Scalars['DateTime']['output'];
+  /** Who added it. Null unless the viewer is an operator. */
+  addedBy?: Maybe<Scalars['String']['output']>;
+};
+
 export type ResolverTypeWrapper<T> = Promise<T> | T;
 
 export type ReferenceResolver<TResult, TReference, TContext> = (
@@ -1332,6 +1365,7 @@ export type ResolversTypes = {
   CreateRewardInput: CreateRewardInput;
   UpdateRewardInput: UpdateRewardInput;
   OrderRewardInput: OrderRewardInput;
+  WebOrigin: ResolverTypeWrapper<WebOriginModel>;
 };
 
 /** Mapping between all available schema types and the resolvers parents */
@@ -1420,6 +1454,7 @@ export type ResolversParentTypes = {
   CreateRewardInput: CreateRewardInput;
   UpdateRewardInput: UpdateRewardInput;
   OrderRewardInput: OrderRewardInput;
+  WebOrigin: WebOriginModel;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<
@@ -1631,6 +1666,18 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationRedeemVoucherArgs, 'code' | 'storeId'>
   >;
+  addPartnerWebOrigin?: Resolver<
+    ResolversTypes['WebOrigin'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationAddPartnerWebOriginArgs, 'partnerId' | 'origin'>
+  >;
+  removePartnerWebOrigin?: Resolver<
+    ResolversTypes['Boolean'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationRemovePartnerWebOriginArgs, 'partnerId' | 'origin'>
+  >;
 };
 
 export type PageInfoResolvers<
@@ -1712,6 +1759,7 @@ export type PartnerResolvers<
     ContextType,
     RequireFields<PartnerRewardOrdersArgs, 'first'>
   >;
+  webOrigins?: Resolver<Maybe<Array<ResolversTypes['WebOrigin']>>, ParentType, ContextType>;
 };
 
 export type ApiClientResolvers<
@@ -2092,6 +2140,15 @@ export type RewardOrderEdgeResolvers<
   node?: Resolver<ResolversTypes['RewardOrder'], ParentType, ContextType>;
 };
 
+export type WebOriginResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['WebOrigin'] = ResolversParentTypes['WebOrigin'],
+> = {
+  origin?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  addedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  addedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type Resolvers<ContextType = BaseContext> = {
   DateTime?: GraphQLScalarType;
   Points?: GraphQLScalarType;
@@ -2136,4 +2193,5 @@ export type Resolvers<ContextType = BaseContext> = {
   RewardOrder?: RewardOrderResolvers<ContextType>;
   RewardOrderConnection?: RewardOrderConnectionResolvers<ContextType>;
   RewardOrderEdge?: RewardOrderEdgeResolvers<ContextType>;
+  WebOrigin?: WebOriginResolvers<ContextType>;
 };
