@@ -110,6 +110,54 @@ describe('an earn makes a fixed, small number of round trips to Postgres', () =>
       expect(batch).toMatch(new RegExp(`(INSERT INTO|UPDATE) ${table}\\b`));
   });
 
+  it('sends the same seven with a tier ladder in force: the counter and an upgrade ride in the batch', async () => {
+    const defined = await gql(
+      memberUrl,
+      `mutation D($input: TierLadderInput!) { defineTierLadder(input: $input) { version } }`,
+      {
+        input: {
+          metric: 'QUALIFYING_POINTS',
+          period: 'CALENDAR_YEAR',
+          currency: 'EUR',
+          graceDays: 0,
+          tiers: [{ code: 'SILVER', name: 'Silver', threshold: '30' }],
+        },
+      },
+      operatorToken(),
+    );
+    expect(defined.errors).toBeUndefined();
+    const member = await enrolMember(memberUrl, 'Round Trip Climber');
+    await statementsOfOneEarn(member.id, '1000'); // prepares the connection's statements
+    const counted = await statementsOfOneEarn(member.id, '1000');
+    const upgraded = await statementsOfOneEarn(member.id, '1000'); // 30 points: SILVER
+    for (const sent of [counted, upgraded]) {
+      expect(sent.map(kindOf)).toEqual([
+        'till',
+        'START TRANSACTION',
+        'lock_wallet',
+        'idempotency claim',
+        'earn context',
+        'write batch',
+        'COMMIT',
+      ]);
+      expect(sent[5]).toMatch(/INSERT INTO tier_activity\b/);
+    }
+    const batch = upgraded[5]!;
+    for (const write of [
+      /INSERT INTO tier_status\b/,
+      /UPDATE member SET tier\b/,
+      /INSERT INTO tier_history\b/,
+    ])
+      expect(batch).toMatch(write);
+    const tier = await gql<{ member: { tier: string | null } }>(
+      memberUrl,
+      'query M($id: ID!) { member(id: $id) { tier } }',
+      { id: member.id },
+      operatorToken(),
+    );
+    expect(tier.data?.member.tier).toBe('SILVER');
+  });
+
   it('answers with the balances the earn left, the same as a read of the wallet afterwards, holds included', async () => {
     const member = await enrolMember(memberUrl, 'Round Trip Reader');
     const storeId = partner.stores[0]!.id;

@@ -105,6 +105,20 @@ export const limits = {
   earnRulesWithdrawLeadMs: 60_000,
   /** The coalition's tier bonuses: at most this many tiers. */
   tierBonusesMax: 10,
+  // Tiers members climb (subgraphs/member/src/modules/tiers).
+  /** Tiers on one ladder. */
+  tiersPerLadderMax: 10,
+  /** The longest grace period a ladder gives a member before a downgrade. */
+  tierGraceDaysMax: 366,
+  /** How far ahead a ladder version may be scheduled. */
+  tierLadderAheadDaysMax: 366,
+  /** The longest an operator's tier override lasts. */
+  tierOverrideDaysMax: 731,
+  tierOverrideReasonLengthMax: 500,
+  /** Members one round of the tier review handles per database transaction. */
+  tierReviewBatchMax: 500,
+  /** A tier threshold: at most this (points, minor units or partners). */
+  tierThresholdMax: 1_000_000_000_000n,
   // Partner views of the ledger.
   /** The longest period a partner's points summary or member reach covers (a leap year). */
   partnerViewPeriodDaysMax: 366,

@@ -10,6 +10,8 @@ export const memberConfigShape = {
   PARTNER_FEED_URL: settings.httpUrl.default('http://127.0.0.1:4002/feed'),
   /** How often the wallet expires lots past their expiry (also runnable by hand: npm run expire). */
   EXPIRY_INTERVAL_MS: settings.positiveMs.default(60_000),
+  /** How often tiers are reviewed: periods ended, overrides past their end (also runTierReview). */
+  TIER_REVIEW_INTERVAL_MS: settings.positiveMs.default(60_000),
 };
 
 export type MemberConfig = ReturnType<typeof loadMemberConfig>;

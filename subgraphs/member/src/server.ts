@@ -1,4 +1,6 @@
+import type { DataSource } from 'typeorm';
 import { loadPublicKeys, loadSigningKey } from '@coalition/shared/auth/keys';
+import type { Logger } from '@coalition/shared/logger';
 import { serviceTokenProvider } from '@coalition/shared/auth/service-token';
 import { httpFeedConsumer } from '@coalition/shared/feed/http';
 import { baseModule } from '@coalition/shared/graphql/module';
@@ -21,6 +23,7 @@ import { PartnerViews1764727200000 } from '../migrations/1764727200000-partner-v
 import { OffersReplica1764730800000 } from '../migrations/1764730800000-offers-replica';
 import { LockWallet1764856800000 } from '../migrations/1764856800000-lock-wallet';
 import { LockWalletLots1764860400000 } from '../migrations/1764860400000-lock-wallet-lots';
+import { Tiers1765188000000 } from '../migrations/1765188000000-tiers';
 import { AdjustmentService } from './modules/wallet/adjustment.service';
 import { BurnService } from './modules/wallet/burn.service';
 import { EarnService } from './modules/wallet/earn.service';
@@ -44,6 +47,11 @@ import { applyPartnerFacts } from './modules/partner-replica/partner-feed';
 import { PartnerReplica, StoreReplica } from './modules/partner-replica/partner-replica.entity';
 import { partnerViewsModule } from './modules/partner-views/partner-views.module';
 import { PartnerViewsService } from './modules/partner-views/partner-views.service';
+import { TierLadderService } from './modules/tiers/tier-ladder.service';
+import { TierOverrideService } from './modules/tiers/tier-override.service';
+import { TierReviewService } from './modules/tiers/tier-review.service';
+import { TierStatusService } from './modules/tiers/tier-status.service';
+import { tiersModule } from './modules/tiers/tiers.module';
 import { viewerModule } from './modules/viewer/viewer.module';
 
 export const entities = [Member, MemberPartnerLink, PartnerReplica, StoreReplica];
@@ -62,6 +70,7 @@ export const migrations = [
   OffersReplica1764730800000,
   LockWallet1764856800000,
   LockWalletLots1764860400000,
+  Tiers1765188000000,
 ];
 export const PARTNER_FEED_CONSUMER = 'partner-feed';
 
@@ -86,10 +95,12 @@ export function startMemberService(
         { dataSource, logger, token },
         { name: PARTNER_FEED_CONSUMER, feedUrl: config.PARTNER_FEED_URL, apply: applyPartnerFacts },
       );
+      const tiers = tiersPart(dataSource, logger, config);
       const parts = {
         members: membersModule(members, partnerFeed),
         offers: offersModule(new OffersService(dataSource)),
         partnerViews: partnerViewsModule(new PartnerViewsService(dataSource)),
+        tiers: tiers.module,
         viewer: viewerModule(),
         wallet: walletModule(
           {
@@ -109,6 +120,7 @@ export function startMemberService(
         createLoaders: () => ({
           ...parts.members.createLoaders(),
           ...parts.partnerViews.createLoaders(),
+          ...parts.tiers.createLoaders(),
           ...parts.wallet.createLoaders(),
         }),
         // The partner service's synchronous call for reward orders (off the hot path).
@@ -122,8 +134,28 @@ export function startMemberService(
             () => new ExpiryService(dataSource, logger).run(),
             logger,
           ),
+          tiers.review,
         ],
       };
     },
   });
+}
+
+/** Tiers: the module, and the review the service runs every TIER_REVIEW_INTERVAL_MS. */
+function tiersPart(dataSource: DataSource, logger: Logger, config: MemberConfig) {
+  const review = new TierReviewService(dataSource, logger);
+  return {
+    module: tiersModule({
+      ladder: new TierLadderService(dataSource),
+      status: new TierStatusService(dataSource),
+      override: new TierOverrideService(dataSource),
+      review,
+    }),
+    review: new PeriodicJob(
+      'tier-review',
+      config.TIER_REVIEW_INTERVAL_MS,
+      () => review.run(),
+      logger,
+    ),
+  };
 }

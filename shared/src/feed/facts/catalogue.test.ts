@@ -103,6 +103,7 @@ describe('the catalogue of feed facts', () => {
     ['debt.repaid', 'a cause no hold has', (p) => (p.cause = 'FORGIVEN'), 'cause'],
     ['member.enrolled', 'no member', (p) => delete p.memberId, 'memberId'],
     ['member.tier-changed', 'no one who changed it', (p) => (p.changedBy = ''), 'changedBy'],
+    ['member.tier-changed', 'a reason tiers never have', (p) => (p.reason = 'BOUGHT'), 'reason'],
     [
       'partner.onboarded',
       'a currency that is none',
@@ -224,6 +225,12 @@ describe('the catalogue of feed facts', () => {
       'received lots were named: none',
       without('points.transferred', 'received'),
       { received: [] },
+    ],
+    [
+      'member.tier-changed',
+      'tier ladders: set by hand, under no ladder',
+      without('member.tier-changed', 'reason', 'ladderVersion'),
+      { reason: 'MANUAL', ladderVersion: null },
     ],
   ])('reads a %s fact from before %s', (type, _before, payload, filled) => {
     expect(definitionOf(type).parse(payload)).toMatchObject(filled);

@@ -37,7 +37,14 @@ export const memberFacts: Record<string, Record<string, unknown>> = {
   'member.enrolled': { memberId: ids.member, enrolledAt: at },
   'member.partner-linked': { memberId: ids.member, partnerId: ids.partner },
   'member.partner-unlinked': { memberId: ids.member, partnerId: ids.partner },
-  'member.tier-changed': { memberId: ids.member, from: null, to: 'GOLD', changedBy: 'operator:1' },
+  'member.tier-changed': {
+    memberId: ids.member,
+    from: 'SILVER',
+    to: 'GOLD',
+    changedBy: 'tiers',
+    reason: 'UPGRADE',
+    ladderVersion: 2,
+  },
   'points.earned': {
     transactionId: ids.transaction,
     memberId: ids.member,

@@ -31,7 +31,12 @@ export const memberPartnerLinked = defineFact({ name: 'member.partner-linked', .
 
 export const memberPartnerUnlinked = defineFact({ name: 'member.partner-unlinked', ...consent });
 
-/** The change's audit trail: the tiers before and after (null: none), and who changed it. */
+/**
+ * The change's audit trail: the tiers before and after (null: none), who changed it, and why: set
+ * by hand (MANUAL), climbed by an earn (UPGRADE), lowered at a period's review (DOWNGRADE), an
+ * operator's override given or ended (OVERRIDE, OVERRIDE_ENDED), with the ladder version in force.
+ * No points move: settlement ignores it.
+ */
 export const memberTierChanged = defineFact({
   name: 'member.tier-changed',
   version: 1,
@@ -41,7 +46,11 @@ export const memberTierChanged = defineFact({
     from: z.string().nullable(),
     to: z.string().nullable(),
     changedBy: z.string().min(1),
+    reason: z.enum(['MANUAL', 'UPGRADE', 'DOWNGRADE', 'OVERRIDE', 'OVERRIDE_ENDED']),
+    ladderVersion: z.number().int().positive().nullable(),
   }),
+  // Before ladders, every tier was set by hand.
+  olderFacts: (payload) => ({ reason: 'MANUAL', ladderVersion: null, ...payload }),
 });
 
 const earnComponent = z.object({

@@ -10,6 +10,9 @@ import type {
   LotEntry as LotEntryModel,
 } from '../modules/wallet/history.service';
 import type { Household as HouseholdModel } from '../modules/wallet/household.service';
+import type { TierLadder as TierLadderModel } from '../modules/tiers/tier-ladder';
+import type { TierStatusView as TierStatusViewModel } from '../modules/tiers/tier-status.service';
+import type { TierReviewReport as TierReviewReportModel } from '../modules/tiers/tier-review.service';
 import type { BaseContext } from '@coalition/shared/graphql/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -67,6 +70,10 @@ export type Query = {
   members: MemberConnection;
   /** How far the member service has applied the partner feed. Operators only. */
   partnerFeedStatus: FeedStatus;
+  /** The tier ladder in force now (by ledger time); null before the first version takes effect. Any signed-in caller. */
+  tierLadder?: Maybe<TierLadder>;
+  /** Every version of the tier ladder, newest first (at most 100). Operators only. */
+  tierLadders: Array<TierLadder>;
   /**
    * Who the bearer token is: its role, its subject, the member, partner or store it acts for, and the
    * scopes it carries. Any token (a service token is refused with FORBIDDEN). An integrator's first
@@ -114,6 +121,26 @@ export type Mutation = {
    * for this member), FORBIDDEN.
    */
   activateOffer: MemberOffer;
+  /**
+   * Defines the next version of the coalition's tier ladder, in force from effectiveFrom (default now;
+   * never in the past, at most 366 days ahead, and after the version before it). Tiers are listed
+   * lowest first with strictly increasing thresholds; anything else is BAD_USER_INPUT naming the field,
+   * and nothing is written. Operators only; the version records who defined it.
+   */
+  defineTierLadder: TierLadder;
+  /**
+   * Gives a member a tier until endsAt (a status match from another programme, a courtesy tier),
+   * with a reason. While it lasts the member holds the higher of it and the tier they earned. The
+   * tier must be on the ladder in force (else BAD_USER_INPUT). Operators only; recorded in the
+   * member's tier history and on the member feed with the operator's identity.
+   */
+  overrideMemberTier: Member;
+  /**
+   * Runs the tier review now, by ledger time, as the member service does every minute: ends
+   * overrides past their end, and reviews members whose tier's period ended more than the ladder's
+   * grace period ago (downgrading at most one tier). Idempotent. Operators only.
+   */
+  runTierReview: TierReviewReport;
   /**
    * Records a purchase and earns points for it (partners and terminals, at their own stores).
    * Points come from the partner's earn rules in force when the purchase happened (the wallet's copy,
@@ -217,6 +244,14 @@ export type MutationActivateOfferArgs = {
   offerId: Scalars['ID']['input'];
 };
 
+export type MutationDefineTierLadderArgs = {
+  input: TierLadderInput;
+};
+
+export type MutationOverrideMemberTierArgs = {
+  input: TierOverrideInput;
+};
+
 export type MutationEarnPointsArgs = {
   input: EarnPointsInput;
 };
@@ -307,6 +342,13 @@ export type Member = {
    * viewer who may not see the member.
    */
   offers?: Maybe<MemberOfferConnection>;
+  /**
+   * Where the member stands on the tier ladder in force: the tier held, this period's metric, the
+   * next tier and what is still missing by the period's end, an override if any, the latest changes.
+   * Null while no ladder is in force, and for a viewer who may not see the member's profile (the
+   * member, operators and partners the member linked may).
+   */
+  tierStatus?: Maybe<TierStatus>;
   /** The member's points; null for a viewer who may not see them. */
   wallet?: Maybe<Wallet>;
   /**
@@ -514,6 +556,142 @@ export type MemberReach = {
    * tell it about a customer it knows. Operators always see it.
    */
   membersAlsoElsewhere?: Maybe<Scalars['Int']['output']>;
+};
+
+/** What a ladder counts over its qualification period. */
+export type TierMetric =
+  /** Points earned on purchases at every partner, the coalition's tier bonus excepted; refunds take theirs back. */
+  | 'QUALIFYING_POINTS'
+  /** Spend in the ladder's currency, in minor units; purchases in other currencies do not count. */
+  | 'SPEND'
+  /** Partners with at least one purchase not wholly refunded. */
+  | 'DISTINCT_PARTNERS';
+
+export type TierPeriod =
+  /** January to December, in the ladder's time zone. */
+  | 'CALENDAR_YEAR'
+  /** The current month and the 11 before it, in the ladder's time zone: it moves on every month. */
+  | 'ROLLING_12_MONTHS';
+
+export type TierLadder = {
+  __typename?: 'TierLadder';
+  version: Scalars['Int']['output'];
+  effectiveFrom: Scalars['DateTime']['output'];
+  metric: TierMetric;
+  period: TierPeriod;
+  /** The IANA time zone periods and months are counted in. */
+  timeZone: Scalars['String']['output'];
+  /** The coalition currency, in which SPEND counts. */
+  currency: Scalars['String']['output'];
+  /** Days after a period's end before a member who did not requalify goes down a tier. */
+  graceDays: Scalars['Int']['output'];
+  /** Lowest first. */
+  tiers: Array<Tier>;
+  createdAt: Scalars['DateTime']['output'];
+  /** Who defined this version; null for viewers other than operators. */
+  createdBy?: Maybe<Scalars['String']['output']>;
+};
+
+export type Tier = {
+  __typename?: 'Tier';
+  /** The tier's code (e.g. GOLD): what Member.tier, tier bonuses and tier offers name. */
+  code: Scalars['String']['output'];
+  name: Scalars['String']['output'];
+  /** 1 for the lowest tier of the ladder; 0 for a tier the ladder in force does not have. */
+  rank: Scalars['Int']['output'];
+  /** The metric's value that reaches it, a whole number as a string; null for a tier not on the ladder. */
+  threshold?: Maybe<Scalars['String']['output']>;
+};
+
+export type TierStatus = {
+  __typename?: 'TierStatus';
+  /** The ladder version this status is read under. */
+  ladderVersion: Scalars['Int']['output'];
+  /** The tier the member holds (the same as Member.tier): an override's, or the tier they earned. */
+  tier?: Maybe<Tier>;
+  /** The tier the member earned, without any override. */
+  earnedTier?: Maybe<Tier>;
+  metric: TierMetric;
+  /** The metric's value this period so far, a whole number as a string. */
+  metricValue: Scalars['String']['output'];
+  periodStartsAt: Scalars['DateTime']['output'];
+  /** When this period ends: the date by which missingForNextTier must be reached. */
+  periodEndsAt: Scalars['DateTime']['output'];
+  /** The next tier up; null at the top. */
+  nextTier?: Maybe<Tier>;
+  /** What the metric still needs this period to reach nextTier, a whole number as a string. */
+  missingForNextTier?: Maybe<Scalars['String']['output']>;
+  /** The earliest the earned tier may go down: its period's end plus the ladder's grace period. Null without one. */
+  reviewAt?: Maybe<Scalars['DateTime']['output']>;
+  override?: Maybe<TierOverride>;
+  /** The latest changes of the tier held (at most 20), newest first. */
+  history: Array<TierChange>;
+};
+
+export type TierOverride = {
+  __typename?: 'TierOverride';
+  tier: Tier;
+  reason: Scalars['String']['output'];
+  endsAt: Scalars['DateTime']['output'];
+  setAt: Scalars['DateTime']['output'];
+  /** The operator who set it; null for viewers other than operators. */
+  setBy?: Maybe<Scalars['String']['output']>;
+};
+
+export type TierChangeReason =
+  /** Climbed by the earn that crossed the threshold. */
+  | 'UPGRADE'
+  /** Lowered one tier at a period's review. */
+  | 'DOWNGRADE'
+  /** An operator's override. */
+  | 'OVERRIDE'
+  /** An override ended. */
+  | 'OVERRIDE_ENDED';
+
+export type TierChange = {
+  __typename?: 'TierChange';
+  at: Scalars['DateTime']['output'];
+  from?: Maybe<Scalars['String']['output']>;
+  to?: Maybe<Scalars['String']['output']>;
+  reason: TierChangeReason;
+  ladderVersion?: Maybe<Scalars['Int']['output']>;
+};
+
+export type TierReviewReport = {
+  __typename?: 'TierReviewReport';
+  reviewed: Scalars['Int']['output'];
+  downgraded: Scalars['Int']['output'];
+  overridesEnded: Scalars['Int']['output'];
+};
+
+export type TierLadderInput = {
+  /** Default now. */
+  effectiveFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  metric: TierMetric;
+  period: TierPeriod;
+  /** An IANA time zone; default UTC. */
+  timeZone?: InputMaybe<Scalars['String']['input']>;
+  /** The coalition currency (ISO 4217). */
+  currency: Scalars['String']['input'];
+  graceDays: Scalars['Int']['input'];
+  /** Lowest first, thresholds strictly increasing; at most 10. */
+  tiers: Array<TierInput>;
+};
+
+export type TierInput = {
+  /** Upper-case letters, digits and _, e.g. GOLD. */
+  code: Scalars['String']['input'];
+  name: Scalars['String']['input'];
+  /** A whole number as a string: points, minor units of the currency, or partners, by the metric. */
+  threshold: Scalars['String']['input'];
+};
+
+export type TierOverrideInput = {
+  memberId: Scalars['ID']['input'];
+  /** A tier code of the ladder in force. */
+  tier: Scalars['String']['input'];
+  reason: Scalars['String']['input'];
+  endsAt: Scalars['DateTime']['input'];
 };
 
 /** The kind of party a token stands for. */
@@ -1023,6 +1201,18 @@ export type ResolversTypes = {
   >;
   PartnerPointsSummary: ResolverTypeWrapper<PartnerPointsSummary>;
   MemberReach: ResolverTypeWrapper<MemberReach>;
+  TierMetric: TierMetric;
+  TierPeriod: TierPeriod;
+  TierLadder: ResolverTypeWrapper<TierLadderModel>;
+  Tier: ResolverTypeWrapper<Tier>;
+  TierStatus: ResolverTypeWrapper<TierStatusViewModel>;
+  TierOverride: ResolverTypeWrapper<TierOverride>;
+  TierChangeReason: TierChangeReason;
+  TierChange: ResolverTypeWrapper<TierChange>;
+  TierReviewReport: ResolverTypeWrapper<TierReviewReportModel>;
+  TierLadderInput: TierLadderInput;
+  TierInput: TierInput;
+  TierOverrideInput: TierOverrideInput;
   ViewerRole: ViewerRole;
   Viewer: ResolverTypeWrapper<
     Omit<Viewer, 'member' | 'partner' | 'store'> & {
@@ -1131,6 +1321,15 @@ export type ResolversParentTypes = {
   };
   PartnerPointsSummary: PartnerPointsSummary;
   MemberReach: MemberReach;
+  TierLadder: TierLadderModel;
+  Tier: Tier;
+  TierStatus: TierStatusViewModel;
+  TierOverride: TierOverride;
+  TierChange: TierChange;
+  TierReviewReport: TierReviewReportModel;
+  TierLadderInput: TierLadderInput;
+  TierInput: TierInput;
+  TierOverrideInput: TierOverrideInput;
   Viewer: Omit<Viewer, 'member' | 'partner' | 'store'> & {
     member?: Maybe<ResolversParentTypes['Member']>;
     partner?: Maybe<ResolversParentTypes['Partner']>;
@@ -1237,6 +1436,8 @@ export type QueryResolvers<
     RequireFields<QueryMembersArgs, 'first'>
   >;
   partnerFeedStatus?: Resolver<ResolversTypes['FeedStatus'], ParentType, ContextType>;
+  tierLadder?: Resolver<Maybe<ResolversTypes['TierLadder']>, ParentType, ContextType>;
+  tierLadders?: Resolver<Array<ResolversTypes['TierLadder']>, ParentType, ContextType>;
   viewer?: Resolver<ResolversTypes['Viewer'], ParentType, ContextType>;
   wallet?: Resolver<
     Maybe<ResolversTypes['Wallet']>,
@@ -1280,6 +1481,19 @@ export type MutationResolvers<
     ContextType,
     RequireFields<MutationActivateOfferArgs, 'memberId' | 'offerId'>
   >;
+  defineTierLadder?: Resolver<
+    ResolversTypes['TierLadder'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationDefineTierLadderArgs, 'input'>
+  >;
+  overrideMemberTier?: Resolver<
+    ResolversTypes['Member'],
+    ParentType,
+    ContextType,
+    RequireFields<MutationOverrideMemberTierArgs, 'input'>
+  >;
+  runTierReview?: Resolver<ResolversTypes['TierReviewReport'], ParentType, ContextType>;
   earnPoints?: Resolver<
     ResolversTypes['EarnResult'],
     ParentType,
@@ -1392,6 +1606,7 @@ export type MemberResolvers<
     ContextType,
     RequireFields<MemberOffersArgs, 'first'>
   >;
+  tierStatus?: Resolver<Maybe<ResolversTypes['TierStatus']>, ParentType, ContextType>;
   wallet?: Resolver<Maybe<ResolversTypes['Wallet']>, ParentType, ContextType>;
   history?: Resolver<
     Maybe<ResolversTypes['TransactionConnection']>,
@@ -1558,6 +1773,82 @@ export type MemberReachResolvers<
   to?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   membersAlsoElsewhere?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type TierLadderResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['TierLadder'] = ResolversParentTypes['TierLadder'],
+> = {
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  effectiveFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  metric?: Resolver<ResolversTypes['TierMetric'], ParentType, ContextType>;
+  period?: Resolver<ResolversTypes['TierPeriod'], ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  currency?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  graceDays?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tiers?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type TierResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['Tier'] = ResolversParentTypes['Tier'],
+> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  threshold?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type TierStatusResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['TierStatus'] = ResolversParentTypes['TierStatus'],
+> = {
+  ladderVersion?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  earnedTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  metric?: Resolver<ResolversTypes['TierMetric'], ParentType, ContextType>;
+  metricValue?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  periodStartsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  periodEndsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  nextTier?: Resolver<Maybe<ResolversTypes['Tier']>, ParentType, ContextType>;
+  missingForNextTier?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reviewAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  override?: Resolver<Maybe<ResolversTypes['TierOverride']>, ParentType, ContextType>;
+  history?: Resolver<Array<ResolversTypes['TierChange']>, ParentType, ContextType>;
+};
+
+export type TierOverrideResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['TierOverride'] = ResolversParentTypes['TierOverride'],
+> = {
+  tier?: Resolver<ResolversTypes['Tier'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  endsAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  setAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  setBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
+export type TierChangeResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['TierChange'] = ResolversParentTypes['TierChange'],
+> = {
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  from?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  to?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['TierChangeReason'], ParentType, ContextType>;
+  ladderVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+};
+
+export type TierReviewReportResolvers<
+  ContextType = BaseContext,
+  ParentType extends ResolversParentTypes['TierReviewReport'] =
+    ResolversParentTypes['TierReviewReport'],
+> = {
+  reviewed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  downgraded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  overridesEnded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type ViewerResolvers<
@@ -1776,6 +2067,12 @@ export type Resolvers<ContextType = BaseContext> = {
   PartnerTransactionEdge?: PartnerTransactionEdgeResolvers<ContextType>;
   PartnerPointsSummary?: PartnerPointsSummaryResolvers<ContextType>;
   MemberReach?: MemberReachResolvers<ContextType>;
+  TierLadder?: TierLadderResolvers<ContextType>;
+  Tier?: TierResolvers<ContextType>;
+  TierStatus?: TierStatusResolvers<ContextType>;
+  TierOverride?: TierOverrideResolvers<ContextType>;
+  TierChange?: TierChangeResolvers<ContextType>;
+  TierReviewReport?: TierReviewReportResolvers<ContextType>;
   Viewer?: ViewerResolvers<ContextType>;
   Wallet?: WalletResolvers<ContextType>;
   ExpiringPoints?: ExpiringPointsResolvers<ContextType>;

@@ -95,7 +95,14 @@ export class MembersService {
       if (member.tier === tier) return member;
       await manager.query('UPDATE member SET tier = $2 WHERE id = $1', [memberId, tier]);
       await appendFacts(manager, [
-        memberTierChanged.build({ memberId, from: member.tier, to: tier, changedBy }),
+        memberTierChanged.build({
+          memberId,
+          from: member.tier,
+          to: tier,
+          changedBy,
+          reason: 'MANUAL',
+          ladderVersion: null,
+        }),
       ]);
       return Object.assign(member, { tier });
     });

@@ -9,6 +9,7 @@ import {
 import type { MemberEarnState } from '@coalition/shared/earn-rules/evaluate-earn';
 import { offerSchema, type OfferInEffect } from '@coalition/shared/earn-rules/offers';
 import { limits } from '@coalition/shared/limits';
+import { parseTierEarnState, type TierEarnState } from '../tiers/tier-earn';
 
 /** An activated offer as earn needs it: its terms, and its budget (what is left is read under lock, if it pays). */
 export interface ActivatedOffer extends OfferInEffect {
@@ -24,6 +25,8 @@ export interface EarnContext {
   member: MemberEarnState;
   tierBonuses: TierBonus[];
   offers: ActivatedOffer[];
+  /** The tier ladder in force and the member's counters this period; null without a ladder. */
+  tiers: TierEarnState | null;
 }
 
 interface ContextRow {
@@ -36,6 +39,7 @@ interface ContextRow {
   capped_today: string | null;
   stamps: number | null;
   offers: { id: string; content: unknown; budgetPoints: string | null }[];
+  tiers: unknown;
 }
 
 /**
@@ -48,7 +52,9 @@ interface ContextRow {
  * - only where these rules use them: whether the member earned at this partner before, the capped
  *   points earned there since the start of the store's local day, the stamps on its card;
  * - the member's activated offers at the partner that apply: live at the purchase, activated before
- *   it (by the wallet's clock, which a till's may trail by limits.clockSkewMs), with uses left.
+ *   it (by the wallet's clock, which a till's may trail by limits.clockSkewMs), with uses left;
+ * - the tier ladder in force at ledger time and the member's tier counters this period
+ *   (tier_earn_state: a sum over the member's month buckets, never the ledger).
  */
 const CONTEXT_SQL = `
   WITH r AS (
@@ -70,7 +76,8 @@ const CONTEXT_SQL = `
             FROM offer_activation a JOIN offer_replica o ON o.id = a.offer_id
            WHERE a.member_id = m.id AND a.partner_id = $2 AND a.uses < o.per_member_limit
              AND a.activated_at <= $3::timestamptz + $6 * interval '1 millisecond'
-             AND o.starts_at <= $3 AND $3 < o.ends_at AND (o.ended_at IS NULL OR $3 < o.ended_at)) AS offers
+             AND o.starts_at <= $3 AND $3 < o.ends_at AND (o.ended_at IS NULL OR $3 < o.ended_at)) AS offers,
+         tier_earn_state(m.id, $2, $4) AS tiers
     FROM member m CROSS JOIN r LEFT JOIN tier_bonus_replica b ON b.tier = m.tier
    WHERE m.id = $1`;
 
@@ -93,7 +100,7 @@ export class EarnRulesReplica {
       timeZone: string;
     },
   ): Promise<EarnContext> {
-    const rows = await preparedQuery<ContextRow>(manager, 'earn-context-v2', CONTEXT_SQL, [
+    const rows = await preparedQuery<ContextRow>(manager, 'earn-context-v3', CONTEXT_SQL, [
       at.memberId,
       at.partnerId,
       at.occurredAt,
@@ -122,6 +129,7 @@ export class EarnRulesReplica {
           ? [{ tier: row.tier, bonusPercent: row.bonus_percent }]
           : [],
       offers: row.offers.map(activatedOffer),
+      tiers: parseTierEarnState(row.tiers),
     };
   }
 

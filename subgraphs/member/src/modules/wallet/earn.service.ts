@@ -15,6 +15,7 @@ import { limits } from '@coalition/shared/limits';
 import { parseInput } from '@coalition/shared/validation';
 import type { Batched, Wire } from './idempotency';
 import { evaluateWithOffers, offerAwardStatements } from '../offers/offer-awards';
+import { qualifyingPoints, tierEarnWrites } from '../tiers/tier-earn';
 import type { EarnRulesReplica } from '../partner-replica/earn-rules.replica';
 import { writeWalletBatched } from './wallet-write';
 import { account, transactionStatements } from './ledger';
@@ -112,6 +113,14 @@ export class EarnService {
       lines: input.lines.map((l) => ({ ...l, amount: l.amount.toString() })),
     };
     const earn = earnRecord(version, evaluation, split);
+    const tiers = tierEarnWrites(context.tiers, {
+      memberId: wallet.memberId,
+      partnerId: till.partnerId,
+      qualifyingPoints: qualifyingPoints(evaluation),
+      spend: input.currency === context.tiers?.currency ? input.total : 0n,
+      heldTier: context.member.tier,
+      now,
+    });
     const { id: transactionId, statements: transactionWrites } = transactionStatements({
       memberId: wallet.memberId,
       kind: 'EARN',
@@ -120,7 +129,12 @@ export class EarnService {
       storeId: till.storeId,
       receiptId: input.receiptId,
       rulesVersion: version,
-      details: { purchase, debtRepaid: split.debtRepaid.toString(), earn },
+      details: {
+        purchase,
+        debtRepaid: split.debtRepaid.toString(),
+        earn,
+        ...(tiers.record ? { tiers: tiers.record } : {}),
+      },
       at: now,
       postings: [
         { account: account.issuance(till.partnerId), points: -evaluation.partnerPoints },
@@ -194,7 +208,8 @@ export class EarnService {
         ...offerAwardStatements(wallet.memberId, evaluation),
         ...stampStatements(wallet.memberId, till.partnerId, evaluation, now),
         ...walletStatements(wallet.memberId, evaluation.points, split.debtRepaid, now),
-        factsStatement([pointsEarned.build(fact)]),
+        ...tiers.statements,
+        factsStatement([pointsEarned.build(fact), ...tiers.facts]),
       ],
     };
   }

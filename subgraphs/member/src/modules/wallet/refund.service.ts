@@ -4,6 +4,7 @@ import { assert, notFound } from '@coalition/shared/errors';
 import { appendFacts } from '@coalition/shared/feed/outbox';
 import { burnRefunded, purchaseRefunded } from '@coalition/shared/feed/facts/member-feed';
 import { parseInput } from '@coalition/shared/validation';
+import { tierRefundStatement, type TierEarnRecord } from '../tiers/tier-earn';
 import type { Wire } from './idempotency';
 import { writeWallet } from './wallet-write';
 import { account, writeTransaction } from './ledger';
@@ -30,7 +31,11 @@ interface Original {
   memberId: string;
   partnerId: string;
   points: bigint;
-  details: { purchase?: { total: string; currency: string }; earn?: { partnerPoints?: string } };
+  details: {
+    purchase?: { total: string; currency: string };
+    earn?: { partnerPoints?: string };
+    tiers?: TierEarnRecord;
+  };
 }
 
 const exceeds = (what: string) =>
@@ -107,6 +112,15 @@ export class RefundService {
           ].filter((p) => p.points !== 0n),
         });
         await consumeLots(manager, transactionId, takes);
+        const tiers = earn.details.tiers;
+        const tierBack = tierRefundStatement(tiers, {
+          memberId: wallet.memberId,
+          partnerId: earn.partnerId,
+          points: clawbackForRefund(BigInt(tiers?.points ?? 0), total, refundedBefore, amount),
+          spend: amount,
+          whole: refundedBefore + amount === total,
+        });
+        if (tierBack) await manager.query(tierBack.text, tierBack.values);
         await manager.query(
           'UPDATE wallet SET balance = balance - $2, debt = debt + $3, updated_at = $4 WHERE member_id = $1',
           [wallet.memberId, points.toString(), shortfall.toString(), wallet.now],
