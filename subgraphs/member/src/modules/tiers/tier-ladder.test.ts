@@ -30,7 +30,7 @@ describe('the tier kept at a review', () => {
     ['SILVER', 0n, null, 'off the ladder from its first tier'],
     ['DIAMOND', 600n, 'GOLD', 'a tier the ladder no longer has: what the metric reaches'],
     [null, 0n, null, 'nothing for nothing'],
-  ])('%s with %s keeps %s: %s', (held, value, kept) => {
+  ])('%s with %s keeps %s: %s', (held, value, kept, _why) => {
     expect(tierAfterReview(tiers, held, value)).toBe(kept);
   });
 });
