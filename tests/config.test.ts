@@ -101,6 +101,7 @@ const services: ServiceConfig[] = [
       PORT: 4001,
       PARTNER_FEED_URL: 'http://127.0.0.1:4002/feed',
       EXPIRY_INTERVAL_MS: 60_000,
+      TIER_REVIEW_INTERVAL_MS: 60_000,
     },
     invalid: [
       ...subgraphInvalid(subgraphMinimal),
@@ -118,6 +119,11 @@ const services: ServiceConfig[] = [
         'EXPIRY_INTERVAL_MS=0',
         { ...subgraphMinimal, EXPIRY_INTERVAL_MS: '0' },
         ['EXPIRY_INTERVAL_MS'],
+      ],
+      [
+        'TIER_REVIEW_INTERVAL_MS=-5',
+        { ...subgraphMinimal, TIER_REVIEW_INTERVAL_MS: '-5' },
+        ['TIER_REVIEW_INTERVAL_MS'],
       ],
     ],
   },

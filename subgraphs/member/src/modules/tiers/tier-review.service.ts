@@ -6,6 +6,7 @@ import type { Logger } from '@coalition/shared/logger';
 import {
   higherTier,
   metricValue,
+  rankOf,
   tierAfterReview,
   type PeriodMetrics,
   type TierLadder,
@@ -26,6 +27,8 @@ interface StatusRow {
   override_tier: string | null;
   override_ends_at: Date | null;
 }
+
+const DAY_MS = 86_400_000;
 
 const METRICS_SQL = `
   SELECT p.ends_at, coalesce(sum(a.points), 0)::text AS points, coalesce(sum(a.spend), 0)::text AS spend,
@@ -53,9 +56,9 @@ export class TierReviewService {
       for (const memberId of due) report.overridesEnded += await this.endOverride(memberId);
     for (let due = await this.due('period'); due.length > 0; due = await this.due('period'))
       for (const memberId of due) {
-        const downgraded = await this.review(memberId);
-        report.reviewed += 1;
-        report.downgraded += downgraded ? 1 : 0;
+        const outcome = await this.review(memberId);
+        report.reviewed += outcome === 'skipped' ? 0 : 1;
+        report.downgraded += outcome === 'downgraded' ? 1 : 0;
       }
     if (report.reviewed + report.overridesEnded > 0) this.logger.info(report, 'tier review');
     return report;
@@ -68,7 +71,7 @@ export class TierReviewService {
             ORDER BY override_ends_at LIMIT $1`
         : `SELECT s.member_id FROM tier_status s,
                   (SELECT grace_days FROM tier_ladder WHERE effective_from <= ledger_now() ORDER BY effective_from DESC LIMIT 1) l
-            WHERE s.tier IS NOT NULL AND s.period_end + l.grace_days * interval '1 day' <= ledger_now()
+            WHERE s.tier IS NOT NULL AND s.period_end + l.grace_days * interval '24 hours' <= ledger_now()
             ORDER BY s.period_end LIMIT $1`,
       [limits.tierReviewBatchMax],
     );
@@ -99,11 +102,13 @@ export class TierReviewService {
     });
   }
 
-  /** Reviews one member; true when the tier they hold went down. */
-  private review(memberId: string): Promise<boolean> {
+  /** Reviews one member, unless no longer due. */
+  private review(memberId: string): Promise<'skipped' | 'kept' | 'downgraded'> {
     return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
       const { status, ladder, now } = await lockedStatus(manager, memberId);
-      if (!ladder || !status.tier || !status.period_end) return false;
+      // Due when listed, but another replica's round may have reviewed the member since.
+      if (!ladder || !status.tier || !status.period_end) return 'skipped';
+      if (status.period_end.getTime() + ladder.graceDays * DAY_MS > now.getTime()) return 'skipped';
       const ended = await metricsAt(
         manager,
         memberId,
@@ -123,17 +128,20 @@ export class TierReviewService {
         status.override_ends_at && status.override_ends_at > now ? status.override_tier : null;
       const { held } = await heldTiers(manager, memberId);
       const after = higherTier(ladder.tiers, override, computed);
-      if (after === held) return false;
+      if (after === held) return 'kept';
+      // Up only where a new ladder version lowered a threshold; a tier it no longer has is left.
+      const heldRank = rankOf(ladder.tiers, held);
+      const up = (held === null || heldRank > 0) && rankOf(ladder.tiers, after) > heldRank;
       await recordChange(manager, {
         memberId,
         from: held,
         to: after,
-        reason: 'DOWNGRADE',
+        reason: up ? 'UPGRADE' : 'DOWNGRADE',
         ladderVersion: ladder.version,
         changedBy: 'tiers',
         at: now,
       });
-      return true;
+      return up ? 'kept' : 'downgraded';
     });
   }
 }
