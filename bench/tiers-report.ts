@@ -16,6 +16,7 @@ export interface TiersRun {
     rounds: number;
     durationS: number;
     warmupS: number;
+    pauseS: number;
     clients: number;
     partners: number;
     members: number;
@@ -71,7 +72,7 @@ export function renderTiersSection(run: TiersRun): string {
       `${c.partners} partners and ${c.members} members, 1 point per EUR, purchases of 5–200 EUR spread over the partners): ` +
       'one with no tier ladder, one with a ladder in force (qualifying points, calendar year, SILVER 300 / GOLD 1,000 / PLATINUM 3,000), ' +
       `whose members climb during the run. Closed loop through each gateway, ${c.clients} clients, ${c.warmupS} s warm-up then ${c.durationS} s measured, ` +
-      `phases alternating (no ladder, ladder) for ${c.rounds} rounds, so both sides see the same machine. Not a test: nothing asserts on time.`,
+      `phases alternating for ${c.rounds} rounds (no ladder first in odd rounds, the ladder first in even ones, ${c.pauseS} s apart), so both sides see the same machine. Not a test: nothing asserts on time.`,
     '',
     table(
       ['', ''],

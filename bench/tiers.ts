@@ -3,13 +3,13 @@
  * without). Starts its own embedded Postgres (data under .data/bench-tiers-<pid>) and two networks
  * on it, each with fresh databases, partners and members: one with no ladder, one with a ladder in
  * force whose thresholds members cross during the run. Then alternates closed-loop earn phases
- * through each network's gateway (off, on, off, on, …; the idle network only polls its feeds),
+ * through each network's gateway (off, on, on, off, …; the idle network only polls its feeds),
  * so both see the same machine at the same stage of the run, and writes the ratio of their
  * throughputs to BENCHMARKS.md (its own section; the others are left as they are). Not a test:
  * nothing asserts on time.
  *
- * Settings (environment): BENCH_TIERS_ROUNDS (3 pairs of phases), BENCH_TIERS_DURATION_S (15),
- * BENCH_TIERS_WARMUP_S (3), BENCH_TIERS_CLIENTS (32), BENCH_TIERS_PARTNERS (20),
+ * Settings (environment): BENCH_TIERS_ROUNDS (4 pairs of phases), BENCH_TIERS_DURATION_S (15),
+ * BENCH_TIERS_WARMUP_S (3), BENCH_TIERS_PAUSE_S (5: between phases, for the feeds to drain), BENCH_TIERS_CLIENTS (32), BENCH_TIERS_PARTNERS (20),
  * BENCH_TIERS_MEMBERS (500), BENCH_OUTPUT (BENCHMARKS.md), BENCH_KEEP=1 (keep the data directory).
  */
 import { readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -37,9 +37,10 @@ import { renderTiersSection, spliceTiersSection, type TiersRun } from './tiers-r
 
 const int = positiveIntFromEnv;
 const config = {
-  rounds: int('BENCH_TIERS_ROUNDS', 3),
+  rounds: int('BENCH_TIERS_ROUNDS', 4),
   durationS: int('BENCH_TIERS_DURATION_S', 15),
   warmupS: int('BENCH_TIERS_WARMUP_S', 3),
+  pauseS: int('BENCH_TIERS_PAUSE_S', 5),
   clients: int('BENCH_TIERS_CLIENTS', 32),
   partners: int('BENCH_TIERS_PARTNERS', 20),
   members: int('BENCH_TIERS_MEMBERS', 500),
@@ -192,8 +193,11 @@ async function main(): Promise<TiersRun> {
   const off = await startSide(postgres, key, false);
   const on = await startSide(postgres, key, true);
   const phases: TiersRun['phases'] = [];
+  // Odd rounds run without the ladder first, even rounds with it first: what a phase leaves the
+  // next (its facts for the feed consumers, the database's background work) falls on both sides.
   for (let round = 1; round <= config.rounds; round++)
-    for (const side of [off, on]) {
+    for (const side of round % 2 === 1 ? [off, on] : [on, off]) {
+      await new Promise((resolve) => setTimeout(resolve, config.pauseS * 1000));
       const { result, busy, others } = await side.run();
       phases.push({ round, ladder: side.ladder, result, busy, others });
       log(

@@ -25,6 +25,7 @@ import {
 } from './demo/setup';
 import { loadState, saveState } from './demo/state';
 import { Tally } from './demo/tally';
+import { ensureTierLadder } from './demo/tiers';
 
 const MEMBER_COUNT = 100;
 /** Requests in flight at once (DEMO_CONCURRENCY, default 8). */
@@ -38,8 +39,9 @@ const help = `
 npm run demo
 
 Fills the running network with a small coalition through its public API: four partners with their
-stores and API credentials, ${MEMBER_COUNT} members who link one to three of them, and a month of purchases,
-holds, burns, refunds and a goodwill credit. It finds the network as npm start left it (GATEWAY_URL,
+stores and API credentials, ${MEMBER_COUNT} members who link one to three of them, a tier ladder (unless
+one is in force) and a month of purchases, holds, burns, refunds and a goodwill credit, which
+leaves members in different tiers. It finds the network as npm start left it (GATEWAY_URL,
 COALITION_DATA_DIR, JWT_KEYS_DIR); running it again finds what it made and adds nothing twice.
 
   DEMO_SEED         replays a run: the same seed sends the same requests with the same idempotency keys
@@ -162,6 +164,11 @@ async function run(seed: number, signingKey: SigningKey): Promise<number> {
       },
     );
     if (tally.failed) return report(tally, startedAt);
+
+    await phase('Tiers: the coalition ladder (defined, or the one in force kept)', async () => {
+      const ladder = await ensureTierLadder(ctx);
+      process.stdout.write(` version ${ladder.version}${ladder.created ? ' defined' : ' kept'};`);
+    });
 
     const steps = plan.reduce((n, m) => n + m.steps.length, 0);
     await phase(`Activity: ${steps} planned POS steps over 30 days`, () =>

@@ -132,6 +132,12 @@ describe('npm run demo', () => {
       expect(first.stdout).toContain(`seed ${Number(SEED)}`);
       expect(first.stdout).toMatch(/members\s+100 \(100 enrolled now/);
       expect(first.stdout).not.toMatch(/IDEMPOTENCY_CONFLICT|DUPLICATE_RECEIPT/);
+      // A tier ladder in force, and members who climbed it to different tiers.
+      const tiers = /Tiers: (.*)/.exec(first.stdout)?.[1] ?? '';
+      expect(
+        tiers.split(', ').filter((t) => !t.startsWith('none')).length,
+        tiers,
+      ).toBeGreaterThanOrEqual(2);
 
       membersAfterFirst = await allMembers();
       expect(membersAfterFirst).toHaveLength(100);

@@ -8,6 +8,7 @@ import {
   type LivePartner,
 } from './setup';
 import type { Tally } from './tally';
+import { tierLine } from './tiers';
 
 /** The end of a run: what the network now holds, read back through the gateway as the operator. */
 
@@ -45,14 +46,24 @@ export function pickSample(members: readonly PlannedMember[]): PlannedMember | u
 async function networkTotals(
   api: Api,
   operatorToken: string,
-): Promise<{ members: number; available: bigint; pending: bigint; held: bigint; debt: bigint }> {
+): Promise<{
+  members: number;
+  available: bigint;
+  pending: bigint;
+  held: bigint;
+  debt: bigint;
+  tiers: string;
+}> {
   const nodes = await pageAll(async (after) => {
     const data = await api.gql<{
-      members: Connection<{ wallet: Omit<WalletBalances, 'lifetimeEarned'> | null }>;
+      members: Connection<{
+        tier: string | null;
+        wallet: Omit<WalletBalances, 'lifetimeEarned'> | null;
+      }>;
     }>(
       operatorToken,
       'members (totals)',
-      'query Totals($after: String) { members(first: 50, after: $after) { edges { node { wallet { available pending held debt } } } pageInfo { hasNextPage endCursor } } }',
+      'query Totals($after: String) { members(first: 50, after: $after) { edges { node { tier wallet { available pending held debt } } } pageInfo { hasNextPage endCursor } } }',
       { after },
     );
     return data.members;
@@ -65,6 +76,7 @@ async function networkTotals(
     pending: sum('pending'),
     held: sum('held'),
     debt: sum('debt'),
+    tiers: tierLine(nodes.map((n) => n.tier)),
   };
 }
 
@@ -125,6 +137,7 @@ export async function printSummary(ctx: DemoContext, summary: Summary): Promise<
   console.log(
     `\nNetwork: ${totals.members} members; points outstanding ${outstanding} (available ${totals.available}, pending ${totals.pending}, held ${totals.held}); members' debt ${totals.debt}`,
   );
+  console.log(`Tiers: ${totals.tiers}`);
 }
 
 async function printSample(ctx: DemoContext, summary: Summary, memberId: string): Promise<void> {
