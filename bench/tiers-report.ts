@@ -17,6 +17,7 @@ export interface TiersRun {
     durationS: number;
     warmupS: number;
     pauseS: number;
+    mode: 'together' | 'alternate';
     clients: number;
     partners: number;
     members: number;
@@ -71,8 +72,11 @@ export function renderTiersSection(run: TiersRun): string {
       'One embedded Postgres, two networks on it (each its own databases, ' +
       `${c.partners} partners and ${c.members} members, 1 point per EUR, purchases of 5–200 EUR spread over the partners): ` +
       'one with no tier ladder, one with a ladder in force (qualifying points, calendar year, SILVER 300 / GOLD 1,000 / PLATINUM 3,000), ' +
-      `whose members climb during the run. Closed loop through each gateway, ${c.clients} clients, ${c.warmupS} s warm-up then ${c.durationS} s measured, ` +
-      `phases alternating for ${c.rounds} rounds (no ladder first in odd rounds, the ladder first in even ones, ${c.pauseS} s apart), so both sides see the same machine. Not a test: nothing asserts on time.`,
+      `whose members climb during the run. Closed loop through each gateway, ${c.clients} clients per side, ${c.warmupS} s warm-up then ${c.durationS} s measured, ${c.rounds} rounds ${c.pauseS} s apart; ` +
+      (c.mode === 'together'
+        ? 'both sides under load **at the same time**, sharing the machine second by second, so other work on it falls on both alike. '
+        : 'one side at a time, no ladder first in odd rounds and the ladder first in even ones. ') +
+      'Not a test: nothing asserts on time.',
     '',
     table(
       ['', ''],

@@ -2,11 +2,10 @@
  * npm run bench:tiers: what a tier ladder costs the earn (issue 12: within 5% of the same run
  * without). Starts its own embedded Postgres (data under .data/bench-tiers-<pid>) and two networks
  * on it, each with fresh databases, partners and members: one with no ladder, one with a ladder in
- * force whose thresholds members cross during the run. Then alternates closed-loop earn phases
- * through each network's gateway (off, on, on, off, …; the idle network only polls its feeds),
- * so both see the same machine at the same stage of the run, and writes the ratio of their
- * throughputs to BENCHMARKS.md (its own section; the others are left as they are). Not a test:
- * nothing asserts on time.
+ * force whose thresholds members cross during the run. Then runs closed-loop earns through both
+ * gateways at the same time, the same clients each (BENCH_TIERS_MODE=alternate: one after the
+ * other), and writes the ratio of their throughputs to BENCHMARKS.md (its own section; the others
+ * are left as they are). Not a test: nothing asserts on time.
  *
  * Settings (environment): BENCH_TIERS_ROUNDS (4 pairs of phases), BENCH_TIERS_DURATION_S (15),
  * BENCH_TIERS_WARMUP_S (3), BENCH_TIERS_PAUSE_S (5: between phases, for the feeds to drain), BENCH_TIERS_CLIENTS (32), BENCH_TIERS_PARTNERS (20),
@@ -41,7 +40,9 @@ const config = {
   durationS: int('BENCH_TIERS_DURATION_S', 15),
   warmupS: int('BENCH_TIERS_WARMUP_S', 3),
   pauseS: int('BENCH_TIERS_PAUSE_S', 5),
-  clients: int('BENCH_TIERS_CLIENTS', 32),
+  mode:
+    process.env.BENCH_TIERS_MODE === 'alternate' ? ('alternate' as const) : ('together' as const),
+  clients: int('BENCH_TIERS_CLIENTS', 16),
   partners: int('BENCH_TIERS_PARTNERS', 20),
   members: int('BENCH_TIERS_MEMBERS', 500),
   output: resolve(process.env.BENCH_OUTPUT ?? 'BENCHMARKS.md'),
@@ -183,6 +184,16 @@ async function machineOf(server: PostgresServer, busyBefore: number): Promise<Ti
   };
 }
 
+/**
+ * together: both sides under load at once, the same clients each, sharing the machine second by
+ * second, so other work on it (this machine is shared) falls on both alike. alternate: one side at
+ * a time, odd rounds without the ladder first, even rounds with it first.
+ */
+function roundOrder(round: number, off: Side, on: Side): Side[][] {
+  if (config.mode === 'together') return [[off, on]];
+  return round % 2 === 1 ? [[off], [on]] : [[on], [off]];
+}
+
 async function main(): Promise<TiersRun> {
   const startedAt = new Date();
   rmSync(root, { recursive: true, force: true });
@@ -193,17 +204,19 @@ async function main(): Promise<TiersRun> {
   const off = await startSide(postgres, key, false);
   const on = await startSide(postgres, key, true);
   const phases: TiersRun['phases'] = [];
-  // Odd rounds run without the ladder first, even rounds with it first: what a phase leaves the
-  // next (its facts for the feed consumers, the database's background work) falls on both sides.
-  for (let round = 1; round <= config.rounds; round++)
-    for (const side of round % 2 === 1 ? [off, on] : [on, off]) {
-      await new Promise((resolve) => setTimeout(resolve, config.pauseS * 1000));
-      const { result, busy, others } = await side.run();
-      phases.push({ round, ladder: side.ladder, result, busy, others });
-      log(
-        `round ${round}, ${side.ladder ? 'ladder' : 'no ladder'}: ${result.throughput.toFixed(1)} earn/s, p99 ${result.latency.p99.toFixed(1)} ms, ${Object.keys(result.errors).length} error codes`,
-      );
+  for (let round = 1; round <= config.rounds; round++) {
+    await new Promise((resolve) => setTimeout(resolve, config.pauseS * 1000));
+    for (const group of roundOrder(round, off, on)) {
+      const measuredSides = await Promise.all(group.map((side) => side.run()));
+      group.forEach((side, i) => {
+        const { result, busy, others } = measuredSides[i]!;
+        phases.push({ round, ladder: side.ladder, result, busy, others });
+        log(
+          `round ${round}, ${side.ladder ? 'ladder' : 'no ladder'}: ${result.throughput.toFixed(1)} earn/s, p99 ${result.latency.p99.toFixed(1)} ms, ${Object.keys(result.errors).length} error codes`,
+        );
+      });
     }
+  }
   return {
     startedAt,
     finishedAt: new Date(),

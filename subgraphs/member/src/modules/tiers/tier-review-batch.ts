@@ -1,5 +1,6 @@
-import type { DataSource, EntityManager } from 'typeorm';
-import { execute } from '@coalition/shared/db/sql';
+import type { EntityManager } from 'typeorm';
+import { appendFacts } from '@coalition/shared/feed/outbox';
+import { tierChangedFact, type TierChange } from './tier-earn';
 import {
   higherTier,
   metricValue,
@@ -102,29 +103,55 @@ export async function readReviewRows(
   }));
 }
 
+/** Takes the members' locks (the ones earns take), in id order, so two rounds never deadlock. */
+export async function lockMembers(manager: EntityManager, memberIds: readonly string[]) {
+  await manager.query(
+    `SELECT pg_advisory_xact_lock(hashtextextended('member:' || id, 0))
+       FROM (SELECT id FROM unnest($1::text[]) AS id ORDER BY id) ids`,
+    [memberIds],
+  );
+}
+
 /**
- * Moves the review of members who keep everything on to their next period's end, in one
- * statement. No lock: a row an earn or another round changed since it was read (its tier or its
- * period end moved) is left alone, and counted out.
+ * Writes a reviewed batch: every member's earned tier and next review in one statement; for those
+ * whose tier held changes, member.tier, the history rows and the facts in three more. Under the
+ * members' locks, inside the caller's transaction.
  */
-export async function keepAll(
-  dataSource: DataSource,
-  kept: readonly ReviewRow[],
+export async function writeReviews(
+  manager: EntityManager,
+  reviewed: readonly { row: ReviewRow; earned: string | null }[],
+  changes: readonly TierChange[],
   now: Date,
-): Promise<number> {
-  if (kept.length === 0) return 0;
-  const { count } = await execute(
-    dataSource.manager,
-    `UPDATE tier_status s SET period_end = v.next_end, updated_at = $5
-       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::timestamptz[]) AS v(member_id, tier, period_end, next_end)
-      WHERE s.member_id = v.member_id AND s.tier = v.tier AND s.period_end = v.period_end`,
+): Promise<void> {
+  await manager.query(
+    `UPDATE tier_status s SET tier = v.tier, period_end = v.next_end, updated_at = $4
+       FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS v(member_id, tier, next_end)
+      WHERE s.member_id = v.member_id`,
     [
-      kept.map((k) => k.memberId),
-      kept.map((k) => k.tier),
-      kept.map((k) => k.periodEnd),
-      kept.map((k) => k.currentEnd),
+      reviewed.map((r) => r.row.memberId),
+      reviewed.map((r) => r.earned),
+      reviewed.map((r) => (r.earned ? r.row.currentEnd : null)),
       now,
     ],
   );
-  return count;
+  if (changes.length === 0) return;
+  const column = <K extends keyof TierChange>(key: K) => changes.map((c) => c[key]);
+  await manager.query(
+    `UPDATE member m SET tier = v.tier FROM unnest($1::uuid[], $2::text[]) AS v(id, tier) WHERE m.id = v.id`,
+    [column('memberId'), column('to')],
+  );
+  await manager.query(
+    `INSERT INTO tier_history (member_id, at, from_tier, to_tier, reason, ladder_version, changed_by)
+     SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::text[], $5::text[], $6::integer[], $7::text[])`,
+    [
+      column('memberId'),
+      column('at'),
+      column('from'),
+      column('to'),
+      column('reason'),
+      column('ladderVersion'),
+      column('changedBy'),
+    ],
+  );
+  await appendFacts(manager, changes.map(tierChangedFact));
 }

@@ -6,7 +6,14 @@ import type { Logger } from '@coalition/shared/logger';
 import { rankOf, type TierLadder } from './tier-ladder';
 import { LADDER_COLUMNS, ladderOf, type LadderRow } from './tier-ladder.service';
 import { heldTiers, recordChange } from './tier-override.service';
-import { keepAll, readReviewRows, reviewOutcome } from './tier-review-batch';
+import type { TierChange } from './tier-earn';
+import {
+  lockMembers,
+  readReviewRows,
+  reviewOutcome,
+  writeReviews,
+  type ReviewRow,
+} from './tier-review-batch';
 
 export interface TierReviewReport {
   /** Members whose period ended (and grace passed) and were reviewed. */
@@ -23,10 +30,10 @@ const DAY_MS = 86_400_000;
  * and the current one so far, or goes down one tier, never more; their next review is at the end of
  * the current period. Overrides past their end are ended.
  *
- * Due members are read a batch at a time, with their metrics, in one statement. Those who keep
- * their tier (the common case) move on to their next review in one more statement; a member whose
- * tier changes is reviewed again under the member's lock (the one earns take), in a transaction of
- * their own, with the change's history row and fact.
+ * Due members are reviewed a batch at a time (limits.tierReviewBatchMax), each batch in one
+ * transaction under the members' locks (the ones earns take): their metrics for both periods in
+ * one statement, their new tiers in one more, and for those whose tier held changes, member.tier,
+ * history rows and facts in three more.
  */
 export class TierReviewService {
   constructor(
@@ -39,20 +46,32 @@ export class TierReviewService {
     for (let due = await this.dueOverrides(); due.length > 0; due = await this.dueOverrides())
       for (const memberId of due) report.overridesEnded += await this.endOverride(memberId);
     for (let due = await this.duePeriods(); due; due = await this.duePeriods()) {
-      const rows = await readReviewRows(this.dataSource, due.memberIds, due.ladder, due.now);
-      const kept = rows.filter((row) => {
-        const outcome = reviewOutcome(due.ladder, row);
-        return outcome.earned === row.tier && outcome.held === row.held;
-      });
-      report.reviewed += await keepAll(this.dataSource, kept, due.now);
-      for (const row of rows.filter((r) => !kept.includes(r))) {
-        const outcome = await this.review(row.memberId);
-        report.reviewed += outcome === 'skipped' ? 0 : 1;
-        report.downgraded += outcome === 'downgraded' ? 1 : 0;
-      }
+      const batch = await this.reviewBatch(due);
+      report.reviewed += batch.reviewed;
+      report.downgraded += batch.downgraded;
     }
     if (report.reviewed + report.overridesEnded > 0) this.logger.info(report, 'tier review');
     return report;
+  }
+
+  /** One transaction for a batch of due members, under their locks; a member no longer due (another round got there first) is left. */
+  private reviewBatch(due: DueBatch): Promise<{ reviewed: number; downgraded: number }> {
+    const { ladder, now } = due;
+    return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
+      await lockMembers(manager, due.memberIds);
+      const rows = (await readReviewRows(manager, due.memberIds, ladder, now)).filter(
+        (row) => row.periodEnd.getTime() + ladder.graceDays * DAY_MS <= now.getTime(),
+      );
+      const reviewed = rows.map((row) => ({ row, ...reviewOutcome(ladder, row) }));
+      const changes = reviewed
+        .filter((r) => r.held !== r.row.held)
+        .map((r) => changeOf(ladder, r.row, r.held, now));
+      await writeReviews(manager, reviewed, changes, now);
+      return {
+        reviewed: rows.length,
+        downgraded: changes.filter((c) => c.reason === 'DOWNGRADE').length,
+      };
+    });
   }
 
   private async dueOverrides(): Promise<string[]> {
@@ -110,37 +129,30 @@ export class TierReviewService {
       return 1;
     });
   }
+}
 
-  /** Reviews one member under their lock, unless no longer due. */
-  private review(memberId: string): Promise<'skipped' | 'kept' | 'downgraded'> {
-    return inTransaction(this.dataSource, 'READ COMMITTED', async (manager) => {
-      const { status, ladder, now } = await lockedStatus(manager, memberId);
-      // Due when listed, but another replica's round may have reviewed the member since.
-      if (!ladder || !status.tier || !status.period_end) return 'skipped';
-      if (status.period_end.getTime() + ladder.graceDays * DAY_MS > now.getTime()) return 'skipped';
-      const [row] = await readReviewRows(manager, [memberId], ladder, now);
-      if (!row) return 'skipped';
-      const { earned, held } = reviewOutcome(ladder, row);
-      await manager.query(
-        'UPDATE tier_status SET tier = $2, period_end = $3, updated_at = $4 WHERE member_id = $1',
-        [memberId, earned, earned ? row.currentEnd : null, now],
-      );
-      if (held === row.held) return 'kept';
-      // Up only where a new ladder version lowered a threshold; a tier it no longer has is left.
-      const heldRank = rankOf(ladder.tiers, row.held);
-      const up = (row.held === null || heldRank > 0) && rankOf(ladder.tiers, held) > heldRank;
-      await recordChange(manager, {
-        memberId,
-        from: row.held,
-        to: held,
-        reason: up ? 'UPGRADE' : 'DOWNGRADE',
-        ladderVersion: ladder.version,
-        changedBy: 'tiers',
-        at: now,
-      });
-      return up ? 'kept' : 'downgraded';
-    });
-  }
+interface DueBatch {
+  memberIds: string[];
+  ladder: TierLadder;
+  now: Date;
+}
+
+/**
+ * A change a review makes to the tier held. Up only where a new ladder version lowered a threshold;
+ * a tier the ladder no longer has is left (a downgrade).
+ */
+function changeOf(ladder: TierLadder, row: ReviewRow, held: string | null, at: Date): TierChange {
+  const heldRank = rankOf(ladder.tiers, row.held);
+  const up = (row.held === null || heldRank > 0) && rankOf(ladder.tiers, held) > heldRank;
+  return {
+    memberId: row.memberId,
+    from: row.held,
+    to: held,
+    reason: up ? 'UPGRADE' : 'DOWNGRADE',
+    ladderVersion: ladder.version,
+    changedBy: 'tiers',
+    at,
+  };
 }
 
 interface StatusRow {
