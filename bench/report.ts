@@ -3,7 +3,7 @@ import { machineRows, type BenchReport, type PhaseResult } from './report-model'
 import { errorsOf, f0, f1, f2, f3, othersShare, pct, table, DISTURBED } from './report-format';
 import { targetRows } from './report-targets';
 import { existingRateLimitSection } from './rate-limit-report';
-import { existingTiersSection } from './tiers-report';
+import { existingTierReviewSection, existingTiersSection } from './tiers-report';
 import { existingSection } from './settlement-report';
 
 /** BENCHMARKS.md from one run's numbers. A hand-written analysis between the markers survives re-runs. */
@@ -460,6 +460,8 @@ export function renderReport(report: BenchReport, previous: string): string {
   // So is the tiers section (npm run bench:tiers).
   const tiers = existingTiersSection(previous);
   if (tiers) push(previous.slice(tiers.start, tiers.end), '');
+  const review = existingTierReviewSection(previous);
+  if (review) push(previous.slice(review.start, review.end), '');
   return lines.join('\n');
 }
 
