@@ -54,7 +54,7 @@ const SETUP = [
   `INSERT INTO tier_status (member_id, tier, period_end, updated_at)
    SELECT id, tier, '${YEAR_END}', '2026-01-01T00:00:00Z' FROM member`,
   `INSERT INTO tier_activity (member_id, month, partner_id, points, spend, purchases)
-   SELECT bench_uuid(i), m.month, m.partner, (i * 7919 + m.salt) % 1500, 0, 1
+   SELECT bench_uuid(i), m.month, m.partner, (i::bigint * 7919 + m.salt) % 1500, 0, 1
      FROM generate_series(1, $1::integer) i
     CROSS JOIN (VALUES ('2026-03-01'::date, '00000000-0000-4000-8000-00000000000a'::uuid, 0),
                        ('2026-09-01'::date, '00000000-0000-4000-8000-00000000000b'::uuid, 611)) m(month, partner, salt)`,
