@@ -53,7 +53,7 @@ export class Tiers1765188000000 implements MigrationInterface {
         CHECK ((override_tier IS NULL) = (override_ends_at IS NULL))
       )`);
     await queryRunner.query(
-      'CREATE INDEX tier_status_review ON tier_status (period_end) WHERE tier IS NOT NULL',
+      'CREATE INDEX tier_status_review ON tier_status (period_end, member_id) WHERE tier IS NOT NULL',
     );
     await queryRunner.query(
       'CREATE INDEX tier_status_override_end ON tier_status (override_ends_at) WHERE override_tier IS NOT NULL',

@@ -45,10 +45,14 @@ export class TierReviewService {
     const report: TierReviewReport = { reviewed: 0, downgraded: 0, overridesEnded: 0 };
     for (let due = await this.dueOverrides(); due.length > 0; due = await this.dueOverrides())
       for (const memberId of due) report.overridesEnded += await this.endOverride(memberId);
-    for (let due = await this.duePeriods(); due; due = await this.duePeriods()) {
+    const round = await this.roundStart();
+    let after: DueCursor = { periodEnd: new Date(0), memberId: NIL_UUID };
+    for (let due = round && (await this.duePeriods(round, after)); due;) {
       const batch = await this.reviewBatch(due);
       report.reviewed += batch.reviewed;
       report.downgraded += batch.downgraded;
+      after = due.last;
+      due = round && (await this.duePeriods(round, after));
     }
     if (report.reviewed + report.overridesEnded > 0) this.logger.info(report, 'tier review');
     return report;
@@ -83,27 +87,39 @@ export class TierReviewService {
     return rows.map((r) => r.member_id);
   }
 
-  /** The next batch of members due, with the ladder in force and ledger time; none when done. */
-  private async duePeriods(): Promise<{
-    memberIds: string[];
-    ladder: TierLadder;
-    now: Date;
-  } | null> {
-    const rows: (LadderRow & { now: Date; member_ids: string[] | null })[] =
-      await this.dataSource.query(
-        `SELECT l.*, n.now,
-                (SELECT array_agg(member_id) FROM (
-                   SELECT s.member_id FROM tier_status s
-                    WHERE s.tier IS NOT NULL AND s.period_end + l.grace_days * interval '24 hours' <= n.now
-                    ORDER BY s.period_end LIMIT $1) d) AS member_ids
-           FROM (SELECT ledger_now() AS now) n
-           CROSS JOIN LATERAL (SELECT ${LADDER_COLUMNS} FROM tier_ladder WHERE effective_from <= n.now
-                                ORDER BY effective_from DESC LIMIT 1) l`,
-        [limits.tierReviewBatchMax],
-      );
-    const row = rows[0];
-    if (!row?.member_ids?.length) return null;
-    return { memberIds: row.member_ids, ladder: ladderOf(row), now: row.now };
+  /** The ladder in force and ledger time, read once a round; null without a ladder. */
+  private async roundStart(): Promise<{ ladder: TierLadder; now: Date } | null> {
+    const rows: (LadderRow & { now: Date })[] = await this.dataSource.query(
+      `SELECT l.*, n.now FROM (SELECT ledger_now() AS now) n
+        CROSS JOIN LATERAL (SELECT ${LADDER_COLUMNS} FROM tier_ladder WHERE effective_from <= n.now
+                             ORDER BY effective_from DESC LIMIT 1) l`,
+    );
+    return rows[0] ? { ladder: ladderOf(rows[0]), now: rows[0].now } : null;
+  }
+
+  /**
+   * The next batch of members due, after the last one of the batch before, in (period end, id)
+   * order: a seek in tier_status_review, never a walk over the entries the round already moved
+   * (their old versions stay in the index until vacuum).
+   */
+  private async duePeriods(
+    round: { ladder: TierLadder; now: Date },
+    after: DueCursor,
+  ): Promise<(DueBatch & { last: DueCursor }) | null> {
+    const dueBy = new Date(round.now.getTime() - round.ladder.graceDays * DAY_MS);
+    const rows: { member_id: string; period_end: Date }[] = await this.dataSource.query(
+      `SELECT member_id, period_end FROM tier_status
+        WHERE tier IS NOT NULL AND period_end <= $1 AND (period_end, member_id) > ($2, $3)
+        ORDER BY period_end, member_id LIMIT $4`,
+      [dueBy, after.periodEnd, after.memberId, limits.tierReviewBatchMax],
+    );
+    const last = rows.at(-1);
+    if (!last) return null;
+    return {
+      ...round,
+      memberIds: rows.map((r) => r.member_id),
+      last: { periodEnd: last.period_end, memberId: last.member_id },
+    };
   }
 
   private endOverride(memberId: string): Promise<number> {
@@ -130,6 +146,13 @@ export class TierReviewService {
     });
   }
 }
+
+interface DueCursor {
+  periodEnd: Date;
+  memberId: string;
+}
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
 interface DueBatch {
   memberIds: string[];
