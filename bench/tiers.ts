@@ -17,7 +17,7 @@ import { join, resolve } from 'node:path';
 import { ensureSigningKey, type SigningKey } from '../shared/src/auth/keys';
 import { signToken } from '../shared/src/auth/jwt';
 import { startEmbeddedPostgres, type PostgresServer } from '../shared/src/runtime/postgres';
-import { startNetwork, type Network } from '../shared/src/runtime/network';
+import { generousRateLimits, startNetwork, type Network } from '../shared/src/runtime/network';
 import type { SubgraphName } from '../shared/src/topology';
 import { GraphQLClient, Random } from './client';
 import {
@@ -92,7 +92,8 @@ async function startSide(server: PostgresServer, key: SigningKey, ladder: boolea
       serviceLog.push(line);
       if (serviceLog.length > 300) serviceLog.shift();
     },
-    env: { LOG_LEVEL: 'warn', NODE_ENV: 'production' },
+    // The benchmark drives each partner far past one client's production rate limit on purpose.
+    env: { LOG_LEVEL: 'warn', NODE_ENV: 'production', ...generousRateLimits },
   });
   networks.push(network);
   const client = new GraphQLClient(network.gateway.url, '/graphql', config.clients);

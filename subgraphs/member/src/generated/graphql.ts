@@ -681,7 +681,7 @@ export type TierLadderInput = {
 export type TierInput = {
   /** Upper-case letters, digits and _, e.g. GOLD. */
   code: Scalars['String']['input'];
-  name: Scalars['String']['input'];
+  name: Scalars['Text']['input'];
   /** A whole number as a string: points, minor units of the currency, or partners, by the metric. */
   threshold: Scalars['String']['input'];
 };
@@ -690,7 +690,8 @@ export type TierOverrideInput = {
   memberId: Scalars['ID']['input'];
   /** A tier code of the ladder in force. */
   tier: Scalars['String']['input'];
-  reason: Scalars['String']['input'];
+  /** Why, for the audit trail: at most 500 characters. */
+  reason: Scalars['MultilineText']['input'];
   endsAt: Scalars['DateTime']['input'];
 };
 
