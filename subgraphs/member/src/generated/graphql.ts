@@ -724,6 +724,8 @@ export type Viewer = {
 
 export type Wallet = {
   __typename?: 'Wallet';
+  /** The wallet's own id, for clients' caches (Apollo Client, Relay): its member's id. */
+  id: Scalars['ID']['output'];
   memberId: Scalars['ID']['output'];
   /** Spendable now. */
   available: Scalars['Points']['output'];
@@ -1868,6 +1870,7 @@ export type WalletResolvers<
   ContextType = BaseContext,
   ParentType extends ResolversParentTypes['Wallet'] = ResolversParentTypes['Wallet'],
 > = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   available?: Resolver<ResolversTypes['Points'], ParentType, ContextType>;
   pending?: Resolver<ResolversTypes['Points'], ParentType, ContextType>;

@@ -517,6 +517,8 @@ export type PartnerRewardOrdersArgs = {
 
 export type ApiClient = {
   __typename?: 'ApiClient';
+  /** The credentials' id, for clients' caches: the client id. */
+  id: Scalars['ID']['output'];
   clientId: Scalars['String']['output'];
   partner: Partner;
   /** Set for terminal credentials. */
@@ -552,6 +554,8 @@ export type ApiClientCredentials = {
 /** One version of a partner's earn rules. */
 export type EarnRuleVersion = {
   __typename?: 'EarnRuleVersion';
+  /** The version's id, for clients' caches: its partner's id and its number. */
+  id: Scalars['ID']['output'];
   /** 1 for the rules a partner was onboarded with; one more for each version published after. */
   version: Scalars['Int']['output'];
   effectiveFrom: Scalars['DateTime']['output'];
@@ -891,6 +895,7 @@ export type OfferInput = {
 /** One change of a partner's status: the audit trail. */
 export type PartnerStatusChange = {
   __typename?: 'PartnerStatusChange';
+  id: Scalars['ID']['output'];
   /** The status it changed to. */
   status: PartnerStatus;
   previousStatus: PartnerStatus;
@@ -1766,6 +1771,7 @@ export type ApiClientResolvers<
   ContextType = BaseContext,
   ParentType extends ResolversParentTypes['ApiClient'] = ResolversParentTypes['ApiClient'],
 > = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   clientId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   partner?: Resolver<ResolversTypes['Partner'], ParentType, ContextType>;
   store?: Resolver<Maybe<ResolversTypes['Store']>, ParentType, ContextType>;
@@ -1807,6 +1813,7 @@ export type EarnRuleVersionResolvers<
   ParentType extends ResolversParentTypes['EarnRuleVersion'] =
     ResolversParentTypes['EarnRuleVersion'],
 > = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   effectiveFrom?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   effectiveTo?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1970,6 +1977,7 @@ export type PartnerStatusChangeResolvers<
   ParentType extends ResolversParentTypes['PartnerStatusChange'] =
     ResolversParentTypes['PartnerStatusChange'],
 > = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['PartnerStatus'], ParentType, ContextType>;
   previousStatus?: Resolver<ResolversTypes['PartnerStatus'], ParentType, ContextType>;
   reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;

@@ -354,6 +354,8 @@ export type LiabilityCell = {
 
 export type Statement = {
   __typename?: 'Statement';
+  /** The statement's id, for clients' caches: its cycle's and its party's, together. */
+  id: Scalars['ID']['output'];
   cycle: SettlementCycle;
   party: Party;
   /** One total per currency the party settles in this cycle. */
@@ -1145,6 +1147,7 @@ export type StatementResolvers<
   ContextType = BaseContext,
   ParentType extends ResolversParentTypes['Statement'] = ResolversParentTypes['Statement'],
 > = {
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   cycle?: Resolver<ResolversTypes['SettlementCycle'], ParentType, ContextType>;
   party?: Resolver<ResolversTypes['Party'], ParentType, ContextType>;
   totals?: Resolver<Array<ResolversTypes['StatementTotal']>, ParentType, ContextType>;

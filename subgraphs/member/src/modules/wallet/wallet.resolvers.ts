@@ -95,6 +95,7 @@ export function walletResolvers(services: WalletServices): Resolvers<WalletConte
           (m): m is Member => m !== undefined && !(m instanceof Error),
         ),
     },
+    Wallet: { id: (wallet) => wallet.memberId },
     Transaction: {
       partner: (t) => (t.partnerId ? { __typename: 'Partner', id: t.partnerId } : null),
       store: (t) => (t.storeId ? { __typename: 'Store', id: t.storeId } : null),

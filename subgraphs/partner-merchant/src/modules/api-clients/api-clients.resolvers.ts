@@ -53,6 +53,7 @@ export function apiClientsResolvers(
       },
     },
     ApiClient: {
+      id: (client) => client.clientId,
       partner: (client, _, ctx) => loadReferenced(ctx.loaders.partner, client.partnerId, 'Partner'),
       store: (client, _, ctx) =>
         client.storeId ? loadReferenced(ctx.loaders.store, client.storeId, 'Store') : null,

@@ -44,6 +44,7 @@ export function earnRulesResolvers(
         return earnRules.withdraw(partnerId, args.version, ctx.viewer.sub);
       },
     },
+    EarnRuleVersion: { id: (version) => `${version.partnerId}:${version.version}` },
     Partner: {
       // Public, like the partner's name: what a member earns there before any bonus.
       pointsPerCurrencyUnit: async (partner, _, ctx) =>

@@ -157,6 +157,7 @@ export function cyclesResolvers(services: CyclesServices): Resolvers<CyclesConte
     SettlementCycle: cycleFields(services),
     Partner: partnerFields(services),
     Statement: {
+      id: (statement) => `${statement.cycleId}:${statement.party}`,
       cycle: (statement, _, ctx) => referencedCycle(ctx.loaders, statement.cycleId),
       party: (statement) => party(statement.party),
       csv: async (statement, _, ctx) => {
