@@ -49,23 +49,34 @@ export interface SpawnOptions {
 /** Starts a TypeScript service in its own Node process (through tsx) and waits for it to listen. */
 export async function spawnService(options: SpawnOptions): Promise<ServiceProcess> {
   const output = options.output ?? 'inherit';
-  const stdio = output === 'inherit' ? 'inherit' : output === 'ignore' ? 'ignore' : 'pipe';
+  // Unless the terminal shows it, what the service printed last is kept for a failed start.
+  const stdio = output === 'inherit' ? 'inherit' : 'pipe';
   const child = spawn(process.execPath, ['--import', 'tsx', options.entry], {
     env: { ...process.env, ...options.env },
     stdio: ['ignore', stdio, stdio, 'ipc'],
     detached: options.ownProcessGroup ?? false,
   });
-  if (typeof output === 'function') {
-    for (const stream of [child.stdout, child.stderr]) {
-      stream?.setEncoding('utf8');
-      stream?.on('data', (chunk: string) => chunk.split('\n').filter(Boolean).forEach(output));
-    }
+  const recent: string[] = [];
+  for (const stream of [child.stdout, child.stderr]) {
+    stream?.setEncoding('utf8');
+    stream?.on('data', (chunk: string) => {
+      for (const line of chunk.split('\n').filter(Boolean)) {
+        if (typeof output === 'function') output(line);
+        recent.push(line);
+        if (recent.length > RECENT_LINES) recent.shift();
+      }
+    });
   }
   const port = await waitForReady(
     child,
     options.name,
     options.readyTimeoutMs ?? limits.serviceReadyTimeoutMs,
-  );
+  ).catch((error: Error) => {
+    // Say why: a start that fails names its cause in the service's last lines, not only its exit code.
+    const said = recent.length > 0 ? `; its last lines:\n${recent.join('\n')}` : '';
+    throw new Error(`${error.message}${said}`, { cause: error });
+  });
+  recent.length = 0;
   // The channel stays open (the child stops when it closes, i.e. when this process is gone) but
   // does not keep this process alive.
   child.channel?.unref();
@@ -80,6 +91,9 @@ export async function spawnService(options: SpawnOptions): Promise<ServiceProces
   return service;
 }
 
+/** Lines of a service's output kept for the error of a start that fails. */
+const RECENT_LINES = 20;
+
 function waitForReady(child: ChildProcess, name: string, timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -91,7 +105,8 @@ function waitForReady(child: ChildProcess, name: string, timeoutMs: number): Pro
       clearTimeout(timer);
       resolve(message.port);
     });
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then the last lines it printed have been read.
+    child.once('close', (code, signal) => {
       clearTimeout(timer);
       reject(new Error(`${name} exited before it was ready (code ${code}, signal ${signal})`));
     });
